@@ -1,0 +1,121 @@
+"""The chat: one TeleBot per app (webhook mode, threaded=False), flows registered on it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import requests
+from telebot import TeleBot, apihelper, custom_filters
+from telebot.states.sync.middleware import StateMiddleware
+from telebot.types import BotCommand, Update
+
+from bot.context import UserMiddleware, send
+from bot.flows import common, generate, train
+from bot.state_storage import StoreStateStorage
+from bot.texts import LANGUAGES, Texts
+from webapp.services import Services
+from webapp.services.ports import FileSource
+from webapp.settings import Settings
+from webapp.store import Store
+
+log = logging.getLogger("telegram")
+
+COMMANDS = ("start", "help", "train", "generate", "models", "credits", "cancel")
+ALLOWED_UPDATES = ["message", "callback_query"]
+_sessions = threading.local()
+
+
+def _send(method, url, params=None, files=None, timeout=None, proxies=None):
+    """telebot's HTTP call, with one log line per Bot API call and no token in any error."""
+    session = getattr(_sessions, "session", None)
+    if session is None:
+        session = _sessions.session = requests.Session()
+    name = url.rsplit("/", 1)[-1]
+    started = time.perf_counter()
+    try:
+        response = session.request(
+            method, url, params=params, files=files, timeout=timeout, proxies=proxies
+        )
+    except requests.RequestException as exc:
+        log.warning("telegram %s failed: %s", name, type(exc).__name__)
+        # requests puts the URL, and so the token, in its messages: raise a clean one instead.
+        raise type(exc)(f"Telegram {name} failed: {type(exc).__name__}") from None
+    log.info(
+        "telegram %s %s %.0fms", name, response.status_code, (time.perf_counter() - started) * 1000
+    )
+    return response
+
+
+def configure_telebot(settings: Settings) -> None:
+    """Point telebot at TELEGRAM_API_URL and route its calls through `_send` (process-wide)."""
+    apihelper.API_URL = settings.telegram_api_url + "/bot{0}/{1}"
+    apihelper.FILE_URL = settings.telegram_api_url + "/file/bot{0}/{1}"
+    apihelper.CUSTOM_REQUEST_SENDER = _send
+
+
+def build_bot(settings: Settings, store: Store) -> tuple[TeleBot, StoreStateStorage]:
+    """The TeleBot, with state kept in the store; flows are attached later by `register`."""
+    configure_telebot(settings)
+    storage = StoreStateStorage(store)
+    bot = TeleBot(
+        settings.telegram_bot_token,
+        threaded=False,  # a webhook must run handlers inline (see notes/telegram.md §1.2)
+        state_storage=storage,
+        use_class_middlewares=True,
+    )
+    return bot, storage
+
+
+def register(bot: TeleBot, services: Services, files: FileSource) -> None:
+    """Attach middlewares, filters and every flow, in the order they must be tried."""
+    bot.setup_middleware(StateMiddleware(bot))
+    bot.setup_middleware(UserMiddleware(services))
+    bot.add_custom_filter(custom_filters.StateFilter(bot))
+    common.register(bot, services)
+    train.register(bot, services, files)
+    generate.register(bot, services)
+    common.register_fallbacks(bot, services)
+
+
+def update_handler(bot: TeleBot, storage: StoreStateStorage):
+    """A function that runs one update through the flows and never lets it fail silently."""
+
+    def handle(update: Update) -> None:
+        storage.begin_update()
+        try:
+            bot.process_new_updates([update])
+        except Exception:
+            # Answering 500 would make Telegram redeliver the failing update again and again.
+            log.exception("update=%s failed", update.update_id)
+            _apologise(bot, update)
+
+    return handle
+
+
+def _apologise(bot: TeleBot, update: Update) -> None:
+    """Tell the user something went wrong, rather than leave them with silence."""
+    event = update.message or update.callback_query
+    if event is None:
+        return
+    try:
+        send(bot, event, Texts(event.from_user.language_code)("error"))
+    except Exception:
+        log.warning("update=%s: could not tell the user about the failure", update.update_id)
+
+
+def go_live(bot: TeleBot, settings: Settings) -> str:
+    """setWebhook with the secret token, and the command menu in every language we speak."""
+    url = f"{settings.public_url}/api/bot/webhook"
+    bot.set_webhook(
+        url=url,
+        secret_token=settings.telegram_webhook_secret,
+        allowed_updates=ALLOWED_UPDATES,
+        max_connections=40,
+    )
+    for lang in LANGUAGES:
+        t = Texts(lang)
+        commands = [BotCommand(c, t(f"cmd_{c}")) for c in COMMANDS]
+        bot.set_my_commands(commands, language_code=None if lang == "en" else lang)
+    return url

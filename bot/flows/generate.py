@@ -1,0 +1,121 @@
+"""/generate: choose a ready model → describe the picture → charge and generate."""
+
+from __future__ import annotations
+
+import logging
+
+from telebot import TeleBot
+from telebot.states.sync.context import StateContext
+from telebot.types import CallbackQuery, Message
+
+from bot import keyboards
+from bot.context import eta_text, flow_data, send
+from bot.states import GenerateStates
+from bot.texts import Texts
+from webapp.records import (
+    InvalidInput,
+    ModelNotReady,
+    ModelStatus,
+    NotEnoughCredits,
+    NotFound,
+    User,
+)
+from webapp.services import Services
+from webapp.services.generation import PROMPT_MAX
+
+log = logging.getLogger("bot.generate")
+
+
+def register(bot: TeleBot, services: Services) -> None:
+    """Attach the handlers."""
+    generations = services.generations
+    cost = services.settings.generate_cost
+    images = services.settings.images_per_prompt
+
+    @bot.message_handler(commands=["generate"])
+    def generate(message: Message, user: User, t: Texts, state: StateContext) -> None:
+        log.info("action user=%s /generate", user.telegram_id)
+        state.delete()
+        mine = services.store.list_models(user.telegram_id)
+        ready = [m for m in mine if m.status == ModelStatus.READY]
+        if not ready:
+            training = [m for m in mine if m.status == ModelStatus.TRAINING]
+            if training:
+                send(bot, message, t("models_training", eta=eta_text(t, training[0])))
+            else:
+                send(bot, message, t("no_models"))
+            return
+        if user.credits < cost:
+            send(
+                bot,
+                message,
+                t("generate_no_credits", need=t.credits(cost), have=t.credits(user.credits)),
+            )
+            return
+        send(bot, message, t("choose_model"), reply_markup=keyboards.models(t, ready))
+
+    @bot.callback_query_handler(func=lambda call: call.data.startswith("gen:"))
+    def model_chosen(call: CallbackQuery, user: User, t: Texts, state: StateContext) -> None:
+        bot.answer_callback_query(call.id)
+        try:
+            model = generations.own_model(user.telegram_id, int(call.data.removeprefix("gen:")))
+        except (NotFound, ValueError):
+            send(bot, call, t("model_not_found"))
+            return
+        if model.status != ModelStatus.READY:
+            send(bot, call, t("model_not_ready"))
+            return
+        if user.credits < cost:
+            send(
+                bot,
+                call,
+                t("generate_no_credits", need=t.credits(cost), have=t.credits(user.credits)),
+            )
+            return
+        state.delete()
+        state.set(GenerateStates.prompt)
+        state.add_data(model_id=model.id)
+        send(bot, call, t("ask_prompt", name=model.name))
+
+    @bot.message_handler(state=GenerateStates.prompt, content_types=["text"])
+    def prompt(message: Message, user: User, t: Texts, state: StateContext) -> None:
+        model_id = flow_data(state).get("model_id")
+        try:
+            generation, balance = generations.start(
+                user.telegram_id, model_id=model_id, prompt=message.text
+            )
+        except InvalidInput as exc:
+            send(bot, message, t(exc.params["reason"], limit=PROMPT_MAX))
+            return
+        except NotEnoughCredits as exc:
+            send(
+                bot,
+                message,
+                t(
+                    "generate_no_credits",
+                    need=t.credits(exc.params["need"]),
+                    have=t.credits(exc.params["have"]),
+                ),
+            )
+            return
+        except (NotFound, ModelNotReady):
+            state.delete()
+            send(bot, message, t("model_not_ready"))
+            return
+        state.delete()
+        model = services.store.get_model(generation.model_id)
+        send(
+            bot,
+            message,
+            t(
+                "generation_queued",
+                images=images,
+                name=model.name,
+                cost=t.credits(cost),
+                credits=t.credits(balance),
+            ),
+        )
+
+    @bot.message_handler(state=GenerateStates.prompt)
+    def prompt_not_text(message: Message, t: Texts) -> None:
+        send(bot, message, t("prompt_not_text"))

@@ -1,0 +1,42 @@
+"""Inline keyboards the flows show."""
+
+from __future__ import annotations
+
+from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.texts import Texts
+from webapp.records import Model
+from webapp.services.training import CLASSES
+
+
+def classes(t: Texts) -> InlineKeyboardMarkup:
+    """Who is in the photos: man / woman / person / …, two to a row."""
+    markup = InlineKeyboardMarkup(row_width=2)
+    markup.add(*(InlineKeyboardButton(t(f"class_{c}"), callback_data=f"cls:{c}") for c in CLASSES))
+    return markup
+
+
+def models(t: Texts, ready: list[Model]) -> InlineKeyboardMarkup:
+    """One button per ready model."""
+    markup = InlineKeyboardMarkup(row_width=1)
+    markup.add(*(InlineKeyboardButton(m.name, callback_data=f"gen:{m.id}") for m in ready))
+    return markup
+
+
+def generate_with(t: Texts, model: Model, again: bool = False) -> InlineKeyboardMarkup:
+    """A single "Generate" button for a model."""
+    label = t("btn_generate_again") if again else t("btn_generate", name=model.name)
+    return InlineKeyboardMarkup().add(InlineKeyboardButton(label, callback_data=f"gen:{model.id}"))
+
+
+def models_overview(t: Texts, ready: list[Model]) -> InlineKeyboardMarkup:
+    """/models: generate with each ready model, or train a new one."""
+    markup = InlineKeyboardMarkup(row_width=1)
+    markup.add(
+        *(
+            InlineKeyboardButton(t("btn_generate", name=m.name), callback_data=f"gen:{m.id}")
+            for m in ready
+        )
+    )
+    markup.add(InlineKeyboardButton(t("btn_train"), callback_data="train"))
+    return markup

@@ -1,0 +1,141 @@
+"""How outcomes reach the chat: telebot messages and albums, and Telegram file downloads."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+
+import requests
+from telebot import TeleBot
+from telebot.apihelper import ApiTelegramException
+from telebot.types import InputMediaPhoto
+
+from bot import keyboards
+from bot.context import failure_reason
+from bot.texts import Texts
+from webapp.astria import Photo
+from webapp.records import Generation, Model, User
+from webapp.services import photos as photo_checks
+
+log = logging.getLogger("telegram")
+
+DOWNLOAD_TIMEOUT = (5, 60)
+
+
+def _fetch(session: requests.Session, url: str, limit: int, what: str) -> bytes:
+    """GET a file with a size cap; the URL is never logged (a Telegram file URL holds the token)."""
+    started = time.perf_counter()
+    try:
+        with session.get(url, timeout=DOWNLOAD_TIMEOUT, stream=True) as response:
+            log.info(
+                "%s download %s %.0fms",
+                what,
+                response.status_code,
+                (time.perf_counter() - started) * 1000,
+            )
+            if response.status_code != 200:
+                raise OSError(f"{what} download failed with HTTP {response.status_code}")
+            chunks, size = [], 0
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise OSError(f"{what} file is larger than {limit} bytes")
+                chunks.append(chunk)
+    except requests.RequestException as exc:
+        raise OSError(f"{what} download failed: {type(exc).__name__}") from None
+    return b"".join(chunks)
+
+
+class TelegramFiles:
+    """Downloads photos the user sent, by file id, into memory (never to disk, never as a URL)."""
+
+    def __init__(self, bot: TeleBot, files_base: str) -> None:
+        self.bot = bot
+        self.files_base = files_base
+        self.session = requests.Session()
+
+    def download(self, file_id: str) -> Photo:
+        """The photo's bytes, with its type checked by Pillow."""
+        info = self.bot.get_file(file_id)
+        url = f"{self.files_base}/file/bot{self.bot.token}/{info.file_path}"
+        content = _fetch(self.session, url, photo_checks.MAX_BYTES, "telegram")
+        _, _, mime_type = photo_checks.inspect(content)
+        name = PurePosixPath(info.file_path or "photo.jpg").name
+        return Photo(filename=name, content=content, mime_type=mime_type)
+
+
+class BotNotifier:
+    """Tells users in the chat how their trainings and generations ended."""
+
+    def __init__(self, bot: TeleBot) -> None:
+        self.bot = bot
+        self.images = requests.Session()
+
+    def training_started(self, user: User, model: Model) -> None:
+        """ "Training has started, about N minutes"."""
+        t = Texts(user.language_code)
+        minutes = 15
+        if model.eta:
+            minutes = max(1, math.ceil((model.eta - datetime.now(UTC)).total_seconds() / 60))
+        self.bot.send_message(
+            user.telegram_id, t("training_started", name=model.name, minutes=minutes)
+        )
+
+    def model_ready(self, user: User, model: Model) -> None:
+        """ "Your model is ready" with a Generate button."""
+        t = Texts(user.language_code)
+        self.bot.send_message(
+            user.telegram_id,
+            t("model_ready", name=model.name),
+            reply_markup=keyboards.generate_with(t, model),
+        )
+
+    def model_failed(self, user: User, model: Model, refunded: int) -> None:
+        """Why it failed and what was given back."""
+        t = Texts(user.language_code)
+        text = t("model_failed", name=model.name, reason=failure_reason(t, model.error))
+        if refunded:
+            text += "\n" + t("refunded", credits=t.credits(refunded))
+        self.bot.send_message(user.telegram_id, text)
+
+    def generation_done(self, user: User, model: Model, generation: Generation) -> None:
+        """The images as an album (by URL; uploaded as bytes if Telegram refuses the URLs)."""
+        t = Texts(user.language_code)
+        caption = t("generation_done", prompt=generation.prompt[:900])
+        urls = list(generation.images)
+        try:
+            self._send_images(user.telegram_id, urls, caption)
+        except ApiTelegramException as exc:
+            if exc.error_code != 400:
+                raise
+            log.info("telegram refused image URLs (%s); uploading the bytes", exc.description)
+            photos = [_fetch(self.images, url, 10 * 1024 * 1024, "image") for url in urls]
+            self._send_images(user.telegram_id, photos, caption)
+        self.bot.send_message(
+            user.telegram_id,
+            t("generate_more", name=model.name),
+            reply_markup=keyboards.generate_with(t, model, again=True),
+        )
+
+    def _send_images(self, chat_id: int, media: list, caption: str) -> None:
+        if len(media) == 1:
+            self.bot.send_photo(chat_id, media[0], caption=caption)
+            return
+        for start in range(0, len(media), 10):  # an album holds 2–10 items
+            group = media[start : start + 10]
+            album = [
+                InputMediaPhoto(item, caption=caption if start + i == 0 else None)
+                for i, item in enumerate(group)
+            ]
+            self.bot.send_media_group(chat_id, album)
+
+    def generation_failed(self, user: User, generation: Generation, refunded: int) -> None:
+        """Why it failed and what was given back."""
+        t = Texts(user.language_code)
+        text = t("generation_failed", reason=failure_reason(t, generation.error))
+        if refunded:
+            text += "\n" + t("refunded", credits=t.credits(refunded))
+        self.bot.send_message(user.telegram_id, text)

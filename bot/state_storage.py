@@ -1,0 +1,138 @@
+"""A telebot state storage backed by the store, so a restart or a second worker loses nothing.
+
+Handlers' state filters ask for the state many times per update; the row is read from the store
+once per update (the webhook calls `begin_update`) and kept in a per-thread cache until then.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+
+from telebot.storage import StateStorageBase
+from telebot.storage.base_storage import StateDataContext
+
+from webapp.records import Conversation
+from webapp.store import Store
+
+
+class StoreStateStorage(StateStorageBase):
+    """Conversation state (step, photo file ids, chosen model) in `conversation_states`."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+        self._cache = threading.local()
+
+    def begin_update(self) -> None:
+        """Forget what this thread read for the previous update."""
+        self._cache.rows = {}
+
+    def _key(
+        self, chat_id, user_id, business_connection_id=None, message_thread_id=None, bot_id=None
+    ) -> str:
+        return self._get_key(
+            chat_id, user_id, "state", ":", business_connection_id, message_thread_id, bot_id
+        )
+
+    def _read(self, key: str) -> Conversation:
+        rows = getattr(self._cache, "rows", None)
+        if rows is None:
+            rows = self._cache.rows = {}
+        if key not in rows:
+            rows[key] = self.store.get_conversation(key)
+        return rows[key]
+
+    def _write(self, key: str, state: str | None, data: dict) -> None:
+        self.store.set_conversation(key, state, data)
+        self._cache.__dict__.setdefault("rows", {})[key] = Conversation(state, copy.deepcopy(data))
+
+    def set_state(
+        self,
+        chat_id,
+        user_id,
+        state,
+        business_connection_id=None,
+        message_thread_id=None,
+        bot_id=None,
+    ) -> bool:
+        """Enter a state, keeping the data gathered so far."""
+        key = self._key(chat_id, user_id, business_connection_id, message_thread_id, bot_id)
+        state = getattr(state, "name", state)
+        self._write(key, state, self._read(key).data)
+        return True
+
+    def get_state(
+        self, chat_id, user_id, business_connection_id=None, message_thread_id=None, bot_id=None
+    ) -> str | None:
+        """The current state name, or None."""
+        key = self._key(chat_id, user_id, business_connection_id, message_thread_id, bot_id)
+        return self._read(key).state
+
+    def delete_state(
+        self, chat_id, user_id, business_connection_id=None, message_thread_id=None, bot_id=None
+    ) -> bool:
+        """Leave the flow: state and data are gone."""
+        key = self._key(chat_id, user_id, business_connection_id, message_thread_id, bot_id)
+        existed = self._read(key).state is not None
+        self.store.clear_conversation(key)
+        self._cache.__dict__.setdefault("rows", {})[key] = Conversation(None, {})
+        return existed
+
+    def set_data(
+        self,
+        chat_id,
+        user_id,
+        key,
+        value,
+        business_connection_id=None,
+        message_thread_id=None,
+        bot_id=None,
+    ) -> bool:
+        """Store one value of the flow's data."""
+        row_key = self._key(chat_id, user_id, business_connection_id, message_thread_id, bot_id)
+        row = self._read(row_key)
+        self._write(row_key, row.state, {**row.data, key: value})
+        return True
+
+    def get_data(
+        self, chat_id, user_id, business_connection_id=None, message_thread_id=None, bot_id=None
+    ) -> dict:
+        """A copy of the flow's data."""
+        key = self._key(chat_id, user_id, business_connection_id, message_thread_id, bot_id)
+        return copy.deepcopy(self._read(key).data)
+
+    def reset_data(
+        self, chat_id, user_id, business_connection_id=None, message_thread_id=None, bot_id=None
+    ) -> bool:
+        """Empty the flow's data, keeping the state."""
+        key = self._key(chat_id, user_id, business_connection_id, message_thread_id, bot_id)
+        self._write(key, self._read(key).state, {})
+        return True
+
+    def get_interactive_data(
+        self, chat_id, user_id, business_connection_id=None, message_thread_id=None, bot_id=None
+    ):
+        """`with storage.get_interactive_data(...) as data:` edits and saves the data."""
+        return StateDataContext(
+            self,
+            chat_id=chat_id,
+            user_id=user_id,
+            business_connection_id=business_connection_id,
+            message_thread_id=message_thread_id,
+            bot_id=bot_id,
+        )
+
+    def save(
+        self,
+        chat_id,
+        user_id,
+        data,
+        business_connection_id=None,
+        message_thread_id=None,
+        bot_id=None,
+    ) -> bool:
+        """Write the data edited through `get_interactive_data`."""
+        key = self._key(chat_id, user_id, business_connection_id, message_thread_id, bot_id)
+        self._write(key, self._read(key).state, data)
+        return True

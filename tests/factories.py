@@ -1,0 +1,114 @@
+"""Builders for Telegram updates and test images."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import time
+
+from PIL import Image
+
+_update_ids = itertools.count(500_000)
+_message_ids = itertools.count(1)
+
+
+def jpeg(width: int = 768, height: int = 768, color=(200, 120, 80)) -> bytes:
+    """A real JPEG of the given size."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(out, "JPEG")
+    return out.getvalue()
+
+
+def png(width: int = 768, height: int = 768) -> bytes:
+    """A real PNG of the given size."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (40, 90, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
+def sender(user_id: int, language_code: str = "en", first_name: str = "Ann") -> dict:
+    """A Telegram User object."""
+    return {
+        "id": user_id,
+        "is_bot": False,
+        "first_name": first_name,
+        "username": f"u{user_id}",
+        "language_code": language_code,
+    }
+
+
+def _update(**body) -> dict:
+    return {"update_id": next(_update_ids), **body}
+
+
+def message(user_id: int, text: str | None = None, language_code: str = "en", **extra) -> dict:
+    """An update with a private message."""
+    msg = {
+        "message_id": next(_message_ids),
+        "date": int(time.time()),
+        "chat": {"id": user_id, "type": "private"},
+        "from": sender(user_id, language_code),
+        **extra,
+    }
+    if text is not None:
+        msg["text"] = text
+        if text.startswith("/"):
+            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return _update(message=msg)
+
+
+def photo(
+    user_id: int,
+    file_id: str,
+    width: int = 1024,
+    height: int = 1024,
+    media_group_id: str | None = None,
+    language_code: str = "en",
+) -> dict:
+    """A photo message; Telegram lists sizes smallest first."""
+    sizes = [
+        {
+            "file_id": f"{file_id}-s",
+            "file_unique_id": f"{file_id}-us",
+            "width": width // 4,
+            "height": height // 4,
+        },
+        {"file_id": file_id, "file_unique_id": f"uniq-{file_id}", "width": width, "height": height},
+    ]
+    extra = {"photo": sizes}
+    if media_group_id:
+        extra["media_group_id"] = media_group_id
+    return message(user_id, language_code=language_code, **extra)
+
+
+def document(user_id: int, file_id: str, mime_type: str, size: int, file_name: str) -> dict:
+    """A file sent as a document."""
+    return message(
+        user_id,
+        document={
+            "file_id": file_id,
+            "file_unique_id": f"uniq-{file_id}",
+            "mime_type": mime_type,
+            "file_size": size,
+            "file_name": file_name,
+        },
+    )
+
+
+def callback(user_id: int, data: str, message_id: int = 1, language_code: str = "en") -> dict:
+    """A button press on one of the bot's messages."""
+    return _update(
+        callback_query={
+            "id": str(next(_update_ids)),
+            "from": sender(user_id, language_code),
+            "chat_instance": "1",
+            "data": data,
+            "message": {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": user_id, "type": "private"},
+                "from": {"id": 1, "is_bot": True, "first_name": "Bot"},
+                "text": "…",
+            },
+        }
+    )

@@ -1,0 +1,202 @@
+"""A stand-in for the Telegram Bot API served over real HTTP: it records every call and serves
+files, so the real telebot runs over the wire in tests (TELEGRAM_API_URL points here)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.serving import make_server
+
+
+@dataclass
+class Call:
+    """One Bot API call as the stand-in received it."""
+
+    method: str
+    params: dict
+    files: dict = field(default_factory=dict)
+
+    @property
+    def chat_id(self) -> int | None:
+        """The chat the call addresses, if any."""
+        value = self.params.get("chat_id")
+        return int(value) if value not in (None, "") else None
+
+    @property
+    def text(self) -> str:
+        """The text of a message call (empty for others)."""
+        return self.params.get("text") or ""
+
+    @property
+    def reply_markup(self) -> dict:
+        """The parsed inline keyboard, if any."""
+        raw = self.params.get("reply_markup")
+        return json.loads(raw) if isinstance(raw, str) else (raw or {})
+
+    def buttons(self) -> list[dict]:
+        """Every inline button of the call, flattened."""
+        return [b for row in self.reply_markup.get("inline_keyboard", []) for b in row]
+
+
+class FakeTelegram:
+    """The Bot API for one bot token; `calls` grows as the app talks to it."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.files: dict[str, bytes] = {}
+        self.refuse_urls = False  # answer 400 to albums of URLs, as Telegram does for some hosts
+        self._ids = itertools.count(1000)
+        self._lock = threading.Lock()
+        self.app = self._build()
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.server.shutdown()
+
+    # files ------------------------------------------------------------------------------------
+
+    def add_file(self, file_id: str, content: bytes) -> None:
+        """Make a file downloadable by file id."""
+        self.files[file_id] = content
+
+    # inspection -------------------------------------------------------------------------------
+
+    def calls_to(self, method: str, chat_id: int | None = None) -> list[Call]:
+        """The calls of one method (to one chat), in order."""
+        with self._lock:
+            return [
+                c
+                for c in self.calls
+                if c.method == method and (chat_id is None or c.chat_id == chat_id)
+            ]
+
+    def texts(self, chat_id: int) -> list[str]:
+        """Every text sent or edited into a chat, in order."""
+        with self._lock:
+            return [
+                c.text
+                for c in self.calls
+                if c.chat_id == chat_id and c.method in ("sendMessage", "editMessageText")
+            ]
+
+    def wait_for(self, predicate, timeout: float = 15.0, what: str = "a call"):
+        """Wait until predicate(calls) is truthy and return it; fail the test on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                snapshot = list(self.calls)
+            result = predicate(snapshot)
+            if result:
+                return result
+            time.sleep(0.02)
+        raise AssertionError(
+            f"timed out waiting for {what}; calls: "
+            f"{[(c.method, c.text[:60]) for c in self.calls][-15:]}"
+        )
+
+    def wait_text(self, chat_id: int, fragment: str, timeout: float = 15.0) -> Call:
+        """Wait for a message to the chat containing `fragment`."""
+
+        def found(calls):
+            for c in calls:
+                if (
+                    c.chat_id == chat_id
+                    and c.method in ("sendMessage", "editMessageText")
+                    and fragment in c.text
+                ):
+                    return c
+            return None
+
+        return self.wait_for(found, timeout, f"a message with {fragment!r}")
+
+    # the API ----------------------------------------------------------------------------------
+
+    def _message(self, chat_id, **extra) -> dict:
+        return {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": {"id": int(chat_id), "type": "private"},
+            "from": {"id": 1, "is_bot": True, "first_name": "Bot"},
+            **extra,
+        }
+
+    def _build(self) -> Flask:
+        app = Flask("fake_telegram")
+
+        @app.route("/bot<token>/<method>", methods=["GET", "POST"])
+        def api(token: str, method: str):
+            if token != self.token:
+                return jsonify(ok=False, error_code=401, description="Unauthorized"), 401
+            params = {**request.args.to_dict(), **request.form.to_dict()}
+            if request.is_json:
+                params.update(request.get_json())
+            files = {k: f.read() for k, f in request.files.items()}
+            call = Call(method, params, files)
+            with self._lock:
+                self.calls.append(call)
+            return self._answer(call)
+
+        @app.get("/file/bot<token>/<path:file_path>")
+        def file(token: str, file_path: str):
+            file_id = file_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+            if token != self.token or file_id not in self.files:
+                return Response("Not Found", 404)
+            return Response(self.files[file_id], mimetype="application/octet-stream")
+
+        return app
+
+    def _answer(self, call: Call):
+        def ok(result):
+            return jsonify(ok=True, result=result)
+
+        def bad(description: str):
+            return jsonify(ok=False, error_code=400, description=f"Bad Request: {description}"), 400
+
+        p = call.params
+        match call.method:
+            case "getMe":
+                return ok({"id": 1, "is_bot": True, "first_name": "Bot", "username": "test_bot"})
+            case "sendMessage":
+                return ok(self._message(p["chat_id"], text=p.get("text", "")))
+            case "editMessageText":
+                return ok(self._message(p["chat_id"], text=p.get("text", "")))
+            case (
+                "answerCallbackQuery"
+                | "setWebhook"
+                | "setMyCommands"
+                | "deleteWebhook"
+                | "setChatMenuButton"
+                | "editMessageReplyMarkup"
+            ):
+                return ok(True)
+            case "getFile":
+                file_id = p.get("file_id")
+                if file_id not in self.files:
+                    return bad("invalid file_id")
+                return ok(
+                    {
+                        "file_id": file_id,
+                        "file_unique_id": f"u-{file_id}",
+                        "file_size": len(self.files[file_id]),
+                        "file_path": f"photos/{file_id}.jpg",
+                    }
+                )
+            case "sendPhoto":
+                return ok(self._message(p["chat_id"], photo=[]))
+            case "sendMediaGroup":
+                media = json.loads(p["media"])
+                if self.refuse_urls and any(m["media"].startswith("http") for m in media):
+                    return bad("wrong file identifier/HTTP URL specified")
+                return ok([self._message(p["chat_id"], photo=[]) for _ in media])
+            case _:
+                return bad(f"method {call.method} is not faked")

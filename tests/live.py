@@ -1,0 +1,97 @@
+"""The app served over real HTTP on a loopback port, wired to the Telegram stand-in."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import requests
+from werkzeug.serving import make_server
+
+from tests.fake_telegram import FakeTelegram
+from webapp import create_app
+from webapp.runtime import Runtime
+from webapp.security import callback_token
+from webapp.settings import Settings
+
+TOKEN = "123456:TEST-token-for-tests-only_0123456789"
+WEBHOOK_SECRET = "test-webhook-secret_42"
+
+
+def base_env(tmp_path: Path, telegram: FakeTelegram | None) -> dict:
+    """The environment a test app runs with: fast sandbox, tiny backoff, files under tmp_path."""
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SANDBOX_TRAIN_SECONDS": "0.4",
+        "SANDBOX_PROMPT_SECONDS": "0.2",
+        "ASTRIA_BACKOFF": "0.01",
+        "ASTRIA_TIMEOUT": "5",
+    }
+    if telegram is not None:
+        env.update(
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            TELEGRAM_API_URL=telegram.url,
+        )
+    return env
+
+
+class LiveApp:
+    """create_app() behind a threaded WSGI server; PUBLIC_URL is its own loopback address."""
+
+    def __init__(self, tmp_path: Path, telegram: FakeTelegram | None, **env) -> None:
+        self.server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        full_env = {**base_env(tmp_path, telegram), "PUBLIC_URL": self.url, **env}
+        self.settings_env = full_env
+        self.app = create_app(Settings.from_env(full_env))
+        self.http = requests.Session()
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def _dispatch(self, environ, start_response):
+        return self.app(environ, start_response)
+
+    @property
+    def rt(self) -> Runtime:
+        """The app's long-lived objects."""
+        return self.app.extensions["runtime"]
+
+    def post_update(self, update: dict, secret: str | None = WEBHOOK_SECRET) -> requests.Response:
+        """Deliver an update the way Telegram does."""
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        return self.http.post(
+            f"{self.url}/api/bot/webhook", json=update, headers=headers, timeout=30
+        )
+
+    def callback(self, kind: str, object_id: int, body: dict, token: str | None = "sign"):
+        """POST an Astria callback; token="sign" signs it properly."""
+        if token == "sign":
+            token = callback_token(self.rt.settings.secret_key, kind, object_id)
+        params = {"token": token} if token is not None else {}
+        return self.http.post(
+            f"{self.url}/api/astria/callback/{kind}/{object_id}",
+            json=body,
+            params=params,
+            timeout=30,
+        )
+
+    def sandbox_fault(self, **spec) -> None:
+        """Queue a failure in the Astria sandbox."""
+        response = self.http.post(
+            f"{self.url}/astria-sandbox/_faults",
+            json=spec,
+            headers={"Authorization": "Bearer test"},
+            timeout=10,
+        )
+        response.raise_for_status()
+
+    def idle(self) -> None:
+        """Wait for background jobs to finish."""
+        assert self.rt.jobs.wait_idle(30), "background jobs did not finish"
+
+    def close(self) -> None:
+        """Stop serving and stop the app's background work."""
+        self.server.shutdown()
+        self.rt.close()

@@ -1,0 +1,84 @@
+"""The Flask app factory: builds everything once and registers the blueprints."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from webapp import cli, errors, sandbox
+from webapp.astria import AstriaClient
+from webapp.jobs import Jobs, Sweeper
+from webapp.logs import init_logging
+from webapp.routes import callbacks, health, webhook
+from webapp.runtime import Runtime
+from webapp.services import build_services
+from webapp.services.ports import LogNotifier, NoFiles
+from webapp.settings import Settings
+from webapp.store import open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("app")
+
+SWEEP_SECONDS = 60.0
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app: settings, store, Astria client, jobs, services and the bot, once."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        static_folder=str(ROOT / "static"),
+        template_folder=str(ROOT / "templates"),
+    )
+    settings = (settings or Settings.from_env()).with_instance(app.instance_path)
+    init_logging(settings.secrets())
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=64 * 1024 * 1024)
+
+    store = open_store(settings)
+    astria = AstriaClient(
+        settings.astria_base,
+        settings.astria_api_key,
+        timeout=settings.astria_timeout,
+        retries=settings.astria_retries,
+        backoff=settings.astria_backoff,
+    )
+    jobs = Jobs(settings.job_workers)
+    bot = storage = None
+    notifier, files = LogNotifier(), NoFiles()
+    if settings.telegram_bot_token:
+        import bot as chat
+        from bot.notifier import BotNotifier, TelegramFiles
+
+        bot, storage = chat.build_bot(settings, store)
+        notifier = BotNotifier(bot)
+        files = TelegramFiles(bot, settings.telegram_api_url)
+    services = build_services(settings, store, astria, jobs, notifier, files)
+    rt = Runtime(settings=settings, store=store, astria=astria, jobs=jobs, services=services)
+    if bot is not None:
+        chat.register(bot, services, files)
+        rt.bot = bot
+        rt.handle_update = chat.update_handler(bot, storage)
+    app.extensions["runtime"] = rt
+
+    errors.init_app(app)
+    sandbox.init_app(app, settings)
+    app.register_blueprint(webhook.bp)
+    app.register_blueprint(callbacks.bp)
+    app.register_blueprint(health.bp)
+    cli.init_app(app)
+
+    # Work a previous process left half-done is picked up now and then every minute.
+    services.resume()
+    rt.sweeper = Sweeper(SWEEP_SECONDS, services.resume)
+    rt.sweeper.start()
+    atexit.register(rt.close)
+    log.info(
+        "app ready: store=%s astria=%s telegram=%s",
+        "supabase" if settings.supabase_url else "sqlite",
+        "sandbox" if settings.sandbox else "astria",
+        "dev mode" if settings.dev_mode else "webhook",
+    )
+    return app

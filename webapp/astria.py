@@ -1,0 +1,275 @@
+"""The Astria client: tunes (models) and prompts (generations) over Astria's REST API.
+
+Astria's JSON is parsed here and nowhere else. Retries follow Astria's own advice: never retry a
+422 (validation), back off on 429 and 5xx, and never blindly repeat a request whose outcome is
+unknown (504 or a read timeout) unless it is idempotent (a tune carries a unique title).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import requests
+
+log = logging.getLogger("astria")
+
+RETRYABLE = {429, 500, 502, 503}
+
+
+class AstriaError(Exception):
+    """Any failure talking to Astria; `status` is the HTTP status when there was one."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class AstriaRejected(AstriaError):
+    """Astria refused the request (a 4xx other than 429): it was not carried out."""
+
+
+class AstriaUnavailable(AstriaError):
+    """Astria kept failing (429/5xx/unreachable) after the retries: it was not carried out."""
+
+
+class AstriaOutcomeUnknown(AstriaError):
+    """A 504 or a read timeout: Astria may or may not have carried the request out."""
+
+
+@dataclass(frozen=True)
+class Tune:
+    """The parts of Astria's tune object the product uses."""
+
+    id: int
+    title: str | None
+    name: str | None
+    eta: datetime | None
+    trained_at: datetime | None
+    failed: bool
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The parts of Astria's prompt object the product uses."""
+
+    id: int
+    tune_id: int | None
+    text: str | None
+    images: tuple[str, ...]
+    trained_at: datetime | None
+    failed: bool
+    error: str | None
+
+    @property
+    def done(self) -> bool:
+        """Astria has no status field: a prompt is done once its images are there."""
+        return bool(self.images)
+
+
+@dataclass(frozen=True)
+class Photo:
+    """One training photo, as bytes: never a Telegram URL (it carries the bot token)."""
+
+    filename: str
+    content: bytes
+    mime_type: str = "image/jpeg"
+
+
+def _when(value) -> datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _failure(obj: dict) -> tuple[bool, str | None]:
+    """Astria documents no failure field; treat `status: failed` or an `error` as failure."""
+    error = obj.get("error")
+    failed = str(obj.get("status", "")).lower() == "failed" or bool(error)
+    return failed, (str(error)[:300] if error else None)
+
+
+def parse_tune(obj: dict) -> Tune:
+    """Astria's tune object (a response, or the `tune` of a callback) → Tune."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("id"), int):
+        raise ValueError("not a tune object")
+    failed, error = _failure(obj)
+    return Tune(
+        id=obj["id"],
+        title=obj.get("title"),
+        name=obj.get("name"),
+        eta=_when(obj.get("eta")),
+        trained_at=_when(obj.get("trained_at")),
+        failed=failed,
+        error=error,
+    )
+
+
+def parse_prompt(obj: dict) -> Prompt:
+    """Astria's prompt object (a response, or the `prompt` of a callback) → Prompt."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("id"), int):
+        raise ValueError("not a prompt object")
+    images = obj.get("images") or []
+    failed, error = _failure(obj)
+    return Prompt(
+        id=obj["id"],
+        tune_id=obj.get("tune_id") if isinstance(obj.get("tune_id"), int) else None,
+        text=obj.get("text"),
+        images=tuple(i for i in images if isinstance(i, str)),
+        trained_at=_when(obj.get("trained_at")),
+        failed=failed,
+        error=error,
+    )
+
+
+def _error_message(response: requests.Response) -> str:
+    """Astria's `error` field when there is one, else a short piece of the body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200] or response.reason
+    if isinstance(body, dict):
+        error = body.get("error") or body.get("errors") or body
+        return str(error)[:300]
+    return str(body)[:300]
+
+
+class AstriaClient:
+    """One client per app, holding one HTTP session (connections are reused)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        timeout: float = 35.0,
+        retries: int = 3,
+        backoff: float = 2.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.sleep = sleep
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {api_key or 'sandbox'}"
+        self.session.headers["Accept"] = "application/json"
+
+    def _request(self, method: str, path: str, *, idempotent: bool, **kwargs) -> dict:
+        """Send with the retry policy above; return the JSON body."""
+        for attempt in range(self.retries + 1):
+            last = attempt == self.retries
+            started = time.perf_counter()
+            try:
+                response = self.session.request(
+                    method, self.base_url + path, timeout=(5, self.timeout), **kwargs
+                )
+            except requests.ConnectTimeout as exc:
+                self._log(method, path, "connect-timeout", started)
+                if last:
+                    raise AstriaUnavailable("Astria could not be reached") from exc
+            except requests.ReadTimeout as exc:
+                self._log(method, path, "read-timeout", started)
+                if last or not idempotent:
+                    raise AstriaOutcomeUnknown("Astria did not answer in time") from exc
+            except requests.ConnectionError as exc:
+                self._log(method, path, "connection-error", started)
+                if last:
+                    raise AstriaUnavailable("Astria could not be reached") from exc
+            else:
+                self._log(method, path, response.status_code, started)
+                status = response.status_code
+                if 200 <= status < 300:
+                    try:
+                        return response.json()
+                    except ValueError as exc:
+                        raise AstriaUnavailable("Astria answered with no JSON", status) from exc
+                if status == 504:
+                    if last or not idempotent:
+                        raise AstriaOutcomeUnknown("Astria timed out (504)", status)
+                elif status in RETRYABLE:
+                    if last:
+                        raise AstriaUnavailable(_error_message(response), status)
+                    retry_after = response.headers.get("Retry-After", "")
+                    if retry_after.isdigit():
+                        self.sleep(min(float(retry_after), 60.0))
+                        continue
+                else:
+                    raise AstriaRejected(_error_message(response), status)
+            self.sleep(self.backoff * (2**attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _log(method: str, path: str, status, started: float) -> None:
+        ms = (time.perf_counter() - started) * 1000
+        log.info("astria %s %s %s %.0fms", method, path, status, ms)
+
+    # tunes ------------------------------------------------------------------------------------
+
+    def create_tune(
+        self,
+        *,
+        title: str,
+        class_name: str,
+        photos: Sequence[Photo],
+        callback: str,
+        base_tune_id: int | None,
+        model_type: str,
+        token: str,
+        branch: str | None = None,
+    ) -> Tune:
+        """POST /tunes as multipart with the photos as `tune[images][]` files.
+
+        `title` is a fresh UUID per model: Astria's idempotency key, which makes a retry of an
+        unanswered request safe."""
+        fields = [
+            ("tune[title]", title),
+            ("tune[name]", class_name),
+            ("tune[token]", token),
+            ("tune[callback]", callback),
+        ]
+        if base_tune_id:
+            fields.append(("tune[base_tune_id]", str(base_tune_id)))
+        if model_type != "checkpoint":
+            fields.append(("tune[model_type]", model_type))
+        if branch:
+            fields.append(("tune[branch]", branch))
+        files = [(k, (None, v)) for k, v in fields] + [
+            ("tune[images][]", (p.filename, p.content, p.mime_type)) for p in photos
+        ]
+        return parse_tune(self._request("POST", "/tunes", idempotent=True, files=files))
+
+    def get_tune(self, tune_id: int) -> Tune:
+        """GET /tunes/:id."""
+        return parse_tune(self._request("GET", f"/tunes/{tune_id}", idempotent=True))
+
+    def delete_tune(self, tune_id: int) -> None:
+        """DELETE /tunes/:id."""
+        self._request("DELETE", f"/tunes/{tune_id}", idempotent=True)
+
+    # prompts ----------------------------------------------------------------------------------
+
+    def create_prompt(self, *, tune_id: int, text: str, num_images: int, callback: str) -> Prompt:
+        """POST /tunes/:id/prompts as multipart; never repeated blindly (no idempotency key)."""
+        fields = [
+            ("prompt[text]", text),
+            ("prompt[num_images]", str(num_images)),
+            ("prompt[callback]", callback),
+        ]
+        files = [(k, (None, v)) for k, v in fields]
+        body = self._request("POST", f"/tunes/{tune_id}/prompts", idempotent=False, files=files)
+        return parse_prompt(body)
+
+    def get_prompt(self, tune_id: int, prompt_id: int) -> Prompt:
+        """GET /tunes/:tune_id/prompts/:id."""
+        body = self._request("GET", f"/tunes/{tune_id}/prompts/{prompt_id}", idempotent=True)
+        return parse_prompt(body)

@@ -1,0 +1,87 @@
+"""Background work: an in-process thread pool (RQ on Redis comes later, DESIGN §6).
+
+Durable state lives in the store, so a job lost with its process is found again by the sweeper
+(`Services.resume`) and carried on; jobs themselves only log their failures.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+
+log = logging.getLogger("jobs")
+
+
+class Jobs:
+    """Runs callables off the request thread and keeps track of what is still running."""
+
+    def __init__(self, workers: int = 4) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
+        self._running: set[Future] = set()
+        self._lock = threading.Lock()
+
+    def submit(self, name: str, fn: Callable, *args) -> Future:
+        """Run fn(*args) in the background; an exception is logged, never lost silently."""
+        future = self._pool.submit(self._run, name, fn, args)
+        with self._lock:
+            self._running.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    @staticmethod
+    def _run(name: str, fn: Callable, args: tuple) -> None:
+        try:
+            fn(*args)
+        except Exception:
+            log.exception("job %s failed", name)
+
+    def _forget(self, future: Future) -> None:
+        with self._lock:
+            self._running.discard(future)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no job is running (jobs may start others); True when idle."""
+        deadline = threading.Event()
+        timer = threading.Timer(timeout, deadline.set)
+        timer.start()
+        try:
+            while not deadline.is_set():
+                with self._lock:
+                    running = list(self._running)
+                if not running:
+                    return True
+                wait(running, timeout=0.5)
+            return False
+        finally:
+            timer.cancel()
+
+    def shutdown(self) -> None:
+        """Stop taking work and let running jobs finish."""
+        self._pool.shutdown(wait=True, cancel_futures=False)
+
+
+class Sweeper:
+    """Calls `fn` every `interval` seconds on a daemon thread, so stuck work gets picked up."""
+
+    def __init__(self, interval: float, fn: Callable[[], None]) -> None:
+        self._interval = interval
+        self._fn = fn
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="sweeper", daemon=True)
+
+    def start(self) -> None:
+        """Begin sweeping."""
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self._fn()
+            except Exception:
+                log.exception("sweep failed")
+
+    def stop(self) -> None:
+        """Stop sweeping."""
+        self._stop.set()

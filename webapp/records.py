@@ -1,0 +1,141 @@
+"""Typed records the store returns and the domain errors the edges turn into messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class ModelStatus(StrEnum):
+    """A model (an Astria tune): the seed's words."""
+
+    TRAINING = "training"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class GenerationStatus(StrEnum):
+    """A generation (an Astria prompt): the seed's words."""
+
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class UserStatus(StrEnum):
+    """Whether we may still write to the user."""
+
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+
+
+@dataclass(frozen=True)
+class User:
+    """A Telegram user and their balance."""
+
+    id: int
+    telegram_id: int
+    username: str | None
+    first_name: str | None
+    last_name: str | None
+    language_code: str | None
+    credits: int
+    status: UserStatus
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Model:
+    """A personal model; `tune_id` is Astria's id once Astria has answered."""
+
+    id: int
+    telegram_user_id: int
+    name: str
+    class_name: str
+    status: ModelStatus
+    tune_id: int | None
+    title: str
+    eta: datetime | None
+    error: str | None
+    photo_file_ids: tuple[str, ...]
+    created_at: datetime
+    trained_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One prompt on one model and the images it produced."""
+
+    id: int
+    telegram_user_id: int
+    model_id: int
+    prompt: str
+    status: GenerationStatus
+    prompt_id: str | None
+    num_images: int
+    images: tuple[str, ...]
+    error: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One change of a user's credits, with why and what it refers to."""
+
+    telegram_user_id: int
+    delta: int
+    reason: str
+    ref: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Where a user is in a chat flow, and what the flow has gathered so far."""
+
+    state: str | None
+    data: dict
+
+
+class DomainError(Exception):
+    """A failure the user can understand; `code` picks the message, `params` fill it in."""
+
+    code = "error"
+    http_status = 400
+
+    def __init__(self, message: str = "", **params) -> None:
+        super().__init__(message or self.code)
+        self.params = params
+
+
+class NotEnoughCredits(DomainError):
+    """The balance does not cover the price; nothing was charged."""
+
+    code = "not_enough_credits"
+    http_status = 409
+
+
+class InvalidInput(DomainError):
+    """A name, prompt, photo or choice we cannot accept."""
+
+    code = "invalid_input"
+    http_status = 422
+
+
+class NotFound(DomainError):
+    """No such object for this user."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class ModelNotReady(DomainError):
+    """The model is still training or has failed."""
+
+    code = "model_not_ready"
+    http_status = 409
+
+
+class StoreError(Exception):
+    """The storage failed; never shown to a user as is."""

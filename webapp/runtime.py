@@ -1,0 +1,39 @@
+"""What the app builds once at start-up and every request reuses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import current_app
+
+from webapp.astria import AstriaClient
+from webapp.jobs import Jobs, Sweeper
+from webapp.services import Services
+from webapp.settings import Settings
+from webapp.store import Store
+
+
+@dataclass
+class Runtime:
+    """The app's long-lived objects: settings, store, Astria client, jobs, services and the bot."""
+
+    settings: Settings
+    store: Store
+    astria: AstriaClient
+    jobs: Jobs
+    services: Services
+    bot: object | None = None  # telebot.TeleBot when a token is set
+    handle_update: Callable[[object], None] | None = None  # runs one telebot Update
+    sweeper: Sweeper | None = None
+
+    def close(self) -> None:
+        """Stop background work (tests, and a clean shutdown)."""
+        if self.sweeper:
+            self.sweeper.stop()
+        self.jobs.shutdown()
+
+
+def runtime() -> Runtime:
+    """The current app's Runtime."""
+    return current_app.extensions["runtime"]

@@ -1,0 +1,59 @@
+"""The service layer shared by the chat and the Mini App: no Flask and no telebot in here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from webapp.astria import AstriaClient
+from webapp.jobs import Jobs
+from webapp.security import callback_token
+from webapp.services.accounts import Accounts
+from webapp.services.callbacks import Callbacks
+from webapp.services.generation import Generations
+from webapp.services.ports import FileSource, Notifier
+from webapp.services.training import Training
+from webapp.settings import Settings
+from webapp.store import Store
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything the edges (chat handlers, routes) may call."""
+
+    accounts: Accounts
+    training: Training
+    generations: Generations
+    callbacks: Callbacks
+    store: Store
+    settings: Settings
+
+    def resume(self) -> None:
+        """Pick up work a crashed process left half-done (uploads and prompts not yet sent)."""
+        self.training.resume()
+        self.generations.resume()
+
+
+def build_services(
+    settings: Settings,
+    store: Store,
+    astria: AstriaClient,
+    jobs: Jobs,
+    notifier: Notifier,
+    files: FileSource,
+) -> Services:
+    """Wire the services together once, at start-up."""
+
+    def callback_url(kind: str, object_id: int) -> str:
+        token = callback_token(settings.secret_key, kind, object_id)
+        return f"{settings.public_url}/api/astria/callback/{kind}/{object_id}?token={token}"
+
+    training = Training(store, astria, settings, jobs, notifier, files, callback_url)
+    generations = Generations(store, astria, settings, jobs, notifier, callback_url)
+    return Services(
+        accounts=Accounts(store, settings),
+        training=training,
+        generations=generations,
+        callbacks=Callbacks(store, settings, jobs, notifier, training, generations),
+        store=store,
+        settings=settings,
+    )

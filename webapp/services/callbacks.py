@@ -1,0 +1,123 @@
+"""Callbacks: what Astria tells us when a tune or a prompt is finished.
+
+Astria never retries a callback and sends no signature, so each callback URL carries our own
+object id and a token we signed for it. Every outcome is a conditional state change in the
+store: a repeated callback changes nothing and notifies nobody a second time.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from webapp.astria import parse_prompt, parse_tune
+from webapp.jobs import Jobs
+from webapp.records import DomainError, InvalidInput, ModelStatus
+from webapp.security import check_callback_token
+from webapp.services.generation import Generations
+from webapp.services.ports import Notifier
+from webapp.services.training import Training
+from webapp.settings import Settings
+from webapp.store import Store
+
+log = logging.getLogger("callbacks")
+
+
+class Forbidden(DomainError):
+    """A callback with a wrong or missing token, or about an object it does not belong to."""
+
+    code = "forbidden"
+    http_status = 403
+
+
+class Callbacks:
+    """Turns Astria's callbacks into finished or failed models and generations."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        jobs: Jobs,
+        notifier: Notifier,
+        training: Training,
+        generations: Generations,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.jobs = jobs
+        self.notifier = notifier
+        self.training = training
+        self.generations = generations
+
+    def _authorise(self, kind: str, object_id: int, token: str | None) -> None:
+        if not check_callback_token(self.settings.secret_key, kind, object_id, token):
+            log.warning("callback %s %s refused: bad token", kind, object_id)
+            raise Forbidden()
+
+    def tune(self, model_id: int, token: str | None, body) -> str:
+        """Handle `{"tune": {...}}` for our model; returns what happened, for the log."""
+        self._authorise("tune", model_id, token)
+        model = self.store.get_model(model_id)
+        if model is None:
+            raise Forbidden()
+        try:
+            tune = parse_tune(body.get("tune") if isinstance(body, dict) else None)
+        except ValueError:
+            raise InvalidInput(reason="not a tune callback") from None
+        if model.tune_id is not None and tune.id != model.tune_id:
+            log.warning(
+                "callback tune for model=%s names tune %s, not %s", model_id, tune.id, model.tune_id
+            )
+            raise Forbidden()
+        if tune.failed:
+            self.training.fail(model_id, f"astria: {tune.error or 'training failed'}")
+            return "failed"
+        if tune.trained_at is None:
+            return "not finished"
+        ready = self.store.finish_model(model_id, tune.id, tune.trained_at)
+        if ready is None:
+            return "repeat" if model.status != ModelStatus.TRAINING else "ignored"
+        log.info("model ready user=%s model=%s tune=%s", ready.telegram_user_id, ready.id, tune.id)
+        self.notifier.model_ready(self.store.get_user(ready.telegram_user_id), ready)
+        return "ready"
+
+    def prompt(self, generation_id: int, token: str | None, body) -> str:
+        """Handle `{"prompt": {...}}` for our generation; the album goes out in the background."""
+        self._authorise("prompt", generation_id, token)
+        generation = self.store.get_generation(generation_id)
+        if generation is None:
+            raise Forbidden()
+        try:
+            prompt = parse_prompt(body.get("prompt") if isinstance(body, dict) else None)
+        except ValueError:
+            raise InvalidInput(reason="not a prompt callback") from None
+        if generation.prompt_id is not None and str(prompt.id) != generation.prompt_id:
+            log.warning(
+                "callback prompt for generation=%s names prompt %s, not %s",
+                generation_id,
+                prompt.id,
+                generation.prompt_id,
+            )
+            raise Forbidden()
+        if prompt.failed:
+            self.generations.fail(generation_id, f"astria: {prompt.error or 'generation failed'}")
+            return "failed"
+        if not prompt.done:
+            return "not finished"
+        done = self.store.finish_generation(generation_id, prompt.images, str(prompt.id))
+        if done is None:
+            return "repeat"
+        log.info(
+            "generation done user=%s generation=%s images=%s",
+            done.telegram_user_id,
+            done.id,
+            len(done.images),
+        )
+        self.jobs.submit(f"deliver generation {done.id}", self._deliver, done.id)
+        return "done"
+
+    def _deliver(self, generation_id: int) -> None:
+        generation = self.store.get_generation(generation_id)
+        model = self.store.get_model(generation.model_id)
+        self.notifier.generation_done(
+            self.store.get_user(generation.telegram_user_id), model, generation
+        )

@@ -1,0 +1,161 @@
+"""Generation: charge once, send the prompt to Astria in the background, refund on refusal."""
+
+from __future__ import annotations
+
+import logging
+
+from webapp.astria import AstriaClient, AstriaError, AstriaOutcomeUnknown, AstriaRejected
+from webapp.jobs import Jobs
+from webapp.records import Generation, InvalidInput, Model, ModelNotReady, ModelStatus, NotFound
+from webapp.services.ports import Notifier
+from webapp.services.training import clean_text
+from webapp.settings import Settings
+from webapp.store import Store
+
+log = logging.getLogger("generation")
+
+PROMPT_MAX = 600
+
+
+def clean_prompt(prompt: str | None) -> str:
+    """A prompt of 1–600 characters without control characters, or InvalidInput."""
+    cleaned = clean_text(prompt)
+    if not cleaned:
+        raise InvalidInput(reason="prompt_empty")
+    if len(cleaned) > PROMPT_MAX:
+        raise InvalidInput(reason="prompt_too_long", limit=PROMPT_MAX)
+    return cleaned
+
+
+def astria_request(settings: Settings, model: Model, prompt: str) -> tuple[int, str]:
+    """Which tune the prompt is posted to, and its text, the way Astria documents per model type.
+
+    A Flux LoRA (or FaceID) is used through the base model: `<lora:TUNE_ID:1> ohwx man, …`."""
+    subject = f"{settings.astria_token} {model.class_name}"
+    if settings.astria_model_type == "lora":
+        return settings.astria_base_tune_id, f"<lora:{model.tune_id}:1> {subject}, {prompt}"
+    if settings.astria_model_type == "faceid":
+        return (
+            settings.astria_base_tune_id,
+            f"<faceid:{model.tune_id}:1> {model.class_name}, {prompt}",
+        )
+    return model.tune_id, f"{subject}, {prompt}"
+
+
+class Generations:
+    """Starts generations and carries them to Astria."""
+
+    def __init__(
+        self,
+        store: Store,
+        astria: AstriaClient,
+        settings: Settings,
+        jobs: Jobs,
+        notifier: Notifier,
+        callback_url,
+    ) -> None:
+        self.store = store
+        self.astria = astria
+        self.settings = settings
+        self.jobs = jobs
+        self.notifier = notifier
+        self.callback_url = callback_url
+
+    def ready_models(self, telegram_id: int) -> list[Model]:
+        """The user's models that can generate, newest first."""
+        return [m for m in self.store.list_models(telegram_id) if m.status == ModelStatus.READY]
+
+    def own_model(self, telegram_id: int, model_id: int) -> Model:
+        """The user's own model, or NotFound (another user's model does not exist for them)."""
+        model = self.store.get_model(model_id)
+        if model is None or model.telegram_user_id != telegram_id:
+            raise NotFound(what="model")
+        return model
+
+    def start(self, telegram_id: int, *, model_id: int, prompt: str) -> tuple[Generation, int]:
+        """Charge GENERATE_COST and queue the prompt; (generation, new balance).
+
+        Raises a DomainError, having charged nothing, when it cannot."""
+        prompt = clean_prompt(prompt)
+        model = self.own_model(telegram_id, model_id)
+        if model.status != ModelStatus.READY:
+            raise ModelNotReady(status=model.status)
+        generation, balance = self.store.create_generation(
+            telegram_id,
+            model_id=model.id,
+            prompt=prompt,
+            num_images=self.settings.images_per_prompt,
+            cost=self.settings.generate_cost,
+        )
+        log.info(
+            "credits user=%s delta=-%s reason=generate ref=%s balance=%s",
+            telegram_id,
+            self.settings.generate_cost,
+            generation.id,
+            balance,
+        )
+        log.info(
+            "generate started user=%s model=%s generation=%s", telegram_id, model.id, generation.id
+        )
+        self.jobs.submit(f"submit generation {generation.id}", self.submit, generation.id)
+        return generation, balance
+
+    def submit(self, generation_id: int) -> None:
+        """Create the Astria prompt; on refusal, fail and refund."""
+        if not self.store.claim_generation_submit(
+            generation_id, self.settings.upload_lease_seconds
+        ):
+            return
+        generation = self.store.get_generation(generation_id)
+        model = self.store.get_model(generation.model_id)
+        tune_id, text = astria_request(self.settings, model, generation.prompt)
+        try:
+            prompt = self.astria.create_prompt(
+                tune_id=tune_id,
+                text=text,
+                num_images=generation.num_images,
+                callback=self.callback_url("prompt", generation.id),
+            )
+        except AstriaOutcomeUnknown:
+            log.warning(
+                "generate generation=%s outcome unknown; waiting for the callback", generation_id
+            )
+            return
+        except AstriaRejected as exc:
+            log.warning(
+                "generate generation=%s refused by Astria (%s): %s",
+                generation_id,
+                exc.status,
+                exc.message,
+            )
+            self.fail(generation_id, f"astria: {exc.message}")
+            return
+        except AstriaError as exc:
+            log.warning("generate generation=%s Astria unavailable (%s)", generation_id, exc.status)
+            self.fail(generation_id, "astria_unavailable")
+            return
+        self.store.mark_generation_submitted(generation_id, str(prompt.id))
+        log.info("generate submitted generation=%s prompt=%s", generation_id, prompt.id)
+
+    def fail(self, generation_id: int, error: str) -> None:
+        """Mark a generation failed, refund its charge once and tell the user."""
+        outcome = self.store.fail_generation(generation_id, error, self.settings.generate_cost)
+        if outcome is None:
+            return
+        generation, balance = outcome
+        refunded = self.settings.generate_cost if balance is not None else 0
+        log.info(
+            "credits user=%s delta=+%s reason=generate_refund ref=%s balance=%s",
+            generation.telegram_user_id,
+            refunded,
+            generation.id,
+            balance,
+        )
+        self.notifier.generation_failed(
+            self.store.get_user(generation.telegram_user_id), generation, refunded
+        )
+
+    def resume(self) -> None:
+        """Queue every generation that Astria has not acknowledged (after a crash)."""
+        for generation in self.store.generations_awaiting_submit():
+            self.jobs.submit(f"submit generation {generation.id}", self.submit, generation.id)

@@ -1,0 +1,79 @@
+"""What the services need from the outside world besides the store and Astria.
+
+The chat implements these with telebot (bot/notifier.py); in dev mode they only log.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from webapp.astria import Photo
+from webapp.records import Generation, Model, User
+
+log = logging.getLogger("notify")
+
+
+class Notifier(Protocol):
+    """Tells a user how their work ended; called once per outcome."""
+
+    def training_started(self, user: User, model: Model) -> None:
+        """Astria accepted the photos; training is under way."""
+
+    def model_ready(self, user: User, model: Model) -> None:
+        """The model finished training."""
+
+    def model_failed(self, user: User, model: Model, refunded: int) -> None:
+        """The model could not be trained; `refunded` credits went back."""
+
+    def generation_done(self, user: User, model: Model, generation: Generation) -> None:
+        """The images are there."""
+
+    def generation_failed(self, user: User, generation: Generation, refunded: int) -> None:
+        """The generation failed; `refunded` credits went back."""
+
+
+class FileSource(Protocol):
+    """Where the photos named in a model's `photo_file_ids` are fetched from (Telegram)."""
+
+    def download(self, file_id: str) -> Photo:
+        """The photo's bytes; raises on failure."""
+
+
+class LogNotifier:
+    """The dev-mode notifier: no bot token, so outcomes are only logged."""
+
+    def training_started(self, user: User, model: Model) -> None:
+        """Log it."""
+        log.info("notify user=%s training started model=%s", user.telegram_id, model.id)
+
+    def model_ready(self, user: User, model: Model) -> None:
+        """Log it."""
+        log.info("notify user=%s model ready model=%s", user.telegram_id, model.id)
+
+    def model_failed(self, user: User, model: Model, refunded: int) -> None:
+        """Log it."""
+        log.info(
+            "notify user=%s model failed model=%s refunded=%s", user.telegram_id, model.id, refunded
+        )
+
+    def generation_done(self, user: User, model: Model, generation: Generation) -> None:
+        """Log it."""
+        log.info("notify user=%s generation done generation=%s", user.telegram_id, generation.id)
+
+    def generation_failed(self, user: User, generation: Generation, refunded: int) -> None:
+        """Log it."""
+        log.info(
+            "notify user=%s generation failed generation=%s refunded=%s",
+            user.telegram_id,
+            generation.id,
+            refunded,
+        )
+
+
+class NoFiles:
+    """Dev mode has no Telegram to download from."""
+
+    def download(self, file_id: str) -> Photo:
+        """Always fails: there is no bot token."""
+        raise RuntimeError("no Telegram bot token: cannot download Telegram files")

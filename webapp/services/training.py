@@ -1,0 +1,162 @@
+"""Training: charge once, create the model, upload its photos to Astria in the background."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+import uuid
+from collections.abc import Sequence
+
+from webapp.astria import (
+    AstriaClient,
+    AstriaError,
+    AstriaOutcomeUnknown,
+    AstriaRejected,
+)
+from webapp.jobs import Jobs
+from webapp.records import InvalidInput, Model, NotEnoughCredits
+from webapp.services.ports import FileSource, Notifier
+from webapp.settings import Settings
+from webapp.store import Store
+
+log = logging.getLogger("training")
+
+PHOTOS_PER_MODEL = 4
+NAME_MAX = 40
+MIN_PHOTO_SIDE = 512
+CLASSES = ("man", "woman", "person", "boy", "girl", "dog", "cat")
+
+
+def clean_text(text: str | None) -> str:
+    """Strip control characters and surrounding space (names and prompts)."""
+    text = text or ""
+    return "".join(c for c in text if unicodedata.category(c)[0] != "C" or c == " ").strip()
+
+
+def clean_name(name: str | None) -> str:
+    """A model name of 1–40 characters, or InvalidInput."""
+    cleaned = " ".join(clean_text(name).split())
+    if not cleaned:
+        raise InvalidInput(reason="name_empty")
+    if len(cleaned) > NAME_MAX:
+        raise InvalidInput(reason="name_too_long", limit=NAME_MAX)
+    return cleaned
+
+
+class Training:
+    """Starts trainings and carries them to Astria."""
+
+    def __init__(
+        self,
+        store: Store,
+        astria: AstriaClient,
+        settings: Settings,
+        jobs: Jobs,
+        notifier: Notifier,
+        files: FileSource,
+        callback_url,
+    ) -> None:
+        self.store = store
+        self.astria = astria
+        self.settings = settings
+        self.jobs = jobs
+        self.notifier = notifier
+        self.files = files
+        self.callback_url = callback_url
+
+    def start(
+        self, telegram_id: int, *, name: str, class_name: str, photo_file_ids: Sequence[str]
+    ) -> tuple[Model, int]:
+        """Charge TRAIN_COST and queue the upload; (model, new balance).
+
+        Raises NotEnoughCredits or InvalidInput, having charged nothing."""
+        name = clean_name(name)
+        if class_name not in CLASSES:
+            raise InvalidInput(reason="class_unknown")
+        if len(photo_file_ids) != PHOTOS_PER_MODEL:
+            raise InvalidInput(reason="photo_count", need=PHOTOS_PER_MODEL)
+        try:
+            model, balance = self.store.create_model(
+                telegram_id,
+                name=name,
+                class_name=class_name,
+                title=str(uuid.uuid4()),
+                photo_file_ids=photo_file_ids,
+                cost=self.settings.train_cost,
+            )
+        except NotEnoughCredits:
+            log.info("train refused user=%s reason=not_enough_credits", telegram_id)
+            raise
+        log.info(
+            "credits user=%s delta=-%s reason=train ref=%s balance=%s",
+            telegram_id,
+            self.settings.train_cost,
+            model.id,
+            balance,
+        )
+        log.info("train started user=%s model=%s class=%s", telegram_id, model.id, class_name)
+        self.jobs.submit(f"upload model {model.id}", self.upload, model.id)
+        return model, balance
+
+    def upload(self, model_id: int) -> None:
+        """Download the photos and create the Astria tune; on refusal, fail and refund."""
+        if not self.store.claim_model_upload(model_id, self.settings.upload_lease_seconds):
+            return  # another worker has it, or it is done
+        model = self.store.get_model(model_id)
+        try:
+            photos = [self.files.download(file_id) for file_id in model.photo_file_ids]
+        except Exception as exc:  # the photos are gone or Telegram is down: nothing sent
+            log.warning("train model=%s photo download failed: %s", model_id, type(exc).__name__)
+            self.fail(model_id, "photos_unavailable")
+            return
+        try:
+            tune = self.astria.create_tune(
+                title=model.title,
+                class_name=model.class_name,
+                photos=photos,
+                callback=self.callback_url("tune", model.id),
+                base_tune_id=self.settings.astria_base_tune_id,
+                model_type=self.settings.astria_model_type,
+                token=self.settings.astria_token,
+                branch=self.settings.astria_branch,
+            )
+        except AstriaOutcomeUnknown:
+            # Astria may have the tune: its callback (our id is in the URL) will settle it.
+            log.warning("train model=%s outcome unknown; waiting for the callback", model_id)
+            return
+        except AstriaRejected as exc:
+            log.warning(
+                "train model=%s refused by Astria (%s): %s", model_id, exc.status, exc.message
+            )
+            self.fail(model_id, f"astria: {exc.message}")
+            return
+        except AstriaError as exc:
+            log.warning("train model=%s Astria unavailable (%s)", model_id, exc.status)
+            self.fail(model_id, "astria_unavailable")
+            return
+        self.store.mark_model_submitted(model_id, tune.id, tune.eta)
+        model = self.store.get_model(model_id)
+        log.info("train submitted model=%s tune=%s eta=%s", model_id, tune.id, tune.eta)
+        if model.status == "training":
+            self.notifier.training_started(self.store.get_user(model.telegram_user_id), model)
+
+    def fail(self, model_id: int, error: str) -> None:
+        """Mark a training model failed, refund its charge once and tell the user."""
+        outcome = self.store.fail_model(model_id, error, self.settings.train_cost)
+        if outcome is None:
+            return
+        model, balance = outcome
+        refunded = self.settings.train_cost if balance is not None else 0
+        log.info(
+            "credits user=%s delta=+%s reason=train_refund ref=%s balance=%s",
+            model.telegram_user_id,
+            refunded,
+            model.id,
+            balance,
+        )
+        self.notifier.model_failed(self.store.get_user(model.telegram_user_id), model, refunded)
+
+    def resume(self) -> None:
+        """Queue the upload of every model that Astria has not acknowledged (after a crash)."""
+        for model in self.store.models_awaiting_upload():
+            self.jobs.submit(f"upload model {model.id}", self.upload, model.id)

@@ -1,0 +1,187 @@
+"""Settings: every knob of the product, read from the environment once, in the app factory."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+SANDBOX_PREFIX = "/astria-sandbox"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says which and why."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    """Read a whole number, refusing garbage with a message that names the variable."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    """Read a non-negative decimal number."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name} must not be negative")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole configuration; names of the environment variables are fixed by DESIGN §2."""
+
+    telegram_bot_token: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    astria_api_key: str | None = None
+    astria_api_url: str | None = None  # None: the built-in sandbox when there is no key
+    public_url: str = "http://127.0.0.1:8000"
+    database_url: str | None = None  # None: a SQLite file in the instance folder
+    supabase_url: str | None = None
+    supabase_service_role_key: str | None = None
+    redis_url: str | None = None
+    admin_chat_ids: tuple[int, ...] = ()
+    free_credits: int = 3
+    train_cost: int = 1
+    generate_cost: int = 1
+    images_per_prompt: int = 4
+    # Astria training choices (Flux.1 dev LoRA by default, as Astria documents for people).
+    astria_base_tune_id: int = 1504944
+    astria_model_type: str = "lora"
+    astria_branch: str | None = None  # "fast" makes real Astria free and mocked
+    astria_token: str = "ohwx"
+    astria_timeout: float = 35.0  # Astria answers within 30 s or gives a 504
+    astria_retries: int = 3
+    astria_backoff: float = 2.0  # seconds, doubled per retry
+    # The sandbox's pretend durations.
+    sandbox_train_seconds: float = 20.0
+    sandbox_prompt_seconds: float = 5.0
+    secret_key: str = field(default="", repr=False)
+    instance_path: str = ""
+    job_workers: int = 4
+    upload_lease_seconds: int = 600
+
+    def __post_init__(self) -> None:
+        """Refuse combinations that cannot work, before anything is built on them."""
+        if self.telegram_bot_token and not self.telegram_webhook_secret:
+            raise SettingsError(
+                "TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_BOT_TOKEN is set "
+                "(1-256 characters of A-Z a-z 0-9 _ -)"
+            )
+        if self.astria_model_type not in {"lora", "faceid", "pti", "checkpoint"}:
+            raise SettingsError("ASTRIA_MODEL_TYPE must be one of lora, faceid, pti, checkpoint")
+        if not 1 <= self.images_per_prompt <= 8:
+            raise SettingsError("IMAGES_PER_PROMPT must be between 1 and 8 (Astria's limit)")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
+        """Build settings from environment variables (os.environ by default)."""
+        env = os.environ if env is None else env
+
+        def text(name: str) -> str | None:
+            return (env.get(name) or "").strip() or None
+
+        admins = tuple(
+            int(part)
+            for part in (env.get("ADMIN_CHAT_IDS") or "").replace(" ", "").split(",")
+            if part
+        )
+        settings = cls(
+            telegram_bot_token=text("TELEGRAM_BOT_TOKEN"),
+            telegram_webhook_secret=text("TELEGRAM_WEBHOOK_SECRET"),
+            telegram_api_url=(text("TELEGRAM_API_URL") or cls.telegram_api_url).rstrip("/"),
+            astria_api_key=text("ASTRIA_API_KEY"),
+            astria_api_url=(text("ASTRIA_API_URL") or "").rstrip("/") or None,
+            public_url=(text("PUBLIC_URL") or cls.public_url).rstrip("/"),
+            database_url=text("DATABASE_URL"),
+            supabase_url=text("SUPABASE_URL"),
+            supabase_service_role_key=text("SUPABASE_SERVICE_ROLE_KEY"),
+            redis_url=text("REDIS_URL"),
+            admin_chat_ids=admins,
+            free_credits=_int(env, "FREE_CREDITS", 3),
+            train_cost=_int(env, "TRAIN_COST", 1),
+            generate_cost=_int(env, "GENERATE_COST", 1),
+            images_per_prompt=_int(env, "IMAGES_PER_PROMPT", 4, minimum=1),
+            astria_base_tune_id=_int(env, "ASTRIA_BASE_TUNE_ID", 1504944, minimum=1),
+            astria_model_type=text("ASTRIA_MODEL_TYPE") or "lora",
+            astria_branch=text("ASTRIA_BRANCH"),
+            astria_token=text("ASTRIA_TOKEN") or "ohwx",
+            astria_timeout=_float(env, "ASTRIA_TIMEOUT", 35.0),
+            astria_retries=_int(env, "ASTRIA_RETRIES", 3),
+            astria_backoff=_float(env, "ASTRIA_BACKOFF", 2.0),
+            sandbox_train_seconds=_float(env, "SANDBOX_TRAIN_SECONDS", 20.0),
+            sandbox_prompt_seconds=_float(env, "SANDBOX_PROMPT_SECONDS", 5.0),
+            secret_key=text("SECRET_KEY") or "",
+            instance_path=text("INSTANCE_PATH") or "",
+            job_workers=_int(env, "JOB_WORKERS", 4, minimum=1),
+        )
+        return replace(settings, **overrides) if overrides else settings
+
+    @property
+    def dev_mode(self) -> bool:
+        """No bot token: no Telegram calls, the Mini App opens in a plain browser."""
+        return not self.telegram_bot_token
+
+    @property
+    def sandbox(self) -> bool:
+        """No Astria key: the app serves and uses its own Astria stand-in."""
+        return not self.astria_api_key
+
+    @property
+    def astria_base(self) -> str:
+        """Where the Astria client sends requests."""
+        if self.astria_api_url:
+            return self.astria_api_url
+        return self.public_url + SANDBOX_PREFIX if self.sandbox else "https://api.astria.ai"
+
+    def secrets(self) -> list[str]:
+        """Values that must never show in a log line."""
+        values = [
+            self.telegram_bot_token,
+            self.telegram_webhook_secret,
+            self.astria_api_key,
+            self.supabase_service_role_key,
+            self.secret_key,
+        ]
+        return [v for v in values if v and len(v) >= 6]
+
+    def with_instance(self, instance_path: str) -> Settings:
+        """Fill in what depends on the instance folder: the database file and the signing key."""
+        path = self.instance_path or instance_path
+        Path(path).mkdir(parents=True, exist_ok=True)
+        database_url = self.database_url or f"sqlite:///{Path(path) / 'bot.sqlite3'}"
+        secret_key = self.secret_key or _instance_secret(Path(path) / "secret_key")
+        return replace(self, instance_path=path, database_url=database_url, secret_key=secret_key)
+
+
+def _instance_secret(path: Path) -> str:
+    """A signing key kept beside the database, made once, so callback URLs survive restarts."""
+    if not path.exists():
+        # Written aside and linked into place: several workers starting at once agree on one key.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(secrets.token_urlsafe(32))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

@@ -1,0 +1,142 @@
+"""The store interface: every read and write of users, models, generations, credits and chat state.
+
+Credits change only inside the store's atomic operations (spend-if-enough, refund-once, grant-once),
+each recorded in the ledger, so `telegram_users.credits` always equals the sum of the user's ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from webapp.records import Conversation, Generation, LedgerEntry, Model, User
+from webapp.settings import Settings
+
+
+class Store(Protocol):
+    """What the services need from storage; SQLite and Supabase implement the same methods."""
+
+    def ping(self) -> None:
+        """Raise StoreError when storage cannot be reached."""
+
+    # users and credits
+    def ensure_user(
+        self,
+        telegram_id: int,
+        *,
+        username: str | None,
+        first_name: str | None,
+        last_name: str | None,
+        language_code: str | None,
+        free_credits: int,
+    ) -> tuple[User, bool]:
+        """Create the user with the free credits on first contact, else refresh the profile."""
+
+    def get_user(self, telegram_id: int) -> User | None:
+        """The user, or None."""
+
+    def grant(self, telegram_id: int, amount: int, reason: str, ref: str) -> int | None:
+        """Add credits once per (reason, ref); the new balance, or None when already granted."""
+
+    def ledger(self, telegram_id: int) -> list[LedgerEntry]:
+        """Every credit change of the user, oldest first."""
+
+    # webhook deliveries
+    def claim_update(self, update_id: int) -> bool:
+        """True the first time an update id is seen; False for a redelivery."""
+
+    # conversation state
+    def get_conversation(self, key: str) -> Conversation:
+        """The chat flow state under a key (empty when none)."""
+
+    def set_conversation(self, key: str, state: str | None, data: dict) -> None:
+        """Write the chat flow state under a key."""
+
+    def clear_conversation(self, key: str) -> None:
+        """Forget the chat flow state under a key."""
+
+    # models
+    def create_model(
+        self,
+        telegram_id: int,
+        *,
+        name: str,
+        class_name: str,
+        title: str,
+        photo_file_ids: Sequence[str],
+        cost: int,
+    ) -> tuple[Model, int]:
+        """Charge `cost` and insert a training model in one transaction; (model, new balance).
+
+        Raises NotEnoughCredits and writes nothing when the balance is short."""
+
+    def get_model(self, model_id: int) -> Model | None:
+        """One model, or None."""
+
+    def list_models(self, telegram_id: int) -> list[Model]:
+        """The user's models, newest first."""
+
+    def claim_model_upload(self, model_id: int, lease_seconds: int) -> bool:
+        """Take the right to upload a model's photos to Astria (a lease, so a crash frees it)."""
+
+    def models_awaiting_upload(self) -> list[Model]:
+        """Training models that Astria has not acknowledged yet."""
+
+    def mark_model_submitted(self, model_id: int, tune_id: int, eta: datetime | None) -> bool:
+        """Record Astria's tune id and ETA on a training model."""
+
+    def finish_model(
+        self, model_id: int, tune_id: int | None, trained_at: datetime | None
+    ) -> Model | None:
+        """training → ready; the updated model, or None when it was not training."""
+
+    def fail_model(self, model_id: int, error: str, refund: int) -> tuple[Model, int | None] | None:
+        """training → failed and refund once; (model, new balance), None if not training."""
+
+    # generations
+    def create_generation(
+        self, telegram_id: int, *, model_id: int, prompt: str, num_images: int, cost: int
+    ) -> tuple[Generation, int]:
+        """Charge `cost` and insert a processing generation in one transaction."""
+
+    def get_generation(self, generation_id: int) -> Generation | None:
+        """One generation, or None."""
+
+    def list_generations(
+        self,
+        telegram_id: int,
+        *,
+        model_id: int | None = None,
+        limit: int = 20,
+        before_id: int | None = None,
+    ) -> list[Generation]:
+        """The user's generations, newest first, keyset-paginated by id."""
+
+    def claim_generation_submit(self, generation_id: int, lease_seconds: int) -> bool:
+        """Take the right to send a generation to Astria (a lease, so a crash frees it)."""
+
+    def generations_awaiting_submit(self) -> list[Generation]:
+        """Processing generations that Astria has not acknowledged yet."""
+
+    def mark_generation_submitted(self, generation_id: int, prompt_id: str) -> bool:
+        """Record Astria's prompt id on a processing generation."""
+
+    def finish_generation(
+        self, generation_id: int, images: Sequence[str], prompt_id: str | None
+    ) -> Generation | None:
+        """processing → done with its images; None when it was not processing."""
+
+    def fail_generation(
+        self, generation_id: int, error: str, refund: int
+    ) -> tuple[Generation, int | None] | None:
+        """processing → failed and refund once; None when it was not processing."""
+
+
+def open_store(settings: Settings) -> Store:
+    """The store the settings ask for: Supabase when configured, else embedded SQLite."""
+    if settings.supabase_url and settings.supabase_service_role_key:
+        raise NotImplementedError("the Supabase store arrives with issue #3")
+    from webapp.store.sqlite import SQLiteStore
+
+    return SQLiteStore.from_url(settings.database_url)
