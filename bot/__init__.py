@@ -11,7 +11,7 @@ from telebot import TeleBot, apihelper, custom_filters
 from telebot.states.sync.middleware import StateMiddleware
 from telebot.types import BotCommand, Update
 
-from bot.context import UserMiddleware, send
+from bot.context import Swallow, UserMiddleware, send
 from bot.flows import common, generate, train
 from bot.state_storage import StoreStateStorage
 from bot.texts import LANGUAGES, Texts
@@ -39,12 +39,10 @@ def _send(method, url, params=None, files=None, timeout=None, proxies=None):
             method, url, params=params, files=files, timeout=timeout, proxies=proxies
         )
     except requests.RequestException as exc:
-        log.warning("telegram %s failed: %s", name, type(exc).__name__)
+        log.warning("%s failed: %s", name, type(exc).__name__)
         # requests puts the URL, and so the token, in its messages: raise a clean one instead.
         raise type(exc)(f"Telegram {name} failed: {type(exc).__name__}") from None
-    log.info(
-        "telegram %s %s %.0fms", name, response.status_code, (time.perf_counter() - started) * 1000
-    )
+    log.info("%s %s %.0fms", name, response.status_code, (time.perf_counter() - started) * 1000)
     return response
 
 
@@ -64,6 +62,7 @@ def build_bot(settings: Settings, store: Store) -> tuple[TeleBot, StoreStateStor
         threaded=False,  # a webhook must run handlers inline (see notes/telegram.md §1.2)
         state_storage=storage,
         use_class_middlewares=True,
+        exception_handler=Swallow(),
     )
     return bot, storage
 
@@ -71,7 +70,7 @@ def build_bot(settings: Settings, store: Store) -> tuple[TeleBot, StoreStateStor
 def register(bot: TeleBot, services: Services, files: FileSource) -> None:
     """Attach middlewares, filters and every flow, in the order they must be tried."""
     bot.setup_middleware(StateMiddleware(bot))
-    bot.setup_middleware(UserMiddleware(services))
+    bot.setup_middleware(UserMiddleware(bot, services))
     bot.add_custom_filter(custom_filters.StateFilter(bot))
     common.register(bot, services)
     train.register(bot, services, files)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import math
 from datetime import UTC, datetime
 
-from telebot import TeleBot
+from telebot import ExceptionHandler, TeleBot
 from telebot.handler_backends import BaseMiddleware
 from telebot.states import resolve_context
 from telebot.states.sync.context import StateContext
@@ -14,12 +16,15 @@ from bot.texts import Texts
 from webapp.records import Model, ModelStatus
 from webapp.services import Services
 
+log = logging.getLogger("bot")
+
 
 class UserMiddleware(BaseMiddleware):
     """Registers the sender on every message or button press and passes `user` and `t` on."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, bot: TeleBot, services: Services) -> None:
         super().__init__()
+        self.bot = bot
         self.update_sensitive = False
         self.update_types = ["message", "callback_query"]
         self.services = services
@@ -37,7 +42,27 @@ class UserMiddleware(BaseMiddleware):
         data["t"] = Texts(sender.language_code)
 
     def post_process(self, message, data: dict, exception) -> None:
-        """Nothing to clean up."""
+        """A handler that failed is logged with its traceback, and the user hears about it."""
+        if exception is None:
+            return
+        log.error(
+            "handler failed for user=%s",
+            message.from_user.id,
+            exc_info=(type(exception), exception, exception.__traceback__),
+        )
+        t = data.get("t") or Texts(message.from_user.language_code)
+        try:
+            self.bot.send_message(chat_id(message), t("error"))
+        except Exception:
+            log.warning("could not tell user=%s about the failure", message.from_user.id)
+
+
+class Swallow(ExceptionHandler):
+    """Handler exceptions are reported by UserMiddleware.post_process; telebot need not log them."""
+
+    def handle(self, exception: Exception) -> bool:
+        """Mark the exception as handled."""
+        return True
 
 
 def chat_id(update: Message | CallbackQuery) -> int:
@@ -49,8 +74,8 @@ def eta_text(t: Texts, model: Model) -> str:
     """ "about 12 min left" / "almost done" / "starting"."""
     if model.eta is None:
         return t("eta_unknown")
-    minutes = int((model.eta - datetime.now(UTC)).total_seconds() // 60) + 1
-    return t("eta_minutes", minutes=minutes) if minutes > 1 else t("eta_soon")
+    seconds = (model.eta - datetime.now(UTC)).total_seconds()
+    return t("eta_minutes", minutes=math.ceil(seconds / 60)) if seconds > 0 else t("eta_soon")
 
 
 def model_line(t: Texts, model: Model) -> str:

@@ -211,7 +211,7 @@ class AstriaClient:
     @staticmethod
     def _log(method: str, path: str, status, started: float) -> None:
         ms = (time.perf_counter() - started) * 1000
-        log.info("astria %s %s %s %.0fms", method, path, status, ms)
+        log.info("%s %s %s %.0fms", method, path, status, ms)
 
     # tunes ------------------------------------------------------------------------------------
 

@@ -23,6 +23,16 @@ class RedactingFormatter(logging.Formatter):
         return text
 
 
+class _Stderr:
+    """Whatever sys.stderr is at the time of writing (test runners swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def init_logging(secrets: list[str]) -> None:
     """Log to stderr at INFO through the redacting formatter, installed once per process.
 
@@ -34,7 +44,7 @@ def init_logging(secrets: list[str]) -> None:
                 set(handler.formatter.secrets) | set(secrets), key=len, reverse=True
             )
             return
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_Stderr())
     handler.setFormatter(RedactingFormatter(secrets))
     root.addHandler(handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:

@@ -87,11 +87,10 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
         try:
             file_id, unique_id = _photo_of(message, files)
         except InvalidInput as exc:
-            reason = exc.params.pop("reason")
+            params = {"min_side": photo_checks.MIN_SIDE, **exc.params}
+            reason = params.pop("reason")
             log.info("action user=%s photo refused: %s", user.telegram_id, reason)
-            send(
-                bot, message, t(PHOTO_REASONS[reason], min_side=photo_checks.MIN_SIDE, **exc.params)
-            )
+            send(bot, message, t(PHOTO_REASONS[reason], **params))
             return
         with state.data() as data:
             photos = data.setdefault("photos", [])

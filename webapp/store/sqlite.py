@@ -409,7 +409,7 @@ class SQLiteStore:
                 db.execute(
                     "UPDATE telegram_models SET upload_claimed_at = ? WHERE id = ? "
                     "AND status = 'training' AND model_id IS NULL "
-                    "AND (upload_claimed_at IS NULL OR upload_claimed_at < ?)",
+                    "AND (upload_claimed_at IS NULL OR upload_claimed_at <= ?)",
                     (_ts(now), model_id, _ts(now - timedelta(seconds=lease_seconds))),
                 ).rowcount
             )
@@ -516,7 +516,7 @@ class SQLiteStore:
                 db.execute(
                     "UPDATE telegram_prompts SET submit_claimed_at = ? WHERE id = ? "
                     "AND status = 'processing' AND prompt_id IS NULL "
-                    "AND (submit_claimed_at IS NULL OR submit_claimed_at < ?)",
+                    "AND (submit_claimed_at IS NULL OR submit_claimed_at <= ?)",
                     (_ts(now), generation_id, _ts(now - timedelta(seconds=lease_seconds))),
                 ).rowcount
             )

@@ -1,0 +1,96 @@
+"""The app as deployed: `gunicorn wsgi:app` with two workers, driven over HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.journey import run_journey
+from tests.live import TOKEN, WEBHOOK_SECRET, base_env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn(tmp_path, telegram):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, **base_env(tmp_path, telegram), "PUBLIC_URL": url}
+    log = open(tmp_path / "gunicorn.log", "w+")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "2",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
+        assert time.monotonic() < deadline, "gunicorn did not start"
+        time.sleep(0.1)
+    yield url, tmp_path
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
+
+
+@pytest.mark.gunicorn
+def test_the_journey_under_gunicorn(gunicorn, telegram):
+    url, tmp_path = gunicorn
+    session = requests.Session()
+
+    def post(update):
+        response = session.post(
+            f"{url}/api/bot/webhook",
+            json=update,
+            timeout=30,
+            headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+        )
+        assert response.status_code == 200, response.text
+        return response
+
+    run_journey(
+        post,
+        telegram,
+        user_id=31337,
+        sandbox_db=str(tmp_path / "instance" / "astria-sandbox.sqlite3"),
+        token=TOKEN,
+    )
+    unauthorised = session.post(f"{url}/api/bot/webhook", json={"update_id": 1}, timeout=10)
+    assert unauthorised.status_code == 401
+    log = (tmp_path / "gunicorn.log").read_text()
+    assert "Booting worker" in log and "app ready" in log
+    assert TOKEN not in log and WEBHOOK_SECRET not in log
+    assert "Traceback" not in log

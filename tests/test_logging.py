@@ -1,0 +1,46 @@
+"""Logs: one line per action and per outside call, and never a secret."""
+
+from __future__ import annotations
+
+import logging
+
+from tests import factories as f
+from tests.live import TOKEN, WEBHOOK_SECRET, LiveApp
+
+
+def test_a_journey_logs_actions_calls_and_credits_but_no_secrets(live, telegram, capfd):
+    live.post_update(f.message(6100, "/start"))
+    live.post_update(f.message(6100, "/train"))
+    telegram.add_file("x", f.jpeg())
+    live.post_update(f.photo(6100, "x"))
+    live.idle()
+    err = capfd.readouterr().err
+    assert "credits user=6100 delta=+3 reason=signup balance=3" in err
+    assert "action user=6100 /train" in err
+    assert "telegram sendMessage 200" in err
+    assert TOKEN not in err and WEBHOOK_SECRET not in err
+    assert live.rt.settings.secret_key not in err
+
+
+def test_an_unreachable_telegram_leaks_no_token_into_logs(tmp_path, telegram, capfd):
+    telegram.close()  # Telegram goes away: requests' errors would carry the URL with the token
+    app = LiveApp(tmp_path, telegram)
+    try:
+        assert app.post_update(f.message(6200, "/help")).status_code == 200
+        app.idle()
+    finally:
+        app.close()
+    err = capfd.readouterr().err
+    assert "sendMessage failed: ConnectionError" in err
+    assert TOKEN not in err
+
+
+def test_the_formatter_blanks_secrets_even_in_tracebacks(live, capfd):
+    logger = logging.getLogger("test")
+    try:
+        raise RuntimeError(f"boom {TOKEN}")
+    except RuntimeError:
+        logger.exception("failed calling https://api.telegram.org/bot%s/getMe", TOKEN)
+    err = capfd.readouterr().err
+    assert TOKEN not in err
+    assert err.count("[redacted]") == 2

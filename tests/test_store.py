@@ -1,0 +1,168 @@
+"""The store contract: every method, and credits that stay right under concurrency.
+
+Parametrized over the stores (SQLite now; Supabase joins with issue #3)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from webapp.records import NotEnoughCredits
+from webapp.store.sqlite import SQLiteStore
+
+TG = 555
+
+
+@pytest.fixture(params=["sqlite"])
+def store(request, tmp_path):
+    """A fresh store of each kind."""
+    return SQLiteStore(str(tmp_path / "store.sqlite3"))
+
+
+def user(store, telegram_id=TG, credits=3, **profile):
+    defaults = {"username": "ann", "first_name": "Ann", "last_name": None, "language_code": "en"}
+    return store.ensure_user(telegram_id, free_credits=credits, **{**defaults, **profile})
+
+
+def model(store, telegram_id=TG, cost=1, title="title"):
+    return store.create_model(
+        telegram_id,
+        name="Me",
+        class_name="man",
+        title=title,
+        photo_file_ids=["a", "b", "c", "d"],
+        cost=cost,
+    )
+
+
+def balance_matches_ledger(store, telegram_id=TG):
+    return store.get_user(telegram_id).credits == sum(e.delta for e in store.ledger(telegram_id))
+
+
+def test_users_get_free_credits_once_and_their_profile_refreshed(store):
+    created, is_new = user(store)
+    assert is_new and created.credits == 3 and created.status == "active"
+    again, is_new = user(store, first_name="Anna", language_code=None)
+    assert not is_new and again.credits == 3 and again.first_name == "Anna"
+    assert again.language_code == "en"  # an update without a language keeps the known one
+    assert [(e.reason, e.delta) for e in store.ledger(TG)] == [("signup", 3)]
+    assert store.get_user(404) is None
+
+
+def test_update_ids_are_claimed_once(store):
+    assert store.claim_update(1) is True
+    assert store.claim_update(1) is False
+    assert store.claim_update(2) is True
+
+
+def test_conversations_are_kept_and_cleared(store):
+    assert store.get_conversation("k").state is None
+    store.set_conversation("k", "TrainStates:photos", {"photos": [{"file_id": "x"}]})
+    got = store.get_conversation("k")
+    assert got.state == "TrainStates:photos" and got.data == {"photos": [{"file_id": "x"}]}
+    store.clear_conversation("k")
+    assert store.get_conversation("k").data == {}
+
+
+def test_a_model_is_charged_with_its_row_or_not_at_all(store):
+    user(store, credits=1)
+    created, balance = model(store)
+    assert balance == 0 and created.status == "training" and created.tune_id is None
+    assert created.photo_file_ids == ("a", "b", "c", "d")
+    with pytest.raises(NotEnoughCredits) as caught:
+        model(store, title="second")
+    assert caught.value.params == {"need": 1, "have": 0}
+    assert [m.title for m in store.list_models(TG)] == ["title"]  # no half-written row
+    assert balance_matches_ledger(store)
+
+
+def test_model_lifecycle_and_a_refund_that_happens_once(store):
+    user(store)
+    created, _ = model(store)
+    assert store.claim_model_upload(created.id, 600) is True
+    assert store.claim_model_upload(created.id, 600) is False  # leased
+    assert store.claim_model_upload(created.id, 0) is True  # lease expired
+    assert [m.id for m in store.models_awaiting_upload()] == [created.id]
+    assert store.mark_model_submitted(created.id, 99, None)
+    assert store.models_awaiting_upload() == []
+    outcomes = [store.fail_model(created.id, "astria: no", refund=1) for _ in range(3)]
+    assert outcomes[0][0].status == "failed" and outcomes[0][1] == 3
+    assert outcomes[1:] == [None, None]
+    assert store.finish_model(created.id, 99, None) is None  # failed stays failed
+    assert store.get_user(TG).credits == 3 and balance_matches_ledger(store)
+
+
+def test_finish_model_once(store):
+    user(store)
+    created, _ = model(store)
+    ready = store.finish_model(created.id, 77, None)
+    assert ready.status == "ready" and ready.tune_id == 77 and ready.trained_at is not None
+    assert store.finish_model(created.id, 77, None) is None
+    assert store.fail_model(created.id, "late", refund=1) is None
+    assert store.get_model(created.id).status == "ready"
+
+
+def test_generations_charge_finish_fail_and_page(store):
+    user(store, credits=10)
+    created, _ = model(store)
+    gens = [
+        store.create_generation(TG, model_id=created.id, prompt=f"p{n}", num_images=4, cost=1)[0]
+        for n in range(5)
+    ]
+    assert store.get_user(TG).credits == 4
+    page = store.list_generations(TG, limit=2)
+    assert [g.prompt for g in page] == ["p4", "p3"]
+    assert [g.prompt for g in store.list_generations(TG, limit=2, before_id=page[-1].id)] == [
+        "p2",
+        "p1",
+    ]
+    assert store.list_generations(TG, model_id=created.id + 1) == []
+    assert store.claim_generation_submit(gens[0].id, 600)
+    assert not store.claim_generation_submit(gens[0].id, 600)
+    assert store.mark_generation_submitted(gens[0].id, "p-1")
+    assert gens[0].id not in [g.id for g in store.generations_awaiting_submit()]
+    done = store.finish_generation(gens[0].id, ["u1", "u2"], "p-1")
+    assert done.status == "done" and done.images == ("u1", "u2")
+    assert store.finish_generation(gens[0].id, ["u3"], "p-1") is None
+    assert store.fail_generation(gens[0].id, "x", refund=1) is None
+    failed, balance = store.fail_generation(gens[1].id, "astria: no", refund=1)
+    assert failed.status == "failed" and balance == 5
+    assert store.fail_generation(gens[1].id, "again", refund=1) is None
+    assert store.get_user(TG).credits == 5 and balance_matches_ledger(store)
+
+
+def test_grants_happen_once_per_reference(store):
+    user(store, credits=0)
+    assert store.grant(TG, 5, "grant", "admin-1") == 5
+    assert store.grant(TG, 5, "grant", "admin-1") is None
+    assert store.get_user(TG).credits == 5
+
+
+def test_twenty_parallel_spends_against_five_credits(store, tmp_path):
+    user(store, credits=5)
+    # separate store objects = separate connections, as in separate gunicorn workers
+    stores = [SQLiteStore(store.path) for _ in range(4)]
+
+    def spend(n):
+        try:
+            model(stores[n % 4], title=f"t{n}")
+            return True
+        except NotEnoughCredits:
+            return False
+
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(spend, range(20)))
+    assert results.count(True) == 5
+    assert store.get_user(TG).credits == 0
+    assert len(store.list_models(TG)) == 5
+    assert balance_matches_ledger(store)
+
+
+def test_a_refund_repeated_in_parallel_is_credited_once(store):
+    user(store, credits=1)
+    created, _ = model(store)
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(lambda _: store.fail_model(created.id, "x", 1), range(8)))
+    assert len([o for o in outcomes if o is not None]) == 1
+    assert store.get_user(TG).credits == 1 and balance_matches_ledger(store)
