@@ -7,7 +7,7 @@ EN = {
         "Hi{name}! I turn 4 photos of you into a personal AI model, then paint you in any "
         "scene you describe.\n\n"
         "1. /train — send 4 photos and name your model\n"
-        "2. /generate — describe a picture and get {images} images of yourself\n\n"
+        "2. /generate — describe a picture and get {images} of yourself\n\n"
         "You have {credits}. Training costs {train}, each generation {generate}."
     ),
     "help": (
@@ -21,8 +21,7 @@ EN = {
         "Tips: clear, well-lit photos of one face, no sunglasses, different angles."
     ),
     "credits": (
-        "You have {credits}.\n"
-        "Training a model: {train}. One generation ({images} images): {generate}."
+        "You have {credits}.\nTraining a model: {train}. One generation ({images}): {generate}."
     ),
     "cancelled": "Cancelled. Nothing was charged.",
     "nothing_to_cancel": "There is nothing to cancel. /help lists what I can do.",
@@ -85,7 +84,7 @@ EN = {
     "prompt_empty": "The description can't be empty.",
     "prompt_too_long": "That description is too long: {limit} characters at most.",
     "prompt_not_text": "Please send the description as text.",
-    "generation_queued": ("Creating {images} images with “{name}”… {cost} spent; {credits} left."),
+    "generation_queued": ("Creating {images} with “{name}”… {cost} spent; {credits} left."),
     "generation_done": "Here you are! “{prompt}”",
     "generate_more": "Want more pictures with “{name}”?",
     "generation_failed": "I couldn't create the images: {reason}",
@@ -130,7 +129,7 @@ RU = {
         "Привет{name}! Я превращаю 4 ваших фото в персональную ИИ-модель и рисую вас в любой "
         "сцене, которую вы опишете.\n\n"
         "1. /train — пришлите 4 фото и назовите модель\n"
-        "2. /generate — опишите картинку и получите {images} изображения с собой\n\n"
+        "2. /generate — опишите картинку и получите {images} с собой\n\n"
         "У вас {credits}. Обучение стоит {train}, каждая генерация — {generate}."
     ),
     "help": (
@@ -144,8 +143,7 @@ RU = {
         "Советы: чёткие фото одного лица при хорошем свете, без тёмных очков, с разных ракурсов."
     ),
     "credits": (
-        "У вас {credits}.\n"
-        "Обучение модели: {train}. Одна генерация ({images} изображения): {generate}."
+        "У вас {credits}.\nОбучение модели: {train}. Одна генерация ({images}): {generate}."
     ),
     "cancelled": "Отменено. Кредиты не списаны.",
     "nothing_to_cancel": "Отменять нечего. /help — что я умею.",
@@ -206,9 +204,7 @@ RU = {
     "prompt_empty": "Описание не может быть пустым.",
     "prompt_too_long": "Слишком длинное описание: не больше {limit} символов.",
     "prompt_not_text": "Пришлите описание текстом.",
-    "generation_queued": (
-        "Создаю {images} изображения с «{name}»… Списано: {cost}; осталось: {credits}."
-    ),
+    "generation_queued": ("Создаю {images} с «{name}»… Списано: {cost}; осталось: {credits}."),
     "generation_done": "Готово! «{prompt}»",
     "generate_more": "Ещё изображения с «{name}»?",
     "generation_failed": "Не удалось создать изображения: {reason}",
@@ -225,7 +221,7 @@ RU = {
     "reason_astria_unavailable": "сервис ИИ сейчас недоступен. Попробуйте позже.",
     "reason_astria": "сервис ИИ отклонил запрос ({detail}).",
     "reason_other": "что-то пошло не так ({detail}).",
-    "btn_generate": "🎨 Создать с {name}",
+    "btn_generate": "🎨 Создать: {name}",
     "btn_generate_again": "🎨 Ещё раз",
     "btn_train": "➕ Новая модель",
     "class_man": "Мужчина",
@@ -268,6 +264,7 @@ def plural(lang: str, n: int, forms: tuple[str, ...]) -> str:
 
 
 CREDIT_FORMS = {"en": ("credit", "credits"), "ru": ("кредит", "кредита", "кредитов")}
+IMAGE_FORMS = {"en": ("image", "images"), "ru": ("изображение", "изображения", "изображений")}
 
 
 class Texts:
@@ -285,3 +282,7 @@ class Texts:
     def credits(self, n: int) -> str:
         """ "1 credit", "3 credits", "3 кредита"."""
         return plural(self.lang, n, CREDIT_FORMS[self.lang])
+
+    def images(self, n: int) -> str:
+        """ "1 image", "4 images", "5 изображений"."""
+        return plural(self.lang, n, IMAGE_FORMS[self.lang])

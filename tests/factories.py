@@ -8,7 +8,7 @@ import time
 
 from PIL import Image
 
-_update_ids = itertools.count(500_000)
+_update_ids = itertools.count(int(time.time() * 1000) % 10**9)
 _message_ids = itertools.count(1)
 
 

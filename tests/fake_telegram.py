@@ -200,3 +200,39 @@ class FakeTelegram:
                 return ok([self._message(p["chat_id"], photo=[]) for _ in media])
             case _:
                 return bad(f"method {call.method} is not faked")
+
+
+def main() -> None:
+    """Serve the stand-in on a fixed port and print what the bot says: `python -m
+    tests.fake_telegram 8081 TOKEN` (for trying the chat by hand against `make run`)."""
+    import sys
+
+    port, token = int(sys.argv[1]), sys.argv[2]
+    fake = FakeTelegram.__new__(FakeTelegram)
+    fake.token, fake.calls, fake.files, fake.refuse_urls = token, [], {}, False
+    fake._ids, fake._lock = itertools.count(1000), threading.Lock()
+    fake.app = fake._build()
+
+    @fake.app.after_request
+    def show(response):
+        call = fake.calls[-1] if fake.calls else None
+        if call and request.path.endswith(call.method):
+            buttons = [b.get("text") for b in call.buttons()]
+            media = json.loads(call.params["media"]) if "media" in call.params else []
+            print(
+                f"[{call.method}] {call.text} {buttons or ''} "
+                f"{[m['media'][:60] for m in media] or ''}",
+                flush=True,
+            )
+        return response
+
+    @fake.app.put("/_files/<file_id>")
+    def upload(file_id):
+        fake.files[file_id] = request.get_data()
+        return "", 204
+
+    make_server("127.0.0.1", port, fake.app, threaded=True).serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -30,7 +30,7 @@ def register(bot: TeleBot, services: Services) -> None:
                 credits=t.credits(user.credits),
                 train=t.credits(prices.train),
                 generate=t.credits(prices.generate),
-                images=prices.images_per_generation,
+                images=t.images(prices.images_per_generation),
             ),
         )
 
@@ -48,7 +48,7 @@ def register(bot: TeleBot, services: Services) -> None:
                 credits=t.credits(user.credits),
                 train=t.credits(prices.train),
                 generate=t.credits(prices.generate),
-                images=prices.images_per_generation,
+                images=t.images(prices.images_per_generation),
             ),
         )
 

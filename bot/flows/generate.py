@@ -109,7 +109,7 @@ def register(bot: TeleBot, services: Services) -> None:
             message,
             t(
                 "generation_queued",
-                images=images,
+                images=t.images(images),
                 name=model.name,
                 cost=t.credits(cost),
                 credits=t.credits(balance),

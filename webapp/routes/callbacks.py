@@ -18,7 +18,7 @@ def tune(model_id: int):
     outcome = runtime().services.callbacks.tune(
         model_id, request.args.get("token"), request.get_json(silent=True)
     )
-    log.info("callback tune model=%s %s", model_id, outcome)
+    log.info("tune model=%s %s", model_id, outcome)
     return jsonify(ok=True, outcome=outcome)
 
 
@@ -28,5 +28,5 @@ def prompt(generation_id: int):
     outcome = runtime().services.callbacks.prompt(
         generation_id, request.args.get("token"), request.get_json(silent=True)
     )
-    log.info("callback prompt generation=%s %s", generation_id, outcome)
+    log.info("prompt generation=%s %s", generation_id, outcome)
     return jsonify(ok=True, outcome=outcome)

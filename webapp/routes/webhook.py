@@ -24,19 +24,19 @@ def webhook():
     secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
     expected = rt.settings.telegram_webhook_secret
     if not hmac.compare_digest(secret.encode(), expected.encode()):
-        log.warning("webhook refused: wrong or missing secret header")
+        log.warning("refused: wrong or missing secret header")
         return json_error(401, "unauthorized", "Wrong or missing secret token.")
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
         return json_error(400, "bad_request", "Expected a Telegram update as JSON.")
     update_id = payload["update_id"]
     if not rt.store.claim_update(update_id):
-        log.info("webhook update=%s is a redelivery; skipped", update_id)
+        log.info("update=%s is a redelivery; skipped", update_id)
         return "", 200
     try:
         update = Update.de_json(payload)
     except Exception:
-        log.warning("webhook update=%s could not be parsed; skipped", update_id)
+        log.warning("update=%s could not be parsed; skipped", update_id)
         return "", 200
     rt.handle_update(update)
     return "", 200
