@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 
@@ -25,17 +26,29 @@ log = logging.getLogger("telegram")
 COMMANDS = ("start", "help", "train", "generate", "models", "credits", "cancel")
 ALLOWED_UPDATES = ["message", "callback_query"]
 _sessions = threading.local()
+_session_settings: dict = {}
+
+
+def _session() -> requests.Session:
+    """This thread's session to the Bot API.
+
+    Proxies and CA bundle are read from the environment once, not on every call: requests'
+    per-call environment scan was a third of an update's CPU."""
+    session = getattr(_sessions, "session", None)
+    if session is None:
+        session = _sessions.session = requests.Session()
+        session.trust_env = False
+        session.proxies.update(_session_settings.get("proxies", {}))
+        session.verify = _session_settings.get("verify", True)
+    return session
 
 
 def _send(method, url, params=None, files=None, timeout=None, proxies=None):
     """telebot's HTTP call, with one log line per Bot API call and no token in any error."""
-    session = getattr(_sessions, "session", None)
-    if session is None:
-        session = _sessions.session = requests.Session()
     name = url.rsplit("/", 1)[-1]
     started = time.perf_counter()
     try:
-        response = session.request(
+        response = _session().request(
             method, url, params=params, files=files, timeout=timeout, proxies=proxies
         )
     except requests.RequestException as exc:
@@ -51,6 +64,11 @@ def configure_telebot(settings: Settings) -> None:
     apihelper.API_URL = settings.telegram_api_url + "/bot{0}/{1}"
     apihelper.FILE_URL = settings.telegram_api_url + "/file/bot{0}/{1}"
     apihelper.CUSTOM_REQUEST_SENDER = _send
+    _session_settings.update(
+        proxies=requests.utils.get_environ_proxies(settings.telegram_api_url),
+        verify=os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True,
+    )
+    _sessions.__dict__.pop("session", None)
 
 
 def build_bot(settings: Settings, store: Store) -> tuple[TeleBot, StoreStateStorage]:

@@ -129,3 +129,16 @@ def test_help_lists_every_command(live, telegram):
     text = telegram.texts(USER)[-1]
     for command in ("/train", "/generate", "/models", "/credits", "/cancel", "/help"):
         assert command in text
+
+
+def test_a_generation_lost_in_a_crash_is_sent_by_the_next_process(make_live, telegram):
+    first = make_live()
+    model_id = ready_model(first, telegram)
+    first.close()
+    # the crash: charged and recorded, but the prompt never reached Astria
+    generation, _ = first.rt.store.create_generation(USER, model_id=model_id, prompt="lost",
+                                                     num_images=4, cost=1)
+    second = make_live()
+    telegram.wait_text(USER, "Want more pictures with “Me”?")
+    assert second.rt.store.get_generation(generation.id).status == "done"
+    assert len(telegram.calls_to("sendMediaGroup", USER)) == 1

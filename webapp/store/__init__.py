@@ -135,8 +135,13 @@ class Store(Protocol):
 
 def open_store(settings: Settings) -> Store:
     """The store the settings ask for: Supabase when configured, else embedded SQLite."""
-    if settings.supabase_url and settings.supabase_service_role_key:
-        raise NotImplementedError("the Supabase store arrives with issue #3")
+    from webapp.settings import SettingsError
     from webapp.store.sqlite import SQLiteStore
+
+    if settings.supabase_url and settings.supabase_service_role_key:
+        raise SettingsError(
+            "SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY are set, but this version has only the "
+            "SQLite store; unset them to run on SQLite (DATABASE_URL)"
+        )
 
     return SQLiteStore.from_url(settings.database_url)

@@ -1,0 +1,119 @@
+"""Benchmark: CPU per webhook update through the whole app vs a bare pyTelegramBotAPI echo bot.
+
+Both run in this process through Flask's test client and answer with one sendMessage to a Bot
+API stand-in in another process (its CPU is not counted). Rounds alternate to even out noise.
+The bar (DEVELOPERS.md): the app costs at most 1.25x the echo bot.
+
+    .venv/bin/python -m tests.bench.webhook_cpu [updates-per-round] [rounds] [--quiet] 2>/dev/null
+
+Logging stays at INFO (as in production: two or three lines per update, to stderr) unless
+--quiet is given.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import telebot
+from flask import Flask, request
+from telebot import apihelper
+
+from tests import factories as f
+from webapp import create_app
+from webapp.settings import Settings
+
+TOKEN = "123456:BENCH-token-0123456789abcdefghijkl"
+SECRET = "bench-secret"
+
+
+def echo_app() -> Flask:
+    """The official Flask echo example (webhook_flask_echo_bot.py), threaded=False."""
+    bot = telebot.TeleBot(TOKEN, threaded=False)
+
+    @bot.message_handler(func=lambda m: True)
+    def echo(message):
+        bot.reply_to(message, message.text)
+
+    app = Flask("echo")
+
+    @app.post("/api/bot/webhook")
+    def webhook():
+        if request.headers.get("content-type") == "application/json":
+            update = telebot.types.Update.de_json(request.get_data().decode("utf-8"))
+            bot.process_new_updates([update])
+            return ""
+        return "", 403
+
+    return app
+
+
+def run(client, updates) -> float:
+    """CPU seconds to post these updates."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    start = time.process_time()
+    for update in updates:
+        response = client.post("/api/bot/webhook", json=update, headers=headers)
+        assert response.status_code == 200, response.data
+    return time.process_time() - start
+
+
+def main() -> None:
+    numbers = [int(a) for a in sys.argv[1:] if a.isdigit()]
+    n, rounds = (numbers + [300, 5][len(numbers) :])[:2]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    stand_in = subprocess.Popen(
+        [sys.executable, "-m", "tests.fake_telegram", str(port), TOKEN],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1.5)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_WEBHOOK_SECRET": SECRET,
+                "TELEGRAM_API_URL": f"http://127.0.0.1:{port}",
+                "INSTANCE_PATH": tmp,
+                "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
+            }
+            app = create_app(Settings.from_env(env)).test_client()
+            if "--quiet" in sys.argv:  # without the app's INFO log lines
+                logging.getLogger().setLevel(logging.WARNING)
+            echo = echo_app().test_client()
+            # the echo app goes through telebot's own HTTP path; ours through _send
+            api_url, sender = apihelper.API_URL, apihelper.CUSTOM_REQUEST_SENDER
+            users = [1000 + i for i in range(50)]
+
+            def updates(kind):
+                texts = {"echo": "hello there", "app": "hello there"}
+                return [f.message(users[i % 50], texts[kind]) for i in range(n)]
+
+            totals = {"echo": 0.0, "app": 0.0}
+            run(app, updates("app")[:50])  # warm up: users registered, connections open
+            apihelper.CUSTOM_REQUEST_SENDER = None
+            run(echo, updates("echo")[:50])
+            for _ in range(rounds):
+                apihelper.CUSTOM_REQUEST_SENDER = None
+                totals["echo"] += run(echo, updates("echo"))
+                apihelper.API_URL, apihelper.CUSTOM_REQUEST_SENDER = api_url, sender
+                totals["app"] += run(app, updates("app"))
+            per = {k: v / (n * rounds) * 1000 for k, v in totals.items()}
+            print(f"updates: {n * rounds} each (text outside a flow -> one sendMessage)")
+            print(f"echo bot: {per['echo']:.3f} ms CPU per update")
+            print(f"the app:  {per['app']:.3f} ms CPU per update")
+            print(f"ratio app/echo: {per['app'] / per['echo']:.2f} (bar: 1.25)")
+    finally:
+        stand_in.terminate()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()

@@ -1,0 +1,138 @@
+"""The app as an operator meets it: settings, the landing page, the go-live command, the sandbox."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests import factories as f
+from tests.live import TOKEN, WEBHOOK_SECRET, LiveApp
+from webapp import create_app
+from webapp.settings import Settings, SettingsError
+
+
+def test_a_token_without_a_webhook_secret_is_refused():
+    with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_SECRET is required"):
+        Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TRAIN_COST": "one"}, "TRAIN_COST must be a whole number"),
+        ({"FREE_CREDITS": "-1"}, "FREE_CREDITS must be at least 0"),
+        ({"IMAGES_PER_PROMPT": "9"}, "IMAGES_PER_PROMPT must be between 1 and 8"),
+        ({"ASTRIA_MODEL_TYPE": "dreambooth"}, "ASTRIA_MODEL_TYPE must be one of"),
+    ],
+)
+def test_malformed_settings_name_the_variable(env, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)
+
+
+def test_defaults_follow_the_design():
+    settings = Settings.from_env({})
+    assert (
+        settings.free_credits,
+        settings.train_cost,
+        settings.generate_cost,
+        settings.images_per_prompt,
+    ) == (3, 1, 1, 4)
+    assert settings.dev_mode and settings.sandbox
+    assert settings.astria_base == "http://127.0.0.1:8000/astria-sandbox"
+    assert settings.astria_base_tune_id == 1504944 and settings.astria_model_type == "lora"
+    real = Settings.from_env({"ASTRIA_API_KEY": "sd_x"})
+    assert real.astria_base == "https://api.astria.ai" and not real.sandbox
+
+
+def test_the_landing_page_and_health(tmp_path):
+    app = create_app(Settings.from_env({"INSTANCE_PATH": str(tmp_path)}))
+    client = app.test_client()
+    page = client.get("/")
+    assert page.status_code == 200 and b"built-in sandbox" in page.data
+    css = client.get("/static/site.css")
+    assert css.status_code == 200
+    css.close()
+    missing = client.get("/nope")
+    assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
+    app.extensions["runtime"].close()
+
+
+def test_set_webhook_goes_live_with_the_secret_and_both_command_menus(make_live, telegram):
+    live = make_live(PUBLIC_URL="https://bot.example.com")
+    result = live.app.test_cli_runner().invoke(args=["set-webhook"])
+    assert result.exit_code == 0, result.output
+    assert "https://bot.example.com/api/bot/webhook" in result.output
+    (hook,) = telegram.calls_to("setWebhook")
+    assert hook.params["url"] == "https://bot.example.com/api/bot/webhook"
+    assert hook.params["secret_token"] == WEBHOOK_SECRET
+    assert hook.params["allowed_updates"] == '["message", "callback_query"]'
+    assert "drop_pending_updates" not in hook.params
+    menus = telegram.calls_to("setMyCommands")
+    assert [m.params.get("language_code") for m in menus] == [None, "ru"]
+    assert '"command": "train"' in menus[0].params["commands"]
+
+
+def test_set_webhook_refuses_plain_http_and_dev_mode(make_live, tmp_path):
+    live = make_live()
+    result = live.app.test_cli_runner().invoke(args=["set-webhook"])
+    assert result.exit_code != 0 and "PUBLIC_URL must be https" in result.output
+    dev = LiveApp(tmp_path / "dev", telegram=None)
+    try:
+        result = dev.app.test_cli_runner().invoke(args=["set-webhook"])
+        assert result.exit_code != 0 and "TELEGRAM_BOT_TOKEN is not set" in result.output
+    finally:
+        dev.close()
+
+
+def test_the_sandbox_speaks_astrias_api(live):
+    base = f"{live.url}/astria-sandbox"
+    auth = {"Authorization": "Bearer anything"}
+    assert requests.get(f"{base}/tunes/1", timeout=5).status_code == 401
+    files = [
+        ("tune[title]", (None, "uuid-1")),
+        ("tune[name]", (None, "man")),
+        ("tune[model_type]", (None, "lora")),
+        ("tune[base_tune_id]", (None, "1504944")),
+    ]
+    no_images = requests.post(f"{base}/tunes", files=files, headers=auth, timeout=5)
+    assert no_images.status_code == 422 and "images" in no_images.json()["error"]
+    bad_image = requests.post(
+        f"{base}/tunes",
+        headers=auth,
+        timeout=5,
+        files=files + [("tune[images][]", ("a.jpg", b"nope", "image/jpeg"))],
+    )
+    assert bad_image.status_code == 422
+    good = files + [("tune[images][]", (f"{n}.jpg", f.jpeg(), "image/jpeg")) for n in range(4)]
+    created = requests.post(f"{base}/tunes", files=good, headers=auth, timeout=5)
+    assert created.status_code == 201
+    tune = created.json()
+    assert tune["trained_at"] is None and tune["eta"] and len(tune["orig_images"]) == 4
+    again = requests.post(f"{base}/tunes", files=good, headers=auth, timeout=5)
+    assert again.status_code == 200 and again.json()["id"] == tune["id"]  # idempotent title
+    on_lora = requests.post(
+        f"{base}/tunes/{tune['id']}/prompts",
+        headers=auth,
+        timeout=5,
+        files=[("prompt[text]", (None, "x"))],
+    )
+    assert on_lora.status_code == 422 and "model_type=lora is not supported" in on_lora.text
+    too_many = requests.post(
+        f"{base}/tunes/1504944/prompts",
+        headers=auth,
+        timeout=5,
+        data={"prompt[text]": f"<lora:{tune['id']}:1> x", "prompt[num_images]": "9"},
+    )
+    assert too_many.status_code == 422
+    prompt = requests.post(
+        f"{base}/tunes/1504944/prompts",
+        headers=auth,
+        timeout=5,
+        json={"prompt": {"text": f"<lora:{tune['id']}:1> x", "num_images": 2}},
+    )
+    assert prompt.status_code == 201 and prompt.json()["images"] == []
+    fetched = requests.get(
+        f"{base}/tunes/1504944/prompts/{prompt.json()['id']}", headers=auth, timeout=5
+    )
+    assert fetched.json()["id"] == prompt.json()["id"]
