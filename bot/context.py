@@ -70,12 +70,19 @@ def chat_id(update: Message | CallbackQuery) -> int:
     return update.chat.id if isinstance(update, Message) else update.message.chat.id
 
 
-def eta_text(t: Texts, model: Model) -> str:
-    """ "about 12 min left" / "almost done" / "starting"."""
+def minutes_left(model: Model) -> int | None:
+    """Whole minutes until Astria's ETA (rounded up), 0 once it has passed, None if unknown."""
     if model.eta is None:
+        return None
+    return max(0, math.ceil((model.eta - datetime.now(UTC)).total_seconds() / 60))
+
+
+def eta_text(t: Texts, model: Model) -> str:
+    """How long training has left: about 12 min / almost done / starting."""
+    minutes = minutes_left(model)
+    if minutes is None:
         return t("eta_unknown")
-    seconds = (model.eta - datetime.now(UTC)).total_seconds()
-    return t("eta_minutes", minutes=math.ceil(seconds / 60)) if seconds > 0 else t("eta_soon")
+    return t("eta_minutes", minutes=minutes) if minutes else t("eta_soon")
 
 
 def model_line(t: Texts, model: Model) -> str:
@@ -98,6 +105,11 @@ def failure_reason(t: Texts, error: str | None) -> str:
     if error.startswith("astria: "):
         return t("reason_astria", detail=error.removeprefix("astria: ")[:200])
     return t("reason_other", detail=error[:200] or "?")
+
+
+def no_credits(t: Texts, key: str, need: int, have: int) -> str:
+    """The not-enough-credits message of training or generation (`key`), with plurals."""
+    return t(key, need=t.credits(need), have=t.credits(have))
 
 
 def send(bot: TeleBot, update: Message | CallbackQuery, text: str, **kwargs) -> Message:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
-from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
 import requests
@@ -14,7 +12,7 @@ from telebot.apihelper import ApiTelegramException
 from telebot.types import InputMediaPhoto
 
 from bot import keyboards
-from bot.context import failure_reason
+from bot.context import failure_reason, minutes_left
 from bot.texts import Texts
 from webapp.astria import Photo
 from webapp.records import Generation, Model, User
@@ -75,17 +73,16 @@ class BotNotifier:
         self.images = requests.Session()
 
     def training_started(self, user: User, model: Model) -> None:
-        """ "Training has started, about N minutes"."""
+        """Training has started and takes about N minutes."""
         t = Texts(user.language_code)
-        minutes = 15
-        if model.eta:
-            minutes = max(1, math.ceil((model.eta - datetime.now(UTC)).total_seconds() / 60))
+        minutes = minutes_left(model)
+        minutes = 15 if minutes is None else max(minutes, 1)
         self.bot.send_message(
             user.telegram_id, t("training_started", name=model.name, minutes=minutes)
         )
 
     def model_ready(self, user: User, model: Model) -> None:
-        """ "Your model is ready" with a Generate button."""
+        """The model is ready, with a Generate button."""
         t = Texts(user.language_code)
         self.bot.send_message(
             user.telegram_id,

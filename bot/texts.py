@@ -280,9 +280,9 @@ class Texts:
         return template.format(**params) if params else template
 
     def credits(self, n: int) -> str:
-        """ "1 credit", "3 credits", "3 кредита"."""
+        """A number of credits with the right word: 1 credit, 3 credits, 3 кредита."""
         return plural(self.lang, n, CREDIT_FORMS[self.lang])
 
     def images(self, n: int) -> str:
-        """ "1 image", "4 images", "5 изображений"."""
+        """A number of images with the right word: 1 image, 5 изображений."""
         return plural(self.lang, n, IMAGE_FORMS[self.lang])

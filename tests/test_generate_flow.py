@@ -136,8 +136,9 @@ def test_a_generation_lost_in_a_crash_is_sent_by_the_next_process(make_live, tel
     model_id = ready_model(first, telegram)
     first.close()
     # the crash: charged and recorded, but the prompt never reached Astria
-    generation, _ = first.rt.store.create_generation(USER, model_id=model_id, prompt="lost",
-                                                     num_images=4, cost=1)
+    generation, _ = first.rt.store.create_generation(
+        USER, model_id=model_id, prompt="lost", num_images=4, cost=1
+    )
     second = make_live()
     telegram.wait_text(USER, "Want more pictures with “Me”?")
     assert second.rt.store.get_generation(generation.id).status == "done"

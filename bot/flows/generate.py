@@ -9,7 +9,7 @@ from telebot.states.sync.context import StateContext
 from telebot.types import CallbackQuery, Message
 
 from bot import keyboards
-from bot.context import eta_text, flow_data, send
+from bot.context import eta_text, flow_data, no_credits, send
 from bot.states import GenerateStates
 from bot.texts import Texts
 from webapp.records import (
@@ -46,11 +46,7 @@ def register(bot: TeleBot, services: Services) -> None:
                 send(bot, message, t("no_models"))
             return
         if user.credits < cost:
-            send(
-                bot,
-                message,
-                t("generate_no_credits", need=t.credits(cost), have=t.credits(user.credits)),
-            )
+            send(bot, message, no_credits(t, "generate_no_credits", cost, user.credits))
             return
         send(bot, message, t("choose_model"), reply_markup=keyboards.models(t, ready))
 
@@ -66,11 +62,7 @@ def register(bot: TeleBot, services: Services) -> None:
             send(bot, call, t("model_not_ready"))
             return
         if user.credits < cost:
-            send(
-                bot,
-                call,
-                t("generate_no_credits", need=t.credits(cost), have=t.credits(user.credits)),
-            )
+            send(bot, call, no_credits(t, "generate_no_credits", cost, user.credits))
             return
         state.delete()
         state.set(GenerateStates.prompt)
@@ -81,29 +73,20 @@ def register(bot: TeleBot, services: Services) -> None:
     def prompt(message: Message, user: User, t: Texts, state: StateContext) -> None:
         model_id = flow_data(state).get("model_id")
         try:
-            generation, balance = generations.start(
+            generation, model, balance = generations.start(
                 user.telegram_id, model_id=model_id, prompt=message.text
             )
         except InvalidInput as exc:
             send(bot, message, t(exc.params["reason"], limit=PROMPT_MAX))
             return
         except NotEnoughCredits as exc:
-            send(
-                bot,
-                message,
-                t(
-                    "generate_no_credits",
-                    need=t.credits(exc.params["need"]),
-                    have=t.credits(exc.params["have"]),
-                ),
-            )
+            send(bot, message, no_credits(t, "generate_no_credits", **exc.params))
             return
         except (NotFound, ModelNotReady):
             state.delete()
             send(bot, message, t("model_not_ready"))
             return
         state.delete()
-        model = services.store.get_model(generation.model_id)
         send(
             bot,
             message,

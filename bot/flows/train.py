@@ -9,7 +9,7 @@ from telebot.states.sync.context import StateContext
 from telebot.types import CallbackQuery, Message
 
 from bot import keyboards
-from bot.context import flow_data, send
+from bot.context import flow_data, no_credits, send
 from bot.states import TrainStates
 from bot.texts import Texts
 from webapp.records import InvalidInput, NotEnoughCredits, User
@@ -52,11 +52,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
 
     def begin(update: Message | CallbackQuery, user: User, t: Texts, state: StateContext) -> None:
         if user.credits < train_cost:
-            send(
-                bot,
-                update,
-                t("train_no_credits", need=t.credits(train_cost), have=t.credits(user.credits)),
-            )
+            send(bot, update, no_credits(t, "train_no_credits", train_cost, user.credits))
             return
         state.delete()
         state.set(TrainStates.photos)
@@ -159,15 +155,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
             )
         except NotEnoughCredits as exc:
             bot.answer_callback_query(call.id)
-            send(
-                bot,
-                call,
-                t(
-                    "train_no_credits",
-                    need=t.credits(exc.params["need"]),
-                    have=t.credits(exc.params["have"]),
-                ),
-            )
+            send(bot, call, no_credits(t, "train_no_credits", **exc.params))
             return
         except InvalidInput:
             bot.answer_callback_query(call.id, t("stale_button"))

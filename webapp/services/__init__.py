@@ -47,7 +47,7 @@ def build_services(
         token = callback_token(settings.secret_key, kind, object_id)
         return f"{settings.public_url}/api/astria/callback/{kind}/{object_id}?token={token}"
 
-    training = Training(store, astria, settings, jobs, notifier, files, callback_url)
+    training = Training(store, astria, settings, jobs, notifier, callback_url, files=files)
     generations = Generations(store, astria, settings, jobs, notifier, callback_url)
     return Services(
         accounts=Accounts(store, settings),

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from webapp.astria import AstriaClient, AstriaError, AstriaOutcomeUnknown, AstriaRejected
-from webapp.jobs import Jobs
+from webapp.astria import AstriaError, AstriaOutcomeUnknown, AstriaRejected
 from webapp.records import Generation, InvalidInput, Model, ModelNotReady, ModelStatus, NotFound
-from webapp.services.ports import Notifier
 from webapp.services.training import clean_text
+from webapp.services.work import AstriaWork
 from webapp.settings import Settings
-from webapp.store import Store
 
 log = logging.getLogger("generation")
 
@@ -42,28 +40,8 @@ def astria_request(settings: Settings, model: Model, prompt: str) -> tuple[int, 
     return model.tune_id, f"{subject}, {prompt}"
 
 
-class Generations:
+class Generations(AstriaWork):
     """Starts generations and carries them to Astria."""
-
-    def __init__(
-        self,
-        store: Store,
-        astria: AstriaClient,
-        settings: Settings,
-        jobs: Jobs,
-        notifier: Notifier,
-        callback_url,
-    ) -> None:
-        self.store = store
-        self.astria = astria
-        self.settings = settings
-        self.jobs = jobs
-        self.notifier = notifier
-        self.callback_url = callback_url
-
-    def ready_models(self, telegram_id: int) -> list[Model]:
-        """The user's models that can generate, newest first."""
-        return [m for m in self.store.list_models(telegram_id) if m.status == ModelStatus.READY]
 
     def own_model(self, telegram_id: int, model_id: int) -> Model:
         """The user's own model, or NotFound (another user's model does not exist for them)."""
@@ -72,8 +50,10 @@ class Generations:
             raise NotFound(what="model")
         return model
 
-    def start(self, telegram_id: int, *, model_id: int, prompt: str) -> tuple[Generation, int]:
-        """Charge GENERATE_COST and queue the prompt; (generation, new balance).
+    def start(
+        self, telegram_id: int, *, model_id: int, prompt: str
+    ) -> tuple[Generation, Model, int]:
+        """Charge GENERATE_COST and queue the prompt; (generation, its model, new balance).
 
         Raises a DomainError, having charged nothing, when it cannot."""
         prompt = clean_prompt(prompt)
@@ -98,7 +78,7 @@ class Generations:
             "generate started user=%s model=%s generation=%s", telegram_id, model.id, generation.id
         )
         self.jobs.submit(f"submit generation {generation.id}", self.submit, generation.id)
-        return generation, balance
+        return generation, model, balance
 
     def submit(self, generation_id: int) -> None:
         """Create the Astria prompt; on refusal, fail and refund."""

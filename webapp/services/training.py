@@ -8,16 +8,13 @@ import uuid
 from collections.abc import Sequence
 
 from webapp.astria import (
-    AstriaClient,
     AstriaError,
     AstriaOutcomeUnknown,
     AstriaRejected,
 )
-from webapp.jobs import Jobs
 from webapp.records import InvalidInput, Model, NotEnoughCredits
-from webapp.services.ports import FileSource, Notifier
-from webapp.settings import Settings
-from webapp.store import Store
+from webapp.services.ports import FileSource
+from webapp.services.work import AstriaWork
 
 log = logging.getLogger("training")
 
@@ -43,26 +40,12 @@ def clean_name(name: str | None) -> str:
     return cleaned
 
 
-class Training:
+class Training(AstriaWork):
     """Starts trainings and carries them to Astria."""
 
-    def __init__(
-        self,
-        store: Store,
-        astria: AstriaClient,
-        settings: Settings,
-        jobs: Jobs,
-        notifier: Notifier,
-        files: FileSource,
-        callback_url,
-    ) -> None:
-        self.store = store
-        self.astria = astria
-        self.settings = settings
-        self.jobs = jobs
-        self.notifier = notifier
+    def __init__(self, *args, files: FileSource, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
         self.files = files
-        self.callback_url = callback_url
 
     def start(
         self, telegram_id: int, *, name: str, class_name: str, photo_file_ids: Sequence[str]

@@ -1,0 +1,33 @@
+"""What training and generation share: the store, Astria, the job pool and the notifier."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from webapp.astria import AstriaClient
+from webapp.jobs import Jobs
+from webapp.services.ports import Notifier
+from webapp.settings import Settings
+from webapp.store import Store
+
+CallbackUrl = Callable[[str, int], str]  # (kind, our object id) -> a signed callback URL
+
+
+class AstriaWork:
+    """A service that charges credits, then carries the work to Astria in the background."""
+
+    def __init__(
+        self,
+        store: Store,
+        astria: AstriaClient,
+        settings: Settings,
+        jobs: Jobs,
+        notifier: Notifier,
+        callback_url: CallbackUrl,
+    ) -> None:
+        self.store = store
+        self.astria = astria
+        self.settings = settings
+        self.jobs = jobs
+        self.notifier = notifier
+        self.callback_url = callback_url
