@@ -40,6 +40,7 @@ class UserMiddleware(BaseMiddleware):
             language_code=sender.language_code,
         )
         data["t"] = Texts(sender.language_code)
+        log.info("action user=%s %s", sender.id, describe(message))
 
     def post_process(self, message, data: dict, exception) -> None:
         """A handler that failed is logged with its traceback, and the user hears about it."""
@@ -63,6 +64,15 @@ class Swallow(ExceptionHandler):
     def handle(self, exception: Exception) -> bool:
         """Mark the exception as handled."""
         return True
+
+
+def describe(update: Message | CallbackQuery) -> str:
+    """What the user did, for the log: a command, a button, or the kind of message (no content)."""
+    if isinstance(update, CallbackQuery):
+        return f"button {update.data}"
+    if update.content_type == "text" and update.text.startswith("/"):
+        return update.text.split()[0][:32]
+    return update.content_type
 
 
 def chat_id(update: Message | CallbackQuery) -> int:

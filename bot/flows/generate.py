@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 
 from telebot import TeleBot
 from telebot.states.sync.context import StateContext
@@ -23,8 +22,6 @@ from webapp.records import (
 from webapp.services import Services
 from webapp.services.generation import PROMPT_MAX
 
-log = logging.getLogger("bot.generate")
-
 
 def register(bot: TeleBot, services: Services) -> None:
     """Attach the handlers."""
@@ -34,7 +31,6 @@ def register(bot: TeleBot, services: Services) -> None:
 
     @bot.message_handler(commands=["generate"])
     def generate(message: Message, user: User, t: Texts, state: StateContext) -> None:
-        log.info("action user=%s /generate", user.telegram_id)
         state.delete()
         mine = services.store.list_models(user.telegram_id)
         ready = [m for m in mine if m.status == ModelStatus.READY]

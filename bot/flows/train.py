@@ -70,7 +70,6 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
 
     @bot.message_handler(commands=["train"])
     def train(message: Message, user: User, t: Texts, state: StateContext) -> None:
-        log.info("action user=%s /train", user.telegram_id)
         begin(message, user, t, state)
 
     @bot.callback_query_handler(func=lambda call: call.data == "train")
@@ -85,7 +84,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
         except InvalidInput as exc:
             params = {"min_side": photo_checks.MIN_SIDE, **exc.params}
             reason = params.pop("reason")
-            log.info("action user=%s photo refused: %s", user.telegram_id, reason)
+            log.info("user=%s photo refused: %s", user.telegram_id, reason)
             send(bot, message, t(PHOTO_REASONS[reason], **params))
             return
         with state.data() as data:
@@ -95,7 +94,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
                 return
             photos.append({"file_id": file_id, "unique": unique_id})
             count = len(photos)
-        log.info("action user=%s photo %s/%s", user.telegram_id, count, PHOTOS_PER_MODEL)
+        log.info("user=%s photo %s/%s", user.telegram_id, count, PHOTOS_PER_MODEL)
         if count < PHOTOS_PER_MODEL:
             send(
                 bot,
@@ -125,7 +124,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
             return
         state.add_data(name=chosen)
         state.set(TrainStates.class_name)
-        log.info("action user=%s model name set", user.telegram_id)
+        log.info("user=%s model name set", user.telegram_id)
         send(bot, message, t("choose_class"), reply_markup=keyboards.classes(t))
 
     @bot.message_handler(state=TrainStates.name, content_types=["photo", "document"])
