@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from telebot import TeleBot
 from telebot.states.sync.context import StateContext
 from telebot.types import CallbackQuery, Message
