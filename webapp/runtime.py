@@ -32,6 +32,7 @@ class Runtime:
         if self.sweeper:
             self.sweeper.stop()
         self.jobs.shutdown()
+        self.store.close()
 
 
 def runtime() -> Runtime:

@@ -20,6 +20,9 @@ class Store(Protocol):
     def ping(self) -> None:
         """Raise StoreError when storage cannot be reached."""
 
+    def close(self) -> None:
+        """Release connections (at shutdown)."""
+
     # users and credits
     def ensure_user(
         self,
@@ -134,14 +137,11 @@ class Store(Protocol):
 
 
 def open_store(settings: Settings) -> Store:
-    """The store the settings ask for: Supabase when configured, else embedded SQLite."""
-    from webapp.settings import SettingsError
-    from webapp.store.sqlite import SQLiteStore
-
+    """The store the settings ask for: Supabase when both its variables are set, else SQLite."""
     if settings.supabase_url and settings.supabase_service_role_key:
-        raise SettingsError(
-            "SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY are set, but this version has only the "
-            "SQLite store; unset them to run on SQLite (DATABASE_URL)"
-        )
+        from webapp.store.supabase import SupabaseStore
+
+        return SupabaseStore(settings.supabase_url, settings.supabase_service_role_key)
+    from webapp.store.sqlite import SQLiteStore
 
     return SQLiteStore.from_url(settings.database_url)

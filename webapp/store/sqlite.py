@@ -17,15 +17,13 @@ from pathlib import Path
 from webapp.records import (
     Conversation,
     Generation,
-    GenerationStatus,
     LedgerEntry,
     Model,
-    ModelStatus,
     NotEnoughCredits,
     StoreError,
     User,
-    UserStatus,
 )
+from webapp.store import rows
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS telegram_users (
@@ -108,56 +106,6 @@ def _ts(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="milliseconds") if value else None
 
 
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _user(row: sqlite3.Row) -> User:
-    return User(
-        id=row["id"],
-        telegram_id=row["telegram_id"],
-        username=row["username"],
-        first_name=row["first_name"],
-        last_name=row["last_name"],
-        language_code=row["language_code"],
-        credits=row["credits"],
-        status=UserStatus(row["status"]),
-        created_at=_dt(row["created_at"]),
-    )
-
-
-def _model(row: sqlite3.Row) -> Model:
-    return Model(
-        id=row["id"],
-        telegram_user_id=row["telegram_user_id"],
-        name=row["name"],
-        class_name=row["class_name"],
-        status=ModelStatus(row["status"]),
-        tune_id=row["model_id"],
-        title=row["title"],
-        eta=_dt(row["eta"]),
-        error=row["error"],
-        photo_file_ids=tuple(json.loads(row["photo_file_ids"])),
-        created_at=_dt(row["created_at"]),
-        trained_at=_dt(row["trained_at"]),
-    )
-
-
-def _generation(row: sqlite3.Row) -> Generation:
-    return Generation(
-        id=row["id"],
-        telegram_user_id=row["telegram_user_id"],
-        model_id=row["model_id"],
-        prompt=row["prompt"],
-        status=GenerationStatus(row["status"]),
-        prompt_id=row["prompt_id"],
-        num_images=row["num_images"],
-        images=tuple(json.loads(row["images"] or "[]")),
-        error=row["error"],
-        created_at=_dt(row["created_at"]),
-    )
-
-
 class SQLiteStore:
     """The Store on one SQLite file."""
 
@@ -236,6 +184,13 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             raise StoreError(str(exc)) from exc
 
+    def close(self) -> None:
+        """Close this thread's connection (others close with their threads)."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
     def ping(self) -> None:
         """Raise StoreError when the file cannot be read."""
         self._one("SELECT 1")
@@ -301,12 +256,12 @@ class SQLiteStore:
             row = db.execute(
                 "SELECT * FROM telegram_users WHERE telegram_id = ?", (telegram_id,)
             ).fetchone()
-        return _user(row), bool(created)
+        return rows.user(row), bool(created)
 
     def get_user(self, telegram_id: int) -> User | None:
         """The user, or None."""
         row = self._one("SELECT * FROM telegram_users WHERE telegram_id = ?", (telegram_id,))
-        return _user(row) if row else None
+        return rows.user(row) if row else None
 
     def grant(self, telegram_id: int, amount: int, reason: str, ref: str) -> int | None:
         """Add credits once per (reason, ref)."""
@@ -315,15 +270,10 @@ class SQLiteStore:
 
     def ledger(self, telegram_id: int) -> list[LedgerEntry]:
         """Every credit change of the user, oldest first."""
-        rows = self._all(
+        found = self._all(
             "SELECT * FROM credit_ledger WHERE telegram_user_id = ? ORDER BY id", (telegram_id,)
         )
-        return [
-            LedgerEntry(
-                r["telegram_user_id"], r["delta"], r["reason"], r["ref"], _dt(r["created_at"])
-            )
-            for r in rows
-        ]
+        return [rows.ledger_entry(r) for r in found]
 
     # webhook deliveries -----------------------------------------------------------------------
 
@@ -384,22 +334,22 @@ class SQLiteStore:
                 "VALUES (?, ?, 'training', ?, ?, ?, ?, ?) RETURNING *",
                 (telegram_id, now, name, class_name, title, json.dumps(list(photo_file_ids)), now),
             ).fetchone()
-            model = _model(row)
+            model = rows.model(row)
             balance = self._change_credits(db, telegram_id, -cost, "train", str(model.id))
         return model, balance
 
     def get_model(self, model_id: int) -> Model | None:
         """One model, or None."""
         row = self._one("SELECT * FROM telegram_models WHERE id = ?", (model_id,))
-        return _model(row) if row else None
+        return rows.model(row) if row else None
 
     def list_models(self, telegram_id: int) -> list[Model]:
         """The user's models, newest first."""
-        rows = self._all(
+        found = self._all(
             "SELECT * FROM telegram_models WHERE telegram_user_id = ? ORDER BY id DESC",
             (telegram_id,),
         )
-        return [_model(r) for r in rows]
+        return [rows.model(r) for r in found]
 
     def claim_model_upload(self, model_id: int, lease_seconds: int) -> bool:
         """Take the upload lease on a training model Astria has not acknowledged."""
@@ -416,11 +366,11 @@ class SQLiteStore:
 
     def models_awaiting_upload(self) -> list[Model]:
         """Training models without an Astria tune id."""
-        rows = self._all(
+        found = self._all(
             "SELECT * FROM telegram_models WHERE status = 'training' AND model_id IS NULL "
             "ORDER BY id"
         )
-        return [_model(r) for r in rows]
+        return [rows.model(r) for r in found]
 
     def mark_model_submitted(self, model_id: int, tune_id: int, eta: datetime | None) -> bool:
         """Record Astria's tune id and ETA."""
@@ -444,7 +394,7 @@ class SQLiteStore:
                 "WHERE id = ? AND status = 'training' RETURNING *",
                 (tune_id, _ts(trained_at or _now()), _ts(_now()), model_id),
             ).fetchone()
-        return _model(row) if row else None
+        return rows.model(row) if row else None
 
     def fail_model(self, model_id: int, error: str, refund: int) -> tuple[Model, int | None] | None:
         """training → failed, with the training charge refunded once."""
@@ -456,7 +406,7 @@ class SQLiteStore:
             ).fetchone()
             if row is None:
                 return None
-            model = _model(row)
+            model = rows.model(row)
             balance = None
             if refund:
                 balance = self._change_credits(
@@ -478,14 +428,14 @@ class SQLiteStore:
                 "VALUES (?, ?, ?, ?, 'processing', '[]', ?, ?) RETURNING *",
                 (telegram_id, model_id, prompt, now, num_images, now),
             ).fetchone()
-            generation = _generation(row)
+            generation = rows.generation(row)
             balance = self._change_credits(db, telegram_id, -cost, "generate", str(generation.id))
         return generation, balance
 
     def get_generation(self, generation_id: int) -> Generation | None:
         """One generation, or None."""
         row = self._one("SELECT * FROM telegram_prompts WHERE id = ?", (generation_id,))
-        return _generation(row) if row else None
+        return rows.generation(row) if row else None
 
     def list_generations(
         self,
@@ -506,7 +456,7 @@ class SQLiteStore:
             params.append(before_id)
         sql += " ORDER BY id DESC LIMIT ?"
         params.append(limit)
-        return [_generation(r) for r in self._all(sql, params)]
+        return [rows.generation(r) for r in self._all(sql, params)]
 
     def claim_generation_submit(self, generation_id: int, lease_seconds: int) -> bool:
         """Take the submit lease on a processing generation Astria has not acknowledged."""
@@ -523,11 +473,11 @@ class SQLiteStore:
 
     def generations_awaiting_submit(self) -> list[Generation]:
         """Processing generations without an Astria prompt id."""
-        rows = self._all(
+        found = self._all(
             "SELECT * FROM telegram_prompts WHERE status = 'processing' AND prompt_id IS NULL "
             "ORDER BY id"
         )
-        return [_generation(r) for r in rows]
+        return [rows.generation(r) for r in found]
 
     def mark_generation_submitted(self, generation_id: int, prompt_id: str) -> bool:
         """Record Astria's prompt id."""
@@ -551,7 +501,7 @@ class SQLiteStore:
                 "WHERE id = ? AND status = 'processing' RETURNING *",
                 (json.dumps(list(images)), prompt_id, _ts(_now()), generation_id),
             ).fetchone()
-        return _generation(row) if row else None
+        return rows.generation(row) if row else None
 
     def fail_generation(
         self, generation_id: int, error: str, refund: int
@@ -565,7 +515,7 @@ class SQLiteStore:
             ).fetchone()
             if row is None:
                 return None
-            generation = _generation(row)
+            generation = rows.generation(row)
             balance = None
             if refund:
                 balance = self._change_credits(

@@ -1,0 +1,148 @@
+"""What only the Supabase store has: migrations, row-level security, PostgREST errors, round trips."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+import requests
+
+from tests import factories as f
+from tests.supabase_stack import sign_jwt
+from webapp.records import StoreError
+from webapp.store.supabase import SupabaseStore
+
+SEED = """
+CREATE TABLE telegram_users (id SERIAL PRIMARY KEY, telegram_id BIGINT UNIQUE NOT NULL,
+  username TEXT, first_name TEXT, last_name TEXT,
+  created_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(), last_active TIMESTAMP WITH TIME ZONE DEFAULT NOW(),
+  status TEXT DEFAULT 'active', credits INTEGER DEFAULT 0);
+CREATE TABLE telegram_models (id SERIAL PRIMARY KEY,
+  telegram_user_id BIGINT REFERENCES telegram_users(telegram_id), model_id INTEGER NOT NULL,
+  created_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(), status TEXT DEFAULT 'training');
+CREATE TABLE telegram_prompts (id SERIAL PRIMARY KEY,
+  telegram_user_id BIGINT REFERENCES telegram_users(telegram_id), model_id INTEGER NOT NULL,
+  prompt TEXT NOT NULL, prompt_id TEXT, created_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(),
+  status TEXT DEFAULT 'processing', images JSONB);
+INSERT INTO telegram_users (telegram_id, username, credits) VALUES (10, 'old', 5), (11, 'zero', 0);
+INSERT INTO telegram_models (telegram_user_id, model_id, status) VALUES (10, 1661944, 'ready');
+INSERT INTO telegram_prompts (telegram_user_id, model_id, prompt, prompt_id, status, images)
+  VALUES (10, 1, 'old prompt', '18609859', 'done', '["https://s3/a"]');
+"""
+
+
+@pytest.fixture
+def database(supabase):
+    """A scratch database on the same server, dropped afterwards."""
+    name = f"astria_scratch_{secrets.token_hex(4)}"
+    yield name
+    supabase.drop_database(name)
+
+
+def test_migrations_apply_to_an_empty_database(supabase, database):
+    supabase.new_database(database)
+    tables = supabase.psql(
+        "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables "
+        "WHERE schemaname = 'public'",
+        database=database,
+    )
+    assert tables == (
+        "conversation_states,credit_ledger,processed_updates,telegram_models,"
+        "telegram_prompts,telegram_users"
+    )
+    rls = supabase.psql(
+        "SELECT bool_and(rowsecurity) FROM pg_tables WHERE schemaname = 'public'", database=database
+    )
+    assert rls == "t"
+
+
+def test_migrations_keep_an_existing_projects_data(supabase, database):
+    supabase.new_database(database, migrate=False)
+    supabase.psql(SEED, database=database)
+    supabase.apply_migrations(database)
+    ledger = supabase.psql(
+        "SELECT telegram_user_id || ':' || delta || ':' || reason FROM credit_ledger",
+        database=database,
+    )
+    assert ledger == "10:5:opening_balance"  # balances match the ledger from day one
+    nullable = supabase.psql(
+        "SELECT is_nullable FROM information_schema.columns WHERE "
+        "table_name = 'telegram_models' AND column_name = 'model_id'",
+        database=database,
+    )
+    assert nullable == "YES"
+    old = supabase.psql(
+        "SELECT prompt || '|' || images::text FROM telegram_prompts", database=database
+    )
+    assert old == 'old prompt|["https://s3/a"]'
+
+
+def test_anon_and_authenticated_keys_see_and_do_nothing(supabase):
+    supabase.reset()
+    store = SupabaseStore(supabase.url, supabase.service_role_key)
+    store.ensure_user(
+        1, username="a", first_name="A", last_name=None, language_code="en", free_credits=3
+    )
+    store.close()
+    for role in ("anon", "authenticated"):
+        key = sign_jwt(supabase.jwt_secret, role)
+        headers = {"apikey": key, "Authorization": f"Bearer {key}"}
+        rest = f"{supabase.url}/rest/v1"
+        assert requests.get(f"{rest}/telegram_users", headers=headers, timeout=5).json() == []
+        assert requests.get(f"{rest}/credit_ledger", headers=headers, timeout=5).json() == []
+        spend = requests.post(
+            f"{rest}/rpc/grant_credits",
+            headers=headers,
+            timeout=5,
+            json={"p_telegram_id": 1, "p_amount": 100, "p_reason": "x", "p_ref": role},
+        )
+        assert spend.status_code in (401, 403, 404), spend.text
+        write = requests.patch(
+            f"{rest}/telegram_users?telegram_id=eq.1",
+            headers=headers,
+            json={"credits": 1000},
+            timeout=5,
+        )
+        assert write.status_code in (200, 204, 401, 403)
+    assert supabase.psql("SELECT credits FROM telegram_users WHERE telegram_id = 1") == "3"
+
+
+def test_postgrest_failures_become_store_errors(supabase):
+    forged = SupabaseStore(
+        supabase.url, sign_jwt("another-secret-of-enough-length-0123456789", "service_role")
+    )
+    with pytest.raises(StoreError, match="Supabase refused"):
+        forged.get_user(1)
+    forged.close()
+    gone = SupabaseStore("http://127.0.0.1:9", supabase.service_role_key)
+    with pytest.raises(StoreError, match="unreachable"):
+        gone.ping()
+    gone.close()
+
+
+def test_round_trips_per_webhook_update(make_live, telegram, supabase):
+    supabase.reset()
+    live = make_live(SUPABASE_URL=supabase.url, SUPABASE_SERVICE_ROLE_KEY=supabase.service_role_key)
+    calls = []
+    http = live.rt.store._http
+    send = http.send
+
+    def counting(request, **kwargs):
+        calls.append(f"{request.method} {request.url.path}")
+        return send(request, **kwargs)
+
+    http.send = counting
+
+    def trips(update) -> list[str]:
+        calls.clear()
+        assert live.post_update(update).status_code == 200
+        return list(calls)
+
+    trips(f.message(77, "/start"))
+    assert len(trips(f.message(77, "/help"))) == 2  # claim the update, ensure the user
+    assert len(trips(f.message(77, "hello"))) == 3  # … and read the chat state
+    trips(f.message(77, "/train"))
+    telegram.add_file("rt-0", f.jpeg())
+    photo = trips(f.photo(77, "rt-0"))
+    assert len(photo) == 4, photo  # … and write the photo into the chat state
+    assert len(trips(f.message(77, "/help"))) == 2

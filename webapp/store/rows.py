@@ -1,0 +1,89 @@
+"""Rows (SQLite rows or PostgREST dicts) → typed records, in one place for every store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+
+from webapp.records import (
+    Generation,
+    GenerationStatus,
+    LedgerEntry,
+    Model,
+    ModelStatus,
+    User,
+    UserStatus,
+)
+
+
+def when(value) -> datetime | None:
+    """An ISO timestamp (text) or a datetime → an aware datetime, or None."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+def _json_list(value) -> tuple:
+    """A JSON array stored as text (SQLite) or already decoded (PostgREST) → a tuple."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = json.loads(value)
+    return tuple(value)
+
+
+def user(row: Mapping) -> User:
+    """telegram_users → User."""
+    return User(
+        id=row["id"],
+        telegram_id=row["telegram_id"],
+        username=row["username"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        language_code=row["language_code"],
+        credits=row["credits"],
+        status=UserStatus(row["status"] or "active"),
+        created_at=when(row["created_at"]),
+    )
+
+
+def model(row: Mapping) -> Model:
+    """telegram_models → Model (`model_id` there is Astria's tune id)."""
+    return Model(
+        id=row["id"],
+        telegram_user_id=row["telegram_user_id"],
+        name=row["name"],
+        class_name=row["class_name"],
+        status=ModelStatus(row["status"] or "training"),
+        tune_id=row["model_id"],
+        title=row["title"] or "",
+        eta=when(row["eta"]),
+        error=row["error"],
+        photo_file_ids=_json_list(row["photo_file_ids"]),
+        created_at=when(row["created_at"]),
+        trained_at=when(row["trained_at"]),
+    )
+
+
+def generation(row: Mapping) -> Generation:
+    """telegram_prompts → Generation (`model_id` there is our model's id)."""
+    return Generation(
+        id=row["id"],
+        telegram_user_id=row["telegram_user_id"],
+        model_id=row["model_id"],
+        prompt=row["prompt"],
+        status=GenerationStatus(row["status"] or "processing"),
+        prompt_id=row["prompt_id"],
+        num_images=row["num_images"],
+        images=_json_list(row["images"]),
+        error=row["error"],
+        created_at=when(row["created_at"]),
+    )
+
+
+def ledger_entry(row: Mapping) -> LedgerEntry:
+    """credit_ledger → LedgerEntry."""
+    return LedgerEntry(
+        row["telegram_user_id"], row["delta"], row["reason"], row["ref"], when(row["created_at"])
+    )
