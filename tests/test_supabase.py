@@ -1,4 +1,4 @@
-"""What only the Supabase store has: migrations, row-level security, PostgREST errors, round trips."""
+"""Only the Supabase store has these: migrations, row-level security, PostgREST errors."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from webapp.store.supabase import SupabaseStore
 SEED = """
 CREATE TABLE telegram_users (id SERIAL PRIMARY KEY, telegram_id BIGINT UNIQUE NOT NULL,
   username TEXT, first_name TEXT, last_name TEXT,
-  created_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(), last_active TIMESTAMP WITH TIME ZONE DEFAULT NOW(),
+  created_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(),
+  last_active TIMESTAMP WITH TIME ZONE DEFAULT NOW(),
   status TEXT DEFAULT 'active', credits INTEGER DEFAULT 0);
 CREATE TABLE telegram_models (id SERIAL PRIMARY KEY,
   telegram_user_id BIGINT REFERENCES telegram_users(telegram_id), model_id INTEGER NOT NULL,
