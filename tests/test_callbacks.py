@@ -84,7 +84,10 @@ def test_an_unfinished_tune_changes_nothing_and_bad_bodies_are_400(live, telegra
     for body in ({}, {"tune": "x"}, {"prompt": {"id": 1}}, [1]):
         response = live.callback("tune", model.id, body)
         assert response.status_code == 422
-        assert response.json()["error"]["code"] == "invalid_input"
+        assert response.json()["error"] == {
+            "code": "invalid_input",
+            "message": "Invalid input (reason: not a tune callback)",
+        }
     assert live.rt.store.get_model(model.id).status == "training"
     assert telegram.calls == []
 

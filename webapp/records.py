@@ -105,7 +105,9 @@ class DomainError(Exception):
     http_status = 400
 
     def __init__(self, message: str = "", **params) -> None:
-        super().__init__(message or self.code)
+        details = ", ".join(f"{k}: {v}" for k, v in params.items())
+        default = self.code.replace("_", " ").capitalize() + (f" ({details})" if details else "")
+        super().__init__(message or default)
         self.params = params
 
 
