@@ -10,7 +10,7 @@ import time
 import requests
 from telebot import TeleBot, apihelper, custom_filters
 from telebot.states.sync.middleware import StateMiddleware
-from telebot.types import BotCommand, Update
+from telebot.types import BotCommand, MenuButtonWebApp, Update, WebAppInfo
 
 from bot.context import Swallow, UserMiddleware, send
 from bot.flows import common, generate, train
@@ -135,4 +135,8 @@ def go_live(bot: TeleBot, settings: Settings) -> str:
         t = Texts(lang)
         commands = [BotCommand(c, t(f"cmd_{c}")) for c in COMMANDS]
         bot.set_my_commands(commands, language_code=None if lang == "en" else lang)
+    if settings.app_url:  # the chat's menu button opens the Mini App
+        bot.set_chat_menu_button(
+            menu_button=MenuButtonWebApp(Texts("en")("menu_app"), WebAppInfo(settings.app_url))
+        )
     return url

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup
+from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from bot.texts import Texts
 from webapp.records import Model
@@ -29,8 +29,10 @@ def generate_with(t: Texts, model: Model, again: bool = False) -> InlineKeyboard
     return InlineKeyboardMarkup().add(InlineKeyboardButton(label, callback_data=f"gen:{model.id}"))
 
 
-def models_overview(t: Texts, ready: list[Model]) -> InlineKeyboardMarkup:
-    """/models: generate with each ready model, or train a new one."""
+def models_overview(
+    t: Texts, ready: list[Model], app_url: str | None = None
+) -> InlineKeyboardMarkup:
+    """/models: generate with each ready model, train a new one, or open the Mini App."""
     markup = InlineKeyboardMarkup(row_width=1)
     markup.add(
         *(
@@ -39,4 +41,15 @@ def models_overview(t: Texts, ready: list[Model]) -> InlineKeyboardMarkup:
         )
     )
     markup.add(InlineKeyboardButton(t("btn_train"), callback_data="train"))
+    if app_url:
+        markup.add(InlineKeyboardButton(t("btn_open_app"), web_app=WebAppInfo(app_url)))
     return markup
+
+
+def open_app(t: Texts, app_url: str | None) -> InlineKeyboardMarkup | None:
+    """An "Open app" button for the Mini App (Telegram accepts only https web-app URLs)."""
+    if not app_url:
+        return None
+    return InlineKeyboardMarkup().add(
+        InlineKeyboardButton(t("btn_open_app"), web_app=WebAppInfo(app_url))
+    )

@@ -100,6 +100,7 @@ EN = {
     "eta_unknown": "starting",
     # failure reasons
     "reason_photos_unavailable": "Telegram no longer has the photos. Please send them again.",
+    "reason_photos_lost": "the photos were lost in a server restart. Please upload them again.",
     "reason_astria_unavailable": "the AI service is unavailable right now. Please try later.",
     "reason_astria": "the AI service refused it ({detail}).",
     "reason_other": "something went wrong ({detail}).",
@@ -107,6 +108,7 @@ EN = {
     "btn_generate": "🎨 Generate with {name}",
     "btn_generate_again": "🎨 Generate again",
     "btn_train": "➕ New model",
+    "btn_open_app": "📱 Open the app",
     "class_man": "Man",
     "class_woman": "Woman",
     "class_person": "Person",
@@ -122,6 +124,7 @@ EN = {
     "cmd_models": "Your models",
     "cmd_credits": "Balance and prices",
     "cmd_cancel": "Stop the current step",
+    "menu_app": "App",
 }
 
 RU = {
@@ -218,12 +221,14 @@ RU = {
     "eta_soon": "почти готово",
     "eta_unknown": "начинается",
     "reason_photos_unavailable": "Telegram больше не отдаёт эти фото. Пришлите их заново.",
+    "reason_photos_lost": "фото потерялись при перезапуске сервера. Загрузите их заново.",
     "reason_astria_unavailable": "сервис ИИ сейчас недоступен. Попробуйте позже.",
     "reason_astria": "сервис ИИ отклонил запрос ({detail}).",
     "reason_other": "что-то пошло не так ({detail}).",
     "btn_generate": "🎨 Создать: {name}",
     "btn_generate_again": "🎨 Ещё раз",
     "btn_train": "➕ Новая модель",
+    "btn_open_app": "📱 Открыть приложение",
     "class_man": "Мужчина",
     "class_woman": "Женщина",
     "class_person": "Человек",
@@ -238,6 +243,7 @@ RU = {
     "cmd_models": "Ваши модели",
     "cmd_credits": "Баланс и цены",
     "cmd_cancel": "Прервать текущий шаг",
+    "menu_app": "Приложение",
 }
 
 LANGUAGES = {"en": EN, "ru": RU}

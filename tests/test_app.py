@@ -71,6 +71,8 @@ def test_set_webhook_goes_live_with_the_secret_and_both_command_menus(make_live,
     menus = telegram.calls_to("setMyCommands")
     assert [m.params.get("language_code") for m in menus] == [None, "ru"]
     assert '"command": "train"' in menus[0].params["commands"]
+    (menu,) = telegram.calls_to("setChatMenuButton")
+    assert '"url": "https://bot.example.com/app"' in menu.params["menu_button"]
 
 
 def test_set_webhook_refuses_plain_http_and_dev_mode(make_live, tmp_path):

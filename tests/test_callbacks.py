@@ -87,6 +87,7 @@ def test_an_unfinished_tune_changes_nothing_and_bad_bodies_are_400(live, telegra
         assert response.json()["error"] == {
             "code": "invalid_input",
             "message": "Invalid input (reason: not a tune callback)",
+            "reason": "not a tune callback",
         }
     assert live.rt.store.get_model(model.id).status == "training"
     assert telegram.calls == []

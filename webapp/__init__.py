@@ -12,7 +12,7 @@ from webapp import cli, errors, sandbox
 from webapp.astria import AstriaClient
 from webapp.jobs import Jobs, Sweeper
 from webapp.logs import init_logging
-from webapp.routes import callbacks, health, webhook
+from webapp.routes import api, callbacks, health, miniapp, webhook
 from webapp.runtime import Runtime
 from webapp.services import build_services
 from webapp.services.ports import LogNotifier, NoFiles
@@ -68,6 +68,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(webhook.bp)
     app.register_blueprint(callbacks.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(miniapp.bp)
     cli.init_app(app)
 
     # Work a previous process left half-done is picked up now and then every minute.

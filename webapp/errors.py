@@ -12,9 +12,9 @@ from webapp.records import DomainError
 log = logging.getLogger("http")
 
 
-def json_error(status: int, code: str, message: str):
-    """A JSON error response."""
-    return jsonify(error={"code": code, "message": message}), status
+def json_error(status: int, code: str, message: str, **extra):
+    """A JSON error response; `extra` (e.g. a machine-readable `reason`) joins code and message."""
+    return jsonify(error={"code": code, "message": message, **extra}), status
 
 
 def init_app(app: Flask) -> None:
@@ -22,12 +22,15 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if exc.code == 413:
+            return json_error(413, "too_large", "The request is too large.")
         code = (exc.name or "error").lower().replace(" ", "_")
         return json_error(exc.code or 500, code, exc.description or exc.name)
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        return json_error(exc.http_status, exc.code, str(exc))
+        extra = {"reason": exc.params["reason"]} if "reason" in exc.params else {}
+        return json_error(exc.http_status, exc.code, str(exc), **extra)
 
     @app.errorhandler(Exception)
     def crash(exc: Exception):

@@ -76,6 +76,7 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     instance_path: str = ""
     job_workers: int = 4
+    init_data_max_age: int = 86400  # seconds a Mini App's initData stays valid
     upload_lease_seconds: int = 600
 
     def __post_init__(self) -> None:
@@ -131,6 +132,7 @@ class Settings:
             secret_key=text("SECRET_KEY") or "",
             instance_path=text("INSTANCE_PATH") or "",
             job_workers=_int(env, "JOB_WORKERS", 4, minimum=1),
+            init_data_max_age=_int(env, "INIT_DATA_MAX_AGE", 86400, minimum=1),
         )
         return replace(settings, **overrides) if overrides else settings
 
@@ -150,6 +152,11 @@ class Settings:
         if self.astria_api_url:
             return self.astria_api_url
         return self.public_url + SANDBOX_PREFIX if self.sandbox else "https://api.astria.ai"
+
+    @property
+    def app_url(self) -> str | None:
+        """The Mini App's URL for Telegram buttons, which must be https (None otherwise)."""
+        return f"{self.public_url}/app" if self.public_url.startswith("https://") else None
 
     def secrets(self) -> list[str]:
         """Values that must never show in a log line."""

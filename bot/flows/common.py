@@ -16,6 +16,7 @@ from webapp.services import Services
 def register(bot: TeleBot, services: Services) -> None:
     """Attach the handlers."""
     prices = services.accounts.prices
+    app_url = services.settings.app_url
 
     @bot.message_handler(commands=["start"])
     def start(message: Message, user: User, t: Texts, state: StateContext) -> None:
@@ -32,6 +33,7 @@ def register(bot: TeleBot, services: Services) -> None:
                 generate=t.credits(prices.generate),
                 images=t.images(prices.images_per_generation),
             ),
+            reply_markup=keyboards.open_app(t, app_url),
         )
 
     @bot.message_handler(commands=["help"])
@@ -60,7 +62,12 @@ def register(bot: TeleBot, services: Services) -> None:
             return
         lines = [t("models_header"), *(model_line(t, m) for m in mine)]
         ready = [m for m in mine if m.status == ModelStatus.READY]
-        send(bot, message, "\n".join(lines), reply_markup=keyboards.models_overview(t, ready))
+        send(
+            bot,
+            message,
+            "\n".join(lines),
+            reply_markup=keyboards.models_overview(t, ready, app_url),
+        )
 
     @bot.message_handler(commands=["cancel"])
     def cancel(message: Message, t: Texts, state: StateContext) -> None:

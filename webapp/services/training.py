@@ -11,6 +11,7 @@ from webapp.astria import (
     AstriaError,
     AstriaOutcomeUnknown,
     AstriaRejected,
+    Photo,
 )
 from webapp.records import InvalidInput, Model, NotEnoughCredits
 from webapp.services.ports import FileSource
@@ -48,15 +49,23 @@ class Training(AstriaWork):
         self.files = files
 
     def start(
-        self, telegram_id: int, *, name: str, class_name: str, photo_file_ids: Sequence[str]
+        self,
+        telegram_id: int,
+        *,
+        name: str,
+        class_name: str,
+        photo_file_ids: Sequence[str] = (),
+        photos: Sequence[Photo] = (),
     ) -> tuple[Model, int]:
         """Charge TRAIN_COST and queue the upload; (model, new balance).
 
-        Raises NotEnoughCredits or InvalidInput, having charged nothing."""
+        The photos are Telegram file ids (the chat: durable, downloaded when uploading) or bytes
+        (the Mini App: kept in memory only, until Astria has them). Raises NotEnoughCredits or
+        InvalidInput, having charged nothing."""
         name = clean_name(name)
         if class_name not in CLASSES:
             raise InvalidInput(reason="class_unknown")
-        if len(photo_file_ids) != PHOTOS_PER_MODEL:
+        if len(photo_file_ids) + len(photos) != PHOTOS_PER_MODEL or (photo_file_ids and photos):
             raise InvalidInput(reason="photo_count", need=PHOTOS_PER_MODEL)
         try:
             model, balance = self.store.create_model(
@@ -78,16 +87,21 @@ class Training(AstriaWork):
             balance,
         )
         log.info("train started user=%s model=%s class=%s", telegram_id, model.id, class_name)
-        self.jobs.submit(f"upload model {model.id}", self.upload, model.id)
+        self.jobs.submit(f"upload model {model.id}", self.upload, model.id, tuple(photos))
         return model, balance
 
-    def upload(self, model_id: int) -> None:
-        """Download the photos and create the Astria tune; on refusal, fail and refund."""
+    def upload(self, model_id: int, photos: Sequence[Photo] = ()) -> None:
+        """Fetch the photos and create the Astria tune; on refusal, fail and refund."""
         if not self.store.claim_model_upload(model_id, self.settings.upload_lease_seconds):
             return  # another worker has it, or it is done
         model = self.store.get_model(model_id)
+        if not photos and not model.photo_file_ids:
+            # Uploaded in the Mini App and held in memory by a process that died: gone.
+            log.warning("train model=%s photos were lost with a restart", model_id)
+            self.fail(model_id, "photos_lost")
+            return
         try:
-            photos = [self.files.download(file_id) for file_id in model.photo_file_ids]
+            photos = photos or [self.files.download(file_id) for file_id in model.photo_file_ids]
         except Exception as exc:  # the photos are gone or Telegram is down: nothing sent
             log.warning("train model=%s photo download failed: %s", model_id, type(exc).__name__)
             self.fail(model_id, "photos_unavailable")

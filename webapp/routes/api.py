@@ -1,0 +1,208 @@
+"""The Mini App's JSON API under /api/bot: the same services as the chat, the user's own data only.
+
+Every call carries `Authorization: tma <initData>`, checked against the bot token (HMAC-SHA256,
+constant-time compare, a maximum age). In dev mode (no bot token) `tma dev` is a dev user.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+from flask import Blueprint, g, jsonify, request
+
+from webapp.astria import Photo
+from webapp.errors import json_error
+from webapp.records import Generation, InvalidInput, Model, ModelStatus, User
+from webapp.runtime import runtime
+from webapp.security import InitDataError, WebAppUser, validate_init_data
+from webapp.services import photos as photo_checks
+from webapp.services.training import PHOTOS_PER_MODEL
+
+bp = Blueprint("api", __name__, url_prefix="/api/bot")
+
+DEV_USER = WebAppUser(id=1, first_name="Dev", last_name="User", username="dev", language_code="en")
+MAX_UPLOAD = PHOTOS_PER_MODEL * photo_checks.MAX_BYTES + 1024 * 1024
+PAGE = 30
+
+
+@bp.before_request
+def authenticate():
+    """401 unless the initData is Telegram's, fresh, and names a user."""
+    rt = runtime()
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "tma" or not raw:
+        return json_error(401, "unauthorized", "Send Authorization: tma <initData>.")
+    if rt.settings.dev_mode:
+        if raw != "dev":
+            return json_error(401, "unauthorized", "Dev mode accepts only `tma dev`.")
+        web_user = DEV_USER
+    else:
+        try:
+            web_user = validate_init_data(
+                raw, rt.settings.telegram_bot_token, rt.settings.init_data_max_age
+            )
+        except InitDataError as exc:
+            return json_error(401, "unauthorized", f"initData refused: {exc}.")
+    g.web_user = web_user
+    return None
+
+
+def _user() -> User:
+    """The caller as a registered user (created with the free credits on first contact)."""
+    w: WebAppUser = g.web_user
+    return runtime().services.accounts.register(
+        w.id,
+        username=w.username,
+        first_name=w.first_name,
+        last_name=w.last_name,
+        language_code=w.language_code,
+    )
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+def model_json(model: Model) -> dict:
+    """A model as the Mini App shows it."""
+    minutes = None
+    if model.status == ModelStatus.TRAINING and model.eta:
+        seconds = (model.eta - datetime.now(UTC)).total_seconds()
+        minutes = max(0, math.ceil(seconds / 60))
+    return {
+        "id": model.id,
+        "name": model.name,
+        "class_name": model.class_name,
+        "status": str(model.status),
+        "eta": _when(model.eta),
+        "minutes_left": minutes,
+        "error": model.error,
+        "created_at": _when(model.created_at),
+        "trained_at": _when(model.trained_at),
+    }
+
+
+def generation_json(generation: Generation) -> dict:
+    """A generation as the gallery shows it."""
+    return {
+        "id": generation.id,
+        "model_id": generation.model_id,
+        "prompt": generation.prompt,
+        "status": str(generation.status),
+        "num_images": generation.num_images,
+        "images": list(generation.images),
+        "error": generation.error,
+        "created_at": _when(generation.created_at),
+    }
+
+
+def _own_model(user: User, model_id: int) -> Model:
+    return runtime().services.generations.own_model(user.telegram_id, model_id)
+
+
+@bp.get("/me")
+def me():
+    """Who the caller is, their credits and the prices."""
+    user = _user()
+    settings = runtime().settings
+    return jsonify(
+        user={
+            "id": user.telegram_id,
+            "first_name": user.first_name,
+            "language_code": user.language_code,
+        },
+        credits=user.credits,
+        prices={
+            "train": settings.train_cost,
+            "generate": settings.generate_cost,
+            "images_per_generation": settings.images_per_prompt,
+        },
+        dev_mode=settings.dev_mode,
+    )
+
+
+@bp.get("/models")
+def models():
+    """The caller's models, newest first."""
+    user = _user()
+    return jsonify(models=[model_json(m) for m in runtime().store.list_models(user.telegram_id)])
+
+
+@bp.get("/models/<int:model_id>")
+def model(model_id: int):
+    """One of the caller's models; 404 for anyone else's."""
+    return jsonify(model=model_json(_own_model(_user(), model_id)))
+
+
+@bp.get("/models/<int:model_id>/prompts")
+def prompts(model_id: int):
+    """A model's generations, newest first, 30 a page (`?before=<id>` for the next)."""
+    user = _user()
+    model = _own_model(user, model_id)
+    before = request.args.get("before", type=int)
+    limit = min(max(request.args.get("limit", PAGE, type=int), 1), 100)
+    found = runtime().store.list_generations(
+        user.telegram_id, model_id=model.id, limit=limit, before_id=before
+    )
+    return jsonify(
+        generations=[generation_json(x) for x in found],
+        next_before=found[-1].id if len(found) == limit else None,
+    )
+
+
+@bp.post("/generate")
+def generate():
+    """Charge and start a generation: JSON {model_id, prompt}."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput('Send JSON: {"model_id": …, "prompt": "…"}.')
+    model_id = body.get("model_id")
+    if not isinstance(model_id, int) or isinstance(model_id, bool):
+        raise InvalidInput("model_id must be a number.")
+    if not isinstance(body.get("prompt"), str):
+        raise InvalidInput("prompt must be text.")
+    user = _user()
+    generation, _, balance = runtime().services.generations.start(
+        user.telegram_id, model_id=model_id, prompt=body["prompt"]
+    )
+    return jsonify(generation=generation_json(generation), credits=balance), 201
+
+
+@bp.post("/train-model")
+def train_model():
+    """Charge and start a training: multipart `name`, `class_name`, 4 × `images`."""
+    request.max_content_length = MAX_UPLOAD
+    files = request.files.getlist("images")
+    name, class_name = request.form.get("name", ""), request.form.get("class_name", "")
+    if len(files) != PHOTOS_PER_MODEL:
+        raise InvalidInput(
+            f"Send exactly {PHOTOS_PER_MODEL} photos as `images`.", reason="photo_count"
+        )
+    photos = []
+    for n, upload in enumerate(files, start=1):
+        content = upload.read(photo_checks.MAX_BYTES + 1)
+        try:
+            width, height, mime_type = photo_checks.inspect(content)
+        except InvalidInput as exc:
+            reason = exc.params["reason"]
+            if reason == "too_big":
+                return json_error(413, "too_large", f"Photo {n} is larger than 20 MB.")
+            return json_error(
+                415, "unsupported_media_type", f"Photo {n} is not a JPEG, PNG or WebP image."
+            )
+        try:
+            photo_checks.check_size(width, height)
+        except InvalidInput:
+            raise InvalidInput(
+                f"Photo {n} is {width}×{height} px; each side must be at least "
+                f"{photo_checks.MIN_SIDE} px.",
+                reason="too_small",
+                photo=n,
+            ) from None
+        photos.append(Photo(f"photo{n}.{mime_type.split('/')[1]}", content, mime_type))
+    user = _user()
+    model, balance = runtime().services.training.start(
+        user.telegram_id, name=name, class_name=class_name, photos=photos
+    )
+    return jsonify(model=model_json(model), credits=balance), 201
