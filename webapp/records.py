@@ -111,6 +111,13 @@ class DomainError(Exception):
         self.params = params
 
 
+class BadRequest(DomainError):
+    """A request whose shape is wrong (not JSON, missing parts)."""
+
+    code = "bad_request"
+    http_status = 400
+
+
 class NotEnoughCredits(DomainError):
     """The balance does not cover the price; nothing was charged."""
 

@@ -13,7 +13,7 @@ from flask import Blueprint, g, jsonify, request
 
 from webapp.astria import Photo
 from webapp.errors import json_error
-from webapp.records import Generation, InvalidInput, Model, ModelStatus, User
+from webapp.records import BadRequest, Generation, InvalidInput, Model, ModelStatus, User
 from webapp.runtime import runtime
 from webapp.security import InitDataError, WebAppUser, validate_init_data
 from webapp.services import photos as photo_checks
@@ -156,7 +156,7 @@ def generate():
     """Charge and start a generation: JSON {model_id, prompt}."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise InvalidInput('Send JSON: {"model_id": …, "prompt": "…"}.')
+        raise BadRequest('Send JSON: {"model_id": …, "prompt": "…"}.')
     model_id = body.get("model_id")
     if not isinstance(model_id, int) or isinstance(model_id, bool):
         raise InvalidInput("model_id must be a number.")
@@ -176,7 +176,7 @@ def train_model():
     files = request.files.getlist("images")
     name, class_name = request.form.get("name", ""), request.form.get("class_name", "")
     if len(files) != PHOTOS_PER_MODEL:
-        raise InvalidInput(
+        raise BadRequest(
             f"Send exactly {PHOTOS_PER_MODEL} photos as `images`.", reason="photo_count"
         )
     photos = []
