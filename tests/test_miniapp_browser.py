@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import time
 from pathlib import Path
 
@@ -125,10 +126,12 @@ def main_button(page):
 
 
 def photos(tmp_path: Path) -> list[str]:
+    """Four photos; the last is a large camera-sized one the browser must downscale."""
     paths = []
     for n in range(4):
         path = tmp_path / f"me{n}.jpg"
-        path.write_bytes(f.jpeg(900 + n * 40, 1200, (60 + n * 40, 120, 170)))
+        size = (3000, 4000) if n == 3 else (900 + n * 40, 1200)
+        path.write_bytes(f.jpeg(*size, (60 + n * 40, 120, 170)))
         paths.append(str(path))
     return paths
 
@@ -176,6 +179,10 @@ def test_the_whole_mini_app_journey(browser, live, telegram, tmp_path, theme):
     telegram.wait_text(user_id, f"Your model “Me in {theme}” is ready!")
     (model,) = live.rt.store.list_models(user_id)
     assert model.photo_file_ids == () and model.tune_id is not None
+    sandbox = sqlite3.connect(f"{live.rt.settings.instance_path}/astria-sandbox.sqlite3")
+    (sizes,) = sandbox.execute("SELECT sizes FROM tunes WHERE id = ?", (model.tune_id,)).fetchone()
+    sandbox.close()
+    assert json.loads(sizes)[3] == [1536, 2048]  # 3000x4000 downscaled in the browser
     shot(page, f"{theme}-4-home-ready")
 
     page.locator(".cell").click()

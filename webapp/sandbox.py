@@ -63,6 +63,9 @@ class SandboxState:
         self._local = threading.local()
         with self.db() as db:
             db.executescript(SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(tunes)")}
+            if "sizes" not in columns:  # sandbox files made by an older version
+                db.execute("ALTER TABLE tunes ADD COLUMN sizes TEXT")
 
     def db(self) -> sqlite3.Connection:
         """This thread's connection; used as a context manager it is one transaction."""
@@ -184,9 +187,11 @@ class Sandbox:
             return self.tune_json(existing), 200
         if not images and not fields.get("image_urls"):
             return {"error": "images or image_urls are required"}, 422
+        sizes = []
         for n, content in enumerate(images):
             try:
                 with Image.open(io.BytesIO(content)) as img:
+                    sizes.append(img.size)
                     img.verify()
             except (UnidentifiedImageError, OSError, SyntaxError):
                 return {"error": f"image {n + 1} is not a valid image"}, 422
@@ -197,9 +202,9 @@ class Sandbox:
         with self.state.db() as db:
             tune_id = db.execute(
                 "INSERT INTO tunes (id, title, name, model_type, base_tune_id, branch, token, "
-                "callback, images, created_at, ready_at, error) VALUES "
+                "callback, images, created_at, ready_at, error, sizes) VALUES "
                 "((SELECT COALESCE(MAX(id), 2000000) + 1 FROM tunes), ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "?, ?) RETURNING id",
+                "?, ?, ?) RETURNING id",
                 (
                     title,
                     name,
@@ -212,6 +217,7 @@ class Sandbox:
                     now,
                     ready,
                     (failure["body"] or "training failed") if failure else None,
+                    json.dumps(sizes),
                 ),
             ).fetchone()[0]
         row = self.get_tune(tune_id)
