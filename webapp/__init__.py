@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -72,10 +73,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(miniapp.bp)
     cli.init_app(app)
 
-    # Work a previous process left half-done is picked up now and then every minute.
+    # Work a previous process left half-done is picked up now and then every minute; work whose
+    # callback never came is settled by asking Astria every few minutes.
     services.resume()
-    rt.sweeper = Sweeper(SWEEP_SECONDS, services.resume)
-    rt.sweeper.start()
+    rt.sweepers.append(Sweeper(SWEEP_SECONDS, services.resume))
+    if settings.reconcile_every_minutes:
+        margin = timedelta(minutes=settings.reconcile_margin_minutes)
+        rt.sweepers.append(
+            Sweeper(settings.reconcile_every_minutes * 60, lambda: services.reconciler.run(margin))
+        )
+    for sweeper in rt.sweepers:
+        sweeper.start()
     atexit.register(rt.close)
     log.info(
         "app ready: store=%s astria=%s telegram=%s",

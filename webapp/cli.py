@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask import Flask
 
@@ -26,3 +28,22 @@ def init_app(app: Flask) -> None:
 
         url = chat.go_live(rt.bot, rt.settings)
         click.echo(f"Webhook set to {url}; commands set for en and ru.")
+
+    @app.cli.command("reconcile")
+    @click.option(
+        "--older-than",
+        "minutes",
+        default=30,
+        show_default=True,
+        type=click.IntRange(0),
+        help="Minutes past the ETA (models) or since creation (generations); 0 = all.",
+    )
+    def reconcile(minutes: int) -> None:
+        """Ask Astria about models and generations still in progress and settle them exactly
+        as their callbacks would have (Astria never retries a callback)."""
+        rt = runtime()
+        report = rt.services.reconciler.run(timedelta(minutes=minutes))
+        rt.jobs.wait_idle(120)  # albums and messages it queued
+        click.echo(
+            f"models: {report.models or 'none'}; generations: {report.generations or 'none'}"
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 
@@ -25,12 +25,12 @@ class Runtime:
     services: Services
     bot: object | None = None  # telebot.TeleBot when a token is set
     handle_update: Callable[[object], None] | None = None  # runs one telebot Update
-    sweeper: Sweeper | None = None
+    sweepers: list[Sweeper] = field(default_factory=list)
 
     def close(self) -> None:
         """Stop background work (tests, and a clean shutdown)."""
-        if self.sweeper:
-            self.sweeper.stop()
+        for sweeper in self.sweepers:
+            sweeper.stop()
         self.jobs.shutdown()
         self.store.close()
 

@@ -77,6 +77,8 @@ class Settings:
     instance_path: str = ""
     job_workers: int = 4
     init_data_max_age: int = 86400  # seconds a Mini App's initData stays valid
+    reconcile_every_minutes: int = 10  # 0: no periodic reconcile in the app
+    reconcile_margin_minutes: int = 15  # how long past its ETA work may be before we ask Astria
     upload_lease_seconds: int = 600
 
     def __post_init__(self) -> None:
@@ -133,6 +135,8 @@ class Settings:
             instance_path=text("INSTANCE_PATH") or "",
             job_workers=_int(env, "JOB_WORKERS", 4, minimum=1),
             init_data_max_age=_int(env, "INIT_DATA_MAX_AGE", 86400, minimum=1),
+            reconcile_every_minutes=_int(env, "RECONCILE_EVERY_MINUTES", 10),
+            reconcile_margin_minutes=_int(env, "RECONCILE_MARGIN_MINUTES", 15),
         )
         return replace(settings, **overrides) if overrides else settings
 

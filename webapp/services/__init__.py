@@ -11,6 +11,7 @@ from webapp.services.accounts import Accounts
 from webapp.services.callbacks import Callbacks
 from webapp.services.generation import Generations
 from webapp.services.ports import FileSource, Notifier
+from webapp.services.reconcile import Reconciler
 from webapp.services.training import Training
 from webapp.settings import Settings
 from webapp.store import Store
@@ -24,6 +25,7 @@ class Services:
     training: Training
     generations: Generations
     callbacks: Callbacks
+    reconciler: Reconciler
     store: Store
     settings: Settings
 
@@ -49,11 +51,13 @@ def build_services(
 
     training = Training(store, astria, settings, jobs, notifier, callback_url, files=files)
     generations = Generations(store, astria, settings, jobs, notifier, callback_url)
+    callbacks = Callbacks(store, settings, jobs, notifier, training, generations)
     return Services(
         accounts=Accounts(store, settings),
         training=training,
         generations=generations,
-        callbacks=Callbacks(store, settings, jobs, notifier, training, generations),
+        callbacks=callbacks,
+        reconciler=Reconciler(store, astria, settings, callbacks, training, generations),
         store=store,
         settings=settings,
     )

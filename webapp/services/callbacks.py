@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from webapp.astria import parse_prompt, parse_tune
+from webapp.astria import Prompt, Tune, parse_prompt, parse_tune
 from webapp.jobs import Jobs
-from webapp.records import DomainError, InvalidInput, ModelStatus
+from webapp.records import DomainError, Generation, InvalidInput, Model, ModelStatus
 from webapp.security import check_callback_token
 from webapp.services.generation import Generations
 from webapp.services.ports import Notifier
@@ -68,12 +68,16 @@ class Callbacks:
                 "callback tune for model=%s names tune %s, not %s", model_id, tune.id, model.tune_id
             )
             raise Forbidden()
+        return self.apply_tune(model, tune)
+
+    def apply_tune(self, model: Model, tune: Tune) -> str:
+        """Finish a model the way Astria's tune says (from a callback or from asking Astria)."""
         if tune.failed:
-            self.training.fail(model_id, f"astria: {tune.error or 'training failed'}")
+            self.training.fail(model.id, f"astria: {tune.error or 'training failed'}")
             return "failed"
         if tune.trained_at is None:
             return "not finished"
-        ready = self.store.finish_model(model_id, tune.id, tune.trained_at)
+        ready = self.store.finish_model(model.id, tune.id, tune.trained_at)
         if ready is None:
             return "repeat" if model.status != ModelStatus.TRAINING else "ignored"
         log.info("model ready user=%s model=%s tune=%s", ready.telegram_user_id, ready.id, tune.id)
@@ -98,12 +102,16 @@ class Callbacks:
                 generation.prompt_id,
             )
             raise Forbidden()
+        return self.apply_prompt(generation, prompt)
+
+    def apply_prompt(self, generation: Generation, prompt: Prompt) -> str:
+        """Finish a generation the way Astria's prompt says (from a callback or from Astria)."""
         if prompt.failed:
-            self.generations.fail(generation_id, f"astria: {prompt.error or 'generation failed'}")
+            self.generations.fail(generation.id, f"astria: {prompt.error or 'generation failed'}")
             return "failed"
         if not prompt.done:
             return "not finished"
-        done = self.store.finish_generation(generation_id, prompt.images, str(prompt.id))
+        done = self.store.finish_generation(generation.id, prompt.images, str(prompt.id))
         if done is None:
             return "repeat"
         log.info(

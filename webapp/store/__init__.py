@@ -45,6 +45,15 @@ class Store(Protocol):
     def ledger(self, telegram_id: int) -> list[LedgerEntry]:
         """Every credit change of the user, oldest first."""
 
+    def set_user_status(self, telegram_id: int, status: str) -> None:
+        """Mark a user active, or blocked (they blocked the bot: stop writing to them)."""
+
+    def delete_user(self, telegram_id: int) -> int:
+        """Delete every row of the user (generations, models, ledger, chat state, the user)."""
+
+    def stats(self, since: datetime) -> dict:
+        """users, models, models_ready, generations, and spent_since (net credits)."""
+
     # webhook deliveries
     def claim_update(self, update_id: int) -> bool:
         """True the first time an update id is seen; False for a redelivery."""
@@ -86,6 +95,9 @@ class Store(Protocol):
     def models_awaiting_upload(self) -> list[Model]:
         """Training models that Astria has not acknowledged yet."""
 
+    def models_in_progress(self, before: datetime) -> list[Model]:
+        """Training models whose ETA (or, without one, creation) is before `before`."""
+
     def mark_model_submitted(self, model_id: int, tune_id: int, eta: datetime | None) -> bool:
         """Record Astria's tune id and ETA on a training model."""
 
@@ -121,6 +133,9 @@ class Store(Protocol):
 
     def generations_awaiting_submit(self) -> list[Generation]:
         """Processing generations that Astria has not acknowledged yet."""
+
+    def generations_in_progress(self, before: datetime) -> list[Generation]:
+        """Processing generations created before `before`."""
 
     def mark_generation_submitted(self, generation_id: int, prompt_id: str) -> bool:
         """Record Astria's prompt id on a processing generation."""

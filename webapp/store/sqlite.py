@@ -275,6 +275,38 @@ class SQLiteStore:
         )
         return [rows.ledger_entry(r) for r in found]
 
+    def set_user_status(self, telegram_id: int, status: str) -> None:
+        """Mark a user active or blocked."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE telegram_users SET status = ? WHERE telegram_id = ?", (status, telegram_id)
+            )
+
+    def delete_user(self, telegram_id: int) -> int:
+        """Delete every row of the user in one transaction; the number of models deleted."""
+        with self._write() as db:
+            db.execute("DELETE FROM telegram_prompts WHERE telegram_user_id = ?", (telegram_id,))
+            models = db.execute(
+                "DELETE FROM telegram_models WHERE telegram_user_id = ?", (telegram_id,)
+            ).rowcount
+            db.execute("DELETE FROM credit_ledger WHERE telegram_user_id = ?", (telegram_id,))
+            db.execute("DELETE FROM conversation_states WHERE key LIKE ?", (f"%:{telegram_id}",))
+            db.execute("DELETE FROM telegram_users WHERE telegram_id = ?", (telegram_id,))
+        return models
+
+    def stats(self, since: datetime) -> dict:
+        """Counts, and credits spent (net of refunds) since `since`."""
+        row = self._one(
+            "SELECT (SELECT COUNT(*) FROM telegram_users) AS users, "
+            "(SELECT COUNT(*) FROM telegram_models) AS models, "
+            "(SELECT COUNT(*) FROM telegram_models WHERE status = 'ready') AS models_ready, "
+            "(SELECT COUNT(*) FROM telegram_prompts) AS generations, "
+            "(SELECT COALESCE(-SUM(delta), 0) FROM credit_ledger WHERE created_at >= ? AND "
+            "reason IN ('train', 'generate', 'train_refund', 'generate_refund')) AS spent_since",
+            (_ts(since),),
+        )
+        return dict(row)
+
     # webhook deliveries -----------------------------------------------------------------------
 
     def claim_update(self, update_id: int) -> bool:
@@ -369,6 +401,15 @@ class SQLiteStore:
         found = self._all(
             "SELECT * FROM telegram_models WHERE status = 'training' AND model_id IS NULL "
             "ORDER BY id"
+        )
+        return [rows.model(r) for r in found]
+
+    def models_in_progress(self, before: datetime) -> list[Model]:
+        """Training models whose ETA (or creation) is before `before`."""
+        found = self._all(
+            "SELECT * FROM telegram_models WHERE status = 'training' "
+            "AND COALESCE(eta, created_at) < ? ORDER BY id",
+            (_ts(before),),
         )
         return [rows.model(r) for r in found]
 
@@ -476,6 +517,15 @@ class SQLiteStore:
         found = self._all(
             "SELECT * FROM telegram_prompts WHERE status = 'processing' AND prompt_id IS NULL "
             "ORDER BY id"
+        )
+        return [rows.generation(r) for r in found]
+
+    def generations_in_progress(self, before: datetime) -> list[Generation]:
+        """Processing generations created before `before`."""
+        found = self._all(
+            "SELECT * FROM telegram_prompts WHERE status = 'processing' AND created_at < ? "
+            "ORDER BY id",
+            (_ts(before),),
         )
         return [rows.generation(r) for r in found]
 

@@ -121,6 +121,20 @@ class SupabaseStore:
         )
         return [rows.ledger_entry(r) for r in found]
 
+    def set_user_status(self, telegram_id: int, status: str) -> None:
+        """Mark a user active or blocked."""
+        self._run(
+            self._table("telegram_users").update({"status": status}).eq("telegram_id", telegram_id)
+        )
+
+    def delete_user(self, telegram_id: int) -> int:
+        """Delete every row of the user in one transaction (delete_user_data())."""
+        return self._rpc("delete_user_data", p_telegram_id=telegram_id) or 0
+
+    def stats(self, since: datetime) -> dict:
+        """Counts, and credits spent (net of refunds) since `since` (bot_stats())."""
+        return self._rpc("bot_stats", p_since=since.isoformat())
+
     # webhook deliveries -----------------------------------------------------------------------
 
     def claim_update(self, update_id: int) -> bool:
@@ -210,6 +224,12 @@ class SupabaseStore:
             .order("id")
         )
         return [rows.model(r) for r in found]
+
+    def models_in_progress(self, before: datetime) -> list[Model]:
+        """Training models whose ETA (or creation) is before `before` (few: filtered here)."""
+        found = self._run(self._table("telegram_models").select("*").eq("status", "training"))
+        models = [rows.model(r) for r in found]
+        return sorted((m for m in models if (m.eta or m.created_at) < before), key=lambda m: m.id)
 
     def mark_model_submitted(self, model_id: int, tune_id: int, eta: datetime | None) -> bool:
         """Record Astria's tune id and ETA."""
@@ -302,6 +322,17 @@ class SupabaseStore:
             .select("*")
             .eq("status", "processing")
             .is_("prompt_id", "null")
+            .order("id")
+        )
+        return [rows.generation(r) for r in found]
+
+    def generations_in_progress(self, before: datetime) -> list[Generation]:
+        """Processing generations created before `before`."""
+        found = self._run(
+            self._table("telegram_prompts")
+            .select("*")
+            .eq("status", "processing")
+            .lt("created_at", before.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
             .order("id")
         )
         return [rows.generation(r) for r in found]

@@ -1,0 +1,93 @@
+"""Reconcile: callbacks that never came (Astria does not retry them) are settled by asking Astria,
+with the same records and the same single notification; what Astria lost is refunded."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import requests
+
+from tests import factories as f
+
+USER = 9700
+
+
+def train(live, telegram, name="Me"):
+    live.post_update(f.message(USER, "/train"))
+    for n in range(4):
+        telegram.add_file(f"r-{name}-{n}", f.jpeg())
+        live.post_update(f.photo(USER, f"r-{name}-{n}"))
+    live.post_update(f.message(USER, name))
+    live.post_update(f.callback(USER, "cls:man"))
+    telegram.wait_text(USER, f"Training of “{name}” has started")
+    live.idle()
+
+
+def reconcile(live, minutes=0) -> str:
+    result = live.app.test_cli_runner().invoke(args=["reconcile", "--older-than", str(minutes)])
+    assert result.exit_code == 0, result.output
+    return result.output.strip().splitlines()[-1]
+
+
+def test_a_lost_tune_callback_is_settled_once(make_live, telegram):
+    live = make_live(SANDBOX_TRAIN_SECONDS="0.3")
+    live.sandbox_fault(kind="drop_callback", target="tune")
+    train(live, telegram)
+    time.sleep(0.8)  # the sandbox finished, but its callback was dropped
+    (model,) = live.rt.store.list_models(USER)
+    assert model.status == "training"
+    assert reconcile(live, minutes=60) == "models: none; generations: none"  # not old enough
+    assert reconcile(live) == "models: {'ready': 1}; generations: none"
+    telegram.wait_text(USER, "Your model “Me” is ready!")
+    assert reconcile(live) == "models: none; generations: none"
+    # a late callback after reconcile changes nothing and notifies nobody again
+    assert len([t for t in telegram.texts(USER) if "is ready" in t]) == 1
+
+
+def test_a_lost_prompt_callback_is_settled_and_the_album_sent_once(make_live, telegram):
+    live = make_live(SANDBOX_TRAIN_SECONDS="0.2", SANDBOX_PROMPT_SECONDS="0.2")
+    train(live, telegram)
+    (model,) = live.rt.store.list_models(USER)
+    telegram.wait_text(USER, "is ready")
+    live.sandbox_fault(kind="drop_callback", target="prompt")
+    live.post_update(f.callback(USER, f"gen:{model.id}"))
+    live.post_update(f.message(USER, "a knight"))
+    live.idle()
+    time.sleep(0.6)
+    assert live.rt.store.list_generations(USER)[0].status == "processing"
+    assert reconcile(live) == "models: none; generations: {'done': 1}"
+    telegram.wait_text(USER, "Want more pictures")
+    assert reconcile(live) == "models: none; generations: none"
+    assert len(telegram.calls_to("sendMediaGroup", USER)) == 1
+
+
+def test_a_tune_astria_lost_is_failed_and_refunded(make_live, telegram):
+    live = make_live(SANDBOX_TRAIN_SECONDS="30")
+    train(live, telegram)
+    (model,) = live.rt.store.list_models(USER)
+    requests.delete(
+        f"{live.url}/astria-sandbox/tunes/{model.tune_id}",
+        headers={"Authorization": "Bearer x"},
+        timeout=5,
+    )
+    live.rt.services.reconciler.run(timedelta(minutes=-60))  # its ETA is still ahead
+    telegram.wait_text(USER, "I couldn't train “Me”")
+    assert live.rt.store.get_user(USER).credits == 3
+    assert [e.reason for e in live.rt.store.ledger(USER)] == ["signup", "train", "train_refund"]
+
+
+def test_a_failed_generation_found_by_reconcile_is_refunded(make_live, telegram):
+    live = make_live(SANDBOX_TRAIN_SECONDS="0.2", SANDBOX_PROMPT_SECONDS="0.2")
+    train(live, telegram)
+    telegram.wait_text(USER, "is ready")
+    (model,) = live.rt.store.list_models(USER)
+    live.sandbox_fault(kind="drop_callback", target="prompt")
+    live.sandbox_fault(kind="fail", target="prompt", body="NSFW content")
+    live.post_update(f.callback(USER, f"gen:{model.id}"))
+    live.post_update(f.message(USER, "a knight"))
+    live.idle()
+    time.sleep(0.6)
+    assert reconcile(live) == "models: none; generations: {'failed': 1}"
+    telegram.wait_text(USER, "I couldn't create the images: the AI service refused it (NSFW")
+    assert live.rt.store.get_user(USER).credits == 2
