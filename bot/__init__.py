@@ -12,10 +12,11 @@ from telebot import TeleBot, apihelper, custom_filters
 from telebot.states.sync.middleware import StateMiddleware
 from telebot.types import BotCommand, MenuButtonWebApp, Update, WebAppInfo
 
-from bot.context import Swallow, UserMiddleware, send
+from bot.context import Swallow, UserMiddleware, report, send
 from bot.flows import common, generate, train
 from bot.state_storage import StoreStateStorage
 from bot.texts import LANGUAGES, Texts
+from webapp.alerts import Alerts
 from webapp.services import Services
 from webapp.services.ports import FileSource
 from webapp.settings import Settings
@@ -85,10 +86,10 @@ def build_bot(settings: Settings, store: Store) -> tuple[TeleBot, StoreStateStor
     return bot, storage
 
 
-def register(bot: TeleBot, services: Services, files: FileSource) -> None:
+def register(bot: TeleBot, services: Services, files: FileSource, alerts: Alerts) -> None:
     """Attach middlewares, filters and every flow, in the order they must be tried."""
     bot.setup_middleware(StateMiddleware(bot))
-    bot.setup_middleware(UserMiddleware(bot, services))
+    bot.setup_middleware(UserMiddleware(bot, services, alerts))
     bot.add_custom_filter(custom_filters.StateFilter(bot))
     common.register(bot, services)
     train.register(bot, services, files)
@@ -96,16 +97,17 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
     common.register_fallbacks(bot, services)
 
 
-def update_handler(bot: TeleBot, storage: StoreStateStorage):
+def update_handler(bot: TeleBot, storage: StoreStateStorage, alerts: Alerts):
     """A function that runs one update through the flows and never lets it fail silently."""
 
     def handle(update: Update) -> None:
         storage.begin_update()
         try:
             bot.process_new_updates([update])
-        except Exception:
+        except Exception as exc:
             # Answering 500 would make Telegram redeliver the failing update again and again.
             log.exception("update=%s failed", update.update_id)
+            report(alerts, exc, "an update")
             _apologise(bot, update)
 
     return handle

@@ -13,7 +13,8 @@ from telebot.states.sync.context import StateContext
 from telebot.types import CallbackQuery, Message
 
 from bot.texts import Texts
-from webapp.records import Model, ModelStatus
+from webapp.alerts import Alerts
+from webapp.records import Model, ModelStatus, StoreError
 from webapp.services import Services
 
 log = logging.getLogger("bot")
@@ -22,9 +23,10 @@ log = logging.getLogger("bot")
 class UserMiddleware(BaseMiddleware):
     """Registers the sender on every message or button press and passes `user` and `t` on."""
 
-    def __init__(self, bot: TeleBot, services: Services) -> None:
+    def __init__(self, bot: TeleBot, services: Services, alerts: Alerts) -> None:
         super().__init__()
         self.bot = bot
+        self.alerts = alerts
         self.update_sensitive = False
         self.update_types = ["message", "callback_query"]
         self.services = services
@@ -51,6 +53,7 @@ class UserMiddleware(BaseMiddleware):
             message.from_user.id,
             exc_info=(type(exception), exception, exception.__traceback__),
         )
+        report(self.alerts, exception, "a chat handler")
         t = data.get("t") or Texts(message.from_user.language_code)
         try:
             self.bot.send_message(chat_id(message), t("error"))
@@ -64,6 +67,14 @@ class Swallow(ExceptionHandler):
     def handle(self, exception: Exception) -> bool:
         """Mark the exception as handled."""
         return True
+
+
+def report(alerts: Alerts, exc: Exception, where: str) -> None:
+    """Tell the operators; a storage failure is its own kind (no message text: no user data)."""
+    if isinstance(exc, StoreError):
+        alerts.critical("storage_unreachable", f"{type(exc).__name__} in {where}")
+    else:
+        alerts.critical("unhandled_error", f"{type(exc).__name__} in {where}")
 
 
 def describe(update: Message | CallbackQuery) -> str:

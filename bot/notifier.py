@@ -15,8 +15,9 @@ from bot import keyboards
 from bot.context import failure_reason, minutes_left
 from bot.texts import Texts
 from webapp.astria import Photo
-from webapp.records import Generation, Model, User
+from webapp.records import Generation, Model, User, UserStatus
 from webapp.services import photos as photo_checks
+from webapp.store import Store
 
 log = logging.getLogger("telegram")
 
@@ -65,26 +66,60 @@ class TelegramFiles:
         return Photo(filename=name, content=content, mime_type=mime_type)
 
 
-class BotNotifier:
-    """Tells users in the chat how their trainings and generations ended."""
+RETRY_AFTER_MAX = 30  # seconds we wait on a 429 in a background job before giving up
 
-    def __init__(self, bot: TeleBot) -> None:
+
+class BotNotifier:
+    """Tells users in the chat how their trainings and generations ended.
+
+    It runs in background jobs, so a 429 is waited out (Telegram's `retry_after`, bounded); a
+    403 means the user blocked the bot: they are marked blocked and not written to again."""
+
+    def __init__(self, bot: TeleBot, store: Store) -> None:
         self.bot = bot
+        self.store = store
         self.images = requests.Session()
+
+    def _deliver(self, user: User, call, *args, **kwargs):
+        """Make one Bot API call to the user, honouring 429 and 403."""
+        if user.status == UserStatus.BLOCKED:
+            log.info("user=%s blocked the bot; not sent", user.telegram_id)
+            return None
+        for attempt in range(3):
+            try:
+                return call(*args, **kwargs)
+            except ApiTelegramException as exc:
+                if exc.error_code == 403:
+                    log.info("user=%s blocked the bot (403); marked blocked", user.telegram_id)
+                    self.store.set_user_status(user.telegram_id, UserStatus.BLOCKED)
+                    return None
+                retry_after = ((exc.result_json or {}).get("parameters") or {}).get("retry_after")
+                if exc.error_code != 429 or attempt == 2 or not retry_after:
+                    raise
+                if retry_after > RETRY_AFTER_MAX:
+                    raise
+                log.info("telegram 429: waiting %ss as asked", retry_after)
+                time.sleep(retry_after)
+        return None
 
     def training_started(self, user: User, model: Model) -> None:
         """Training has started and takes about N minutes."""
         t = Texts(user.language_code)
         minutes = minutes_left(model)
         minutes = 15 if minutes is None else max(minutes, 1)
-        self.bot.send_message(
-            user.telegram_id, t("training_started", name=model.name, minutes=minutes)
+        self._deliver(
+            user,
+            self.bot.send_message,
+            user.telegram_id,
+            t("training_started", name=model.name, minutes=minutes),
         )
 
     def model_ready(self, user: User, model: Model) -> None:
         """The model is ready, with a Generate button."""
         t = Texts(user.language_code)
-        self.bot.send_message(
+        self._deliver(
+            user,
+            self.bot.send_message,
             user.telegram_id,
             t("model_ready", name=model.name),
             reply_markup=keyboards.generate_with(t, model),
@@ -96,7 +131,7 @@ class BotNotifier:
         text = t("model_failed", name=model.name, reason=failure_reason(t, model.error))
         if refunded:
             text += "\n" + t("refunded", credits=t.credits(refunded))
-        self.bot.send_message(user.telegram_id, text)
+        self._deliver(user, self.bot.send_message, user.telegram_id, text)
 
     def generation_done(self, user: User, model: Model, generation: Generation) -> None:
         """The images as an album (by URL; uploaded as bytes if Telegram refuses the URLs)."""
@@ -104,30 +139,40 @@ class BotNotifier:
         caption = t("generation_done", prompt=generation.prompt[:900])
         urls = list(generation.images)
         try:
-            self._send_images(user.telegram_id, urls, caption)
+            sent = self._send_images(user, urls, caption)
         except ApiTelegramException as exc:
             if exc.error_code != 400:
                 raise
             log.info("telegram refused image URLs (%s); uploading the bytes", exc.description)
             photos = [_fetch(self.images, url, 10 * 1024 * 1024, "image") for url in urls]
-            self._send_images(user.telegram_id, photos, caption)
-        self.bot.send_message(
-            user.telegram_id,
-            t("generate_more", name=model.name),
-            reply_markup=keyboards.generate_with(t, model, again=True),
-        )
+            sent = self._send_images(user, photos, caption)
+        if sent:
+            self._deliver(
+                user,
+                self.bot.send_message,
+                user.telegram_id,
+                t("generate_more", name=model.name),
+                reply_markup=keyboards.generate_with(t, model, again=True),
+            )
 
-    def _send_images(self, chat_id: int, media: list, caption: str) -> None:
+    def _send_images(self, user: User, media: list, caption: str) -> bool:
+        """The images as one photo or albums of up to 10; False if the user blocked the bot."""
         if len(media) == 1:
-            self.bot.send_photo(chat_id, media[0], caption=caption)
-            return
+            return (
+                self._deliver(
+                    user, self.bot.send_photo, user.telegram_id, media[0], caption=caption
+                )
+                is not None
+            )
         for start in range(0, len(media), 10):  # an album holds 2–10 items
             group = media[start : start + 10]
             album = [
                 InputMediaPhoto(item, caption=caption if start + i == 0 else None)
                 for i, item in enumerate(group)
             ]
-            self.bot.send_media_group(chat_id, album)
+            if self._deliver(user, self.bot.send_media_group, user.telegram_id, album) is None:
+                return False
+        return True
 
     def generation_failed(self, user: User, generation: Generation, refunded: int) -> None:
         """Why it failed and what was given back."""
@@ -135,4 +180,4 @@ class BotNotifier:
         text = t("generation_failed", reason=failure_reason(t, generation.error))
         if refunded:
             text += "\n" + t("refunded", credits=t.credits(refunded))
-        self.bot.send_message(user.telegram_id, text)
+        self._deliver(user, self.bot.send_message, user.telegram_id, text)

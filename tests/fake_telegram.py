@@ -51,6 +51,7 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.files: dict[str, bytes] = {}
         self.refuse_urls = False  # answer 400 to albums of URLs, as Telegram does for some hosts
+        self.failures: list[dict] = []  # queued error answers, see fail()
         self._ids = itertools.count(1000)
         self._lock = threading.Lock()
         self.app = self._build()
@@ -62,6 +63,25 @@ class FakeTelegram:
     def close(self) -> None:
         """Stop serving."""
         self.server.shutdown()
+
+    def fail(
+        self,
+        method: str,
+        error_code: int,
+        times: int = 1,
+        retry_after: int | None = None,
+        description: str = "",
+    ) -> None:
+        """Answer the next `times` calls of `method` with a Bot API error (429, 403, …)."""
+        self.failures.append(
+            {
+                "method": method,
+                "code": error_code,
+                "times": times,
+                "retry_after": retry_after,
+                "description": description,
+            }
+        )
 
     # files ------------------------------------------------------------------------------------
 
@@ -144,6 +164,20 @@ class FakeTelegram:
             call = Call(method, params, files)
             with self._lock:
                 self.calls.append(call)
+                failure = next(
+                    (x for x in self.failures if x["method"] == method and x["times"]), None
+                )
+                if failure:
+                    failure["times"] -= 1
+            if failure:
+                body = {
+                    "ok": False,
+                    "error_code": failure["code"],
+                    "description": failure["description"] or f"Error {failure['code']}",
+                }
+                if failure["retry_after"]:
+                    body["parameters"] = {"retry_after": failure["retry_after"]}
+                return jsonify(body), failure["code"]
             return self._answer(call)
 
         @app.get("/file/bot<token>/<path:file_path>")

@@ -183,3 +183,19 @@ def test_a_refund_repeated_in_parallel_is_credited_once(store):
         outcomes = list(pool.map(lambda _: store.fail_model(created.id, "x", 1), range(8)))
     assert len([o for o in outcomes if o is not None]) == 1
     assert store.get_user(TG).credits == 1 and balance_matches_ledger(store)
+
+
+def test_many_workers_opening_a_new_database_at_once(tmp_path):
+    """gunicorn starts its workers together: none may fail on 'database is locked'."""
+    from webapp.sandbox import SandboxState
+
+    def open_both(n):
+        SQLiteStore(str(tmp_path / "bot.sqlite3")).close()
+        SandboxState(str(tmp_path / "sandbox.sqlite3"))
+        return True
+
+    for _ in range(5):
+        with ThreadPoolExecutor(8) as pool:
+            assert all(pool.map(open_both, range(8)))
+        for path in tmp_path.glob("*.sqlite3*"):
+            path.unlink()

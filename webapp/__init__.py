@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Flask
 
 from webapp import cli, errors, sandbox
+from webapp.alerts import Alerts
 from webapp.astria import AstriaClient
 from webapp.jobs import Jobs, Sweeper
 from webapp.logs import init_logging
@@ -49,19 +50,25 @@ def create_app(settings: Settings | None = None) -> Flask:
     jobs = Jobs(settings.job_workers)
     bot = storage = None
     notifier, files = LogNotifier(), NoFiles()
+    alerts = Alerts(None, settings.admin_chat_ids)
     if settings.telegram_bot_token:
         import bot as chat
         from bot.notifier import BotNotifier, TelegramFiles
 
         bot, storage = chat.build_bot(settings, store)
-        notifier = BotNotifier(bot)
+        notifier = BotNotifier(bot, store)
         files = TelegramFiles(bot, settings.telegram_api_url)
-    services = build_services(settings, store, astria, jobs, notifier, files)
-    rt = Runtime(settings=settings, store=store, astria=astria, jobs=jobs, services=services)
+        alerts = Alerts(
+            lambda chat_id, text: bot.send_message(chat_id, text), settings.admin_chat_ids
+        )
+    services = build_services(settings, store, astria, jobs, notifier, files, alerts)
+    rt = Runtime(
+        settings=settings, store=store, astria=astria, jobs=jobs, services=services, alerts=alerts
+    )
     if bot is not None:
-        chat.register(bot, services, files)
+        chat.register(bot, services, files, alerts)
         rt.bot = bot
-        rt.handle_update = chat.update_handler(bot, storage)
+        rt.handle_update = chat.update_handler(bot, storage, alerts)
     app.extensions["runtime"] = rt
 
     errors.init_app(app)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from webapp.records import DomainError
+from webapp.records import DomainError, StoreError
 
 log = logging.getLogger("http")
 
@@ -35,4 +35,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def crash(exc: Exception):
         log.exception("unhandled error")
+        runtime = app.extensions.get("runtime")
+        if runtime is not None:
+            kind = "storage_unreachable" if isinstance(exc, StoreError) else "unhandled_error"
+            runtime.alerts.critical(
+                kind, f"{type(exc).__name__} at {request.method} {request.path}"
+            )
+        if isinstance(exc, StoreError):
+            return json_error(503, "storage_unavailable", "Storage does not answer; try again.")
         return json_error(500, "internal_error", "Something went wrong on our side.")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
+from webapp.alerts import Alerts
 from webapp.astria import AstriaClient
 from webapp.jobs import Jobs, Sweeper
 from webapp.services import Services
@@ -26,6 +27,7 @@ class Runtime:
     bot: object | None = None  # telebot.TeleBot when a token is set
     handle_update: Callable[[object], None] | None = None  # runs one telebot Update
     sweepers: list[Sweeper] = field(default_factory=list)
+    alerts: Alerts = field(default_factory=lambda: Alerts(None, ()))
 
     def close(self) -> None:
         """Stop background work (tests, and a clean shutdown)."""

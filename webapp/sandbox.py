@@ -27,6 +27,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from webapp.settings import SANDBOX_PREFIX, Settings
+from webapp.store.sqlite import connect
 
 log = logging.getLogger("astria.sandbox")
 
@@ -34,7 +35,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS tunes (
   id INTEGER PRIMARY KEY, title TEXT UNIQUE NOT NULL, name TEXT NOT NULL, model_type TEXT,
   base_tune_id INTEGER, branch TEXT, token TEXT, callback TEXT, images INTEGER NOT NULL,
-  created_at REAL NOT NULL, ready_at REAL NOT NULL, error TEXT, deleted INTEGER DEFAULT 0
+  created_at REAL NOT NULL, ready_at REAL NOT NULL, error TEXT, deleted INTEGER DEFAULT 0,
+  sizes TEXT
 );
 CREATE TABLE IF NOT EXISTS prompts (
   id INTEGER PRIMARY KEY, tune_id INTEGER NOT NULL, text TEXT NOT NULL, num_images INTEGER NOT NULL,
@@ -64,16 +66,16 @@ class SandboxState:
         with self.db() as db:
             db.executescript(SCHEMA)
             columns = {row[1] for row in db.execute("PRAGMA table_info(tunes)")}
-            if "sizes" not in columns:  # sandbox files made by an older version
+            if "sizes" not in columns:  # a sandbox file made by an older version
                 db.execute("ALTER TABLE tunes ADD COLUMN sizes TEXT")
 
     def db(self) -> sqlite3.Connection:
         """This thread's connection; used as a context manager it is one transaction."""
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30)
+            db = connect(self.path)
+            db.isolation_level = ""  # `with db:` is one transaction
             db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
             self._local.db = db
         return db
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from webapp.alerts import Alerts
 from webapp.astria import AstriaClient
 from webapp.jobs import Jobs
 from webapp.security import callback_token
@@ -42,6 +43,7 @@ def build_services(
     jobs: Jobs,
     notifier: Notifier,
     files: FileSource,
+    alerts: Alerts | None = None,
 ) -> Services:
     """Wire the services together once, at start-up."""
 
@@ -49,8 +51,8 @@ def build_services(
         token = callback_token(settings.secret_key, kind, object_id)
         return f"{settings.public_url}/api/astria/callback/{kind}/{object_id}?token={token}"
 
-    training = Training(store, astria, settings, jobs, notifier, callback_url, files=files)
-    generations = Generations(store, astria, settings, jobs, notifier, callback_url)
+    training = Training(store, astria, settings, jobs, notifier, callback_url, alerts, files=files)
+    generations = Generations(store, astria, settings, jobs, notifier, callback_url, alerts)
     callbacks = Callbacks(store, settings, jobs, notifier, training, generations)
     return Services(
         accounts=Accounts(store, settings),

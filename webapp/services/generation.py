@@ -102,6 +102,7 @@ class Generations(AstriaWork):
             )
             return
         except AstriaRejected as exc:
+            self.astria_refused(exc, "POST /tunes/:id/prompts")
             log.warning(
                 "generate generation=%s refused by Astria (%s): %s",
                 generation_id,

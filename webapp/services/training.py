@@ -122,6 +122,7 @@ class Training(AstriaWork):
             log.warning("train model=%s outcome unknown; waiting for the callback", model_id)
             return
         except AstriaRejected as exc:
+            self.astria_refused(exc, "POST /tunes")
             log.warning(
                 "train model=%s refused by Astria (%s): %s", model_id, exc.status, exc.message
             )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from webapp.astria import AstriaClient
+from webapp.alerts import Alerts
+from webapp.astria import AstriaClient, AstriaRejected
 from webapp.jobs import Jobs
 from webapp.services.ports import Notifier
 from webapp.settings import Settings
@@ -24,6 +25,7 @@ class AstriaWork:
         jobs: Jobs,
         notifier: Notifier,
         callback_url: CallbackUrl,
+        alerts: Alerts | None = None,
     ) -> None:
         self.store = store
         self.astria = astria
@@ -31,3 +33,9 @@ class AstriaWork:
         self.jobs = jobs
         self.notifier = notifier
         self.callback_url = callback_url
+        self.alerts = alerts or Alerts(None, ())
+
+    def astria_refused(self, exc: AstriaRejected, what: str) -> None:
+        """Astria refusing our key is the operators' problem, not the user's: alert them."""
+        if exc.status in (401, 403):
+            self.alerts.critical("astria_key_refused", f"Astria answered {exc.status} to {what}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -98,6 +99,24 @@ CREATE TABLE IF NOT EXISTS processed_updates (
 UPDATE_ID_TTL = timedelta(days=7)  # Telegram keeps undelivered updates for 24 h
 
 
+def connect(path: str) -> sqlite3.Connection:
+    """A connection in WAL mode that waits for locks (several workers may open the file at once).
+
+    Switching to WAL needs a moment alone with the file and does not wait on SQLite's busy
+    handler, so it is retried; once the file is in WAL mode it stays so."""
+    db = sqlite3.connect(path, timeout=30, isolation_level=None)
+    db.execute("PRAGMA busy_timeout=30000")
+    for attempt in range(100):
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 99:
+                raise
+            time.sleep(0.05)
+    return db
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -138,14 +157,12 @@ class SQLiteStore:
         db = getattr(self._local, "db", None)
         if db is None:
             try:
-                db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                db = connect(self.path)
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("PRAGMA foreign_keys=ON")
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot open the database: {exc}") from exc
             db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            db.execute("PRAGMA busy_timeout=30000")
             self._local.db = db
         return db
 

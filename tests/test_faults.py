@@ -1,0 +1,94 @@
+"""Faults the product must survive: Telegram 429 and 403, storage failures, admin alerts."""
+
+from __future__ import annotations
+
+from tests import factories as f
+from webapp.records import StoreError
+
+USER = 9900
+ADMIN = 424242
+
+
+def ready_model(live, telegram, user=USER):
+    live.post_update(f.message(user, "/train"))
+    for n in range(4):
+        telegram.add_file(f"fl-{user}-{n}", f.jpeg())
+        live.post_update(f.photo(user, f"fl-{user}-{n}"))
+    live.post_update(f.message(user, "Me"))
+    live.post_update(f.callback(user, "cls:man"))
+    ready = telegram.wait_text(user, "is ready")
+    return int(ready.buttons()[0]["callback_data"].removeprefix("gen:"))
+
+
+def test_telegram_429_is_waited_out_as_asked(live, telegram):
+    model_id = ready_model(live, telegram)
+    telegram.fail("sendMediaGroup", 429, retry_after=1, description="Too Many Requests")
+    live.post_update(f.callback(USER, f"gen:{model_id}"))
+    live.post_update(f.message(USER, "a knight"))
+    telegram.wait_text(USER, "Want more pictures")
+    assert len(telegram.calls_to("sendMediaGroup", USER)) == 2  # refused once, then sent
+
+
+def test_a_user_who_blocked_the_bot_is_marked_and_left_alone(live, telegram):
+    model_id = ready_model(live, telegram)
+    telegram.fail("sendMediaGroup", 403, description="Forbidden: bot was blocked by the user")
+    live.post_update(f.callback(USER, f"gen:{model_id}"))
+    live.post_update(f.message(USER, "a knight"))
+    telegram.wait_for(lambda calls: [c for c in calls if c.method == "sendMediaGroup"])
+    live.idle()
+    assert live.rt.store.get_user(USER).status == "blocked"
+    assert not [t for t in telegram.texts(USER) if "Want more" in t]
+    # writing to the bot again makes them active again
+    live.post_update(f.message(USER, "/credits"))
+    assert live.rt.store.get_user(USER).status == "active"
+
+
+def test_storage_down_answers_503_so_telegram_retries_and_admins_hear_once(
+    make_live, telegram, monkeypatch
+):
+    live = make_live(ADMIN_CHAT_IDS=str(ADMIN))
+
+    def down(*args, **kwargs):
+        raise StoreError("database is unavailable")
+
+    monkeypatch.setattr(live.rt.store, "claim_update", down)
+    update = f.message(USER, "/start")
+    for _ in range(3):
+        response = live.post_update(update)
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "storage_unavailable"
+    alerts = [t for t in telegram.texts(ADMIN) if "storage_unreachable" in t]
+    assert alerts == ["⚠️ storage_unreachable: StoreError at POST /api/bot/webhook"]
+    monkeypatch.undo()
+    assert live.post_update(update).status_code == 200  # the redelivery is then processed
+    telegram.wait_text(USER, "You have 3 credits")
+
+
+def test_a_crash_in_a_handler_alerts_the_admins_without_user_data(make_live, telegram, monkeypatch):
+    live = make_live(ADMIN_CHAT_IDS=f"{ADMIN}, {ADMIN + 1}")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret user prompt text")
+
+    monkeypatch.setattr(live.rt.store, "list_models", broken)
+    live.post_update(f.message(USER, "/models"))
+    live.post_update(f.message(USER, "/models"))
+    for admin in (ADMIN, ADMIN + 1):
+        assert telegram.texts(admin) == ["⚠️ unhandled_error: RuntimeError in a chat handler"]
+    assert telegram.texts(USER)[-1].startswith("Something went wrong on our side")
+
+
+def test_astria_refusing_our_key_alerts_the_admins(make_live, telegram):
+    live = make_live(ADMIN_CHAT_IDS=str(ADMIN))
+    live.sandbox_fault(
+        kind="http", method="POST", path="/tunes", status=401, body={"error": "Invalid API key"}
+    )
+    live.post_update(f.message(USER, "/train"))
+    for n in range(4):
+        telegram.add_file(f"k-{n}", f.jpeg())
+        live.post_update(f.photo(USER, f"k-{n}"))
+    live.post_update(f.message(USER, "Me"))
+    live.post_update(f.callback(USER, "cls:man"))
+    telegram.wait_text(USER, "I couldn't train “Me”")
+    assert telegram.texts(ADMIN) == ["⚠️ astria_key_refused: Astria answered 401 to POST /tunes"]
+    assert live.rt.store.get_user(USER).credits == 3
