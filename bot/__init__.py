@@ -13,7 +13,7 @@ from telebot.states.sync.middleware import StateMiddleware
 from telebot.types import BotCommand, MenuButtonWebApp, Update, WebAppInfo
 
 from bot.context import Swallow, UserMiddleware, report, send
-from bot.flows import common, generate, train
+from bot.flows import account, admin, common, generate, train
 from bot.state_storage import StoreStateStorage
 from bot.texts import LANGUAGES, Texts
 from webapp.alerts import Alerts
@@ -24,7 +24,7 @@ from webapp.store import Store
 
 log = logging.getLogger("telegram")
 
-COMMANDS = ("start", "help", "train", "generate", "models", "credits", "cancel")
+COMMANDS = ("start", "help", "train", "generate", "models", "credits", "cancel", "delete")
 ALLOWED_UPDATES = ["message", "callback_query"]
 _sessions = threading.local()
 _session_settings: dict = {}
@@ -94,6 +94,8 @@ def register(bot: TeleBot, services: Services, files: FileSource, alerts: Alerts
     common.register(bot, services)
     train.register(bot, services, files)
     generate.register(bot, services)
+    account.register(bot, services)
+    admin.register(bot, services)
     common.register_fallbacks(bot, services)
 
 

@@ -17,6 +17,7 @@ EN = {
         "/models — your models and how they are doing\n"
         "/credits — your balance and prices\n"
         "/cancel — stop what we are doing\n"
+        "/delete — delete your models, images and data\n"
         "/help — this list\n\n"
         "Tips: clear, well-lit photos of one face, no sunglasses, different angles."
     ),
@@ -124,6 +125,25 @@ EN = {
     "cmd_models": "Your models",
     "cmd_credits": "Balance and prices",
     "cmd_cancel": "Stop the current step",
+    "cmd_delete": "Delete my data",
+    "delete_confirm": (
+        "Delete everything? Your models (also on Astria), images, credits and history will be "
+        "gone for good."
+    ),
+    "btn_delete_yes": "🗑 Delete everything",
+    "btn_delete_no": "Keep my data",
+    "delete_done": "Done: all your data is deleted. Send /start if you want to begin again.",
+    "delete_kept": "Nothing was deleted.",
+    "delete_failed": "I couldn't delete your models on Astria right now, so nothing was deleted. "
+    "Please try again later.",
+    "stats": (
+        "Users: {users}\nModels: {models} ({models_ready} ready)\nGenerations: {generations}\n"
+        "Credits spent today: {spent_since}"
+    ),
+    "grant_usage": "Usage: /grant <telegram_id> <credits>",
+    "grant_done": "Granted {credits} to {telegram_id}; their balance is now {balance}.",
+    "grant_repeat": "That grant was already made.",
+    "grant_unknown": "There is no user {telegram_id}.",
     "menu_app": "App",
 }
 
@@ -142,6 +162,7 @@ RU = {
         "/models — ваши модели и их состояние\n"
         "/credits — баланс и цены\n"
         "/cancel — прервать текущее действие\n"
+        "/delete — удалить ваши модели, изображения и данные\n"
         "/help — этот список\n\n"
         "Советы: чёткие фото одного лица при хорошем свете, без тёмных очков, с разных ракурсов."
     ),
@@ -243,6 +264,24 @@ RU = {
     "cmd_models": "Ваши модели",
     "cmd_credits": "Баланс и цены",
     "cmd_cancel": "Прервать текущий шаг",
+    "cmd_delete": "Удалить мои данные",
+    "delete_confirm": (
+        "Удалить всё? Ваши модели (и на Astria), изображения, кредиты и история исчезнут навсегда."
+    ),
+    "btn_delete_yes": "🗑 Удалить всё",
+    "btn_delete_no": "Оставить",
+    "delete_done": "Готово: все ваши данные удалены. Отправьте /start, чтобы начать заново.",
+    "delete_kept": "Ничего не удалено.",
+    "delete_failed": "Сейчас не удалось удалить ваши модели на Astria, поэтому ничего не удалено. "
+    "Попробуйте позже.",
+    "stats": (
+        "Пользователей: {users}\nМоделей: {models} (готовы: {models_ready})\n"
+        "Генераций: {generations}\nПотрачено кредитов сегодня: {spent_since}"
+    ),
+    "grant_usage": "Формат: /grant <telegram_id> <кредиты>",
+    "grant_done": "Начислено {credits} пользователю {telegram_id}; теперь баланс {balance}.",
+    "grant_repeat": "Это начисление уже сделано.",
+    "grant_unknown": "Пользователя {telegram_id} нет.",
     "menu_app": "Приложение",
 }
 

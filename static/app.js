@@ -31,6 +31,7 @@
       genFailed: "Failed · refunded", loadFailed: "Couldn't load", tryAgain: "Try again", offline: "No connection. Try again.",
       openInTelegram: "Open this app from the bot in Telegram.", download: "Download", share: "Share", of: "of",
       dev: "Dev mode: a dev user, the Astria sandbox, no Telegram", error: "Something went wrong",
+      deleteData: "Delete my data", deleteTitle: "Delete everything?", deleteText: "Your models (also on Astria), images, credits and history will be gone for good.", deleteYes: "Delete", deleted: "All your data is deleted.",
       ideas: ["Portrait in a sunlit studio, film photo", "Astronaut on the moon", "Watercolor painting in Paris", "Cyberpunk city at night, neon"],
       reasons: { name_empty: "The name can't be empty.", name_too_long: "The name is too long (40 characters at most).", prompt_empty: "Describe the picture first.", prompt_too_long: "The description is too long (600 characters at most).", photos_lost: "The photos were lost in a server restart. Please upload them again.", photos_unavailable: "The photos are no longer available. Please upload them again.", astria_unavailable: "The AI service is unavailable right now. Please try later." },
     },
@@ -55,6 +56,7 @@
       genFailed: "Ошибка · возвращено", loadFailed: "Не удалось загрузить", tryAgain: "Повторить", offline: "Нет связи. Попробуйте ещё раз.",
       openInTelegram: "Откройте приложение из бота в Telegram.", download: "Скачать", share: "Поделиться", of: "из",
       dev: "Режим разработки: тестовый пользователь, песочница Astria, без Telegram", error: "Что-то пошло не так",
+      deleteData: "Удалить мои данные", deleteTitle: "Удалить всё?", deleteText: "Ваши модели (и на Astria), изображения, кредиты и история исчезнут навсегда.", deleteYes: "Удалить", deleted: "Все ваши данные удалены.",
       ideas: ["Портрет в солнечной студии, плёнка", "Космонавт на Луне", "Акварель, Париж", "Киберпанк-город ночью, неон"],
       reasons: { name_empty: "Название не может быть пустым.", name_too_long: "Слишком длинное название (до 40 символов).", prompt_empty: "Сначала опишите картинку.", prompt_too_long: "Слишком длинное описание (до 600 символов).", photos_lost: "Фото потерялись при перезапуске сервера. Загрузите их заново.", photos_unavailable: "Фото больше недоступны. Загрузите их заново.", astria_unavailable: "Сервис ИИ сейчас недоступен. Попробуйте позже." },
     },
@@ -173,10 +175,24 @@
       (APP.dev && !initData ? `<p class="foot" style="padding-top:0">${esc(T.dev)}</p>` : "") +
       (models.length ? `<section class="list" style="margin-top:8px">${cells}</section>${models.some((m) => m.status === "training") ? `<p class="foot">${esc(T.closeHint)}</p>` : ""}`
         : `<div class="empty"><div class="art" aria-hidden="true">📸</div><h2>${esc(T.noModels)}</h2><p>${esc(T.noModelsText)}</p></div>`);
-    screen.querySelectorAll(".cell").forEach((el) => { el.onclick = () => go(`#/m/${el.dataset.id}`); });
+    screen.insertAdjacentHTML("beforeend", `<div class="list" style="margin-top:24px"><button class="cell danger" id="delete">${esc(T.deleteData)}</button></div>`);
+    $("#delete").onclick = confirmDelete;
+    screen.querySelectorAll(".cell[data-id]").forEach((el) => { el.onclick = () => go(`#/m/${el.dataset.id}`); });
     $("#credits").onclick = () => popup(T.credits(me.credits), T.costLine(T.credits(me.prices.train), T.credits(me.credits)));
     mainButton(models.length ? T.newModel : T.createModel, () => go("#/new"));
     if (models.some((m) => m.status === "training")) poll(home);
+  }
+
+  function confirmDelete() {
+    const run = async () => {
+      try { await api("/me", { method: "DELETE" }); haptic.ok(); snack(T.deleted); home(); } catch (e) { haptic.err(); popup(T.error, errorText(e)); }
+    };
+    if (!at("6.2")) return run();
+    haptic.warn();
+    try {
+      tg.showPopup({ title: T.deleteTitle, message: T.deleteText, buttons: [{ id: "delete", type: "destructive", text: T.deleteYes }, { type: "cancel" }] },
+        (id) => { if (id === "delete") run(); });
+    } catch (e) { /* a popup is already open */ }
   }
 
   /* ---------- New model ---------- */

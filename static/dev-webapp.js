@@ -90,9 +90,15 @@
       showPopup(p, cb) {
         log("showPopup", p);
         const box = document.createElement("div"); box.id = "tgp";
-        box.innerHTML = `<div role="dialog"><h3></h3><p></p><button>OK</button></div>`;
+        box.innerHTML = `<div role="dialog"><h3></h3><p></p></div>`;
         box.querySelector("h3").textContent = p.title || ""; box.querySelector("p").textContent = p.message;
-        box.querySelector("button").onclick = () => { box.remove(); if (cb) cb("ok"); };
+        (p.buttons || [{ type: "ok" }]).forEach((b) => {
+          const btn = document.createElement("button");
+          btn.textContent = b.text || { ok: "OK", close: "Close", cancel: "Cancel" }[b.type] || "OK";
+          if (b.type === "destructive") btn.style.color = "var(--tg-theme-destructive-text-color, #e53935)";
+          btn.onclick = () => { box.remove(); if (cb) cb(b.id || b.type); };
+          box.firstChild.append(btn);
+        });
         document.body.append(box);
       },
       showAlert(m, cb) { this.showPopup({ message: m }, cb); },

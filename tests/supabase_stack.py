@@ -37,6 +37,7 @@ TABLES = (
     "telegram_prompts",
     "telegram_models",
     "telegram_users",
+    "signup_grants",
 )
 
 ROLES = """

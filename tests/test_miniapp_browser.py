@@ -174,7 +174,7 @@ def test_the_whole_mini_app_journey(browser, live, telegram, tmp_path, theme):
     shot(page, f"{theme}-3-home-training")
     # the sandbox finishes; the list refreshes by itself
     page.locator(".cell .chev").wait_for(timeout=20000)
-    assert "Woman · Ready" in page.locator(".cell").inner_text()
+    assert "Woman · Ready" in page.locator(".cell[data-id]").inner_text()
     # the chat heard about it too
     telegram.wait_text(user_id, f"Your model “Me in {theme}” is ready!")
     (model,) = live.rt.store.list_models(user_id)
@@ -185,7 +185,7 @@ def test_the_whole_mini_app_journey(browser, live, telegram, tmp_path, theme):
     assert json.loads(sizes)[3] == [1536, 2048]  # 3000x4000 downscaled in the browser
     shot(page, f"{theme}-4-home-ready")
 
-    page.locator(".cell").click()
+    page.locator(".cell[data-id]").click()
     page.get_by_text("Your first images will appear here").wait_for()
     assert main_button(page).is_disabled()
     shot(page, f"{theme}-5-model-empty")
@@ -208,6 +208,15 @@ def test_the_whole_mini_app_journey(browser, live, telegram, tmp_path, theme):
     assert page.locator("#viewer").is_hidden()
     calls = page.evaluate("window.TG_CALLS")
     assert ["haptic", "success"] in calls and ["ready"] in calls
+
+    # deleting one's data: a native popup with a destructive button, then an empty app
+    page.locator("#tgback").click()
+    page.get_by_role("button", name="Delete my data").click()
+    page.get_by_role("dialog").get_by_text("Delete everything?").wait_for()
+    shot(page, f"{theme}-9-delete-confirm")
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    page.get_by_text("No models yet").wait_for()
+    assert live.rt.store.list_models(user_id) == []
     assert page.errors == []
     page.close()
 

@@ -5,6 +5,7 @@ Parametrized over the stores (SQLite now; Supabase joins with issue #3)."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -37,7 +38,12 @@ def same_kind(store):
 
 def user(store, telegram_id=TG, credits=3, **profile):
     defaults = {"username": "ann", "first_name": "Ann", "last_name": None, "language_code": "en"}
-    return store.ensure_user(telegram_id, free_credits=credits, **{**defaults, **profile})
+    return store.ensure_user(
+        telegram_id,
+        free_credits=credits,
+        signup_key=f"key-{telegram_id}",
+        **{**defaults, **profile},
+    )
 
 
 def model(store, telegram_id=TG, cost=1, title="title"):
@@ -63,6 +69,29 @@ def test_users_get_free_credits_once_and_their_profile_refreshed(store):
     assert again.language_code == "en"  # an update without a language keeps the known one
     assert [(e.reason, e.delta) for e in store.ledger(TG)] == [("signup", 3)]
     assert store.get_user(404) is None
+
+
+def test_deleting_a_user_removes_their_rows_but_not_the_signup_mark(store):
+    user(store)
+    model(store)
+    store.set_conversation(f"state:1:{TG}:{TG}", "x", {"a": 1})
+    store.set_conversation(f"state:1:{TG}1:{TG}1", "x", {"b": 2})  # someone else's
+    assert store.delete_user(TG) == 1
+    assert store.get_user(TG) is None and store.ledger(TG) == [] and store.list_models(TG) == []
+    assert store.get_conversation(f"state:1:{TG}:{TG}").state is None
+    assert store.get_conversation(f"state:1:{TG}1:{TG}1").data == {"b": 2}
+    back, created = user(store)
+    assert created and back.credits == 0  # no second signup bonus
+    assert balance_matches_ledger(store)
+
+
+def test_stats_count_users_models_and_net_spending(store):
+    user(store, credits=5)
+    created, _ = model(store)
+    store.fail_model(created.id, "x", refund=1)
+    model(store, title="second")
+    stats = store.stats(datetime.now(UTC) - timedelta(hours=1))
+    assert stats == {"users": 1, "models": 2, "models_ready": 0, "generations": 0, "spent_since": 1}
 
 
 def test_update_ids_are_claimed_once(store):

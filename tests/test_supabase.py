@@ -48,7 +48,7 @@ def test_migrations_apply_to_an_empty_database(supabase, database):
         database=database,
     )
     assert tables == (
-        "conversation_states,credit_ledger,processed_updates,telegram_models,"
+        "conversation_states,credit_ledger,processed_updates,signup_grants,telegram_models,"
         "telegram_prompts,telegram_users"
     )
     rls = supabase.psql(
@@ -82,7 +82,13 @@ def test_anon_and_authenticated_keys_see_and_do_nothing(supabase):
     supabase.reset()
     store = SupabaseStore(supabase.url, supabase.service_role_key)
     store.ensure_user(
-        1, username="a", first_name="A", last_name=None, language_code="en", free_credits=3
+        1,
+        username="a",
+        first_name="A",
+        last_name=None,
+        language_code="en",
+        free_credits=3,
+        signup_key="k1",
     )
     store.close()
     for role in ("anon", "authenticated"):

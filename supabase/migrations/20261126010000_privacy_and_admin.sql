@@ -1,5 +1,43 @@
 -- Deleting a user's data on request (/delete), and the figures of /stats.
 
+-- Signup bonuses already given, by a keyed hash of the Telegram id (no personal data): kept
+-- after /delete, so deleting one's data and coming back does not earn the free credits again.
+CREATE TABLE IF NOT EXISTS signup_grants (
+  key TEXT PRIMARY KEY,
+  created_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW()
+);
+ALTER TABLE signup_grants ENABLE ROW LEVEL SECURITY;
+
+DROP FUNCTION IF EXISTS ensure_user(BIGINT, TEXT, TEXT, TEXT, TEXT, INTEGER);
+CREATE OR REPLACE FUNCTION ensure_user(
+  p_telegram_id BIGINT, p_username TEXT, p_first_name TEXT, p_last_name TEXT,
+  p_language_code TEXT, p_free_credits INTEGER, p_signup_key TEXT
+) RETURNS JSON
+LANGUAGE plpgsql SET search_path = public AS $$
+DECLARE
+  v_user telegram_users;
+  v_created BOOLEAN := FALSE;
+BEGIN
+  INSERT INTO telegram_users (telegram_id, username, first_name, last_name, language_code, credits)
+  VALUES (p_telegram_id, p_username, p_first_name, p_last_name, p_language_code, 0)
+  ON CONFLICT (telegram_id) DO NOTHING;
+  IF FOUND THEN
+    v_created := TRUE;
+    INSERT INTO signup_grants (key) VALUES (p_signup_key) ON CONFLICT (key) DO NOTHING;
+    IF FOUND AND p_free_credits > 0 THEN
+      PERFORM change_credits(p_telegram_id, p_free_credits, 'signup', p_telegram_id::text);
+    END IF;
+  ELSE
+    UPDATE telegram_users
+    SET username = p_username, first_name = p_first_name, last_name = p_last_name,
+        language_code = COALESCE(p_language_code, language_code), last_active = NOW(),
+        status = 'active'
+    WHERE telegram_id = p_telegram_id;
+  END IF;
+  SELECT * INTO v_user FROM telegram_users WHERE telegram_id = p_telegram_id;
+  RETURN json_build_object('user', row_to_json(v_user), 'created', v_created);
+END $$;
+
 -- Every row that belongs to one Telegram user, in one transaction (their Astria tunes are
 -- deleted by the app first). Returns the number of models deleted.
 CREATE OR REPLACE FUNCTION delete_user_data(p_telegram_id BIGINT)
@@ -37,7 +75,9 @@ DECLARE
   v_function TEXT;
 BEGIN
   FOREACH v_function IN ARRAY ARRAY['delete_user_data(BIGINT)',
-                                    'bot_stats(TIMESTAMP WITH TIME ZONE)'] LOOP
+                                    'bot_stats(TIMESTAMP WITH TIME ZONE)',
+                                    'ensure_user(BIGINT, TEXT, TEXT, TEXT, TEXT, INTEGER, TEXT)']
+  LOOP
     EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', v_function);
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN
       EXECUTE format('REVOKE ALL ON FUNCTION %s FROM anon, authenticated', v_function);

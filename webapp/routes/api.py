@@ -122,6 +122,14 @@ def me():
     )
 
 
+@bp.delete("/me")
+def delete_me():
+    """Delete the caller's models (on Astria too), images, credits and history."""
+    user = _user()
+    models = runtime().services.accounts.delete_everything(user.telegram_id)
+    return jsonify(deleted=True, models=models)
+
+
 @bp.get("/models")
 def models():
     """The caller's models, newest first."""

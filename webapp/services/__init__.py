@@ -55,7 +55,7 @@ def build_services(
     generations = Generations(store, astria, settings, jobs, notifier, callback_url, alerts)
     callbacks = Callbacks(store, settings, jobs, notifier, training, generations)
     return Services(
-        accounts=Accounts(store, settings),
+        accounts=Accounts(store, settings, astria),
         training=training,
         generations=generations,
         callbacks=callbacks,

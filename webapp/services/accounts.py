@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from webapp.records import User
+from webapp.astria import AstriaClient, AstriaError, AstriaRejected
+from webapp.records import DomainError, NotFound, User
 from webapp.settings import Settings
 from webapp.store import Store
 
@@ -21,12 +25,20 @@ class Prices:
     images_per_generation: int
 
 
+class DeleteFailed(DomainError):
+    """Astria could not delete a model now; nothing was deleted here, so it can be retried."""
+
+    code = "delete_failed"
+    http_status = 503
+
+
 class Accounts:
     """Users and their credits."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, astria: AstriaClient) -> None:
         self.store = store
         self.settings = settings
+        self.astria = astria
         self.prices = Prices(
             settings.train_cost, settings.generate_cost, settings.images_per_prompt
         )
@@ -48,6 +60,7 @@ class Accounts:
             last_name=last_name,
             language_code=language_code,
             free_credits=self.settings.free_credits,
+            signup_key=self.signup_key(telegram_id),
         )
         if created:
             log.info(
@@ -58,6 +71,46 @@ class Accounts:
             )
         return user
 
+    def signup_key(self, telegram_id: int) -> str:
+        """A keyed hash of the Telegram id: remembers a signup bonus without keeping the id."""
+        message = f"signup:{telegram_id}".encode()
+        return hmac.new(self.settings.secret_key.encode(), message, hashlib.sha256).hexdigest()
+
     def get(self, telegram_id: int) -> User | None:
         """The user, or None."""
         return self.store.get_user(telegram_id)
+
+    def delete_everything(self, telegram_id: int) -> int:
+        """Delete the user's tunes on Astria, then every row of theirs; the models deleted.
+
+        If Astria cannot delete a tune now, nothing is deleted here (DeleteFailed), so the
+        request can be repeated and no tune is left behind without its id."""
+        for model in self.store.list_models(telegram_id):
+            if model.tune_id is None:
+                continue
+            try:
+                self.astria.delete_tune(model.tune_id)
+            except AstriaRejected as exc:
+                if exc.status != 404:  # already gone on Astria's side is fine
+                    raise DeleteFailed(f"Astria refused to delete model {model.id}") from None
+            except AstriaError:
+                raise DeleteFailed("Astria is unavailable; try again later") from None
+        models = self.store.delete_user(telegram_id)
+        log.info("user=%s deleted their data (models=%s)", telegram_id, models)
+        return models
+
+    def grant(self, telegram_id: int, amount: int, by: int, ref: str) -> int | None:
+        """Credits granted by an admin, once per reference; the new balance (None: repeated)."""
+        if self.store.get_user(telegram_id) is None:
+            raise NotFound(what="user")
+        balance = self.store.grant(telegram_id, amount, "grant", f"{by}:{ref}")
+        if balance is not None:
+            log.info(
+                "user=%s delta=%+d reason=grant by=%s balance=%s", telegram_id, amount, by, balance
+            )
+        return balance
+
+    def stats(self) -> dict:
+        """Users, models, generations, and credits spent since midnight UTC."""
+        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        return self.store.stats(midnight)

@@ -33,8 +33,10 @@ class Store(Protocol):
         last_name: str | None,
         language_code: str | None,
         free_credits: int,
+        signup_key: str,
     ) -> tuple[User, bool]:
-        """Create the user with the free credits on first contact, else refresh the profile."""
+        """Create the user on first contact, else refresh the profile; the free credits come
+        once per `signup_key` ever (it survives /delete)."""
 
     def get_user(self, telegram_id: int) -> User | None:
         """The user, or None."""

@@ -90,6 +90,10 @@ CREATE TABLE IF NOT EXISTS conversation_states (
   data TEXT NOT NULL DEFAULT '{}',
   updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS signup_grants (
+  key TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS processed_updates (
   update_id INTEGER PRIMARY KEY,
   received_at TEXT NOT NULL
@@ -251,8 +255,12 @@ class SQLiteStore:
         last_name: str | None,
         language_code: str | None,
         free_credits: int,
+        signup_key: str,
     ) -> tuple[User, bool]:
-        """Create the user with the free credits on first contact, else refresh the profile."""
+        """Create the user on first contact, else refresh the profile.
+
+        The free credits come once per `signup_key` (a keyed hash of the Telegram id, kept after
+        /delete), so deleting one's data and coming back does not earn them again."""
         now = _ts(_now())
         with self._write() as db:
             created = db.execute(
@@ -261,7 +269,15 @@ class SQLiteStore:
                 "ON CONFLICT (telegram_id) DO NOTHING",
                 (telegram_id, username, first_name, last_name, language_code, now, now),
             ).rowcount
-            if created and free_credits:
+            first_time = (
+                created
+                and db.execute(
+                    "INSERT INTO signup_grants (key, created_at) VALUES (?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (signup_key, now),
+                ).rowcount
+            )
+            if first_time and free_credits:
                 self._change_credits(db, telegram_id, free_credits, "signup", str(telegram_id))
             if not created:
                 db.execute(

@@ -90,8 +90,9 @@ class SupabaseStore:
         last_name: str | None,
         language_code: str | None,
         free_credits: int,
+        signup_key: str,
     ) -> tuple[User, bool]:
-        """Create the user with the free credits on first contact, else refresh the profile."""
+        """Create the user on first contact (free credits once per signup key), else refresh."""
         result = self._rpc(
             "ensure_user",
             p_telegram_id=telegram_id,
@@ -100,6 +101,7 @@ class SupabaseStore:
             p_last_name=last_name,
             p_language_code=language_code,
             p_free_credits=free_credits,
+            p_signup_key=signup_key,
         )
         return rows.user(result["user"]), bool(result["created"])
 

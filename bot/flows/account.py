@@ -1,0 +1,39 @@
+"""/delete: after a confirmation, the user's tunes on Astria and all their rows are deleted."""
+
+from __future__ import annotations
+
+from telebot import TeleBot
+from telebot.states.sync.context import StateContext
+from telebot.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.context import send
+from bot.texts import Texts
+from webapp.records import User
+from webapp.services import Services
+from webapp.services.accounts import DeleteFailed
+
+
+def register(bot: TeleBot, services: Services) -> None:
+    """Attach the handlers."""
+
+    @bot.message_handler(commands=["delete"])
+    def delete(message: Message, t: Texts, state: StateContext) -> None:
+        state.delete()
+        markup = InlineKeyboardMarkup(row_width=1).add(
+            InlineKeyboardButton(t("btn_delete_yes"), callback_data="del:yes"),
+            InlineKeyboardButton(t("btn_delete_no"), callback_data="del:no"),
+        )
+        send(bot, message, t("delete_confirm"), reply_markup=markup)
+
+    @bot.callback_query_handler(func=lambda call: call.data in ("del:yes", "del:no"))
+    def confirmed(call: CallbackQuery, user: User, t: Texts) -> None:
+        bot.answer_callback_query(call.id)
+        if call.data == "del:no":
+            text = t("delete_kept")
+        else:
+            try:
+                services.accounts.delete_everything(user.telegram_id)
+                text = t("delete_done")
+            except DeleteFailed:
+                text = t("delete_failed")
+        bot.edit_message_text(text, call.message.chat.id, call.message.message_id)
