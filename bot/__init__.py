@@ -17,6 +17,7 @@ from bot.flows import account, admin, common, generate, train
 from bot.state_storage import StoreStateStorage
 from bot.texts import LANGUAGES, Texts
 from webapp.alerts import Alerts
+from webapp.limits import FloodControl
 from webapp.services import Services
 from webapp.services.ports import FileSource
 from webapp.settings import Settings
@@ -89,7 +90,7 @@ def build_bot(settings: Settings, store: Store) -> tuple[TeleBot, StoreStateStor
 def register(bot: TeleBot, services: Services, files: FileSource, alerts: Alerts) -> None:
     """Attach middlewares, filters and every flow, in the order they must be tried."""
     bot.setup_middleware(StateMiddleware(bot))
-    bot.setup_middleware(UserMiddleware(bot, services, alerts))
+    bot.setup_middleware(UserMiddleware(bot, services, alerts, FloodControl(services.settings)))
     bot.add_custom_filter(custom_filters.StateFilter(bot))
     common.register(bot, services)
     train.register(bot, services, files)

@@ -7,13 +7,14 @@ import math
 from datetime import UTC, datetime
 
 from telebot import ExceptionHandler, TeleBot
-from telebot.handler_backends import BaseMiddleware
+from telebot.handler_backends import BaseMiddleware, CancelUpdate
 from telebot.states import resolve_context
 from telebot.states.sync.context import StateContext
 from telebot.types import CallbackQuery, Message
 
 from bot.texts import Texts
 from webapp.alerts import Alerts
+from webapp.limits import FloodControl
 from webapp.records import Model, ModelStatus, StoreError
 from webapp.services import Services
 
@@ -23,17 +24,26 @@ log = logging.getLogger("bot")
 class UserMiddleware(BaseMiddleware):
     """Registers the sender on every message or button press and passes `user` and `t` on."""
 
-    def __init__(self, bot: TeleBot, services: Services, alerts: Alerts) -> None:
+    def __init__(self, bot: TeleBot, services: Services, alerts: Alerts, flood: FloodControl):
         super().__init__()
         self.bot = bot
         self.alerts = alerts
+        self.flood = flood
         self.update_sensitive = False
         self.update_types = ["message", "callback_query"]
         self.services = services
 
-    def pre_process(self, message: Message | CallbackQuery, data: dict) -> None:
-        """Add `user` (a User record) and `t` (the user's texts) to the handler's arguments."""
+    def pre_process(self, message: Message | CallbackQuery, data: dict):
+        """Add `user` (a User record) and `t` (the user's texts) to the handler's arguments.
+
+        A user sending faster than the flood limit is ignored (one polite warning a minute),
+        before anything touches the database."""
         sender = message.from_user
+        allowed, warn = self.flood.allow(sender.id)
+        if not allowed:
+            if warn:
+                self.bot.send_message(chat_id(message), Texts(sender.language_code)("flood"))
+            return CancelUpdate()
         data["user"] = self.services.accounts.register(
             sender.id,
             username=sender.username,

@@ -32,6 +32,7 @@ EN = {
     ),
     "unknown_media": "To train a model, start with /train and then send 4 photos.",
     "stale_button": "This button is no longer active.",
+    "flood": "You're sending messages too fast. I'll pause for a bit; please slow down.",
     "error": "Something went wrong on our side. Please try again in a minute.",
     # /train
     "train_intro": (
@@ -177,6 +178,7 @@ RU = {
     ),
     "unknown_media": "Чтобы обучить модель, начните с /train и пришлите 4 фото.",
     "stale_button": "Эта кнопка больше не активна.",
+    "flood": "Вы отправляете сообщения слишком часто. Я сделаю паузу — пожалуйста, помедленнее.",
     "error": "У нас что-то пошло не так. Попробуйте через минуту.",
     "train_intro": (
         "Пришлите 4 фото одного человека: лицо хорошо видно, хороший свет, разные ракурсы, без "

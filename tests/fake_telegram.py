@@ -46,7 +46,7 @@ class Call:
 class FakeTelegram:
     """The Bot API for one bot token; `calls` grows as the app talks to it."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, port: int = 0) -> None:
         self.token = token
         self.calls: list[Call] = []
         self.files: dict[str, bytes] = {}
@@ -55,7 +55,7 @@ class FakeTelegram:
         self._ids = itertools.count(1000)
         self._lock = threading.Lock()
         self.app = self._build()
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.server = make_server("127.0.0.1", port, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
@@ -242,10 +242,7 @@ def main() -> None:
     import sys
 
     port, token = int(sys.argv[1]), sys.argv[2]
-    fake = FakeTelegram.__new__(FakeTelegram)
-    fake.token, fake.calls, fake.files, fake.refuse_urls = token, [], {}, False
-    fake._ids, fake._lock = itertools.count(1000), threading.Lock()
-    fake.app = fake._build()
+    fake = FakeTelegram(token, port)
 
     @fake.app.after_request
     def show(response):
@@ -265,7 +262,7 @@ def main() -> None:
         fake.files[file_id] = request.get_data()
         return "", 204
 
-    make_server("127.0.0.1", port, fake.app, threaded=True).serve_forever()
+    fake._thread.join()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Flask
 
 from webapp import cli, errors, sandbox
+from webapp import limits as rate_limits
 from webapp.alerts import Alerts
 from webapp.astria import AstriaClient
 from webapp.jobs import Jobs, Sweeper
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(miniapp.bp)
+    rate_limits.init_app(app, settings)  # after the blueprints: it wraps their views
     cli.init_app(app)
 
     # Work a previous process left half-done is picked up now and then every minute; work whose

@@ -200,7 +200,7 @@ class AstriaClient:
                     if last:
                         raise AstriaUnavailable(_error_message(response), status)
                     retry_after = response.headers.get("Retry-After", "")
-                    if retry_after.isdigit():
+                    if status in (429, 503) and retry_after.isdigit():  # only they carry it
                         self.sleep(min(float(retry_after), 60.0))
                         continue
                 else:

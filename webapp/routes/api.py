@@ -26,26 +26,40 @@ MAX_UPLOAD = PHOTOS_PER_MODEL * photo_checks.MAX_BYTES + 1024 * 1024
 PAGE = 30
 
 
+def verified_user() -> WebAppUser | None:
+    """The Telegram user the request's initData speaks for, checked once per request."""
+    if "web_user" not in g:
+        g.web_user, g.auth_error = None, None
+        try:
+            g.web_user = _check_auth()
+        except InitDataError as exc:
+            g.auth_error = str(exc)
+    return g.web_user
+
+
 @bp.before_request
 def authenticate():
     """401 unless the initData is Telegram's, fresh, and names a user."""
+    if verified_user() is None:
+        return json_error(401, "unauthorized", g.auth_error)
+    return None
+
+
+def _check_auth() -> WebAppUser:
     rt = runtime()
     scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "tma" or not raw:
-        return json_error(401, "unauthorized", "Send Authorization: tma <initData>.")
+        raise InitDataError("Send Authorization: tma <initData>.")
     if rt.settings.dev_mode:
         if raw != "dev":
-            return json_error(401, "unauthorized", "Dev mode accepts only `tma dev`.")
-        web_user = DEV_USER
-    else:
-        try:
-            web_user = validate_init_data(
-                raw, rt.settings.telegram_bot_token, rt.settings.init_data_max_age
-            )
-        except InitDataError as exc:
-            return json_error(401, "unauthorized", f"initData refused: {exc}.")
-    g.web_user = web_user
-    return None
+            raise InitDataError("Dev mode accepts only `tma dev`.")
+        return DEV_USER
+    try:
+        return validate_init_data(
+            raw, rt.settings.telegram_bot_token, rt.settings.init_data_max_age
+        )
+    except InitDataError as exc:
+        raise InitDataError(f"initData refused: {exc}.") from None
 
 
 def _user() -> User:

@@ -129,6 +129,20 @@ def _ts(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="milliseconds") if value else None
 
 
+LAST_ACTIVE_PRECISION = timedelta(minutes=1)
+
+
+def _unchanged(row, username, first_name, last_name, language_code, now: datetime) -> bool:
+    """The stored profile is current and `last_active` is fresh enough not to rewrite it."""
+    return (
+        row["status"] == "active"
+        and (row["username"], row["first_name"], row["last_name"])
+        == (username, first_name, last_name)
+        and (language_code is None or row["language_code"] == language_code)
+        and now - rows.when(row["last_active"]) < LAST_ACTIVE_PRECISION
+    )
+
+
 class SQLiteStore:
     """The Store on one SQLite file."""
 
@@ -261,7 +275,13 @@ class SQLiteStore:
 
         The free credits come once per `signup_key` (a keyed hash of the Telegram id, kept after
         /delete), so deleting one's data and coming back does not earn them again."""
-        now = _ts(_now())
+        now = _now()
+        known = self._one("SELECT * FROM telegram_users WHERE telegram_id = ?", (telegram_id,))
+        if known is not None and _unchanged(
+            known, username, first_name, last_name, language_code, now
+        ):
+            return rows.user(known), False  # nothing to write: most updates end here
+        now = _ts(now)
         with self._write() as db:
             created = db.execute(
                 "INSERT INTO telegram_users (telegram_id, username, first_name, last_name, "
@@ -343,15 +363,19 @@ class SQLiteStore:
     # webhook deliveries -----------------------------------------------------------------------
 
     def claim_update(self, update_id: int) -> bool:
-        """True the first time an update id is seen."""
-        with self._write() as db:
+        """True the first time an update id is seen (one statement: atomic on its own)."""
+        try:
             return bool(
-                db.execute(
+                self._db()
+                .execute(
                     "INSERT INTO processed_updates (update_id, received_at) VALUES (?, ?) "
                     "ON CONFLICT DO NOTHING",
                     (update_id, _ts(_now())),
-                ).rowcount
+                )
+                .rowcount
             )
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
 
     # conversation state -----------------------------------------------------------------------
 

@@ -1,0 +1,100 @@
+"""Rate limits: flask-limiter on the Mini App API (keyed by the verified Telegram user, not the IP)
+and on the sandbox; per-user flood control for the chat on the same `limits` counters. Counters
+live in memory, or in Redis when REDIS_URL is set (shared by every worker)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from limits import parse
+from limits.storage import MemoryStorage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from webapp.settings import Settings
+
+log = logging.getLogger("limits")
+
+API_READS = "120/minute"  # polling every few seconds stays far below this
+API_WRITES = "10/minute"  # trainings and generations
+SANDBOX = "3000/minute"  # a dev and test tool; this only stops a runaway loop
+CHAT_WINDOW = "20/10 seconds"  # more than this in 10 s is a flood (a 10-photo album fits)
+CHAT_WARNING = "1/minute"  # one polite warning per minute at most
+
+
+def storage_uri(settings: Settings) -> str:
+    """Where counters live."""
+    return settings.redis_url or "memory://"
+
+
+def user_key() -> str:
+    """The verified Telegram user of a Mini App API call, else the caller's address."""
+    from webapp.routes.api import verified_user  # the API's own check, made once per request
+
+    web_user = verified_user() if request.blueprint == "api" else None
+    return f"user:{web_user.id}" if web_user else f"ip:{request.remote_addr}"
+
+
+def init_app(app: Flask, settings: Settings) -> Limiter:
+    """Bind a limiter to this app: the Mini App API per user, the sandbox per address; the
+    webhook and Astria callbacks are authenticated by secrets and not limited."""
+    from webapp import sandbox
+    from webapp.routes import api
+
+    # No X-RateLimit/Retry-After headers: flask-limiter would put Retry-After on every answer,
+    # even the sandbox's 500s, and a client honouring it would wait a minute for nothing.
+    limiter = Limiter(
+        key_func=user_key,
+        storage_uri=storage_uri(settings),
+        default_limits=[],
+        headers_enabled=False,
+        strategy="moving-window",
+    )
+    limiter.init_app(app)
+    limiter.limit(API_READS)(api.bp)
+    for endpoint in ("api.generate", "api.train_model"):  # the limiter's wrapper does the check
+        app.view_functions[endpoint] = limiter.limit(API_WRITES)(app.view_functions[endpoint])
+    if "astria_sandbox" in app.blueprints:
+        limiter.limit(SANDBOX, key_func=lambda: f"ip:{request.remote_addr}")(sandbox.bp)
+    return limiter
+
+
+class SweepingMemoryStorage(MemoryStorage):
+    """limits' memory storage, but sweeping expired counters every few seconds.
+
+    The stock one starts a thread every 10 ms while counters change and scans every key each
+    time: under a steady stream of webhook updates that alone cost more CPU than the rest of an
+    update. Expired entries are ignored on reading either way; the sweep only frees memory."""
+
+    SWEEP_SECONDS = 5.0
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # the stock (name-mangled) hook
+        if not self.timer.is_alive():
+            self.timer = threading.Timer(self.SWEEP_SECONDS, self._MemoryStorage__expire_events)
+            self.timer.daemon = True
+            self.timer.start()
+
+
+class FloodControl:
+    """Per-user message counter for the chat: over the window → ignored, warned once a minute."""
+
+    def __init__(self, settings: Settings) -> None:
+        storage = (
+            storage_from_string(settings.redis_url)
+            if settings.redis_url
+            else SweepingMemoryStorage()
+        )
+        self.limiter = MovingWindowRateLimiter(storage)
+        self.window = parse(CHAT_WINDOW)
+        self.warning = parse(CHAT_WARNING)
+
+    def allow(self, user_id: int) -> tuple[bool, bool]:
+        """(allowed, warn): count a message; when not allowed, `warn` says to tell them once."""
+        if self.limiter.hit(self.window, "chat", str(user_id)):
+            return True, False
+        warn = self.limiter.hit(self.warning, "chat-warning", str(user_id))
+        if warn:
+            log.info("user=%s is flooding; ignoring for a while", user_id)
+        return False, warn
