@@ -131,7 +131,7 @@ def model_line(t: Texts, model: Model) -> str:
 def failure_reason(t: Texts, error: str | None) -> str:
     """A stored error code → words for the user."""
     error = error or ""
-    if error in ("photos_unavailable", "photos_lost", "astria_unavailable"):
+    if error in ("photos_unavailable", "photos_lost", "astria_unavailable", "duplicate_photos"):
         return t(f"reason_{error}")
     if error.startswith("astria: "):
         return t("reason_astria", detail=error.removeprefix("astria: ")[:200])

@@ -103,6 +103,8 @@ EN = {
     # failure reasons
     "reason_photos_unavailable": "Telegram no longer has the photos. Please send them again.",
     "reason_photos_lost": "the photos were lost in a server restart. Please upload them again.",
+    "reason_duplicate_photos": "two of the photos are the same picture. Please /train again "
+    "with 4 different photos.",
     "reason_astria_unavailable": "the AI service is unavailable right now. Please try later.",
     "reason_astria": "the AI service refused it ({detail}).",
     "reason_other": "something went wrong ({detail}).",
@@ -245,6 +247,8 @@ RU = {
     "eta_unknown": "начинается",
     "reason_photos_unavailable": "Telegram больше не отдаёт эти фото. Пришлите их заново.",
     "reason_photos_lost": "фото потерялись при перезапуске сервера. Загрузите их заново.",
+    "reason_duplicate_photos": "два фото — это один и тот же снимок. Запустите /train ещё раз "
+    "с 4 разными фото.",
     "reason_astria_unavailable": "сервис ИИ сейчас недоступен. Попробуйте позже.",
     "reason_astria": "сервис ИИ отклонил запрос ({detail}).",
     "reason_other": "что-то пошло не так ({detail}).",

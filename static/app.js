@@ -33,7 +33,7 @@
       dev: "Dev mode: a dev user, the Astria sandbox, no Telegram", error: "Something went wrong",
       deleteData: "Delete my data", deleteTitle: "Delete everything?", deleteText: "Your models (also on Astria), images, credits and history will be gone for good.", deleteYes: "Delete", deleted: "All your data is deleted.",
       ideas: ["Portrait in a sunlit studio, film photo", "Astronaut on the moon", "Watercolor painting in Paris", "Cyberpunk city at night, neon"],
-      reasons: { name_empty: "The name can't be empty.", name_too_long: "The name is too long (40 characters at most).", prompt_empty: "Describe the picture first.", prompt_too_long: "The description is too long (600 characters at most).", photos_lost: "The photos were lost in a server restart. Please upload them again.", photos_unavailable: "The photos are no longer available. Please upload them again.", astria_unavailable: "The AI service is unavailable right now. Please try later." },
+      reasons: { name_empty: "The name can't be empty.", name_too_long: "The name is too long (40 characters at most).", prompt_empty: "Describe the picture first.", prompt_too_long: "The description is too long (600 characters at most).", photos_lost: "The photos were lost in a server restart. Please upload them again.", photos_unavailable: "The photos are no longer available. Please upload them again.", duplicate_photos: "Two of the photos are the same picture. Pick 4 different ones.", astria_unavailable: "The AI service is unavailable right now. Please try later." },
     },
     ru: {
       myModels: "Мои модели", credits: (n) => `${n} ${plural(n, "кредит", "кредита", "кредитов")}`, newModel: "Новая модель",
@@ -58,7 +58,7 @@
       dev: "Режим разработки: тестовый пользователь, песочница Astria, без Telegram", error: "Что-то пошло не так",
       deleteData: "Удалить мои данные", deleteTitle: "Удалить всё?", deleteText: "Ваши модели (и на Astria), изображения, кредиты и история исчезнут навсегда.", deleteYes: "Удалить", deleted: "Все ваши данные удалены.",
       ideas: ["Портрет в солнечной студии, плёнка", "Космонавт на Луне", "Акварель, Париж", "Киберпанк-город ночью, неон"],
-      reasons: { name_empty: "Название не может быть пустым.", name_too_long: "Слишком длинное название (до 40 символов).", prompt_empty: "Сначала опишите картинку.", prompt_too_long: "Слишком длинное описание (до 600 символов).", photos_lost: "Фото потерялись при перезапуске сервера. Загрузите их заново.", photos_unavailable: "Фото больше недоступны. Загрузите их заново.", astria_unavailable: "Сервис ИИ сейчас недоступен. Попробуйте позже." },
+      reasons: { name_empty: "Название не может быть пустым.", name_too_long: "Слишком длинное название (до 40 символов).", prompt_empty: "Сначала опишите картинку.", prompt_too_long: "Слишком длинное описание (до 600 символов).", photos_lost: "Фото потерялись при перезапуске сервера. Загрузите их заново.", photos_unavailable: "Фото больше недоступны. Загрузите их заново.", duplicate_photos: "Два фото — один и тот же снимок. Выберите 4 разных.", astria_unavailable: "Сервис ИИ сейчас недоступен. Попробуйте позже." },
     },
   };
   function plural(n, one, few, many) {

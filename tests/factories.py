@@ -4,25 +4,44 @@ from __future__ import annotations
 
 import io
 import itertools
+import random
 import time
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 _update_ids = itertools.count(int(time.time() * 1000) % 10**9)
 _message_ids = itertools.count(1)
 
 
-def jpeg(width: int = 768, height: int = 768, color=(200, 120, 80)) -> bytes:
-    """A real JPEG of the given size."""
+def picture(width: int, height: int, color) -> Image.Image:
+    """A picture with shapes that depend on its size and colour (so two calls with different
+    arguments are different pictures, also to a perceptual hash)."""
+    image = Image.new("RGB", (width, height), color)
+    draw = ImageDraw.Draw(image)
+    rng = random.Random(f"{width}x{height}:{color}")
+    for _ in range(12):
+        x, y = rng.randrange(width), rng.randrange(height)
+        w, h = rng.randrange(width // 8, width // 2), rng.randrange(height // 8, height // 2)
+        shade = tuple(rng.randrange(256) for _ in range(3))
+        draw.rectangle((x, y, x + w, y + h), fill=shade)
+    return image
+
+
+_colors = itertools.count(1)
+
+
+def jpeg(width: int = 768, height: int = 768, color=None, exif=None) -> bytes:
+    """A real JPEG of the given size; without a colour, each call is a different picture."""
+    color = color or (next(_colors) * 37 % 256, 120, 80)
     out = io.BytesIO()
-    Image.new("RGB", (width, height), color).save(out, "JPEG")
+    picture(width, height, color).save(out, "JPEG", **({"exif": exif} if exif else {}))
     return out.getvalue()
 
 
 def png(width: int = 768, height: int = 768) -> bytes:
     """A real PNG of the given size."""
     out = io.BytesIO()
-    Image.new("RGB", (width, height), (40, 90, 200)).save(out, "PNG")
+    picture(width, height, (40, 90, 200)).save(out, "PNG")
     return out.getvalue()
 
 

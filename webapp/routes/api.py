@@ -223,6 +223,11 @@ def train_model():
                 photo=n,
             ) from None
         photos.append(Photo(f"photo{n}.{mime_type.split('/')[1]}", content, mime_type))
+    pair = photo_checks.same_picture([photo.content for photo in photos])
+    if pair:
+        raise InvalidInput(
+            f"Photos {pair[0]} and {pair[1]} are the same picture.", reason="duplicate_photos"
+        )
     user = _user()
     model, balance = runtime().services.training.start(
         user.telegram_id, name=name, class_name=class_name, photos=photos

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import io
+import warnings
+from collections.abc import Sequence
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
+from webapp.astria import Photo
 from webapp.records import InvalidInput
 
 MIN_SIDE = 512
 MAX_BYTES = 20 * 1024 * 1024  # what Telegram lets a bot download
+MAX_PIXELS = 40_000_000  # a 40 MP photo is plenty; more is a decompression bomb or a scan
+UPLOAD_SIDE = 2048  # Astria: 1024–2048 px is the sweet spot
+SAME_PICTURE = 6  # dHash bits that may differ for two files to count as one picture
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 MIME_TYPES = set(FORMATS.values())
 
@@ -25,13 +31,53 @@ def inspect(content: bytes) -> tuple[int, int, str]:
     if len(content) > MAX_BYTES:
         raise InvalidInput(reason="too_big", limit_mb=MAX_BYTES // (1024 * 1024))
     try:
-        with Image.open(io.BytesIO(content)) as image:
-            if image.format not in FORMATS:
-                raise InvalidInput(reason="not_image")
-            width, height = image.size
-            image.verify()
-    except (UnidentifiedImageError, Image.DecompressionBombError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(content)) as image:
+                if image.format not in FORMATS:
+                    raise InvalidInput(reason="not_image")
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise InvalidInput(reason="too_big", limit_mb=MAX_BYTES // (1024 * 1024))
+                image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidInput(reason="too_big", limit_mb=MAX_BYTES // (1024 * 1024)) from None
+    except UnidentifiedImageError:
         raise InvalidInput(reason="not_image") from None
     except (OSError, SyntaxError, ValueError):
         raise InvalidInput(reason="unreadable") from None
     return width, height, FORMATS[image.format]
+
+
+def for_upload(photo: Photo) -> Photo:
+    """The photo as Astria gets it: EXIF orientation applied, at most 2048 px, a fresh JPEG
+    (which also drops every EXIF tag, GPS included)."""
+    with Image.open(io.BytesIO(photo.content)) as image:
+        upright = ImageOps.exif_transpose(image).convert("RGB")
+    upright.thumbnail((UPLOAD_SIDE, UPLOAD_SIDE), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    upright.save(out, "JPEG", quality=92)
+    name = photo.filename.rsplit(".", 1)[0] + ".jpg"
+    return Photo(name, out.getvalue(), "image/jpeg")
+
+
+def fingerprint(content: bytes) -> int:
+    """A 64-bit difference hash: near-identical for the same picture re-saved or resized."""
+    with Image.open(io.BytesIO(content)) as image:
+        small = ImageOps.exif_transpose(image).convert("L").resize((9, 8), Image.Resampling.LANCZOS)
+    pixels = small.tobytes()  # one byte per pixel, row by row
+    bits = 0
+    for row in range(8):
+        for col in range(8):
+            bits = (bits << 1) | (pixels[row * 9 + col] > pixels[row * 9 + col + 1])
+    return bits
+
+
+def same_picture(photos: Sequence[bytes]) -> tuple[int, int] | None:
+    """The first pair (1-based) of photos that are the same picture, or None."""
+    prints = [fingerprint(content) for content in photos]
+    for i in range(len(prints)):
+        for j in range(i + 1, len(prints)):
+            if bin(prints[i] ^ prints[j]).count("1") <= SAME_PICTURE:
+                return i + 1, j + 1
+    return None

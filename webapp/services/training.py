@@ -14,6 +14,7 @@ from webapp.astria import (
     Photo,
 )
 from webapp.records import InvalidInput, Model, NotEnoughCredits
+from webapp.services import photos as photo_checks
 from webapp.services.ports import FileSource
 from webapp.services.work import AstriaWork
 
@@ -102,9 +103,14 @@ class Training(AstriaWork):
             return
         try:
             photos = photos or [self.files.download(file_id) for file_id in model.photo_file_ids]
+            photos = [photo_checks.for_upload(photo) for photo in photos]
         except Exception as exc:  # the photos are gone or Telegram is down: nothing sent
             log.warning("train model=%s photo download failed: %s", model_id, type(exc).__name__)
             self.fail(model_id, "photos_unavailable")
+            return
+        if photo_checks.same_picture([photo.content for photo in photos]):
+            # Only the chat gets here (the Mini App refuses before charging): refund, explain.
+            self.fail(model_id, "duplicate_photos")
             return
         try:
             tune = self.astria.create_tune(

@@ -1,0 +1,85 @@
+"""Photo checks: real decoding, size and pixel limits, EXIF orientation, the same picture twice."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+
+import pytest
+from PIL import Image
+
+from tests import factories as f
+from tests.test_api import upload
+from webapp.astria import Photo
+from webapp.records import InvalidInput
+from webapp.services import photos
+
+USER = 9600
+
+
+def test_a_pixel_bomb_is_refused_before_it_is_decoded():
+    out = io.BytesIO()
+    Image.new("1", (9000, 6000)).save(out, "PNG")  # 54 MP in a small file
+    with pytest.raises(InvalidInput) as caught:
+        photos.inspect(out.getvalue())
+    assert caught.value.params["reason"] == "too_big"
+
+
+def test_exif_orientation_is_applied_and_metadata_dropped_before_upload():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display"
+    exif[0x8825] = {2: (55.0, 45.0, 0.0)}  # a GPS position
+    raw = f.jpeg(1200, 900, exif=exif.tobytes())
+    ready = photos.for_upload(Photo("me.jpg", raw))
+    with Image.open(io.BytesIO(ready.content)) as image:
+        assert image.size == (900, 1200)  # upright
+        assert not image.getexif()  # no orientation, no GPS
+    big = photos.for_upload(Photo("big.png", f.png(4000, 3000), "image/png"))
+    assert Image.open(io.BytesIO(big.content)).size == (2048, 1536)
+    assert big.mime_type == "image/jpeg" and big.filename == "big.jpg"
+
+
+def test_the_same_picture_is_recognised_even_re_saved():
+    a, b = f.jpeg(800, 800), f.jpeg(800, 800)
+    resaved = io.BytesIO()
+    Image.open(io.BytesIO(a)).resize((640, 640)).save(resaved, "JPEG", quality=70)
+    assert photos.same_picture([a, b]) is None
+    assert photos.same_picture([a, b, resaved.getvalue()]) == (1, 3)
+
+
+def test_the_chat_refunds_when_two_photos_are_the_same_picture(live, telegram):
+    same = f.jpeg(900, 900)
+    live.post_update(f.message(USER, "/train"))
+    for n, content in enumerate([same, f.jpeg(), f.jpeg(), same]):
+        telegram.add_file(f"d{n}", content)
+        live.post_update(f.photo(USER, f"d{n}", 900, 900))
+    live.post_update(f.message(USER, "Me"))
+    live.post_update(f.callback(USER, "cls:man"))
+    message = telegram.wait_text(USER, "I couldn't train “Me”")
+    assert "two of the photos are the same picture" in message.text
+    assert live.rt.store.get_user(USER).credits == 3
+
+
+def test_the_mini_app_refuses_the_same_picture_before_charging(live):
+    same = f.jpeg(900, 900)
+    response = upload(live, [same, f.jpeg(), f.jpeg(), same], user_id=USER + 1)
+    assert response.status_code == 422
+    assert response.json()["error"]["reason"] == "duplicate_photos"
+    assert response.json()["error"]["message"] == "Photos 1 and 4 are the same picture."
+
+
+def test_astria_gets_upright_jpegs_of_at_most_2048_px(live, telegram):
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    files = [f.jpeg(1200, 900, exif=exif.tobytes()), f.jpeg(3000, 3000), f.jpeg(), f.jpeg()]
+    live.post_update(f.message(USER, "/train"))
+    for n, content in enumerate(files):
+        telegram.add_file(f"o{n}", content)
+        live.post_update(f.document(USER, f"o{n}", "image/jpeg", len(content), f"{n}.jpg"))
+    live.post_update(f.message(USER, "Me"))
+    live.post_update(f.callback(USER, "cls:man"))
+    telegram.wait_text(USER, "Training of “Me” has started")
+    db = sqlite3.connect(f"{live.rt.settings.instance_path}/astria-sandbox.sqlite3")
+    (sizes,) = db.execute("SELECT sizes FROM tunes").fetchone()
+    db.close()
+    assert sizes == "[[900, 1200], [2048, 2048], [768, 768], [768, 768]]"
