@@ -20,6 +20,7 @@ class Call:
     method: str
     params: dict
     files: dict = field(default_factory=dict)
+    error: int | None = None  # the error code the stand-in answered with, if it failed the call
 
     @property
     def chat_id(self) -> int | None:
@@ -169,6 +170,7 @@ class FakeTelegram:
                 )
                 if failure:
                     failure["times"] -= 1
+                    call.error = failure["code"]
             if failure:
                 body = {
                     "ok": False,

@@ -81,7 +81,9 @@ class SandboxState:
 
     def take_fault(self, kind: str, method: str = "", path: str = "") -> sqlite3.Row | None:
         """Use up one queued fault of this kind that matches the request, if any."""
-        with self.db() as db:
+        db = self.db()
+        db.execute("BEGIN IMMEDIATE")  # read-then-write: take the write lock first
+        with db:
             for row in db.execute(
                 "SELECT * FROM faults WHERE kind = ? AND remaining > 0 ORDER BY id", (kind,)
             ):
