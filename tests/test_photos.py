@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sqlite3
 
 import pytest
@@ -83,3 +84,24 @@ def test_astria_gets_upright_jpegs_of_at_most_2048_px(live, telegram):
     (sizes,) = db.execute("SELECT sizes FROM tunes").fetchone()
     db.close()
     assert sizes == "[[900, 1200], [2048, 2048], [768, 768], [768, 768]]"
+
+
+def test_no_photo_bytes_are_stored(live, telegram):
+    uploaded = [f.jpeg() for _ in range(4)]
+    assert upload(live, uploaded, user_id=USER + 2).status_code == 201
+    live.post_update(f.message(USER, "/train"))
+    for n in range(4):
+        telegram.add_file(f"s{n}", f.jpeg())
+        live.post_update(f.photo(USER, f"s{n}"))
+    live.post_update(f.message(USER, "Me"))
+    live.post_update(f.callback(USER, "cls:man"))
+    telegram.wait_text(USER, "Training of “Me” has started")
+    telegram.wait_text(USER + 2, "Training of “Me” has started")
+    live.idle()
+    database = live.rt.settings.database_url.removeprefix("sqlite:///")
+    stored = b"".join(
+        open(path, "rb").read() for path in (database, database + "-wal") if os.path.exists(path)
+    )
+    assert b"\xff\xd8\xff" not in stored  # no JPEG anywhere in the database
+    assert live.rt.store.list_models(USER)[0].photo_file_ids == ("s0", "s1", "s2", "s3")
+    assert live.rt.store.list_models(USER + 2)[0].photo_file_ids == ()
