@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import sqlite3
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -100,7 +101,7 @@ def test_no_photo_bytes_are_stored(live, telegram):
     live.idle()
     database = live.rt.settings.database_url.removeprefix("sqlite:///")
     stored = b"".join(
-        open(path, "rb").read() for path in (database, database + "-wal") if os.path.exists(path)
+        Path(path).read_bytes() for path in (database, database + "-wal") if os.path.exists(path)
     )
     assert b"\xff\xd8\xff" not in stored  # no JPEG anywhere in the database
     assert live.rt.store.list_models(USER)[0].photo_file_ids == ("s0", "s1", "s2", "s3")
