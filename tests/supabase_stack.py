@@ -162,59 +162,36 @@ class SupabaseStack:
             self.close()
             raise
 
-    def psql(self, sql: str, database: str | None = None) -> str:
-        """Run SQL as postgres; stop at the first error."""
-        result = subprocess.run(
-            [
-                "psql",
-                "-h",
-                PG["host"],
-                "-p",
-                PG["port"],
-                "-U",
-                PG["user"],
-                "-d",
-                database or self.database,
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-qtA",
-                "-c",
-                sql,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+    def _run_psql(self, database: str, *args: str) -> str:
+        """psql as postgres on one database, stopping at the first error."""
+        command = [
+            "psql",
+            "-h",
+            PG["host"],
+            "-p",
+            PG["port"],
+            "-U",
+            PG["user"],
+            "-d",
+            database,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qtA",
+            *args,
+        ]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60)
         if result.returncode != 0:
             raise RuntimeError(f"psql failed: {result.stderr.strip()}")
         return result.stdout.strip()
 
+    def psql(self, sql: str, database: str | None = None) -> str:
+        """Run SQL as postgres; stop at the first error."""
+        return self._run_psql(database or self.database, "-c", sql)
+
     def apply_migrations(self, database: str) -> None:
         """Apply supabase/migrations in order, as `supabase db push` would."""
         for path in MIGRATIONS:
-            result = subprocess.run(
-                [
-                    "psql",
-                    "-h",
-                    PG["host"],
-                    "-p",
-                    PG["port"],
-                    "-U",
-                    PG["user"],
-                    "-d",
-                    database,
-                    "-v",
-                    "ON_ERROR_STOP=1",
-                    "-q",
-                    "-f",
-                    str(path),
-                ],
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-            if result.returncode != 0:
-                raise RuntimeError(f"{path.name} failed: {result.stderr.strip()}")
+            self._run_psql(database, "-f", str(path))
 
     def new_database(self, name: str, migrate: bool = True) -> None:
         """An empty database with Supabase's roles and grants (and, by default, the schema)."""

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 from tests import factories as f
+from tests.chat import start_training, trained_model
 from webapp.records import StoreError
 
 USER = 9900
 ADMIN = 424242
 
 
-def ready_model(live, telegram, user=USER):
-    live.post_update(f.message(user, "/train"))
-    for n in range(4):
-        telegram.add_file(f"fl-{user}-{n}", f.jpeg())
-        live.post_update(f.photo(user, f"fl-{user}-{n}"))
-    live.post_update(f.message(user, "Me"))
-    live.post_update(f.callback(user, "cls:man"))
-    ready = telegram.wait_text(user, "is ready")
-    return int(ready.buttons()[0]["callback_data"].removeprefix("gen:"))
-
-
 def test_telegram_429_is_waited_out_as_asked(live, telegram):
-    model_id = ready_model(live, telegram)
+    model_id = trained_model(live, telegram, USER).id
     telegram.fail("sendMediaGroup", 429, retry_after=1, description="Too Many Requests")
     live.post_update(f.callback(USER, f"gen:{model_id}"))
     live.post_update(f.message(USER, "a knight"))
@@ -30,7 +20,7 @@ def test_telegram_429_is_waited_out_as_asked(live, telegram):
 
 
 def test_a_user_who_blocked_the_bot_is_marked_and_left_alone(live, telegram):
-    model_id = ready_model(live, telegram)
+    model_id = trained_model(live, telegram, USER).id
     telegram.fail("sendMediaGroup", 403, description="Forbidden: bot was blocked by the user")
     live.post_update(f.callback(USER, f"gen:{model_id}"))
     live.post_update(f.message(USER, "a knight"))
@@ -83,12 +73,7 @@ def test_astria_refusing_our_key_alerts_the_admins(make_live, telegram):
     live.sandbox_fault(
         kind="http", method="POST", path="/tunes", status=401, body={"error": "Invalid API key"}
     )
-    live.post_update(f.message(USER, "/train"))
-    for n in range(4):
-        telegram.add_file(f"k-{n}", f.jpeg())
-        live.post_update(f.photo(USER, f"k-{n}"))
-    live.post_update(f.message(USER, "Me"))
-    live.post_update(f.callback(USER, "cls:man"))
+    start_training(live, telegram, USER)
     telegram.wait_text(USER, "I couldn't train “Me”")
     assert telegram.texts(ADMIN) == ["⚠️ astria_key_refused: Astria answered 401 to POST /tunes"]
     assert live.rt.store.get_user(USER).credits == 3

@@ -5,20 +5,9 @@ from __future__ import annotations
 import json
 
 from tests import factories as f
+from tests.chat import start_training, trained_model
 
 USER = 9100
-
-
-def ready_model(live, telegram, user=USER, name="Me") -> int:
-    """A trained model of `user`, through the chat; returns its id."""
-    live.post_update(f.message(user, "/train"))
-    for n in range(4):
-        telegram.add_file(f"{user}-{name}-{n}", f.jpeg(640, 640, (n, 2, 3)))
-        live.post_update(f.photo(user, f"{user}-{name}-{n}", 640, 640))
-    live.post_update(f.message(user, name))
-    live.post_update(f.callback(user, "cls:woman"))
-    message = telegram.wait_text(user, f"Your model “{name}” is ready!")
-    return int(message.buttons()[0]["callback_data"].removeprefix("gen:"))
 
 
 def test_generate_without_models_says_what_to_do(live, telegram):
@@ -28,12 +17,7 @@ def test_generate_without_models_says_what_to_do(live, telegram):
 
 def test_generate_while_training_says_it_is_still_training(make_live, telegram):
     live = make_live(SANDBOX_TRAIN_SECONDS="30")
-    live.post_update(f.message(USER, "/train"))
-    for n in range(4):
-        telegram.add_file(f"t{n}", f.jpeg())
-        live.post_update(f.photo(USER, f"t{n}"))
-    live.post_update(f.message(USER, "Slow"))
-    live.post_update(f.callback(USER, "cls:man"))
+    start_training(live, telegram, USER, "Slow")
     telegram.wait_text(USER, "Training of “Slow” has started. It takes about 1 min")
     live.post_update(f.message(USER, "/generate"))
     assert telegram.texts(USER)[-1].startswith("Your model is still training (about 1 min left)")
@@ -47,14 +31,9 @@ def test_models_lists_every_model_with_its_status(live, telegram):
     live.sandbox_fault(
         kind="http", method="POST", path="/tunes", status=422, body={"error": "no face"}
     )
-    live.post_update(f.message(USER, "/train"))
-    for n in range(4):
-        telegram.add_file(f"a{n}", f.jpeg())
-        live.post_update(f.photo(USER, f"a{n}"))
-    live.post_update(f.message(USER, "First"))
-    live.post_update(f.callback(USER, "cls:man"))
+    start_training(live, telegram, USER, "First")
     telegram.wait_text(USER, "I couldn't train “First”")
-    model_id = ready_model(live, telegram, name="Second")
+    model_id = trained_model(live, telegram, USER, "Second", "woman").id
     live.post_update(f.message(USER, "/models"))
     models = telegram.calls_to("sendMessage", USER)[-1]
     assert models.text == ("Your models:\n✅ Second (woman) — ready\n❌ First (man) — failed")
@@ -62,7 +41,7 @@ def test_models_lists_every_model_with_its_status(live, telegram):
 
 
 def test_bad_prompts_are_refused_and_cost_nothing(live, telegram):
-    model_id = ready_model(live, telegram)
+    model_id = trained_model(live, telegram, USER, class_name="woman").id
     live.post_update(f.callback(USER, f"gen:{model_id}"))
     live.post_update(f.message(USER, "\u0000\u0007"))
     assert telegram.texts(USER)[-1] == "The description can't be empty."
@@ -72,7 +51,7 @@ def test_bad_prompts_are_refused_and_cost_nothing(live, telegram):
 
 
 def test_astria_refusing_the_prompt_refunds_and_tells_the_user(live, telegram):
-    model_id = ready_model(live, telegram)
+    model_id = trained_model(live, telegram, USER, class_name="woman").id
     live.sandbox_fault(
         kind="http",
         method="POST",
@@ -92,7 +71,7 @@ def test_astria_refusing_the_prompt_refunds_and_tells_the_user(live, telegram):
 
 
 def test_someone_elses_model_cannot_be_used(live, telegram):
-    model_id = ready_model(live, telegram)
+    model_id = trained_model(live, telegram, USER, class_name="woman").id
     live.post_update(f.callback(USER + 1, f"gen:{model_id}"))
     assert telegram.texts(USER + 1)[-1] == "I can't find that model."
     live.post_update(f.message(USER + 1, "a knight"))
@@ -102,7 +81,7 @@ def test_someone_elses_model_cannot_be_used(live, telegram):
 
 def test_refused_image_urls_are_uploaded_as_bytes(live, telegram):
     telegram.refuse_urls = True  # Telegram cannot fetch the sandbox's loopback URLs
-    model_id = ready_model(live, telegram)
+    model_id = trained_model(live, telegram, USER, class_name="woman").id
     live.post_update(f.callback(USER, f"gen:{model_id}"))
     live.post_update(f.message(USER, "a knight"))
     telegram.wait_text(USER, "Want more pictures with “Me”?")
@@ -133,7 +112,7 @@ def test_help_lists_every_command(live, telegram):
 
 def test_a_generation_lost_in_a_crash_is_sent_by_the_next_process(make_live, telegram):
     first = make_live()
-    model_id = ready_model(first, telegram)
+    model_id = trained_model(first, telegram, USER, class_name="woman").id
     first.close()
     # the crash: charged and recorded, but the prompt never reached Astria
     generation, _ = first.rt.store.create_generation(

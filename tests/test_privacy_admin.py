@@ -5,22 +5,11 @@ from __future__ import annotations
 import sqlite3
 
 from tests import factories as f
+from tests.chat import trained_model
 from tests.test_api import call
 
 USER = 9800
 ADMIN = 111
-
-
-def ready_model(live, telegram, user=USER):
-    live.post_update(f.message(user, "/train"))
-    for n in range(4):
-        telegram.add_file(f"pa-{user}-{n}", f.jpeg())
-        live.post_update(f.photo(user, f"pa-{user}-{n}"))
-    live.post_update(f.message(user, "Me"))
-    live.post_update(f.callback(user, "cls:man"))
-    telegram.wait_text(user, "is ready")
-    live.idle()
-    return live.rt.store.list_models(user)[0]
 
 
 def sandbox_deleted(live, tune_id) -> bool:
@@ -31,7 +20,7 @@ def sandbox_deleted(live, tune_id) -> bool:
 
 
 def test_delete_asks_first_then_removes_everything_here_and_on_astria(live, telegram):
-    model = ready_model(live, telegram)
+    model = trained_model(live, telegram, USER)
     live.post_update(f.message(USER, "/delete"))
     ask = telegram.calls_to("sendMessage", USER)[-1]
     assert ask.text.startswith("Delete everything?")
@@ -53,7 +42,7 @@ def test_delete_asks_first_then_removes_everything_here_and_on_astria(live, tele
 
 
 def test_delete_keeps_everything_when_astria_cannot_delete(live, telegram):
-    ready_model(live, telegram)
+    trained_model(live, telegram, USER)
     live.sandbox_fault(kind="http", method="DELETE", path=r"/tunes/\d+", status=500, times=10)
     live.post_update(f.message(USER, "/delete"))
     live.post_update(f.callback(USER, "del:yes"))
@@ -70,7 +59,7 @@ def test_the_mini_app_api_deletes_too(live, telegram):
 
 def test_admins_get_stats_and_grant_credits_once(make_live, telegram):
     live = make_live(ADMIN_CHAT_IDS=str(ADMIN))
-    ready_model(live, telegram)
+    trained_model(live, telegram, USER)
     live.post_update(f.message(ADMIN, "/stats"))
     assert telegram.texts(ADMIN)[-1] == (
         "Users: 2\nModels: 1 (1 ready)\nGenerations: 0\nCredits spent today: 1"

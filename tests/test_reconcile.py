@@ -9,17 +9,13 @@ from datetime import timedelta
 import requests
 
 from tests import factories as f
+from tests.chat import start_training
 
 USER = 9700
 
 
 def train(live, telegram, name="Me"):
-    live.post_update(f.message(USER, "/train"))
-    for n in range(4):
-        telegram.add_file(f"r-{name}-{n}", f.jpeg())
-        live.post_update(f.photo(USER, f"r-{name}-{n}"))
-    live.post_update(f.message(USER, name))
-    live.post_update(f.callback(USER, "cls:man"))
+    start_training(live, telegram, USER, name)
     telegram.wait_text(USER, f"Training of “{name}” has started")
     live.idle()
 
