@@ -44,3 +44,31 @@ def test_the_formatter_blanks_secrets_even_in_tracebacks(live, capfd):
     err = capfd.readouterr().err
     assert TOKEN not in err
     assert err.count("[redacted]") == 2
+
+
+def test_the_astria_key_and_the_service_role_key_stay_out_of_the_logs(
+    make_live, telegram, supabase, tmp_path, capfd
+):
+    """A whole training with a real-looking Astria key (against another app's sandbox, which
+    accepts any key) on the Supabase store: neither key shows in any log line."""
+    from tests.chat import trained_model
+
+    astria_host = LiveApp(tmp_path / "astria", telegram=None)  # plays Astria
+    try:
+        supabase.reset()
+        key = "sd_" + "k3y" * 10
+        live = make_live(
+            ASTRIA_API_KEY=key,
+            ASTRIA_API_URL=f"{astria_host.url}/astria-sandbox",
+            SUPABASE_URL=supabase.url,
+            SUPABASE_SERVICE_ROLE_KEY=supabase.service_role_key,
+        )
+        assert not live.rt.settings.sandbox
+        trained_model(live, telegram, 6300)
+        live.rt.store.get_user(404)
+        err = capfd.readouterr().err
+        assert "POST /tunes 201" in err
+        for secret in (key, supabase.service_role_key, TOKEN, WEBHOOK_SECRET):
+            assert secret not in err
+    finally:
+        astria_host.close()
