@@ -31,6 +31,7 @@
       genFailed: "Failed · refunded", loadFailed: "Couldn't load", tryAgain: "Try again", offline: "No connection. Try again.",
       openInTelegram: "Open this app from the bot in Telegram.", download: "Download", share: "Share", of: "of",
       dev: "Dev mode: a dev user, the Astria sandbox, no Telegram", error: "Something went wrong",
+      astriaRefused: (d) => `The AI service refused it: ${d}.`,
       deleteData: "Delete my data", deleteTitle: "Delete everything?", deleteText: "Your models (also on Astria), images, credits and history will be gone for good.", deleteYes: "Delete", deleted: "All your data is deleted.",
       ideas: ["Portrait in a sunlit studio, film photo", "Astronaut on the moon", "Watercolor painting in Paris", "Cyberpunk city at night, neon"],
       reasons: { name_empty: "The name can't be empty.", name_too_long: "The name is too long (40 characters at most).", prompt_empty: "Describe the picture first.", prompt_too_long: "The description is too long (600 characters at most).", photos_lost: "The photos were lost in a server restart. Please upload them again.", photos_unavailable: "The photos are no longer available. Please upload them again.", duplicate_photos: "Two of the photos are the same picture. Pick 4 different ones.", astria_unavailable: "The AI service is unavailable right now. Please try later." },
@@ -56,6 +57,7 @@
       genFailed: "Ошибка · возвращено", loadFailed: "Не удалось загрузить", tryAgain: "Повторить", offline: "Нет связи. Попробуйте ещё раз.",
       openInTelegram: "Откройте приложение из бота в Telegram.", download: "Скачать", share: "Поделиться", of: "из",
       dev: "Режим разработки: тестовый пользователь, песочница Astria, без Telegram", error: "Что-то пошло не так",
+      astriaRefused: (d) => `Сервис ИИ отклонил запрос: ${d}.`,
       deleteData: "Удалить мои данные", deleteTitle: "Удалить всё?", deleteText: "Ваши модели (и на Astria), изображения, кредиты и история исчезнут навсегда.", deleteYes: "Удалить", deleted: "Все ваши данные удалены.",
       ideas: ["Портрет в солнечной студии, плёнка", "Космонавт на Луне", "Акварель, Париж", "Киберпанк-город ночью, неон"],
       reasons: { name_empty: "Название не может быть пустым.", name_too_long: "Слишком длинное название (до 40 символов).", prompt_empty: "Сначала опишите картинку.", prompt_too_long: "Слишком длинное описание (до 600 символов).", photos_lost: "Фото потерялись при перезапуске сервера. Загрузите их заново.", photos_unavailable: "Фото больше недоступны. Загрузите их заново.", duplicate_photos: "Два фото — один и тот же снимок. Выберите 4 разных.", astria_unavailable: "Сервис ИИ сейчас недоступен. Попробуйте позже." },
@@ -133,6 +135,12 @@
     return body;
   }
   function errorText(e) { return (e.reason && T.reasons[e.reason]) || e.message || T.error; }
+  /* A stored failure (a reason code, or "astria: <what Astria said>") in the user's words. */
+  function failureText(error) {
+    if (error && T.reasons[error]) return T.reasons[error];
+    if (error && error.startsWith("astria: ")) return T.astriaRefused(error.slice(8));
+    return T.error;
+  }
   let me = null;
   async function loadMe() { me = await api("/me"); return me; }
 
@@ -168,7 +176,7 @@
     const cells = models.map((m) => {
       const right = m.status === "ready" ? `<span class="chev" aria-hidden="true">›</span>`
         : m.status === "training" ? `<span class="badge">⏳ ${esc(T.training)}</span>` : `<span class="badge bad">⚠️ ${esc(T.failed)}</span>`;
-      const sub = m.status === "training" ? eta(m) : m.status === "failed" ? esc(errorText({ reason: m.error, message: T.failed })) : `${esc(T.classes[m.class_name] || m.class_name)} · ${esc(T.ready)}`;
+      const sub = m.status === "training" ? eta(m) : m.status === "failed" ? esc(failureText(m.error)) : `${esc(T.classes[m.class_name] || m.class_name)} · ${esc(T.ready)}`;
       return `<button class="cell" data-id="${m.id}" aria-label="${esc(m.name)}">${avatar(m)}<div class="grow"><div class="t1">${esc(m.name)}</div><div class="t2">${sub}</div></div>${right}${m.status === "training" ? '<div class="bar"><i></i></div>' : ""}</button>`;
     }).join("");
     screen.innerHTML = `<div class="top"><h1>${esc(T.myModels)}</h1><button class="pill${low ? " low" : ""}" id="credits">⭐ ${esc(T.credits(me.credits))}</button></div>` +
@@ -322,7 +330,7 @@
     const head = `<div class="mhead">${avatar(model)}<div class="grow"><h2 class="t1">${esc(model.name)}</h2><div class="status${model.status === "failed" ? " bad" : ""}">${esc(T.classes[model.class_name] || model.class_name)} · ${esc(model.status === "ready" ? T.ready : model.status === "training" ? `${T.training}, ${eta(model)}` : T.failed)}</div></div></div>`;
     if (model.status !== "ready") {
       const failed = model.status === "failed";
-      screen.innerHTML = head + `<div class="empty"><div class="art" aria-hidden="true">${failed ? "⚠️" : "⏳"}</div><h2>${esc(failed ? T.failedTitle : T.trainingTitle)}</h2><p>${esc(failed ? `${errorText({ reason: model.error, message: model.error || T.error })} ${T.refunded}` : T.closeHint)}</p></div>`;
+      screen.innerHTML = head + `<div class="empty"><div class="art" aria-hidden="true">${failed ? "⚠️" : "⏳"}</div><h2>${esc(failed ? T.failedTitle : T.trainingTitle)}</h2><p>${esc(failed ? `${failureText(model.error)} ${T.refunded}` : T.closeHint)}</p></div>`;
       mainButton(failed ? T.newModel : null, () => go("#/new"));
       if (!failed) poll(() => modelScreen(id));
       return;
