@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
-from datetime import UTC, datetime
 
 from telebot import ExceptionHandler, TeleBot
 from telebot.handler_backends import BaseMiddleware, CancelUpdate
@@ -101,16 +99,9 @@ def chat_id(update: Message | CallbackQuery) -> int:
     return update.chat.id if isinstance(update, Message) else update.message.chat.id
 
 
-def minutes_left(model: Model) -> int | None:
-    """Whole minutes until Astria's ETA (rounded up), 0 once it has passed, None if unknown."""
-    if model.eta is None:
-        return None
-    return max(0, math.ceil((model.eta - datetime.now(UTC)).total_seconds() / 60))
-
-
 def eta_text(t: Texts, model: Model) -> str:
     """How long training has left: about 12 min / almost done / starting."""
-    minutes = minutes_left(model)
+    minutes = model.minutes_left()
     if minutes is None:
         return t("eta_unknown")
     return t("eta_minutes", minutes=minutes) if minutes else t("eta_soon")

@@ -12,7 +12,7 @@ from telebot.apihelper import ApiTelegramException
 from telebot.types import InputMediaPhoto
 
 from bot import keyboards
-from bot.context import failure_reason, minutes_left
+from bot.context import failure_reason
 from bot.texts import Texts
 from webapp.astria import Photo
 from webapp.records import Generation, Model, User, UserStatus
@@ -105,7 +105,7 @@ class BotNotifier:
     def training_started(self, user: User, model: Model) -> None:
         """Training has started and takes about N minutes."""
         t = Texts(user.language_code)
-        minutes = minutes_left(model)
+        minutes = model.minutes_left()
         minutes = 15 if minutes is None else max(minutes, 1)
         self._deliver(
             user,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 
@@ -61,6 +62,12 @@ class Model:
     photo_file_ids: tuple[str, ...]
     created_at: datetime
     trained_at: datetime | None
+
+    def minutes_left(self) -> int | None:
+        """Whole minutes until Astria's ETA (rounded up), 0 once it has passed, None if unknown."""
+        if self.eta is None:
+            return None
+        return max(0, math.ceil((self.eta - datetime.now(UTC)).total_seconds() / 60))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ constant-time compare, a maximum age). In dev mode (no bot token) `tma dev` is a
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 
 from flask import Blueprint, g, jsonify, request
@@ -80,10 +79,7 @@ def _when(value: datetime | None) -> str | None:
 
 def model_json(model: Model) -> dict:
     """A model as the Mini App shows it."""
-    minutes = None
-    if model.status == ModelStatus.TRAINING and model.eta:
-        seconds = (model.eta - datetime.now(UTC)).total_seconds()
-        minutes = max(0, math.ceil(seconds / 60))
+    minutes = model.minutes_left() if model.status == ModelStatus.TRAINING else None
     return {
         "id": model.id,
         "name": model.name,
