@@ -14,10 +14,12 @@ from telebot.types import BotCommand, MenuButtonWebApp, Update, WebAppInfo
 
 from bot.context import Swallow, UserMiddleware, report, send
 from bot.flows import account, admin, common, generate, train
+from bot.outbox import Outbox, Pace, refusal
 from bot.state_storage import StoreStateStorage
 from bot.texts import LANGUAGES, Texts
 from webapp.alerts import Alerts
 from webapp.limits import FloodControl
+from webapp.records import UserStatus
 from webapp.services import Services
 from webapp.services.ports import FileSource
 from webapp.settings import Settings
@@ -26,7 +28,7 @@ from webapp.store import Store
 log = logging.getLogger("telegram")
 
 COMMANDS = ("start", "help", "train", "generate", "models", "credits", "cancel", "delete")
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 _sessions = threading.local()
 _session_settings: dict = {}
 
@@ -61,11 +63,18 @@ def _send(method, url, params=None, files=None, timeout=None, proxies=None):
     return response
 
 
+# One outbox per process, like the bot's connection: Telegram's limits are per bot.
+OUTBOX = Outbox(_send)
+
+
 def configure_telebot(settings: Settings) -> None:
-    """Point telebot at TELEGRAM_API_URL and route its calls through `_send` (process-wide)."""
+    """Point telebot at TELEGRAM_API_URL and send its calls through the outbox (process-wide)."""
     apihelper.API_URL = settings.telegram_api_url + "/bot{0}/{1}"
     apihelper.FILE_URL = settings.telegram_api_url + "/file/bot{0}/{1}"
-    apihelper.CUSTOM_REQUEST_SENDER = _send
+    apihelper.CUSTOM_REQUEST_SENDER = OUTBOX.request
+    OUTBOX.pace = Pace(
+        settings.telegram_chat_rate, settings.telegram_chat_burst, settings.telegram_global_rate
+    )
     _session_settings.update(
         proxies=requests.utils.get_environ_proxies(settings.telegram_api_url),
         verify=os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True,
@@ -76,6 +85,8 @@ def configure_telebot(settings: Settings) -> None:
 def build_bot(settings: Settings, store: Store) -> tuple[TeleBot, StoreStateStorage]:
     """The TeleBot, with state kept in the store; flows are attached later by `register`."""
     configure_telebot(settings)
+    OUTBOX.on_unreachable = lambda chat_id: store.set_user_status(chat_id, UserStatus.BLOCKED)
+
     storage = StoreStateStorage(store)
     bot = TeleBot(
         settings.telegram_bot_token,
@@ -109,8 +120,17 @@ def update_handler(bot: TeleBot, storage: StoreStateStorage, alerts: Alerts):
             bot.process_new_updates([update])
         except Exception as exc:
             # Answering 500 would make Telegram redeliver the failing update again and again.
-            log.exception("update=%s failed", update.update_id)
-            report(alerts, exc, "an update")
+            kind = refusal(exc)
+            if kind == "unreachable" or kind == "stale":
+                log.info(
+                    "update=%s: telegram refused (%s); nothing more to do", update.update_id, kind
+                )
+                return
+            if kind is None:
+                log.exception("update=%s failed", update.update_id)
+                report(alerts, exc, "an update")
+            else:
+                log.warning("update=%s: telegram is busy (429)", update.update_id)
             _apologise(bot, update)
 
     return handle

@@ -10,6 +10,7 @@ from telebot.states import resolve_context
 from telebot.states.sync.context import StateContext
 from telebot.types import CallbackQuery, Message
 
+from bot.outbox import refusal
 from bot.texts import Texts
 from webapp.alerts import Alerts
 from webapp.limits import FloodControl
@@ -34,10 +35,19 @@ class UserMiddleware(BaseMiddleware):
     def pre_process(self, message: Message | CallbackQuery, data: dict):
         """Add `user` (a User record) and `t` (the user's texts) to the handler's arguments.
 
-        A user sending faster than the flood limit is ignored (one polite warning a minute),
-        before anything touches the database."""
+        Updates no flow can answer are dropped here: anything outside a private chat (the bot
+        talks about a person's photos and credits, never in a group), a message with no sender,
+        a button press without data or without the message it belongs to. A user sending faster
+        than the flood limit is ignored (one polite warning a minute), before anything touches
+        the database."""
         sender = message.from_user
-        allowed, warn = self.flood.allow(sender.id)
+        if not _answerable(message):
+            log.info("ignored: an update no flow answers (%s)", type(message).__name__)
+            if isinstance(message, CallbackQuery):
+                self.bot.answer_callback_query(message.id)
+            return CancelUpdate()
+        album = getattr(message, "media_group_id", None)
+        allowed, warn = self.flood.allow(sender.id, album)
         if not allowed:
             if warn:
                 self.bot.send_message(chat_id(message), Texts(sender.language_code)("flood"))
@@ -55,6 +65,14 @@ class UserMiddleware(BaseMiddleware):
     def post_process(self, message, data: dict, exception) -> None:
         """A handler that failed is logged with its traceback, and the user hears about it."""
         if exception is None:
+            return
+        kind = refusal(exception)
+        if kind in ("unreachable", "stale"):  # the user left, or the moment passed: no apology
+            log.info("user=%s: telegram refused (%s)", message.from_user.id, kind)
+            return
+        if kind == "flood":  # a call that needs its answer got 429; the user may try again
+            log.warning("user=%s: telegram is busy (429)", message.from_user.id)
+            self.bot.send_message(chat_id(message), Texts(message.from_user.language_code)("busy"))
             return
         log.error(
             "handler failed for user=%s",
@@ -83,6 +101,19 @@ def report(alerts: Alerts, exc: Exception, where: str) -> None:
         alerts.critical("storage_unreachable", f"{type(exc).__name__} in {where}")
     else:
         alerts.critical("unhandled_error", f"{type(exc).__name__} in {where}")
+
+
+def _answerable(update: Message | CallbackQuery) -> bool:
+    """A message from a person in a private chat, or a button press with data on one of our
+    messages in a private chat."""
+    if update.from_user is None:
+        return False
+    if isinstance(update, CallbackQuery):
+        if not update.data:
+            return False
+        update = update.message
+    chat = getattr(update, "chat", None)
+    return chat is not None and chat.type == "private"
 
 
 def describe(update: Message | CallbackQuery) -> str:

@@ -13,6 +13,7 @@ from telebot.types import InputMediaPhoto
 
 from bot import keyboards
 from bot.context import failure_reason
+from bot.outbox import refusal
 from bot.texts import Texts
 from webapp.astria import Photo
 from webapp.records import Generation, Model, User, UserStatus
@@ -66,14 +67,11 @@ class TelegramFiles:
         return Photo(filename=name, content=content, mime_type=mime_type)
 
 
-RETRY_AFTER_MAX = 30  # seconds we wait on a 429 in a background job before giving up
-
-
 class BotNotifier:
     """Tells users in the chat how their trainings and generations ended.
 
-    It runs in background jobs, so a 429 is waited out (Telegram's `retry_after`, bounded); a
-    403 means the user blocked the bot: they are marked blocked and not written to again."""
+    Its calls go through the outbox like every Bot API call (paced, 429 waited out); a 403 means
+    the user blocked the bot: the outbox marks them, and they are not written to again."""
 
     def __init__(self, bot: TeleBot, store: Store) -> None:
         self.bot = bot
@@ -81,26 +79,16 @@ class BotNotifier:
         self.images = requests.Session()
 
     def _deliver(self, user: User, call, *args, **kwargs):
-        """Make one Bot API call to the user, honouring 429 and 403."""
+        """Make one Bot API call to the user; None if they cannot be reached."""
         if user.status == UserStatus.BLOCKED:
             log.info("user=%s blocked the bot; not sent", user.telegram_id)
             return None
-        for attempt in range(3):
-            try:
-                return call(*args, **kwargs)
-            except ApiTelegramException as exc:
-                if exc.error_code == 403:
-                    log.info("user=%s blocked the bot (403); marked blocked", user.telegram_id)
-                    self.store.set_user_status(user.telegram_id, UserStatus.BLOCKED)
-                    return None
-                retry_after = ((exc.result_json or {}).get("parameters") or {}).get("retry_after")
-                if exc.error_code != 429 or attempt == 2 or not retry_after:
-                    raise
-                if retry_after > RETRY_AFTER_MAX:
-                    raise
-                log.info("telegram 429: waiting %ss as asked", retry_after)
-                time.sleep(retry_after)
-        return None
+        try:
+            return call(*args, **kwargs)
+        except ApiTelegramException as exc:
+            if refusal(exc) != "unreachable":
+                raise
+            return None
 
     def training_started(self, user: User, model: Model) -> None:
         """Training has started and takes about N minutes."""

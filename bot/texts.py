@@ -34,6 +34,9 @@ EN = {
     "stale_button": "This button is no longer active.",
     "flood": "You're sending messages too fast. I'll pause for a bit; please slow down.",
     "error": "Something went wrong on our side. Please try again in a minute.",
+    "busy": (
+        "Telegram is busy right now and I couldn't take that in. Please send it again in a minute."
+    ),
     # /train
     "train_intro": (
         "Send me 4 photos of the same person: the face clearly visible, good light, different "
@@ -182,6 +185,7 @@ RU = {
     "stale_button": "Эта кнопка больше не активна.",
     "flood": "Вы отправляете сообщения слишком часто. Я сделаю паузу — пожалуйста, помедленнее.",
     "error": "У нас что-то пошло не так. Попробуйте через минуту.",
+    "busy": "Telegram сейчас перегружен, и я не смог это принять. Отправьте ещё раз через минуту.",
     "train_intro": (
         "Пришлите 4 фото одного человека: лицо хорошо видно, хороший свет, разные ракурсы, без "
         "тёмных очков. Фото или файлы изображений (JPEG, PNG, WebP), не меньше {min_side} px.\n"

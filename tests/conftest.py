@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import socket
 
@@ -30,6 +31,40 @@ def no_internet(monkeypatch):
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+class Incidents(logging.Handler):
+    """Every ERROR (or worse) logged anywhere: a handler that raised, a job that failed, an admin
+    alert (alerts log `critical …` at ERROR)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def lines(self) -> list[str]:
+        """What was logged, one line per record (with the exception type, if any)."""
+        return [
+            f"{r.name}: {r.getMessage()}" + (f" [{r.exc_info[0].__name__}]" if r.exc_info else "")
+            for r in self.records
+        ]
+
+
+@pytest.fixture(autouse=True)
+def incidents(request):
+    """Fail any test during which something logged an error or fired an alert, unless it is
+    marked `expect_errors` (it provokes them on purpose and checks them itself)."""
+    handler = Incidents()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+    if request.node.get_closest_marker("expect_errors") is None and handler.records:
+        pytest.fail("errors were logged:\n" + "\n".join(handler.lines()), pytrace=False)
 
 
 @pytest.fixture

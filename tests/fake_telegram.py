@@ -21,6 +21,7 @@ class Call:
     params: dict
     files: dict = field(default_factory=dict)
     error: int | None = None  # the error code the stand-in answered with, if it failed the call
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     @property
     def chat_id(self) -> int | None:
@@ -53,6 +54,8 @@ class FakeTelegram:
         self.files: dict[str, bytes] = {}
         self.refuse_urls = False  # answer 400 to albums of URLs, as Telegram does for some hosts
         self.failures: list[dict] = []  # queued error answers, see fail()
+        self.flood_limit: tuple[float, int] | None = None  # see enforce_flood_limit()
+        self._chat_budget: dict[int, float] = {}
         self._ids = itertools.count(1000)
         self._lock = threading.Lock()
         self.app = self._build()
@@ -84,6 +87,24 @@ class FakeTelegram:
             }
         )
 
+    def enforce_flood_limit(self, per_second: float = 1.0, burst: int = 5) -> None:
+        """Answer like Telegram under load: a chat sent messages faster than `per_second` (after
+        a burst of `burst`) gets 429 Too Many Requests with a `retry_after`."""
+        self.flood_limit = (per_second, burst)
+
+    def _flooded(self, call: Call) -> int | None:
+        """The retry_after for a message that goes over the chat's limit, else None."""
+        if self.flood_limit is None or call.chat_id is None or call.method in ("getFile",):
+            return None
+        rate, burst = self.flood_limit
+        step = 1.0 / rate
+        weight = len(json.loads(call.params["media"])) if "media" in call.params else 1
+        tat = max(self._chat_budget.get(call.chat_id, 0.0), call.at)
+        if tat - (burst - 1) * step > call.at + 1e-3:
+            return max(1, round(tat - (burst - 1) * step - call.at + 0.5))
+        self._chat_budget[call.chat_id] = tat + weight * step
+        return None
+
     # files ------------------------------------------------------------------------------------
 
     def add_file(self, file_id: str, content: bytes) -> None:
@@ -102,12 +123,14 @@ class FakeTelegram:
             ]
 
     def texts(self, chat_id: int) -> list[str]:
-        """Every text sent or edited into a chat, in order."""
+        """Every text sent or edited into a chat, in order (calls it refused are not counted)."""
         with self._lock:
             return [
                 c.text
                 for c in self.calls
-                if c.chat_id == chat_id and c.method in ("sendMessage", "editMessageText")
+                if c.chat_id == chat_id
+                and c.method in ("sendMessage", "editMessageText")
+                and c.error is None
             ]
 
     def wait_for(self, predicate, timeout: float = 15.0, what: str = "a call"):
@@ -133,6 +156,7 @@ class FakeTelegram:
                 if (
                     c.chat_id == chat_id
                     and c.method in ("sendMessage", "editMessageText")
+                    and c.error is None
                     and fragment in c.text
                 ):
                     return c
@@ -170,6 +194,13 @@ class FakeTelegram:
                 )
                 if failure:
                     failure["times"] -= 1
+                elif (retry_after := self._flooded(call)) is not None:
+                    failure = {
+                        "code": 429,
+                        "retry_after": retry_after,
+                        "description": f"Too Many Requests: retry after {retry_after}",
+                    }
+                if failure:
                     call.error = failure["code"]
             if failure:
                 body = {

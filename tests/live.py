@@ -27,6 +27,11 @@ def base_env(tmp_path: Path, telegram: FakeTelegram | None) -> dict:
         "SANDBOX_PROMPT_SECONDS": "0.2",
         "ASTRIA_BACKOFF": "0.01",
         "ASTRIA_TIMEOUT": "5",
+        # Most tests drive a chat faster than a person would; test_outbox.py and test_limits.py
+        # run Telegram's pace and the flood limit as deployed.
+        "TELEGRAM_CHAT_RATE": "20",
+        "TELEGRAM_CHAT_BURST": "10",
+        "FLOOD_MESSAGES": "100",
     }
     if telegram is not None:
         env.update(

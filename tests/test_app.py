@@ -66,7 +66,7 @@ def test_set_webhook_goes_live_with_the_secret_and_both_command_menus(make_live,
     (hook,) = telegram.calls_to("setWebhook")
     assert hook.params["url"] == "https://bot.example.com/api/bot/webhook"
     assert hook.params["secret_token"] == WEBHOOK_SECRET
-    assert hook.params["allowed_updates"] == '["message", "callback_query"]'
+    assert hook.params["allowed_updates"] == '["message", "callback_query", "my_chat_member"]'
     assert "drop_pending_updates" not in hook.params
     menus = telegram.calls_to("setMyCommands")
     assert [m.params.get("language_code") for m in menus] == [None, "ru"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests import factories as f
 from tests.chat import start_training, trained_model
 from webapp.records import StoreError
@@ -33,6 +35,7 @@ def test_a_user_who_blocked_the_bot_is_marked_and_left_alone(live, telegram):
     assert live.rt.store.get_user(USER).status == "active"
 
 
+@pytest.mark.expect_errors
 def test_storage_down_answers_503_so_telegram_retries_and_admins_hear_once(
     make_live, telegram, monkeypatch
 ):
@@ -54,6 +57,7 @@ def test_storage_down_answers_503_so_telegram_retries_and_admins_hear_once(
     telegram.wait_text(USER, "You have 3 credits")
 
 
+@pytest.mark.expect_errors
 def test_a_crash_in_a_handler_alerts_the_admins_without_user_data(make_live, telegram, monkeypatch):
     live = make_live(ADMIN_CHAT_IDS=f"{ADMIN}, {ADMIN + 1}")
 
@@ -68,6 +72,7 @@ def test_a_crash_in_a_handler_alerts_the_admins_without_user_data(make_live, tel
     assert telegram.texts(USER)[-1].startswith("Something went wrong on our side")
 
 
+@pytest.mark.expect_errors
 def test_astria_refusing_our_key_alerts_the_admins(make_live, telegram):
     live = make_live(ADMIN_CHAT_IDS=str(ADMIN))
     live.sandbox_fault(

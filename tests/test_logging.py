@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from tests import factories as f
 from tests.live import TOKEN, WEBHOOK_SECRET, LiveApp
 
@@ -22,6 +24,7 @@ def test_a_journey_logs_actions_calls_and_credits_but_no_secrets(live, telegram,
     assert live.rt.settings.secret_key not in err
 
 
+@pytest.mark.expect_errors
 def test_an_unreachable_telegram_leaks_no_token_into_logs(tmp_path, telegram, capfd):
     telegram.close()  # Telegram goes away: requests' errors would carry the URL with the token
     app = LiveApp(tmp_path, telegram)
@@ -35,6 +38,7 @@ def test_an_unreachable_telegram_leaks_no_token_into_logs(tmp_path, telegram, ca
     assert TOKEN not in err
 
 
+@pytest.mark.expect_errors
 def test_the_formatter_blanks_secrets_even_in_tracebacks(live, capfd):
     logger = logging.getLogger("test")
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests import factories as f
 from tests.live import LiveApp
 
@@ -66,6 +68,7 @@ def test_dev_mode_has_no_webhook(tmp_path):
         app.close()
 
 
+@pytest.mark.expect_errors
 def test_a_failing_handler_apologises_and_still_answers_200(live, telegram, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("storage exploded")
@@ -74,3 +77,144 @@ def test_a_failing_handler_apologises_and_still_answers_200(live, telegram, monk
     response = live.post_update(f.message(7003, "/models"))
     assert response.status_code == 200  # a 500 would make Telegram redeliver it forever
     telegram.wait_text(7003, "Something went wrong on our side")
+
+
+def _msg(**fields) -> dict:
+    return {"message_id": 5, "date": 1_760_000_000, **fields}
+
+
+PRIVATE = {"id": 7010, "type": "private", "first_name": "Ann"}
+ANN = f.sender(7010)
+ODD_UPDATES = {
+    "a channel post": {"channel_post": _msg(chat={"id": -1001, "type": "channel"}, text="/start")},
+    "an edited channel post": {
+        "edited_channel_post": _msg(chat={"id": -1001, "type": "channel"}, text="hi")
+    },
+    "a message sent on behalf of a chat (no from)": {
+        "message": _msg(
+            chat={"id": -1002, "type": "supergroup", "title": "G"},
+            sender_chat={"id": -1002, "type": "supergroup", "title": "G"},
+            text="/models",
+        )
+    },
+    "a message without a chat": {"message": _msg(**{"from": ANN}, text="/start")},
+    "a message without from or chat": {"message": _msg(text="/credits")},
+    "a group message": {
+        "message": _msg(
+            chat={"id": -1003, "type": "group", "title": "G"}, **{"from": ANN}, text="/models"
+        )  # fmt: skip
+    },
+    "a button press without data (a game)": {
+        "callback_query": {
+            "id": "q1",
+            "from": ANN,
+            "chat_instance": "1",
+            "game_short_name": "g",
+            "message": _msg(chat=PRIVATE, text="…"),
+        }  # fmt: skip
+    },
+    "a button press on an inline message (no message)": {
+        "callback_query": {
+            "id": "q2",
+            "from": ANN,
+            "chat_instance": "1",
+            "inline_message_id": "AAA",
+            "data": "gen:1",
+        }  # fmt: skip
+    },
+    "a button press on a message too old to read": {
+        "callback_query": {
+            "id": "q3",
+            "from": ANN,
+            "chat_instance": "1",
+            "data": "del:yes",
+            "message": {"chat": PRIVATE, "message_id": 9, "date": 0},
+        }  # fmt: skip
+    },
+    "someone joined": {
+        "message": _msg(chat=PRIVATE, **{"from": ANN}, new_chat_members=[f.sender(7011)])
+    },
+    "a pinned message": {
+        "message": _msg(chat=PRIVATE, **{"from": ANN}, pinned_message=_msg(chat=PRIVATE, text="x"))
+    },
+    "data from a keyboard Mini App": {
+        "message": _msg(
+            chat=PRIVATE, **{"from": ANN}, web_app_data={"data": "{}", "button_text": "Open"}
+        )  # fmt: skip
+    },
+    "a dice": {"message": _msg(chat=PRIVATE, **{"from": ANN}, dice={"emoji": "🎲", "value": 3})},
+    "the user blocked the bot": {
+        "my_chat_member": {
+            "chat": PRIVATE,
+            "from": ANN,
+            "date": 1_760_000_000,
+            "old_chat_member": {"user": f.sender(1), "status": "member"},
+            "new_chat_member": {"user": f.sender(1), "status": "kicked", "until_date": 0},
+        }  # fmt: skip
+    },
+    "a reaction": {
+        "message_reaction": {
+            "chat": PRIVATE,
+            "message_id": 5,
+            "date": 1,
+            "user": ANN,
+            "old_reaction": [],
+            "new_reaction": [{"type": "emoji", "emoji": "👍"}],
+        }  # fmt: skip
+    },
+    "a kind of update from the future": {"quantum_message": {"qubits": 3}},
+    "unknown fields everywhere": {
+        "message": _msg(
+            chat={**PRIVATE, "shiny": True},
+            **{"from": {**ANN, "aura": 9}},
+            text="/help",
+            sparkle={"x": [1, 2]},
+        )  # fmt: skip
+    },
+    "a user id past 53 bits": {
+        "message": _msg(
+            chat={**PRIVATE, "id": 2**62}, **{"from": {**ANN, "id": 2**62}}, text="/credits"
+        )  # fmt: skip
+    },
+    "wrong types": {"message": _msg(chat=PRIVATE, **{"from": ANN}, text=12, photo="x")},
+    "an empty update": {},
+}
+
+
+@pytest.mark.parametrize("kind", list(ODD_UPDATES))
+def test_any_update_telegram_can_send_is_handled_without_a_crash(live, telegram, kind):
+    update = {"update_id": 10**6 + list(ODD_UPDATES).index(kind), **ODD_UPDATES[kind]}
+    assert live.post_update(update).status_code == 200
+    assert live.rt.outbox.wait_idle(10)
+    # nothing is said in groups or channels, and never an apology
+    for call in telegram.calls:
+        assert (call.chat_id or 0) >= 0
+        assert "went wrong" not in call.text
+
+
+def test_integers_past_64_bits_are_refused_with_400(live, telegram):
+    huge = 2**64
+    for update in (
+        {"update_id": huge, "message": _msg(chat=PRIVATE, **{"from": ANN}, text="/start")},
+        {"update_id": 1, "message": _msg(chat=PRIVATE, **{"from": {**ANN, "id": huge}}, text="/s")},
+        {"update_id": 2, "message": {**_msg(chat=PRIVATE, text="/start"), "message_id": -huge}},
+    ):
+        response = live.post_update(update)
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "bad_request"
+    assert telegram.calls == []
+
+
+def test_a_user_who_blocks_the_bot_is_marked_and_unblocking_brings_them_back(live, telegram):
+    live.post_update(f.message(7012, "/start"))
+    blocked = ODD_UPDATES["the user blocked the bot"]["my_chat_member"]
+    chat = {**PRIVATE, "id": 7012}
+    who = f.sender(7012)
+    live.post_update(
+        {"update_id": 77_001, "my_chat_member": {**blocked, "chat": chat, "from": who}}
+    )
+    assert live.rt.store.get_user(7012).status == "blocked"
+    back = {**blocked, "chat": chat, "from": who,
+            "new_chat_member": {"user": f.sender(1), "status": "member"}}  # fmt: skip
+    live.post_update({"update_id": 77_002, "my_chat_member": back})
+    assert live.rt.store.get_user(7012).status == "active"

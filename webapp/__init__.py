@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     if bot is not None:
         chat.register(bot, services, files, alerts)
         rt.bot = bot
+        rt.outbox = chat.OUTBOX
         rt.handle_update = chat.update_handler(bot, storage, alerts)
     app.extensions["runtime"] = rt
 

@@ -10,8 +10,13 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextvars import ContextVar
 
 log = logging.getLogger("jobs")
+
+# True while a background job or sweep runs: such code may wait (e.g. for Telegram's
+# retry_after), where a request must answer at once.
+in_background: ContextVar[bool] = ContextVar("in_background", default=False)
 
 
 class Jobs:
@@ -32,6 +37,7 @@ class Jobs:
 
     @staticmethod
     def _run(name: str, fn: Callable, args: tuple) -> None:
+        in_background.set(True)
         try:
             fn(*args)
         except Exception:
@@ -76,6 +82,7 @@ class Sweeper:
         self._thread.start()
 
     def _loop(self) -> None:
+        in_background.set(True)
         while not self._stop.wait(self._interval):
             try:
                 self._fn()

@@ -20,8 +20,8 @@ log = logging.getLogger("limits")
 API_READS = "120/minute"  # polling every few seconds stays far below this
 API_WRITES = "10/minute"  # trainings and generations
 SANDBOX = "3000/minute"  # a dev and test tool; this only stops a runaway loop
-CHAT_WINDOW = "20/10 seconds"  # more than this in 10 s is a flood (a 10-photo album fits)
 CHAT_WARNING = "1/minute"  # one polite warning per minute at most
+ALBUM = "10/minute"  # Telegram's albums hold at most 10 items
 
 
 def storage_uri(settings: Settings) -> str:
@@ -78,7 +78,8 @@ class SweepingMemoryStorage(MemoryStorage):
 
 
 class FloodControl:
-    """Per-user message counter for the chat: over the window → ignored, warned once a minute."""
+    """Per-user message counter for the chat: more than FLOOD_MESSAGES in 10 seconds (an album
+    counting once) is ignored, with one warning a minute."""
 
     def __init__(self, settings: Settings) -> None:
         storage = (
@@ -87,14 +88,23 @@ class FloodControl:
             else SweepingMemoryStorage()
         )
         self.limiter = MovingWindowRateLimiter(storage)
-        self.window = parse(CHAT_WINDOW)
+        self.window = parse(f"{settings.flood_messages}/10 seconds")
         self.warning = parse(CHAT_WARNING)
+        self.album = parse(ALBUM)
+        self.album_start = parse("1/minute")
 
-    def allow(self, user_id: int) -> tuple[bool, bool]:
-        """(allowed, warn): count a message; when not allowed, `warn` says to tell them once."""
-        if self.limiter.hit(self.window, "chat", str(user_id)):
+    def allow(self, user_id: int, album: str | None = None) -> tuple[bool, bool]:
+        """(allowed, warn): count a message; when not allowed, `warn` says to tell them once.
+
+        The pictures of one album (`media_group_id`) arrive as separate messages in a burst:
+        the album counts as one message, and each of its (at most 10) pictures passes."""
+        user = str(user_id)
+        if album is not None and self.limiter.hit(self.album, "album", user, album):
+            if not self.limiter.hit(self.album_start, "album-start", user, album):
+                return True, False  # the album was counted with its first picture
+        if self.limiter.hit(self.window, "chat", user):
             return True, False
-        warn = self.limiter.hit(self.warning, "chat-warning", str(user_id))
+        warn = self.limiter.hit(self.warning, "chat-warning", user)
         if warn:
             log.info("user=%s is flooding; ignoring for a while", user_id)
         return False, warn

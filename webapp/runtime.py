@@ -26,6 +26,7 @@ class Runtime:
     services: Services
     bot: object | None = None  # telebot.TeleBot when a token is set
     handle_update: Callable[[object], None] | None = None  # runs one telebot Update
+    outbox: object | None = None  # bot.outbox.Outbox: Bot API calls queued or waiting
     sweepers: list[Sweeper] = field(default_factory=list)
     alerts: Alerts = field(default_factory=lambda: Alerts(None, ()))
 
@@ -34,6 +35,8 @@ class Runtime:
         for sweeper in self.sweepers:
             sweeper.stop()
         self.jobs.shutdown()
+        if self.outbox is not None:  # shared by the process: flushed, not stopped
+            self.outbox.wait_idle(5)
         self.store.close()
 
 

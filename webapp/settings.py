@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Mapping
@@ -80,6 +82,11 @@ class Settings:
     reconcile_every_minutes: int = 10  # 0: no periodic reconcile in the app
     reconcile_margin_minutes: int = 15  # how long past its ETA work may be before we ask Astria
     upload_lease_seconds: int = 600
+    # Telegram's sending limits (messages a second): per chat after a short burst, and in all.
+    telegram_chat_rate: float = 1.0
+    telegram_chat_burst: int = 3
+    telegram_global_rate: float = 25.0
+    flood_messages: int = 12  # a chat sending more in 10 s is ignored for a while
 
     def __post_init__(self) -> None:
         """Refuse combinations that cannot work, before anything is built on them."""
@@ -137,6 +144,10 @@ class Settings:
             init_data_max_age=_int(env, "INIT_DATA_MAX_AGE", 86400, minimum=1),
             reconcile_every_minutes=_int(env, "RECONCILE_EVERY_MINUTES", 10),
             reconcile_margin_minutes=_int(env, "RECONCILE_MARGIN_MINUTES", 15),
+            telegram_chat_rate=_float(env, "TELEGRAM_CHAT_RATE", 1.0) or 1.0,
+            telegram_chat_burst=_int(env, "TELEGRAM_CHAT_BURST", 3, minimum=1),
+            telegram_global_rate=_float(env, "TELEGRAM_GLOBAL_RATE", 25.0) or 25.0,
+            flood_messages=_int(env, "FLOOD_MESSAGES", 12, minimum=1),
         )
         return replace(settings, **overrides) if overrides else settings
 
@@ -144,6 +155,13 @@ class Settings:
     def dev_mode(self) -> bool:
         """No bot token: no Telegram calls, the Mini App opens in a plain browser."""
         return not self.telegram_bot_token
+
+    @property
+    def dev_bot_token(self) -> str:
+        """Dev mode's stand-in for the bot token: it signs the dev user's initData, so the Mini
+        App API checks it exactly as it checks Telegram's."""
+        digest = hmac.new(self.secret_key.encode(), b"dev-bot-token", hashlib.sha256).hexdigest()
+        return f"0:{digest}"
 
     @property
     def sandbox(self) -> bool:

@@ -1,10 +1,17 @@
-"""/delete: after a confirmation, the user's tunes on Astria and all their rows are deleted."""
+"""/delete: after a confirmation, the user's tunes on Astria and all their rows are deleted.
+Also: a user blocking or unblocking the bot (Telegram's my_chat_member update)."""
 
 from __future__ import annotations
 
 from telebot import TeleBot
 from telebot.states.sync.context import StateContext
-from telebot.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telebot.types import (
+    CallbackQuery,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 
 from bot.context import send
 from bot.texts import Texts
@@ -37,3 +44,9 @@ def register(bot: TeleBot, services: Services) -> None:
             except DeleteFailed:
                 text = t("delete_failed")
         bot.edit_message_text(text, call.message.chat.id, call.message.message_id)
+
+    @bot.my_chat_member_handler(func=lambda update: update.chat.type == "private")
+    def blocked_or_back(update: ChatMemberUpdated) -> None:
+        """Blocked: nothing is sent to them until they are back (status member)."""
+        reachable = update.new_chat_member.status not in ("kicked", "left")
+        services.accounts.set_reachable(update.from_user.id, reachable)

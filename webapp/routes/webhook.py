@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 
 from flask import Blueprint, request
@@ -13,6 +14,29 @@ from webapp.runtime import runtime
 
 log = logging.getLogger("webhook")
 bp = Blueprint("webhook", __name__)
+
+INT64 = 2**63
+MAX_BODY = 1024 * 1024  # Telegram's updates are a few KB
+
+
+def _int64(text: str) -> int:
+    """json's integer parser, refusing what no Telegram id, date or size can be: past 64 bits."""
+    value = int(text)
+    if not -INT64 <= value < INT64:
+        raise ValueError("an integer past 64 bits")
+    return value
+
+
+def _update_json() -> dict | None:
+    """The body as a Telegram update (a JSON object with an integer update_id), or None."""
+    request.max_content_length = MAX_BODY
+    try:
+        payload = json.loads(request.get_data(cache=False), parse_int=_int64)
+    except (ValueError, RecursionError):  # also malformed UTF-8, ints past 64 bits, deep nesting
+        return None
+    if not isinstance(payload, dict) or type(payload.get("update_id")) is not int:
+        return None
+    return payload
 
 
 @bp.post("/api/bot/webhook")
@@ -26,8 +50,8 @@ def webhook():
     if not hmac.compare_digest(secret.encode(), expected.encode()):
         log.warning("refused: wrong or missing secret header")
         return json_error(401, "unauthorized", "Wrong or missing secret token.")
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+    payload = _update_json()
+    if payload is None:
         return json_error(400, "bad_request", "Expected a Telegram update as JSON.")
     update_id = payload["update_id"]
     if not rt.store.claim_update(update_id):

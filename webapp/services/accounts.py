@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from webapp.astria import AstriaClient, AstriaError, AstriaRejected
-from webapp.records import DomainError, NotFound, User
+from webapp.records import DomainError, NotFound, User, UserStatus
 from webapp.settings import Settings
 from webapp.store import Store
 
@@ -76,9 +76,11 @@ class Accounts:
         message = f"signup:{telegram_id}".encode()
         return hmac.new(self.settings.secret_key.encode(), message, hashlib.sha256).hexdigest()
 
-    def get(self, telegram_id: int) -> User | None:
-        """The user, or None."""
-        return self.store.get_user(telegram_id)
+    def set_reachable(self, telegram_id: int, reachable: bool) -> None:
+        """Remember whether the user lets us write to them (they blocked or unblocked the bot)."""
+        status = UserStatus.ACTIVE if reachable else UserStatus.BLOCKED
+        self.store.set_user_status(telegram_id, status)
+        log.info("user=%s is %s", telegram_id, status)
 
     def delete_everything(self, telegram_id: int) -> int:
         """Delete the user's tunes on Astria, then every row of theirs; the models deleted.
