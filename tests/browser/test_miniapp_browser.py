@@ -1,128 +1,18 @@
-"""The Mini App in headless Chromium at a phone's size, with a stand-in for telegram-web-app.js
-that carries validly signed initData and a Telegram theme: upload 4 photos, name the model, see
-it train and become ready, generate, see the images, open the viewer — in light and dark.
-Screenshots of every screen go to test-artifacts/miniapp/."""
+"""The Mini App in headless Chromium under Telegram's own script, opened with Telegram's launch
+fragment and answered by a phone's bridge: everything is asserted through what Telegram would
+see (web_app_ready, the MainButton's text and state, the BackButton, popups) and buttons are
+pressed the way Telegram reports a tap. initData comes from an independent signer."""
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import time
 from pathlib import Path
 
-import pytest
-
 from tests import factories as f
+from tests import signers
+from tests.browser.telegram import Phone
 from tests.live import TOKEN
-from webapp.security import sign_init_data
-
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts" / "miniapp"
-CHROMIUM = "/usr/bin/chromium"
-THEMES = {
-    "light": {
-        "bg_color": "#ffffff",
-        "secondary_bg_color": "#efeff4",
-        "text_color": "#000000",
-        "hint_color": "#8e8e93",
-        "link_color": "#007aff",
-        "button_color": "#007aff",
-        "button_text_color": "#ffffff",
-        "section_bg_color": "#ffffff",
-        "section_header_text_color": "#6d6d72",
-        "subtitle_text_color": "#8e8e93",
-        "destructive_text_color": "#ff3b30",
-        "accent_text_color": "#007aff",
-        "section_separator_color": "#c8c7cc",
-    },
-    "dark": {
-        "bg_color": "#1c1c1d",
-        "secondary_bg_color": "#000000",
-        "text_color": "#ffffff",
-        "hint_color": "#98989e",
-        "link_color": "#3e88f7",
-        "button_color": "#3e88f7",
-        "button_text_color": "#ffffff",
-        "section_bg_color": "#2c2c2e",
-        "section_header_text_color": "#8d8e93",
-        "subtitle_text_color": "#98989e",
-        "destructive_text_color": "#eb5545",
-        "accent_text_color": "#3e88f7",
-        "section_separator_color": "#545458",
-    },
-}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's chromium driven by Playwright (no browser download)."""
-    reason = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        reason = "playwright is not installed"
-    if reason is None and not Path(CHROMIUM).exists():
-        reason = "chromium is not installed (make tools, as root)"
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser suite skipped: {reason} — CI must run it")
-        pytest.skip(f"browser suite skipped: {reason}")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-dev-shm-usage",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-def init_data(user_id: int, language: str = "en") -> str:
-    user = json.dumps(
-        {"id": user_id, "first_name": "Ann", "language_code": language}, separators=(",", ":")
-    )
-    return sign_init_data(
-        {"auth_date": str(int(time.time())), "query_id": "AAE", "user": user}, TOKEN
-    )
-
-
-def open_app(browser, live, theme: str, user_id: int, platform: str = "ios"):
-    """A phone-sized page with Telegram's script replaced by the stand-in."""
-    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    fake = {
-        "initData": init_data(user_id),
-        "themeParams": THEMES[theme],
-        "platform": platform,
-        "version": "8.0",
-    }
-    stub = f"window.TG_FAKE = {json.dumps(fake)};\n" + (ROOT / "static/dev-webapp.js").read_text()
-    page.route(
-        "https://telegram.org/js/telegram-web-app.js",
-        lambda route: route.fulfill(status=200, body=stub, content_type="application/javascript"),
-    )
-    page.goto(f"{live.url}/app")
-    page.errors = errors
-    return page
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(250)  # let fades finish
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-
-
-def main_button(page):
-    return page.locator("#tgmain")
 
 
 def photos(tmp_path: Path) -> list[str]:
@@ -136,137 +26,200 @@ def photos(tmp_path: Path) -> list[str]:
     return paths
 
 
-@pytest.mark.parametrize("theme", ["light", "dark"])
-def test_the_whole_mini_app_journey(browser, live, telegram, tmp_path, theme):
-    user_id = 5100 if theme == "light" else 5200
-    page = open_app(
-        browser, live, theme, user_id, platform="ios" if theme == "light" else "android"
-    )
-    page.get_by_text("No models yet").wait_for()
-    assert page.locator("#credits").inner_text().endswith("3 credits")
-    assert main_button(page).inner_text() == "Create model"
-    shot(page, f"{theme}-1-home-empty")
-
-    main_button(page).click()
-    page.get_by_text("Photos · 0/4").wait_for()
-    assert main_button(page).is_disabled()
-    assert page.locator("#hint").inner_text() == "Add 4 more photos"
-    # a photo that is too small is refused in the browser, before any upload
-    small = tmp_path / "small.jpg"
-    small.write_bytes(f.jpeg(300, 300))
-    page.locator(".slot input").nth(0).set_input_files(str(small))
-    page.get_by_text("Too small (300×300)").wait_for()
+def add_photos(page, tmp_path: Path) -> None:
+    """Pick four photos, one per slot, and wait for each to be ready."""
     for n, path in enumerate(photos(tmp_path)):
         page.locator(".slot input").nth(n).set_input_files(path)
         page.locator(".slot.done").nth(n).wait_for()
-    page.get_by_text("Photos · 4/4").wait_for()
-    assert page.locator("#hint").inner_text() == "Give your model a name"
-    page.locator("#name").fill("Me in " + theme)
-    page.get_by_role("radio", name="Woman").click()
-    assert page.locator("#hint").inner_text() == "Training costs 1 credit; you have 3 credits."
-    assert main_button(page).inner_text() == "Start training · 1 credit"
-    assert main_button(page).is_enabled()
-    shot(page, f"{theme}-2-new-model")
 
-    main_button(page).click()
-    page.get_by_text("Me in " + theme).wait_for()
-    assert page.locator("#credits").inner_text().endswith("2 credits")
-    shot(page, f"{theme}-3-home-training")
-    # the sandbox finishes; the list refreshes by itself
+
+def tune_sizes(live, tune_id: int) -> list:
+    """The sizes of the photos the sandbox received for a tune."""
+    db = sqlite3.connect(f"{live.rt.settings.instance_path}/astria-sandbox.sqlite3")
+    try:
+        (sizes,) = db.execute("SELECT sizes FROM tunes WHERE id = ?", (tune_id,)).fetchone()
+    finally:
+        db.close()
+    return json.loads(sizes)
+
+
+def luminance(css_color: str) -> float:
+    """0 (black) to 1 (white) for an rgb(…) colour."""
+    r, g, b = (int(x) for x in css_color[css_color.index("(") + 1 : -1].split(",")[:3])
+    return (0.299 * r + 0.587 * g + 0.114 * b) / 255
+
+
+def test_a_russian_user_trains_a_model_in_telegram(browser, live, tmp_path):
+    raw = signers.telegram_init_data(TOKEN, 5301, language="ru")
+    phone = Phone.launch(browser, live.url, raw, theme="dark", platform="android")
+    page = phone.page
+    page.get_by_text("Пока нет моделей").wait_for()
+    assert page.locator("#credits").inner_text().endswith("3 кредита")
+    assert phone.events("web_app_ready") and phone.events("web_app_request_theme")
+    phone.wait_main("Создать модель")
+    assert not phone.back_visible()
+    # the dark theme Telegram sent gives a dark page
+    assert page.evaluate("document.documentElement.dataset.scheme") == "dark"
+    assert luminance(page.evaluate("getComputedStyle(document.body).backgroundColor")) < 0.2
+    # launch parameters are read by Telegram's script, then gone from the address
+    assert page.evaluate("location.hash") == ""
+    assert page.evaluate("Telegram.WebApp.initData") == raw
+
+    phone.press_main()
+    page.get_by_text("Фото · 0/4").wait_for()
+    assert phone.back_visible()
+    phone.wait_main("Начать обучение · 1 кредит", active=False)  # and the hint says why
+    assert page.locator("#hint").inner_text() == "Добавьте ещё 4 фото"
+    phone.press_back()  # the BackButton returns home
+    page.get_by_text("Пока нет моделей").wait_for()
+    assert not phone.back_visible()
+
+    phone.press_main()
+    page.get_by_text("Фото · 0/4").wait_for()
+    small = tmp_path / "small.jpg"
+    small.write_bytes(f.jpeg(300, 300))
+    page.locator(".slot input").nth(0).set_input_files(str(small))
+    page.get_by_text("Слишком маленькое (300×300)").wait_for()  # refused before any upload
+    add_photos(page, tmp_path)
+    page.locator("#name").fill("Я в горах")
+    page.get_by_role("radio", name="Женщина").click()
+    main = phone.wait_main("Начать обучение · 1 кредит")
+    assert main["is_active"] is True
+    assert phone.events("web_app_setup_closing_behavior")[-1] == {"need_confirmation": True}
+
+    phone.press_main()
+    page.get_by_text("Я в горах").wait_for()
+    assert page.locator("#credits").inner_text().endswith("2 кредита")
+    (model,) = live.rt.store.list_models(5301)
+    live.idle()
+    model = live.rt.store.get_model(model.id)
+    assert model.tune_id is not None and model.photo_file_ids == ()
+    sizes = tune_sizes(live, model.tune_id)
+    assert len(sizes) == 4 and sizes[3] == [1536, 2048]  # 3000×4000 downscaled in the browser
+    assert phone.events("web_app_setup_closing_behavior")[-1] == {"need_confirmation": False}
+    phone.close()
+
+
+def test_the_whole_journey_train_generate_view_and_delete(browser, live, telegram, tmp_path):
+    raw = signers.telegram_init_data(TOKEN, 5100)
+    phone = Phone.launch(browser, live.url, raw, theme="light", platform="ios")
+    page = phone.page
+    page.get_by_text("No models yet").wait_for()
+    phone.press_main()
+    add_photos(page, tmp_path)
+    page.locator("#name").fill("Me in the park")
+    page.get_by_role("radio", name="Person").click()
+    phone.wait_main("Start training · 1 credit")
+    phone.press_main()
+    # the list refreshes by itself until the sandbox has trained it
     page.locator(".cell .chev").wait_for(timeout=20000)
-    assert "Woman · Ready" in page.locator(".cell[data-id]").inner_text()
-    # the chat heard about it too
-    telegram.wait_text(user_id, f"Your model “Me in {theme}” is ready!")
-    (model,) = live.rt.store.list_models(user_id)
-    assert model.photo_file_ids == () and model.tune_id is not None
-    sandbox = sqlite3.connect(f"{live.rt.settings.instance_path}/astria-sandbox.sqlite3")
-    (sizes,) = sandbox.execute("SELECT sizes FROM tunes WHERE id = ?", (model.tune_id,)).fetchone()
-    sandbox.close()
-    assert json.loads(sizes)[3] == [1536, 2048]  # 3000x4000 downscaled in the browser
-    shot(page, f"{theme}-4-home-ready")
+    assert "Person · Ready" in page.locator(".cell[data-id]").inner_text()
+    telegram.wait_text(5100, "Your model “Me in the park” is ready!")  # the chat heard too
 
     page.locator(".cell[data-id]").click()
     page.get_by_text("Your first images will appear here").wait_for()
-    assert main_button(page).is_disabled()
-    shot(page, f"{theme}-5-model-empty")
+    assert phone.main_button()["is_active"] is False  # nothing to generate yet
     page.locator("#prompt").fill("astronaut on the moon, film photo")
-    assert main_button(page).inner_text() == "Generate · 1 credit"
-    main_button(page).click()
+    phone.wait_main("Generate · 1 credit")
+    phone.press_main()
     page.locator(".tile.pend").first.wait_for()
-    shot(page, f"{theme}-6-generating")
     page.locator(".tile img.in").nth(3).wait_for(timeout=20000)
     assert page.locator(".tile img").count() == 4
     assert page.locator("#cost").inner_text().endswith("you have 1 credit.")
-    shot(page, f"{theme}-7-gallery")
+    assert {"type": "notification", "notification_type": "success"} in phone.events(
+        "web_app_trigger_haptic_feedback"
+    )
 
     page.locator(".tile").first.click()
     page.locator("#vcount").wait_for()
     assert page.locator("#vcount").inner_text() == "1 of 4"
-    assert main_button(page).inner_text() == "Download"
-    shot(page, f"{theme}-8-viewer")
-    page.locator("#tgback").click()
+    phone.wait_main("Download")
+    assert phone.events("web_app_set_header_color")[-1] == {"color": "#000000"}
+    phone.press_main()  # the sandbox's images are http: Telegram opens them (https: a download)
+    first = page.locator(".vslide img").first.get_attribute("src")
+    assert phone.events("web_app_open_link")[-1]["url"] == first
+    phone.press_back()  # closes the viewer, not the model
     assert page.locator("#viewer").is_hidden()
-    calls = page.evaluate("window.TG_CALLS")
-    assert ["haptic", "success"] in calls and ["ready"] in calls
+    assert phone.events("web_app_set_header_color")[-1] == {"color_key": "secondary_bg_color"}
+    phone.wait_main("Generate · 1 credit", active=False)
+    phone.press_back()
+    page.get_by_text("My models").wait_for()
 
-    # deleting one's data: a native popup with a destructive button, then an empty app
-    page.locator("#tgback").click()
+    # deleting one's data: Telegram's popup with a destructive button
     page.get_by_role("button", name="Delete my data").click()
-    page.get_by_role("dialog").get_by_text("Delete everything?").wait_for()
-    shot(page, f"{theme}-9-delete-confirm")
-    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    popup = phone.wait_popup()
+    assert popup["title"] == "Delete everything?"
+    assert {"id": "yes", "type": "destructive", "text": "Delete"} in popup["buttons"]
+    phone.close_popup(None)  # dismissed: nothing happens
+    assert live.rt.store.list_models(5100)
+    page.get_by_role("button", name="Delete my data").click()
+    phone.wait_popup()
+    phone.close_popup("yes")
     page.get_by_text("No models yet").wait_for()
-    assert live.rt.store.list_models(user_id) == []
-    assert page.errors == []
-    page.close()
+    assert live.rt.store.list_models(5100) == []
+    phone.close()
 
 
-def test_a_russian_user_gets_russian(browser, live):
-    page = browser.new_page(viewport={"width": 390, "height": 844})
-    fake = {"initData": init_data(5300, "ru"), "themeParams": THEMES["light"], "platform": "ios"}
-    stub = f"window.TG_FAKE = {json.dumps(fake)};\n" + (ROOT / "static/dev-webapp.js").read_text()
-    page.route(
-        "https://telegram.org/js/telegram-web-app.js",
-        lambda route: route.fulfill(status=200, body=stub, content_type="application/javascript"),
+def ready_model(live, user_id: int, name: str = "Beach") -> int:
+    """A model trained for the user through the chat, as the store records it."""
+    live.rt.services.accounts.register(user_id)
+    model, _ = live.rt.store.create_model(
+        user_id, name=name, class_name="man", title=f"t{user_id}", photo_file_ids=[], cost=0
     )
-    page.goto(f"{live.url}/app")
-    page.get_by_text("Пока нет моделей").wait_for()
-    assert page.locator("#tgmain").inner_text() == "Создать модель"
-    page.close()
+    live.rt.store.finish_model(model.id, 1, None)
+    return model.id
+
+
+def test_every_launch_url_telegram_uses_renders_the_right_screen(browser, live):
+    model_id = ready_model(live, 5400)
+    other = ready_model(live, 5401, "Not yours")
+    raw = signers.telegram_init_data(TOKEN, 5400)
+    cases = [
+        ({}, "My models", "/app"),
+        ({"hash_path": f"/m/{model_id}"}, "Beach", f"/app?screen=model&id={model_id}"),
+        ({"path": f"/app?screen=model&id={model_id}"}, "Beach", None),
+        ({"path": "/app?screen=new"}, "Photos · 0/4", "/app?screen=new"),
+        ({"hash_path": "/new"}, "Photos · 0/4", "/app?screen=new"),
+        ({"start": f"m_{model_id}"}, "Beach", f"/app?screen=model&id={model_id}"),
+        ({"start": "new"}, "Photos · 0/4", "/app?screen=new"),
+        ({"start": f"m_{other}"}, "My models", "/app"),  # someone else's model: home
+        ({"start": "m_99999999999999999999"}, "My models", "/app"),
+        ({"start": "<script>"}, "My models", "/app"),
+    ]
+    for case, text, address in cases:
+        start = case.get("start")
+        init = signers.telegram_init_data(TOKEN, 5400, start_param=start) if start else raw
+        phone = Phone.launch(
+            browser,
+            live.url,
+            init,
+            start_param=start,
+            path=case.get("path", "/app"),
+            hash_path=case.get("hash_path", ""),
+        )
+        phone.page.get_by_text(text, exact=True).first.wait_for()
+        assert phone.events("web_app_ready"), case
+        url = phone.page.evaluate("location.pathname + location.search + location.hash")
+        assert url == (address or case["path"]), case
+        phone.close()
+
+
+def test_a_reload_keeps_the_screen_and_the_user(browser, live):
+    model_id = ready_model(live, 5500)
+    raw = signers.telegram_init_data(TOKEN, 5500)
+    phone = Phone.launch(browser, live.url, raw)
+    phone.page.get_by_text("Beach").wait_for()
+    phone.page.locator(".cell[data-id]").click()
+    phone.page.get_by_text("Your first images will appear here").wait_for()
+    phone.page.reload()  # the address no longer has the fragment; Telegram's script kept it
+    phone.page.get_by_text("Your first images will appear here").wait_for()
+    assert phone.page.evaluate("location.search") == f"?screen=model&id={model_id}"
+    assert phone.page.evaluate("Telegram.WebApp.initData") == raw
+    phone.close()
 
 
 def test_outside_telegram_the_page_says_to_open_it_from_telegram(browser, live):
-    page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.route(
-        "https://telegram.org/js/telegram-web-app.js",
-        lambda route: route.fulfill(status=200, body="", content_type="text/javascript"),
-    )
-    page.goto(f"{live.url}/app")
-    page.get_by_text("Open this app from the bot in Telegram.").wait_for()
-    page.close()
-
-
-def test_dev_mode_works_in_a_plain_browser(browser, tmp_path):
-    from tests.live import LiveApp
-
-    dev = LiveApp(tmp_path / "dev", telegram=None)
-    try:
-        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
-        page.route(
-            "https://telegram.org/js/telegram-web-app.js", lambda route: route.abort()
-        )  # offline, as on a laptop without Telegram
-        page.goto(f"{dev.url}/app")
-        page.get_by_text("Dev mode: a dev user").wait_for()
-        assert page.locator(".tgdev").inner_text() == "DEV"
-        page.locator("#tgmain").click()
-        for n, path in enumerate(photos(tmp_path)):
-            page.locator(".slot input").nth(n).set_input_files(path)
-            page.locator(".slot.done").nth(n).wait_for()
-        page.locator("#name").fill("Dev model")
-        page.get_by_role("radio", name="Person").click()
-        page.locator("#tgmain").click()
-        page.locator(".cell .chev").wait_for(timeout=20000)
-        shot(page, "dev-home")
-        page.close()
-    finally:
-        dev.close()
+    phone = Phone(browser, f"{live.url}/app")  # no launch parameters at all
+    phone.page.get_by_text("Open this app from the bot in Telegram.").wait_for()
+    assert phone.page.evaluate("window.Telegram.WebApp.initData") == ""
+    phone.close()

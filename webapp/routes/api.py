@@ -1,7 +1,8 @@
 """The Mini App's JSON API under /api/bot: the same services as the chat, the user's own data only.
 
 Every call carries `Authorization: tma <initData>`, checked against the bot token (HMAC-SHA256,
-constant-time compare, a maximum age). In dev mode (no bot token) `tma dev` is a dev user.
+constant-time compare, a maximum age). In dev mode (no bot token) the dev host page (/app/dev)
+signs a dev user's initData with the dev key, checked the same way.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from webapp.records import BadRequest, Generation, InvalidInput, Model, ModelSta
 from webapp.runtime import runtime
 from webapp.security import InitDataError, WebAppUser, validate_init_data
 from webapp.services import photos as photo_checks
-from webapp.services.training import PHOTOS_PER_MODEL
+from webapp.services.generation import PROMPT_MAX
+from webapp.services.training import CLASSES, NAME_MAX, PHOTOS_PER_MODEL
 
 bp = Blueprint("api", __name__, url_prefix="/api/bot")
 
-DEV_USER = WebAppUser(id=1, first_name="Dev", last_name="User", username="dev", language_code="en")
 MAX_UPLOAD = PHOTOS_PER_MODEL * photo_checks.MAX_BYTES + 1024 * 1024
 PAGE = 30
 
@@ -49,14 +50,10 @@ def _check_auth() -> WebAppUser:
     scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "tma" or not raw:
         raise InitDataError("Send Authorization: tma <initData>.")
-    if rt.settings.dev_mode:
-        if raw != "dev":
-            raise InitDataError("Dev mode accepts only `tma dev`.")
-        return DEV_USER
+    settings = rt.settings
+    token = settings.dev_bot_token if settings.dev_mode else settings.telegram_bot_token
     try:
-        return validate_init_data(
-            raw, rt.settings.telegram_bot_token, rt.settings.init_data_max_age
-        )
+        return validate_init_data(raw, token, settings.init_data_max_age)
     except InitDataError as exc:
         raise InitDataError(f"initData refused: {exc}.") from None
 
@@ -127,6 +124,14 @@ def me():
             "train": settings.train_cost,
             "generate": settings.generate_cost,
             "images_per_generation": settings.images_per_prompt,
+        },
+        limits={  # what the server enforces; the Mini App shows and checks the same
+            "photos": PHOTOS_PER_MODEL,
+            "min_side": photo_checks.MIN_SIDE,
+            "upload_side": photo_checks.UPLOAD_SIDE,
+            "name_max": NAME_MAX,
+            "prompt_max": PROMPT_MAX,
+            "classes": list(CLASSES),
         },
         dev_mode=settings.dev_mode,
     )

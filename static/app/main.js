@@ -1,0 +1,28 @@
+/* The Mini App starts here, after Telegram's telegram-web-app.js has read its launch
+   parameters: pick the first screen, draw it, and tell Telegram we are ready. */
+
+import { home } from "./home.js";
+import { modelScreen } from "./model.js";
+import { newModel } from "./new-model.js";
+import { go, launchRoute, register } from "./router.js";
+import { applyTheme, initData, tg } from "./telegram.js";
+import { empty, lang, screen, T } from "./ui.js";
+
+document.documentElement.lang = lang;
+applyTheme();
+if (tg) tg.onEvent("themeChanged", applyTheme);
+
+if (initData) {
+  register("home", home);
+  register("new", newModel);
+  register("model", modelScreen);
+  go(launchRoute());
+} else if (window.APP.devHost && window.top === window) {
+  location.replace(window.APP.devHost); // dev mode: open the app inside the page playing Telegram
+} else {
+  screen.innerHTML = empty("✈️", T.openInTelegram); // no signed user to speak for
+}
+if (tg) {
+  tg.ready();
+  tg.expand();
+}

@@ -1,0 +1,168 @@
+/* New model: one single-file slot per photo (Android WebViews break `multiple`), a name, who
+   is in the photos, and the price on the MainButton. */
+
+import { loadMe, session, upload } from "./api.js";
+import { prepare } from "./photos.js";
+import { go, HOME } from "./router.js";
+import { backButton, closingConfirmation, haptic, mainButton, popup, snack } from "./telegram.js";
+import { $, errorText, esc, failedScreen, screen, T } from "./ui.js";
+
+function slotHtml(n, state) {
+  const label = esc(T.photoN(n));
+  const input = `<input class="vh" type="file" accept="image/*" aria-label="${label}">`;
+  if (!state) return `${input}<span class="plus" aria-hidden="true">+</span><span>${label}</span>`;
+  if (state.busy) return `${input}<div class="spin" role="progressbar" aria-label="${label}"></div>`;
+  if (state.error) {
+    return `${input}<span>${esc(state.error)}</span><span>${esc(T.tapRetry)}</span>`;
+  }
+  return `${input}<img src="${state.url}" alt="${label}"><span class="ok" aria-hidden="true">✓</span>`
+    + `<button class="x" type="button" aria-label="✕ ${label}"><span>✕</span></button>`;
+}
+
+export async function newModel(route, view) {
+  backButton(() => go(HOME));
+  try {
+    if (!session.me) await loadMe();
+  } catch (e) {
+    return failedScreen(errorText(e), () => go(route));
+  }
+  if (!view.live()) return;
+  const { credits, prices, limits } = session.me;
+  const count = limits.photos;
+  const draft = { slots: Array(count).fill(null), keys: Array(count).fill(null) };
+  Object.assign(draft, { name: "", cls: null, busy: false });
+  const slotsHtml = draft.slots
+    .map((_, i) => `<label class="slot">${slotHtml(i + 1, null)}</label>`).join("");
+  const chips = limits.classes.map((c) => `<button class="chip" role="radio" aria-pressed="false" `
+    + `data-c="${esc(c)}">${esc(T.classes[c] || c)}</button>`).join("");
+  screen.innerHTML = `<div class="top"><h1>${esc(T.newModel)}</h1></div>
+    <div class="sh" id="ph"></div><div class="slots">${slotsHtml}</div>
+    <p class="foot">${esc(T.photoTips)}</p>
+    <div class="sh">${esc(T.name)}</div>
+    <div class="card field"><input id="name" maxlength="${limits.name_max}" enterkeyhint="done"
+      autocomplete="off" placeholder="${esc(T.namePh)}" aria-label="${esc(T.name)}">
+      <span class="count" id="count">0/${limits.name_max}</span></div>
+    <div class="sh">${esc(T.who)}</div><div class="chips" role="radiogroup">${chips}</div>
+    <p class="foot" id="hint"></p>`;
+  const slots = [...screen.querySelectorAll(".slot")];
+
+  function paint(i) {
+    const state = draft.slots[i];
+    slots[i].className = "slot" + (state && state.blob ? " done" : state && state.error ? " err" : "");
+    slots[i].innerHTML = slotHtml(i + 1, state);
+    bind(i);
+  }
+
+  function forget(i) {
+    if (draft.slots[i] && draft.slots[i].url) URL.revokeObjectURL(draft.slots[i].url);
+    draft.slots[i] = null;
+    draft.keys[i] = null;
+  }
+
+  async function pick(i, file) {
+    const key = `${file.name}:${file.size}:${file.lastModified}`;
+    forget(i);
+    if (draft.keys.includes(key)) {
+      haptic.warn();
+      draft.slots[i] = { error: T.duplicate };
+      return;
+    }
+    draft.slots[i] = { busy: true };
+    paint(i);
+    try {
+      const blob = await prepare(file, limits);
+      draft.slots[i] = { blob, url: URL.createObjectURL(blob) };
+      draft.keys[i] = key;
+      haptic.light();
+    } catch (e) {
+      draft.slots[i] = { error: e.message || T.notImage };
+      haptic.warn();
+    }
+  }
+
+  function bind(i) {
+    $("input", slots[i]).onchange = async (ev) => {
+      const file = ev.target.files && ev.target.files[0];
+      ev.target.value = "";
+      if (!file) return;
+      await pick(i, file);
+      if (!view.live()) return;
+      paint(i);
+      update();
+    };
+    const x = $(".x", slots[i]);
+    if (x) {
+      x.onclick = (ev) => {
+        ev.preventDefault();
+        forget(i);
+        paint(i);
+        update();
+      };
+    }
+  }
+  slots.forEach((_, i) => bind(i));
+
+  const name = $("#name");
+  name.oninput = () => {
+    draft.name = name.value;
+    $("#count").textContent = `${name.value.length}/${limits.name_max}`;
+    update();
+  };
+  name.onkeydown = (e) => { if (e.key === "Enter") name.blur(); };
+  screen.querySelectorAll(".chip").forEach((chip) => {
+    chip.onclick = () => {
+      if (draft.cls !== chip.dataset.c) haptic.pick();
+      draft.cls = chip.dataset.c;
+      screen.querySelectorAll(".chip").forEach((c) => {
+        c.setAttribute("aria-pressed", String(c === chip));
+      });
+      update();
+    };
+  });
+
+  function update(progress) {
+    const have = draft.slots.filter((s) => s && s.blob).length;
+    $("#ph").textContent = `${T.photos} · ${have}/${count}`;
+    let missing = null;
+    if (have < count) missing = T.needPhotos(count - have);
+    else if (!draft.name.trim()) missing = T.needName;
+    else if (!draft.cls) missing = T.needClass;
+    const poor = credits < prices.train;
+    const hint = $("#hint");
+    hint.textContent = poor
+      ? T.notEnoughText(T.credits(prices.train), T.credits(credits))
+      : missing || T.costLine(T.credits(prices.train), T.credits(credits));
+    hint.className = "foot" + (poor ? " warn" : "");
+    closingConfirmation(draft.slots.some((s) => s && s.blob));
+    if (poor) return mainButton(T.notEnough, () => haptic.err(), { active: false });
+    const text = progress != null ? T.uploading(progress) : T.startTraining(T.credits(prices.train));
+    mainButton(text, submit, { active: !missing && !draft.busy, progress: progress != null });
+  }
+
+  async function submit() {
+    if (draft.busy) return;
+    draft.busy = true;
+    update(0);
+    const form = new FormData();
+    form.append("name", draft.name.trim());
+    form.append("class_name", draft.cls);
+    draft.slots.forEach((s, i) => form.append("images", s.blob, `photo${i + 1}.jpg`));
+    try {
+      await upload("/train-model", form, (p) => { if (draft.busy && view.live()) update(p); });
+    } catch (e) {
+      draft.busy = false;
+      haptic.err();
+      if (view.live()) update();
+      return popup(T.error, errorText(e));
+    }
+    draft.busy = false;
+    haptic.ok();
+    closingConfirmation(false);
+    snack(T.started);
+    draft.slots.forEach((_, i) => forget(i));
+    if (view.live()) go(HOME);
+  }
+
+  view.onLeave(() => closingConfirmation(false));
+  update();
+}

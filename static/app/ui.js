@@ -1,0 +1,63 @@
+/* Small pieces every screen uses: the user's texts, escaping, errors in words, avatars. */
+
+import { session } from "./api.js";
+import { launchUser, mainButton } from "./telegram.js";
+import { textsFor } from "./texts.js";
+
+export const { lang, T } = textsFor(launchUser.language_code);
+export const $ = (sel, root = document) => root.querySelector(sel);
+export const screen = document.getElementById("screen");
+
+const ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+export const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ENTITIES[c]);
+
+/** An API error in the user's words: a known reason, else the server's message. */
+export function errorText(e) {
+  const reason = e && e.reason && T.reasons[e.reason];
+  if (reason) return reason(session.me ? session.me.limits : {});
+  if (e && e.code === "offline") return T.offline;
+  return (e && e.message) || T.error;
+}
+
+/** A stored failure (a reason code, or "astria: <what Astria said>") in the user's words. */
+export function failureText(error) {
+  if (error && T.reasons[error]) return T.reasons[error](session.me ? session.me.limits : {});
+  if (error && error.startsWith("astria: ")) return T.astriaRefused(error.slice(8));
+  return T.error;
+}
+
+const COLORS = ["#e17076", "#faa774", "#a695e7", "#7bc862", "#6ec9cb", "#65aadd", "#ee7aae"];
+/** A model's round avatar: its initial on one of Telegram's avatar colours. */
+export function avatar(model) {
+  const initial = esc((model.name || "?").trim().charAt(0).toUpperCase());
+  const color = COLORS[model.id % COLORS.length];
+  return `<div class="ava" style="background:${color}" aria-hidden="true">${initial}</div>`;
+}
+
+/** How long training has left, coarsely. */
+export function eta(model) {
+  if (model.minutes_left == null) return T.starting;
+  return model.minutes_left > 0 ? T.minutes(model.minutes_left) : T.soon;
+}
+
+/** The status line of a model: class · ready, training with ETA, or failed. */
+export function statusLine(model) {
+  const cls = T.classes[model.class_name] || model.class_name;
+  if (model.status === "ready") return `${cls} · ${T.ready}`;
+  if (model.status === "training") return `${cls} · ${T.training}, ${eta(model)}`;
+  return `${cls} · ${T.failed}`;
+}
+
+/** An empty state: an illustration, a title, one sentence and perhaps one action (`extra`). */
+export function empty(art, title, text = "", extra = "") {
+  return `<div class="empty"><div class="art" aria-hidden="true">${art}</div>`
+    + `<h2>${esc(title)}</h2>${text ? `<p>${esc(text)}</p>` : ""}${extra}</div>`;
+}
+
+/** A screen that could not load, with one way to try again. */
+export function failedScreen(message, retry) {
+  const button = `<button class="btn" id="retry">${esc(T.tryAgain)}</button>`;
+  screen.innerHTML = empty("⚠️", T.loadFailed, message, button);
+  $("#retry").onclick = retry;
+  mainButton(null);
+}

@@ -1,0 +1,67 @@
+/* The full-screen viewer: black edge to edge, swipe between images, Download on the MainButton,
+   Share in its bar, BackButton closes it. */
+
+import {
+  backButton, blackChrome, download, mainButton, share, verticalSwipes,
+} from "./telegram.js";
+import { $, esc, T } from "./ui.js";
+
+let open = false;
+
+/** Show `items` ({url, prompt}) from `index` over the screen `view`; `onClose` gives the
+    screen its own buttons back. */
+export function openViewer(items, index, view, onClose) {
+  const v = $("#viewer");
+  open = true;
+  const slides = items.map((it, i) => {
+    const src = Math.abs(i - index) <= 1 ? "src" : "data-src"; // neighbours load at once
+    return `<div class="vslide"><img ${src}="${esc(it.url)}" alt="${esc(it.prompt)}"></div>`;
+  }).join("");
+  v.innerHTML = `<div class="vtrack" id="vtrack">${slides}</div>
+    <div class="vprompt" id="vprompt"></div>
+    <div class="vbar"><span class="vcount" id="vcount"></span>
+      <button id="vshare">${esc(T.share)}</button></div>`;
+  v.hidden = false;
+  const track = $("#vtrack");
+  let current = index;
+  const show = (i) => {
+    current = i;
+    $("#vcount").textContent = `${i + 1} ${T.of} ${items.length}`;
+    $("#vprompt").textContent = items[i].prompt;
+    for (const j of [i - 1, i, i + 1]) {
+      const img = track.children[j] && $("img", track.children[j]);
+      if (img && img.dataset.src) {
+        img.src = img.dataset.src;
+        delete img.dataset.src;
+      }
+    }
+  };
+  requestAnimationFrame(() => {
+    track.scrollLeft = index * track.clientWidth;
+    show(index);
+  });
+  track.onscroll = () => {
+    const i = Math.round(track.scrollLeft / track.clientWidth);
+    if (i !== current && items[i]) show(i);
+  };
+  $("#vshare").onclick = () => share(items[current].url);
+  blackChrome(true);
+  verticalSwipes(false); // a swipe down would minimise the app instead of scrolling
+  mainButton(T.download, () => download(items[current].url, `ai-photo-${current + 1}.jpg`));
+  const close = () => {
+    closeViewer();
+    onClose();
+  };
+  backButton(close);
+  view.onLeave(closeViewer);
+}
+
+/** Hide the viewer and give the page its colours back. */
+export function closeViewer() {
+  if (!open) return;
+  open = false;
+  $("#viewer").hidden = true;
+  $("#viewer").innerHTML = "";
+  blackChrome(false);
+  verticalSwipes(true);
+}

@@ -1,0 +1,124 @@
+"""Dev mode in a plain browser: /app opens inside /app/dev, a page that plays Telegram's client
+around the app (the same telegram-web-app.js as in Telegram, over Telegram's iframe protocol).
+The whole journey is clicked through the host's drawn MainButton, BackButton and popups, in a
+light iOS and a dark Android theme; screenshots of every screen go to test-artifacts/miniapp/."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.telegram import shot
+from tests.browser.test_miniapp_browser import add_photos, tune_sizes
+from tests.live import LiveApp
+
+SAYS = {
+    "en": {
+        "empty": "No models yet",
+        "credits": "3 credits",
+        "create": "Create model",
+        "photos": "Photos · 0/4",
+        "class": "Person",
+        "start": "Start training · 1 credit",
+        "ready": "Person · Ready",
+        "first": "Your first images will appear here",
+        "generate": "Generate · 1 credit",
+        "delete": "Delete my data",
+        "confirm": "Delete",
+    },
+    "ru": {
+        "empty": "Пока нет моделей",
+        "credits": "3 кредита",
+        "create": "Создать модель",
+        "photos": "Фото · 0/4",
+        "class": "Человек",
+        "start": "Начать обучение · 1 кредит",
+        "ready": "Человек · Готова",
+        "first": "Здесь появятся ваши изображения",
+        "generate": "Создать · 1 кредит",
+        "delete": "Удалить мои данные",
+        "confirm": "Удалить",
+    },
+}
+
+
+@pytest.fixture
+def dev(tmp_path):
+    app = LiveApp(tmp_path / "dev", telegram=None)
+    yield app
+    app.close()
+
+
+@pytest.mark.parametrize(
+    ("theme", "platform", "lang"), [("light", "ios", "en"), ("dark", "android", "ru")]
+)
+def test_dev_mode_runs_the_whole_journey_in_a_plain_browser(
+    browser, dev, tmp_path, theme, platform, lang
+):
+    says = SAYS[lang]
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    # the plain /app address leads to the host, which opens the app as Telegram would
+    page.goto(f"{dev.url}/app")
+    page.wait_for_url("**/app/dev")
+    page.goto(f"{dev.url}/app/dev?theme={theme}&platform={platform}&lang={lang}")
+    app = page.frame_locator("#app")
+    main, back = page.locator("#main"), page.locator("#back")
+
+    app.get_by_text(says["empty"]).wait_for()
+    assert app.locator("#credits").inner_text().endswith(says["credits"])
+    expect(main).to_have_text(says["create"])
+    expect(back).to_have_text("✕ Close")
+    shot(page, f"{theme}-1-home-empty")
+
+    main.click()
+    app.get_by_text(says["photos"]).wait_for()
+    expect(back).to_have_text("‹ Back")
+    expect(main).to_be_disabled()
+    add_photos(app, tmp_path)
+    app.locator("#name").fill("Dev model")
+    app.get_by_role("radio", name=says["class"]).click()
+    expect(main).to_have_text(says["start"])
+    expect(main).to_be_enabled()
+    shot(page, f"{theme}-2-new-model")
+
+    main.click()
+    app.get_by_text("Dev model").wait_for()
+    shot(page, f"{theme}-3-home-training")
+    app.locator(".cell .chev").wait_for(timeout=30000)
+    assert says["ready"] in app.locator(".cell[data-id]").inner_text()
+    (model,) = dev.rt.store.list_models(1)
+    assert len(tune_sizes(dev, model.tune_id)) == 4  # the sandbox got the four photos
+    shot(page, f"{theme}-4-home-ready")
+
+    app.locator(".cell[data-id]").click()
+    app.get_by_text(says["first"]).wait_for()
+    shot(page, f"{theme}-5-model-empty")
+    app.locator("#prompt").fill("astronaut on the moon, film photo")
+    expect(main).to_have_text(says["generate"])
+    expect(main).to_be_enabled()
+    main.click()
+    app.locator(".tile.pend").first.wait_for()
+    shot(page, f"{theme}-6-generating")
+    app.locator(".tile img.in").nth(3).wait_for(timeout=30000)
+    shot(page, f"{theme}-7-gallery")
+
+    app.locator(".tile").first.click()
+    app.locator("#vcount").wait_for()
+    shot(page, f"{theme}-8-viewer")
+    back.click()
+    app.locator("#viewer").wait_for(state="hidden")
+    back.click()
+    app.locator(".cell[data-id]").wait_for()
+    expect(back).to_have_text("✕ Close")
+
+    app.get_by_role("button", name=says["delete"]).click()
+    page.locator("#popup").wait_for()
+    shot(page, f"{theme}-9-delete-confirm")
+    page.locator("#popup").get_by_role("button", name=says["confirm"]).click()
+    app.get_by_text(says["empty"]).wait_for()
+    assert dev.rt.store.list_models(1) == []
+    assert problems == []
+    page.close()
