@@ -12,14 +12,14 @@ from telebot import TeleBot, apihelper, custom_filters
 from telebot.states.sync.middleware import StateMiddleware
 from telebot.types import BotCommand, MenuButtonWebApp, Update, WebAppInfo
 
-from bot.context import Swallow, UserMiddleware, report, send
+from bot.context import UserMiddleware
+from bot.failures import Failures, current_update
 from bot.flows import account, admin, common, generate, train
-from bot.outbox import Outbox, Pace, refusal
+from bot.outbox import Outbox, Pace
 from bot.state_storage import StoreStateStorage
 from bot.texts import LANGUAGES, Texts
 from webapp.alerts import Alerts
 from webapp.limits import FloodControl
-from webapp.records import UserStatus
 from webapp.services import Services
 from webapp.services.ports import FileSource
 from webapp.settings import Settings
@@ -85,23 +85,22 @@ def configure_telebot(settings: Settings) -> None:
 def build_bot(settings: Settings, store: Store) -> tuple[TeleBot, StoreStateStorage]:
     """The TeleBot, with state kept in the store; flows are attached later by `register`."""
     configure_telebot(settings)
-    OUTBOX.on_unreachable = lambda chat_id: store.set_user_status(chat_id, UserStatus.BLOCKED)
-
     storage = StoreStateStorage(store)
     bot = TeleBot(
         settings.telegram_bot_token,
         threaded=False,  # a webhook must run handlers inline (see notes/telegram.md §1.2)
         state_storage=storage,
         use_class_middlewares=True,
-        exception_handler=Swallow(),
     )
     return bot, storage
 
 
 def register(bot: TeleBot, services: Services, files: FileSource, alerts: Alerts) -> None:
     """Attach middlewares, filters and every flow, in the order they must be tried."""
+    OUTBOX.on_unreachable = lambda chat_id: services.accounts.set_reachable(chat_id, False)
+    bot.exception_handler = Failures(bot, alerts)
     bot.setup_middleware(StateMiddleware(bot))
-    bot.setup_middleware(UserMiddleware(bot, services, alerts, FloodControl(services.settings)))
+    bot.setup_middleware(UserMiddleware(bot, services, FloodControl(services.settings)))
     bot.add_custom_filter(custom_filters.StateFilter(bot))
     common.register(bot, services)
     train.register(bot, services, files)
@@ -111,40 +110,21 @@ def register(bot: TeleBot, services: Services, files: FileSource, alerts: Alerts
     common.register_fallbacks(bot, services)
 
 
-def update_handler(bot: TeleBot, storage: StoreStateStorage, alerts: Alerts):
-    """A function that runs one update through the flows and never lets it fail silently."""
+def update_handler(bot: TeleBot, storage: StoreStateStorage):
+    """A function that runs one update through the flows; whatever fails is dealt with by the
+    bot's Failures (bot/failures.py), never silently."""
 
     def handle(update: Update) -> None:
         storage.begin_update()
+        token = current_update.set(update)
         try:
             bot.process_new_updates([update])
-        except Exception as exc:
-            # Answering 500 would make Telegram redeliver the failing update again and again.
-            kind = refusal(exc)
-            if kind == "unreachable" or kind == "stale":
-                log.info(
-                    "update=%s: telegram refused (%s); nothing more to do", update.update_id, kind
-                )
-                return
-            if kind is None:
-                log.exception("update=%s failed", update.update_id)
-                report(alerts, exc, "an update")
-            else:
-                log.warning("update=%s: telegram is busy (429)", update.update_id)
-            _apologise(bot, update)
+        except Exception as exc:  # raised outside telebot's own handling
+            bot.exception_handler.failed(exc, update)
+        finally:
+            current_update.reset(token)
 
     return handle
-
-
-def _apologise(bot: TeleBot, update: Update) -> None:
-    """Tell the user something went wrong, rather than leave them with silence."""
-    event = update.message or update.callback_query
-    if event is None:
-        return
-    try:
-        send(bot, event, Texts(event.from_user.language_code)("error"))
-    except Exception:
-        log.warning("update=%s: could not tell the user about the failure", update.update_id)
 
 
 def go_live(bot: TeleBot, settings: Settings) -> str:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from telebot import ExceptionHandler, TeleBot
+from telebot import TeleBot
 from telebot.handler_backends import BaseMiddleware, CancelUpdate
 from telebot.states import resolve_context
 from telebot.states.sync.context import StateContext
 from telebot.types import CallbackQuery, Message
 
-from bot.outbox import refusal
 from bot.texts import Texts
-from webapp.alerts import Alerts
 from webapp.limits import FloodControl
-from webapp.records import Model, ModelStatus, StoreError
+from webapp.records import Model, ModelStatus, bounded_id
 from webapp.services import Services
 
 log = logging.getLogger("bot")
@@ -23,10 +21,9 @@ log = logging.getLogger("bot")
 class UserMiddleware(BaseMiddleware):
     """Registers the sender on every message or button press and passes `user` and `t` on."""
 
-    def __init__(self, bot: TeleBot, services: Services, alerts: Alerts, flood: FloodControl):
+    def __init__(self, bot: TeleBot, services: Services, flood: FloodControl):
         super().__init__()
         self.bot = bot
-        self.alerts = alerts
         self.flood = flood
         self.update_sensitive = False
         self.update_types = ["message", "callback_query"]
@@ -63,57 +60,20 @@ class UserMiddleware(BaseMiddleware):
         log.info("action user=%s %s", sender.id, describe(message))
 
     def post_process(self, message, data: dict, exception) -> None:
-        """A handler that failed is logged with its traceback, and the user hears about it."""
-        if exception is None:
-            return
-        kind = refusal(exception)
-        if kind in ("unreachable", "stale"):  # the user left, or the moment passed: no apology
-            log.info("user=%s: telegram refused (%s)", message.from_user.id, kind)
-            return
-        if kind == "flood":  # a call that needs its answer got 429; the user may try again
-            log.warning("user=%s: telegram is busy (429)", message.from_user.id)
-            self.bot.send_message(chat_id(message), Texts(message.from_user.language_code)("busy"))
-            return
-        log.error(
-            "handler failed for user=%s",
-            message.from_user.id,
-            exc_info=(type(exception), exception, exception.__traceback__),
-        )
-        report(self.alerts, exception, "a chat handler")
-        t = data.get("t") or Texts(message.from_user.language_code)
-        try:
-            self.bot.send_message(chat_id(message), t("error"))
-        except Exception:
-            log.warning("could not tell user=%s about the failure", message.from_user.id)
-
-
-class Swallow(ExceptionHandler):
-    """Handler exceptions are reported by UserMiddleware.post_process; telebot need not log them."""
-
-    def handle(self, exception: Exception) -> bool:
-        """Mark the exception as handled."""
-        return True
-
-
-def report(alerts: Alerts, exc: Exception, where: str) -> None:
-    """Tell the operators; a storage failure is its own kind (no message text: no user data)."""
-    if isinstance(exc, StoreError):
-        alerts.critical("storage_unreachable", f"{type(exc).__name__} in {where}")
-    else:
-        alerts.critical("unhandled_error", f"{type(exc).__name__} in {where}")
+        """Nothing: a handler's failure is dealt with by bot.failures.Failures."""
 
 
 def _answerable(update: Message | CallbackQuery) -> bool:
     """A message from a person in a private chat, or a button press with data on one of our
     messages in a private chat."""
-    if update.from_user is None:
-        return False
+    if update.from_user is None or bounded_id(update.from_user.id) is None:
+        return False  # Telegram's user ids are positive integers; a float or a bool is not one
     if isinstance(update, CallbackQuery):
-        if not update.data:
+        if not update.data or not isinstance(update.data, str):
             return False
         update = update.message
     chat = getattr(update, "chat", None)
-    return chat is not None and chat.type == "private"
+    return chat is not None and chat.type == "private" and bounded_id(chat.id) is not None
 
 
 def describe(update: Message | CallbackQuery) -> str:
@@ -166,7 +126,8 @@ def no_credits(t: Texts, key: str, need: int, have: int) -> str:
 
 
 def send(bot: TeleBot, update: Message | CallbackQuery, text: str, **kwargs) -> Message:
-    """Answer in the update's chat."""
+    """Answer in the update's chat. The answer may be queued (Telegram's pace, a 429): then the
+    Message returned is a placeholder with message_id 0, so never keep its id to edit later."""
     return bot.send_message(chat_id(update), text, **kwargs)
 
 

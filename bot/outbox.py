@@ -1,19 +1,27 @@
 """Every Bot API call leaves through the outbox: paced to Telegram's limits, with Telegram's
-everyday refusals handled as the normal traffic they are.
+everyday refusals and hiccups handled as the normal traffic they are.
 
-- Pacing: a chat gets at most `chat_rate` messages a second (after a short burst, as Telegram
-  allows) and the bot `global_rate` a second in all. A message over the pace is queued, never
-  refused; an album counts as one message per picture.
-- 429 Too Many Requests: the call is made again after Telegram's `retry_after`. The chat's later
-  messages wait behind it, so they still arrive in order.
+Messages (send…, edit…, copy…, forward…, and answerCallbackQuery):
+- Pacing: a chat gets at most `chat_rate` messages a second (after a burst of `chat_burst`, as
+  Telegram allows) and the bot `global_rate` a second in all (after a burst of as many). A
+  message over the pace is queued, never refused; an outgoing album counts as one message per
+  picture, as Telegram counts it. The pace is kept per process.
+- 429 Too Many Requests: the message is sent again after Telegram's `retry_after` (at most an
+  hour), and the chat's other messages wait behind it, so the chat still reads in order.
+- A 5xx, an answer that is not JSON, a timeout or a broken connection: sent again later, with
+  growing pauses (a message whose answer was lost may then arrive twice; never zero times).
 - 403 (blocked, deactivated, kicked): the chat is reported unreachable; nothing is retried.
 - 400 "message is not modified", "message to edit not found", "query is too old": there is
   nothing left to do, so the call counts as done.
+Other calls (getFile, setWebhook, …) need their answer now: they are made at once and their
+failures, 429 included, are the caller's.
 
-Nothing waits on the request path: a reply that must wait (its chat's pace, a 429) is queued for
-the outbox's own thread, and the handler gets a placeholder result at once (message_id 0; the
-chat code never reads a sent message back). A background job (`webapp.jobs.in_background`)
-waits for its queued call instead, at most `wait_limit` seconds, and gets Telegram's real answer.
+Nothing waits on the request path: a message that must wait is queued for the outbox's sender
+threads, and the handler gets a placeholder result at once: a message with message_id 0. So the
+chat code never uses a sent message's id (to edit it later, say): an edit of message 0 would
+fail as "message to edit not found", which is ignored. A background job
+(`webapp.jobs.in_background`) waits for its queued call instead, for about `wait_limit` seconds,
+and gets Telegram's real answer (after that, a placeholder; the call still goes out).
 Queued calls live in memory: a process stopped while some are queued loses those.
 """
 
@@ -40,7 +48,10 @@ log = logging.getLogger("telegram")
 
 # 400 descriptions that mean "already done" or "too late": never worth an error.
 STALE = ("message is not modified", "message to edit not found", "query is too old")
-MAX_ATTEMPTS = 8  # tries of one queued call before it is given up (each after its retry_after)
+MAX_ATTEMPTS = 8  # tries of one queued message before it is given up
+MAX_RETRY_AFTER = 3600.0  # seconds; a larger retry_after is not Telegram's
+SENDERS = 4  # threads sending queued messages: one slow call does not stall other chats
+REQUEST_TIMEOUT = (5, 10)  # a message sent from the request path: keep the webhook quick
 
 
 def refusal(exc: BaseException) -> str | None:
@@ -69,8 +80,10 @@ class _Call:
     method: str = ""  # the Bot API method, from the URL
     chat: int | None = None  # the chat a message goes to
     weight: int = 1  # how many messages it counts as
+    seq: int = -1  # its place in the order of calls (kept when it is queued again)
     attempts: int = 0
-    retry_at: float = 0.0  # after a 429 or a network error: when to try again
+    retry_at: float = 0.0  # after a 429 or a transient failure: when to try again
+    held: bool = False  # the failure was a 429: the whole chat waits
     future: Future = field(default_factory=Future)
 
 
@@ -101,10 +114,11 @@ class Outbox:
         self._heap: list[tuple[float, int, _Call]] = []
         self._seq = itertools.count()
         self._queued: Counter[int | None] = Counter()  # calls queued or being sent, per chat
+        self._sending: set[int] = set()  # chats a sender thread is sending to right now
+        self._held: dict[int, float] = {}  # chats waiting out a 429: until when
         self._chat_tat: dict[int, float] = {}  # per chat: when its pace is next free (GCRA)
         self._global_tat = 0.0
-        self._thread: threading.Thread | None = None
-        self._closed = False
+        self._threads: list[threading.Thread] = []
 
     # the telebot hook -------------------------------------------------------------------------
 
@@ -114,18 +128,22 @@ class Outbox:
         call.method = url.rsplit("/", 1)[-1]
         call.chat = _chat_of(call.method, params)
         call.weight = _weight(call.method, params)
-        if call.chat is not None or call.method == "answerCallbackQuery":
-            with self._cond:
-                due = self._reserve(call) if call.chat is not None else time.monotonic()
-                queue = bool(self._queued[call.chat]) or due > time.monotonic()
-                if queue:
-                    self._enqueue(call, due)
+        if call.chat is None and call.method != "answerCallbackQuery":
+            return self._send_call(call)  # its caller needs the answer itself, 429 or not
+        with self._cond:
+            call.seq = next(self._seq)
+            due = self._reserve(call) if call.chat is not None else time.monotonic()
+            queue = bool(self._queued[call.chat]) or due > time.monotonic()
             if queue:
-                return self._outcome(call)
+                self._enqueue(call, due)
+        if queue:
+            return self._outcome(call)
+        if not in_background.get():
+            call.timeout = REQUEST_TIMEOUT
         response = self._attempt(call)
         if response is not None:
             return response
-        with self._cond:  # Telegram said 429: the call is queued until retry_after
+        with self._cond:  # a 429 or a hiccup: queued until it may be tried again
             self._enqueue(call, call.retry_at)
         return self._outcome(call)
 
@@ -135,36 +153,29 @@ class Outbox:
         """The earliest time `call` may go, given its chat's and the bot's pace; books it."""
         pace, now = self.pace, time.monotonic()
         chat_step, global_step = 1.0 / pace.chat_rate, 1.0 / pace.global_rate
-        chat_tat = self._chat_tat.get(call.chat, 0.0)
+        chat_tat = max(self._chat_tat.get(call.chat, 0.0), self._held.get(call.chat, 0.0))
         at = max(
             now,
             chat_tat - (pace.chat_burst - 1) * chat_step,
+            self._held.get(call.chat, 0.0),
             self._global_tat - (pace.global_rate - 1) * global_step,
         )
         self._chat_tat[call.chat] = max(chat_tat, at) + call.weight * chat_step
         self._global_tat = max(self._global_tat, at) + call.weight * global_step
         if len(self._chat_tat) > 10_000:  # forget chats whose pace is long free again
             self._chat_tat = {c: t for c, t in self._chat_tat.items() if t > now}
+            self._held = {c: t for c, t in self._held.items() if t > now}
         return at
-
-    def _hold(self, chat: int | None, until: float) -> None:
-        """After a 429, nothing new goes to this chat (without a chat: at all) until then."""
-        if chat is None:
-            self._global_tat = max(self._global_tat, until)
-            return
-        burst = (self.pace.chat_burst - 1) / self.pace.chat_rate
-        self._chat_tat[chat] = max(self._chat_tat.get(chat, 0.0), until + burst)
 
     # making calls -----------------------------------------------------------------------------
 
-    def _attempt(self, call: _Call):
-        """Make the call once: a response for telebot, or None after a 429 (`retry_at` set)."""
-        call.attempts += 1
-        for value in (call.files or {}).values():  # a retried upload is read from its start
+    def _send_call(self, call: _Call):
+        """One HTTP call, the files read from their start (a retried upload)."""
+        for value in (call.files or {}).values():
             stream = value[1] if isinstance(value, tuple) and len(value) > 1 else value
             if hasattr(stream, "seek"):
                 stream.seek(0)
-        response = self._send(
+        return self._send(
             call.http_method,
             call.url,
             params=call.params,
@@ -172,7 +183,17 @@ class Outbox:
             timeout=call.timeout,
             proxies=call.proxies,
         )
-        if response.status_code == 200:
+
+    def _attempt(self, call: _Call):
+        """Send a message once: a response for telebot, or None when it must be tried again
+        (a 429 or a hiccup; `retry_at` says when)."""
+        call.attempts += 1
+        try:
+            response = self._send_call(call)
+        except Exception as exc:  # a timeout or a broken connection
+            log.warning("%s failed: %s; trying again later", call.method, type(exc).__name__)
+            return self._again(call, min(2**call.attempts, 60))
+        if response.status_code == 200 and response.text.lstrip()[:1] == "{":
             return response
         body = _json(response)
         code = body.get("error_code", response.status_code)
@@ -181,12 +202,13 @@ class Outbox:
             retry_after = (body.get("parameters") or {}).get("retry_after")
             retry_after = retry_after if isinstance(retry_after, int | float) else 1
             log.info("%s: telegram 429, again in %ss", call.method, retry_after)
-            call.retry_at = time.monotonic() + max(retry_after, 0)
-            with self._cond:
-                self._hold(call.chat, call.retry_at)
-            return None
+            return self._again(call, min(max(retry_after, 0), MAX_RETRY_AFTER), hold=True)
+        if code >= 500 or not body or response.status_code == 200:  # 200 but not JSON: a proxy
+            log.warning("%s: telegram answered %s; trying again later", call.method, code)
+            return self._again(call, min(2**call.attempts, 60))
         if code == 403 and call.chat is not None:
             log.info("chat=%s is unreachable (403); not retried", call.chat)
+            self.drop(call.chat)  # the rest would be refused the same way
             if self.on_unreachable and call.chat > 0:
                 self.on_unreachable(call.chat)
         elif code == 400 and any(s in description for s in STALE):
@@ -194,19 +216,30 @@ class Outbox:
             return _ok(True)
         return response
 
+    def _again(self, call: _Call, seconds: float, hold: bool = False) -> None:
+        """Plan another try; after a 429 the whole chat waits as long."""
+        call.retry_at = time.monotonic() + seconds
+        call.held = hold and call.chat is not None
+        if call.held:
+            with self._cond:
+                self._held[call.chat] = max(self._held.get(call.chat, 0.0), call.retry_at)
+        return None
+
     def _enqueue(self, call: _Call, due: float) -> None:
-        """Queue the call for the outbox thread (the caller holds the condition)."""
-        heapq.heappush(self._heap, (due, next(self._seq), call))
+        """Queue the call for the sender threads (the caller holds the condition)."""
+        heapq.heappush(self._heap, (due, call.seq, call))
         self._queued[call.chat] += 1
         self._cond.notify()
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="telegram-outbox", daemon=True)
-            self._thread.start()
+        if not self._threads:
+            for n in range(SENDERS):
+                thread = threading.Thread(target=self._run, name=f"outbox-{n}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
 
     def _outcome(self, call: _Call):
         """What the caller of a queued call gets: on the request path a placeholder at once; in
         a background job, Telegram's answer once the call is made (or a placeholder if that
-        takes more than `wait_limit`)."""
+        takes more than about `wait_limit`)."""
         if not in_background.get():
             return _placeholder(call)
         try:
@@ -215,36 +248,91 @@ class Outbox:
             log.info("%s still queued after %ss; the job goes on", call.method, self.wait_limit)
             return _placeholder(call)
 
-    def _run(self) -> None:
-        """The outbox thread: make each queued call when it is due."""
+    def _next(self) -> _Call:
+        """Wait for the next call that is due, whose chat is neither being sent to nor waiting
+        out a 429 (the condition is held)."""
         while True:
-            with self._cond:
-                while not self._heap or self._heap[0][0] > time.monotonic():
-                    if self._closed:
-                        return
-                    self._cond.wait(self._heap[0][0] - time.monotonic() if self._heap else None)
-                _, _, call = heapq.heappop(self._heap)
-            try:
-                response = self._attempt(call)
-            except Exception as exc:  # the network: tried again a little later
-                log.warning("%s failed: %s", call.method, type(exc).__name__)
-                response, call.retry_at = None, time.monotonic() + min(2**call.attempts, 60)
-            with self._cond:
-                if response is None and call.attempts < MAX_ATTEMPTS:
-                    heapq.heappush(self._heap, (call.retry_at, next(self._seq), call))
-                    continue
-                self._queued[call.chat] -= 1
-                if not self._queued[call.chat]:
-                    del self._queued[call.chat]
-                self._cond.notify_all()
-            if response is None:
-                log.warning("%s given up after %s attempts", call.method, call.attempts)
-                response = _placeholder(call)
-            elif response.status_code != 200:
-                log.warning("%s refused: %s", call.method, _json(response).get("description"))
-            call.future.set_result(response)
+            now, skipped, found = time.monotonic(), [], None
+            while self._heap and self._heap[0][0] <= now:
+                entry = heapq.heappop(self._heap)
+                chat = entry[2].chat
+                held = self._held.get(chat, 0.0) if chat is not None else 0.0
+                if held > now:  # a 429 on this chat: its calls move behind it, in order
+                    heapq.heappush(self._heap, (held, entry[1], entry[2]))
+                elif chat is not None and chat in self._sending:
+                    skipped.append(entry)
+                else:
+                    found = entry[2]
+                    break
+            for entry in skipped:
+                heapq.heappush(self._heap, entry)
+            if found is not None:
+                if found.chat is not None:
+                    self._sending.add(found.chat)
+                return found
+            wait = self._heap[0][0] - now if self._heap and not skipped else None
+            self._cond.wait(wait if wait is None else max(wait, 0.001))
 
-    # for tests and shutdown -------------------------------------------------------------------
+    def _run(self) -> None:
+        """A sender thread: make each queued call when it is due."""
+        while True:
+            try:
+                with self._cond:
+                    call = self._next()
+                self._finish(call, self._attempt(call))
+            except Exception:  # never let a sender die: the queue would stop for good
+                log.exception("outbox sender failed")
+
+    def _finish(self, call: _Call, response) -> None:
+        """Queue the call again, or hand its answer to whoever waits for it."""
+        with self._cond:
+            self._sending.discard(call.chat)
+            if response is None and call.attempts < MAX_ATTEMPTS:
+                heapq.heappush(self._heap, (call.retry_at, call.seq, call))
+                self._cond.notify_all()
+                return
+            self._queued[call.chat] -= 1
+            if not self._queued[call.chat]:
+                del self._queued[call.chat]
+            self._cond.notify_all()
+        if response is None:  # Telegram unreachable for minutes: the operator's problem
+            log.error("%s given up after %s attempts", call.method, call.attempts)
+            response = _placeholder(call)
+        elif response.status_code != 200:
+            log.warning("%s refused: %s", call.method, _json(response).get("description"))
+        call.future.set_result(response)
+
+    def clear(self) -> None:
+        """Forget everything queued and every chat's pace (between tests: each has its own
+        Bot API stand-in, and a call queued for an old one would only be tried in vain)."""
+        with self._cond:
+            dropped = [e[2] for e in self._heap]
+            self._heap.clear()
+            self._queued.clear()
+            self._held.clear()
+            self._chat_tat.clear()
+            self._global_tat = 0.0
+            self._cond.notify_all()
+        for call in dropped:
+            call.future.set_result(_placeholder(call))
+
+    def drop(self, chat: int) -> int:
+        """Forget the calls queued for a chat that can no longer be reached; how many."""
+        with self._cond:
+            mine = [e for e in self._heap if e[2].chat == chat]
+            if not mine:
+                return 0
+            self._heap = [e for e in self._heap if e[2].chat != chat]
+            heapq.heapify(self._heap)
+            self._queued[chat] -= len(mine)
+            if not self._queued[chat]:
+                del self._queued[chat]
+            self._cond.notify_all()
+        for _, _, call in mine:
+            call.future.set_result(_placeholder(call))
+        return len(mine)
+
+    # for tests and a clean shutdown -----------------------------------------------------------
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until nothing is queued or being sent; True when idle."""
@@ -256,14 +344,6 @@ class Outbox:
                     return False
                 self._cond.wait(left)
         return True
-
-    def close(self, timeout: float = 5.0) -> None:
-        """Send what is queued (for up to `timeout` seconds), then stop the thread."""
-        if not self.wait_idle(timeout):
-            log.warning("outbox closed with %s calls unsent", sum(self._queued.values()))
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
 
 
 # helpers ----------------------------------------------------------------------------------------
@@ -304,7 +384,7 @@ def _ok(result) -> CustomRequestResponse:
 
 
 def _placeholder(call: _Call) -> CustomRequestResponse:
-    """What telebot gets for a call that is queued: success, with a stand-in message."""
+    """What telebot gets for a message that is queued: success, with a stand-in message."""
     if call.chat is None or call.method.startswith("edit"):
         return _ok(True)
     message = {

@@ -69,10 +69,13 @@ def incidents(request):
 
 @pytest.fixture
 def telegram():
-    """The Bot API stand-in."""
+    """The Bot API stand-in (and, after it, an empty outbox: it belongs to the process)."""
+    from bot import OUTBOX
+
     fake = FakeTelegram(TOKEN)
     yield fake
     fake.close()
+    OUTBOX.clear()
 
 
 @pytest.fixture
@@ -88,8 +91,8 @@ def make_live(tmp_path, telegram):
     """Build more apps (a restart, other settings) on the same database."""
     apps = []
 
-    def make(**env):
-        app = LiveApp(tmp_path, telegram, **env)
+    def make(port: int = 0, **env):
+        app = LiveApp(tmp_path, telegram, port, **env)
         apps.append(app)
         return app
 

@@ -75,8 +75,13 @@ class FakeTelegram:
         times: int = 1,
         retry_after: int | None = None,
         description: str = "",
+        body: str | None = None,
+        hang: float = 0.0,
+        chat_id: int | None = None,
     ) -> None:
-        """Answer the next `times` calls of `method` with a Bot API error (429, 403, …)."""
+        """Answer the next `times` calls of `method` with a Bot API error (429, 403, …), or
+        with `body` as is (an HTML error page, say), after `hang` seconds (0: at once). A
+        hang with error_code 200 answers normally, late. `chat_id`: only calls to that chat."""
         self.failures.append(
             {
                 "method": method,
@@ -84,6 +89,9 @@ class FakeTelegram:
                 "times": times,
                 "retry_after": retry_after,
                 "description": description,
+                "body": body,
+                "hang": hang,
+                "chat_id": chat_id,
             }
         )
 
@@ -190,7 +198,14 @@ class FakeTelegram:
             with self._lock:
                 self.calls.append(call)
                 failure = next(
-                    (x for x in self.failures if x["method"] == method and x["times"]), None
+                    (
+                        x
+                        for x in self.failures
+                        if x["method"] == method
+                        and x["times"]
+                        and x.get("chat_id") in (None, call.chat_id)
+                    ),
+                    None,
                 )
                 if failure:
                     failure["times"] -= 1
@@ -200,8 +215,14 @@ class FakeTelegram:
                         "retry_after": retry_after,
                         "description": f"Too Many Requests: retry after {retry_after}",
                     }
-                if failure:
+                if failure and failure["code"] != 200:
                     call.error = failure["code"]
+            if failure and failure.get("hang"):
+                time.sleep(failure["hang"])
+            if failure and failure["code"] == 200:
+                failure = None  # only late
+            if failure and failure.get("body") is not None:
+                return Response(failure["body"], failure["code"], mimetype="text/html")
             if failure:
                 body = {
                     "ok": False,
@@ -227,6 +248,7 @@ class FakeTelegram:
             return jsonify(ok=True, result=result)
 
         def bad(description: str):
+            call.error = 400
             return jsonify(ok=False, error_code=400, description=f"Bad Request: {description}"), 400
 
         p = call.params

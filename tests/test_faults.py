@@ -68,7 +68,7 @@ def test_a_crash_in_a_handler_alerts_the_admins_without_user_data(make_live, tel
     live.post_update(f.message(USER, "/models"))
     live.post_update(f.message(USER, "/models"))
     for admin in (ADMIN, ADMIN + 1):
-        assert telegram.texts(admin) == ["⚠️ unhandled_error: RuntimeError in a chat handler"]
+        assert telegram.texts(admin) == ["⚠️ unhandled_error: RuntimeError in an update"]
     assert telegram.texts(USER)[-1].startswith("Something went wrong on our side")
 
 

@@ -4,6 +4,8 @@ deployed; none may log an error or alert an admin (tests/conftest.py fails it ot
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests import factories as f
@@ -99,3 +101,78 @@ def test_the_whole_bot_stays_under_about_25_messages_a_second(app, telegram):
     for i in range(len(sent)):
         for j in range(i + 1, len(sent)):
             assert (j - i + 1) <= 25 + 25 * (sent[j] - sent[i]) + 1
+
+
+def test_a_429_on_an_already_queued_reply_keeps_the_chat_in_order(app, telegram):
+    for _ in range(3):  # the burst goes out at once
+        app.post_update(f.message(8107, "/help"))
+    telegram.fail("sendMessage", 429, retry_after=2)  # the 4th reply, queued by the pace, hits it
+    app.post_update(f.message(8107, "/credits"))
+    app.post_update(f.message(8107, "/cancel"))
+    assert app.rt.outbox.wait_idle(20)
+    assert [t.split()[0] for t in telegram.texts(8107)] == ["What"] * 3 + ["You", "There"]
+
+
+def test_a_busy_telegram_on_a_call_that_needs_its_answer_asks_the_user_to_send_again(app, telegram):
+    app.post_update(f.message(8108, "/train"))
+    telegram.add_file("doc-8108", f.jpeg(800, 800))
+    telegram.fail("getFile", 429, retry_after=5)
+    document = f.document(8108, "doc-8108", "image/jpeg", 50_000, "me.jpg")
+    assert app.post_update(document).status_code == 200
+    telegram.wait_text(8108, "Telegram is busy right now")
+    assert telegram.texts(ADMIN) == []
+
+
+@pytest.mark.parametrize(
+    "hiccup",
+    [
+        {"error_code": 502, "body": "<html><h1>502 Bad Gateway</h1></html>"},
+        {"error_code": 500, "description": "Internal Server Error"},
+        {"error_code": 200, "body": "<html>captive portal</html>"},
+    ],
+)
+def test_a_bot_api_hiccup_on_a_reply_is_sent_again_later_not_an_alert(app, telegram, hiccup):
+    telegram.fail("sendMessage", **hiccup)
+    assert app.post_update(f.message(8109, "/credits")).status_code == 200
+    telegram.wait_text(8109, "You have 3 credits")
+    assert telegram.texts(ADMIN) == []
+
+
+def test_a_bot_api_that_hangs_does_not_hold_the_webhook(app, telegram):
+    telegram.fail("sendMessage", 200, hang=13)  # Telegram answers, but only after 13 s
+    response = app.post_update(f.message(8110, "/help"))
+    answered = telegram.calls_to("sendMessage", 8110)
+    assert response.status_code == 200
+    assert answered and answered[0].at + 13 > time.monotonic()  # the webhook did not wait it out
+    assert app.rt.outbox.wait_idle(40)
+    assert telegram.texts(8110)  # the reply went out (perhaps twice: its answer was lost)
+    assert telegram.texts(ADMIN) == []
+
+
+def test_one_users_429_on_a_button_answer_holds_up_nobody_else(app, telegram):
+    telegram.fail("answerCallbackQuery", 429, retry_after=15)
+    app.post_update(f.callback(8111, "del:no"))
+    app.post_update(f.message(8112, "/help"))
+    telegram.wait_text(8112, "What I can do", timeout=5)  # long before the 15 s are up
+
+
+def test_a_nonsensical_retry_after_stops_nothing(app, telegram):
+    telegram.fail("sendMessage", 429, retry_after=10**10)
+    app.post_update(f.message(8113, "/help"))  # waits an hour, at most
+    for user in (8114, 8115, 8116):  # everyone else is answered as usual
+        app.post_update(f.message(user, "/help"))
+        telegram.wait_text(user, "What I can do", timeout=5)
+    assert app.rt.outbox.drop(8113) == 1  # still waiting; not for another test to wait on
+
+
+def test_a_slow_call_to_one_chat_does_not_stall_the_others(app, telegram):
+    for _ in range(3):
+        app.post_update(f.message(8117, "/help"))  # the burst
+    telegram.fail("sendMessage", 200, hang=8, chat_id=8117)  # its next call hangs, then answers
+    app.post_update(f.message(8117, "/credits"))  # queued by the pace, then hangs
+    for _ in range(4):
+        app.post_update(f.message(8118, "/help"))  # another chat, its 4th reply queued too
+    assert app.rt.outbox.wait_idle(30)
+    (slow,) = [c for c in telegram.calls_to("sendMessage", 8117) if "You have" in c.text]
+    other = telegram.calls_to("sendMessage", 8118)[-1]
+    assert other.at < slow.at + 8  # sent while the slow one still hung

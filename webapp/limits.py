@@ -40,7 +40,6 @@ def user_key() -> str:
 def init_app(app: Flask, settings: Settings) -> Limiter:
     """Bind a limiter to this app: the Mini App API per user, the sandbox per address; the
     webhook and Astria callbacks are authenticated by secrets and not limited."""
-    from webapp import sandbox
     from webapp.routes import api
 
     # No X-RateLimit/Retry-After headers: flask-limiter would put Retry-After on every answer,
@@ -57,7 +56,8 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
     for endpoint in ("api.generate", "api.train_model"):  # the limiter's wrapper does the check
         app.view_functions[endpoint] = limiter.limit(API_WRITES)(app.view_functions[endpoint])
     if "astria_sandbox" in app.blueprints:
-        limiter.limit(SANDBOX, key_func=lambda: f"ip:{request.remote_addr}")(sandbox.bp)
+        by_address = limiter.limit(SANDBOX, key_func=lambda: f"ip:{request.remote_addr}")
+        by_address(app.blueprints["astria_sandbox"])
     return limiter
 
 
@@ -87,6 +87,7 @@ class FloodControl:
             if settings.redis_url
             else SweepingMemoryStorage()
         )
+        self.storage = storage
         self.limiter = MovingWindowRateLimiter(storage)
         self.window = parse(f"{settings.flood_messages}/10 seconds")
         self.warning = parse(CHAT_WARNING)
@@ -96,15 +97,29 @@ class FloodControl:
     def allow(self, user_id: int, album: str | None = None) -> tuple[bool, bool]:
         """(allowed, warn): count a message; when not allowed, `warn` says to tell them once.
 
-        The pictures of one album (`media_group_id`) arrive as separate messages in a burst:
-        the album counts as one message, and each of its (at most 10) pictures passes."""
+        The pictures of one incoming album (`media_group_id`) arrive as separate messages in a
+        burst: the album counts as one message, and its (at most 10) pictures pass when its
+        first one did."""
         user = str(user_id)
-        if album is not None and self.limiter.hit(self.album, "album", user, album):
+        if album is not None:
+            if not self.limiter.hit(self.album, "album", user, album):
+                return self._refuse(user)  # more than 10 pictures: not an album
             if not self.limiter.hit(self.album_start, "album-start", user, album):
-                return True, False  # the album was counted with its first picture
+                # a later picture: it passes if the album's first one was let through
+                if self.storage.get(f"album-allowed/{user}/{album}"):
+                    return True, False
+                return self._refuse(user)
+            if not self.limiter.hit(self.window, "chat", user):
+                return self._refuse(user)
+            self.storage.incr(f"album-allowed/{user}/{album}", 60)
+            return True, False
         if self.limiter.hit(self.window, "chat", user):
             return True, False
+        return self._refuse(user)
+
+    def _refuse(self, user: str) -> tuple[bool, bool]:
+        """Not allowed; warn the user at most once a minute."""
         warn = self.limiter.hit(self.warning, "chat-warning", user)
         if warn:
-            log.info("user=%s is flooding; ignoring for a while", user_id)
+            log.info("user=%s is flooding; ignoring for a while", user)
         return False, warn

@@ -1,0 +1,156 @@
+"""The sandbox's HTTP API under /astria-sandbox, as Astria's: tunes, prompts, images; and, for
+the test suite only, POST /_faults to queue failures."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from webapp.sandbox.render import render_placeholder
+from webapp.sandbox.service import Sandbox
+from webapp.settings import SANDBOX_PREFIX
+
+bp = Blueprint("astria_sandbox", __name__, url_prefix=SANDBOX_PREFIX)
+faults_bp = Blueprint("astria_sandbox_faults", __name__, url_prefix=SANDBOX_PREFIX)
+
+
+def _sandbox() -> Sandbox:
+    return current_app.extensions["astria_sandbox"]
+
+
+@bp.before_request
+def _authorise():
+    """The app's own key or nothing (images are public by their signed path, as on S3)."""
+    if request.endpoint == "astria_sandbox.image":
+        return None
+    if not _sandbox().authorised(request.headers.get("Authorization", "")):
+        return jsonify(error="Unauthorized"), 401
+    path = request.path[len(SANDBOX_PREFIX) :]
+    delay = _sandbox().state.take_fault("delay", request.method, path)
+    if delay:  # Astria taking its time (the test suite's "slow upload")
+        time.sleep(float(delay["body"] or 1))
+    fault = _sandbox().state.take_fault("http", request.method, path)
+    if fault:
+        body = json.loads(fault["body"]) if fault["body"] else {"error": "sandbox fault"}
+        return jsonify(body), fault["status"]
+    return None
+
+
+def _fields(root: str) -> tuple[dict, list[bytes]]:
+    """Read `root[...]` fields from JSON or multipart/form, plus uploaded images."""
+    if request.is_json:
+        body = request.get_json(silent=True) or {}
+        fields = body.get(root) if isinstance(body, dict) else None
+        return (fields if isinstance(fields, dict) else {}), []
+    fields: dict = {}
+    prefix = f"{root}["
+    for key in request.form:
+        if key.startswith(prefix):
+            name = key[len(prefix) :].split("]")[0]
+            values = request.form.getlist(key)
+            fields[name] = values if key.endswith("[]") else values[-1]
+    images = [f.read() for f in request.files.getlist(f"{root}[images][]")]
+    return fields, images
+
+
+@bp.post("/tunes")
+def create_tune():
+    """POST /tunes."""
+    body, status = _sandbox().create_tune(*_fields("tune"))
+    return jsonify(body), status
+
+
+@bp.get("/tunes/<id64:tune_id>")
+@bp.get("/tunes/<id64:tune_id>.json")
+def get_tune(tune_id: int):
+    """GET /tunes/:id."""
+    row = _sandbox().get_tune(tune_id)
+    if row is None:
+        return jsonify(error="Not found"), 404
+    return jsonify(_sandbox().tune_json(row))
+
+
+@bp.delete("/tunes/<id64:tune_id>")
+def delete_tune(tune_id: int):
+    """DELETE /tunes/:id."""
+    if not _sandbox().delete("tunes", tune_id):
+        return jsonify(error="Not found"), 404
+    return jsonify(message="Tune successfully deleted")
+
+
+@bp.post("/tunes/<id64:tune_id>/prompts")
+def create_prompt(tune_id: int):
+    """POST /tunes/:id/prompts."""
+    fields, _ = _fields("prompt")
+    body, status = _sandbox().create_prompt(tune_id, fields)
+    return jsonify(body), status
+
+
+@bp.get("/tunes/<id64:tune_id>/prompts/<id64:prompt_id>")
+@bp.get("/prompts/<id64:prompt_id>")
+def get_prompt(prompt_id: int, tune_id: int | None = None):
+    """GET /tunes/:tune_id/prompts/:id."""
+    row = _sandbox().get_prompt(prompt_id)
+    if row is None or (tune_id is not None and row["tune_id"] != tune_id):
+        return jsonify(error="Not found"), 404
+    return jsonify(_sandbox().prompt_json(row))
+
+
+@bp.delete("/tunes/<id64:tune_id>/prompts/<id64:prompt_id>")
+def delete_prompt(tune_id: int, prompt_id: int):
+    """DELETE /tunes/:tune_id/prompts/:id."""
+    row = _sandbox().get_prompt(prompt_id)
+    if row is None or row["tune_id"] != tune_id:
+        return jsonify(error="Not found"), 404
+    _sandbox().delete("prompts", prompt_id)
+    return jsonify(message="Prompt successfully deleted")
+
+
+@bp.get("/images/<id64:prompt_id>/<signature>/<int:n>.jpg")
+def image(prompt_id: int, signature: str, n: int):
+    """A generated image: rendered on request, the same bytes every time."""
+    sandbox = _sandbox()
+    row = sandbox.get_prompt(prompt_id)
+    if (
+        row is None
+        or not 0 <= n < row["num_images"]
+        or time.time() < row["ready_at"]
+        or signature != sandbox.image_signature(prompt_id, n)
+    ):
+        return jsonify(error="Not found"), 404
+    response = Response(render_placeholder(row["text"], n), mimetype="image/jpeg")
+    response.cache_control.public = True
+    response.cache_control.max_age = int(timedelta(days=30).total_seconds())
+    return response
+
+
+@faults_bp.post("/_faults")
+def queue_fault():
+    """Tests only (ASTRIA_SANDBOX_FAULTS=1), with the app's key. Queue a failure:
+    {"kind": "http", "method", "path" (a regex), "status", "body", "times"},
+    {"kind": "delay", "method", "path", "body": seconds, "times"} or
+    {"kind": "fail"|"drop_callback", "target": "tune"|"prompt", "body": error text, "times"}."""
+    if not _sandbox().authorised(request.headers.get("Authorization", "")):
+        return jsonify(error="Unauthorized"), 401
+    spec = request.get_json(silent=True) or {}
+    kind = spec.get("kind")
+    if kind not in {"http", "delay", "fail", "drop_callback"}:
+        return jsonify(error="kind must be http, delay, fail or drop_callback"), 422
+    body = spec.get("body")
+    with _sandbox().state.db() as db:
+        db.execute(
+            "INSERT INTO faults (kind, method, path, status, body, remaining) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                kind,
+                spec.get("target") or spec.get("method"),
+                spec.get("path"),
+                spec.get("status"),
+                json.dumps(body) if isinstance(body, dict) else body,
+                int(spec.get("times", 1)),
+            ),
+        )
+    return jsonify(ok=True), 201

@@ -1,0 +1,278 @@
+"""What the sandbox does: validate and store tunes and prompts, shape them like Astria's objects,
+finish them after a while and call back once."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import logging
+import sqlite3
+import threading
+import time
+from datetime import UTC, datetime
+
+import requests
+from PIL import Image, UnidentifiedImageError
+
+from webapp.sandbox.render import LORA_TAG
+from webapp.sandbox.state import SandboxState
+from webapp.settings import SANDBOX_PREFIX, Settings
+
+log = logging.getLogger("astria.sandbox")
+
+GALLERY_TUNES = {1504944: "flux1", 690204: "sd15"}  # base models that exist without training
+
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _as_int(value) -> int | None:
+    try:
+        number = int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+    return number if number is None or abs(number) < 2**63 else None
+
+
+class Sandbox:
+    """The sandbox's behaviour; the routes are thin wrappers around it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.base = settings.public_url + SANDBOX_PREFIX
+        self.callbacks = f"{settings.public_url}/api/astria/callback/"
+        self.key = settings.sandbox_key
+        self.state = SandboxState(f"{settings.instance_path}/astria-sandbox.sqlite3")
+        self.http = requests.Session()
+
+    def authorised(self, header: str) -> bool:
+        """Only the app's own Astria client knows the key."""
+        scheme, _, key = header.partition(" ")
+        return scheme == "Bearer" and hmac.compare_digest(key.encode(), self.key.encode())
+
+    def image_signature(self, prompt_id: int, n: int) -> str:
+        """The image URLs are unguessable, like S3's: their prompt text is written on them."""
+        message = f"image:{prompt_id}:{n}".encode()
+        return hmac.new(self.key.encode(), message, hashlib.sha256).hexdigest()[:24]
+
+    def train_seconds(self, branch: str | None) -> float:
+        """How long a tune "trains": the fast branch is near-instant, as on Astria."""
+        seconds = self.settings.sandbox_train_seconds
+        return min(1.0, seconds) if branch == "fast" else seconds
+
+    # objects ----------------------------------------------------------------------------------
+
+    def tune_json(self, row: sqlite3.Row) -> dict:
+        """A tune object shaped like Astria's (without the callback URL: it holds a token)."""
+        trained = time.time() >= row["ready_at"] and not row["error"]
+        body = {
+            "id": row["id"],
+            "title": row["title"],
+            "name": row["name"],
+            "token": row["token"],
+            "base_tune_id": row["base_tune_id"],
+            "model_type": row["model_type"],
+            "branch": row["branch"] or "flux1",
+            "eta": _iso(row["ready_at"]),
+            "created_at": _iso(row["created_at"]),
+            "updated_at": _iso(max(row["created_at"], min(time.time(), row["ready_at"]))),
+            "started_training_at": _iso(row["created_at"]),
+            "trained_at": _iso(row["ready_at"]) if trained else None,
+            "expires_at": _iso(row["ready_at"] + 30 * 86400) if trained else None,
+            "url": f"{self.base}/tunes/{row['id']}.json",
+            "is_api": True,
+        }
+        if row["error"] and time.time() >= row["ready_at"]:
+            body.update(status="failed", error=row["error"])
+        return body
+
+    def prompt_json(self, row: sqlite3.Row) -> dict:
+        """A prompt object shaped like Astria's: `images` stays empty until it is done."""
+        done = time.time() >= row["ready_at"]
+        body = {
+            "id": row["id"],
+            "tune_id": row["tune_id"],
+            "text": row["text"],
+            "num_images": row["num_images"],
+            "created_at": _iso(row["created_at"]),
+            "updated_at": _iso(row["created_at"]),
+            "started_training_at": _iso(row["created_at"]) if done else None,
+            "trained_at": _iso(row["ready_at"]) if done and not row["error"] else None,
+            "negative_prompt": "",
+            "steps": None,
+            "seed": None,
+            "cfg_scale": None,
+            "url": f"{self.base}/tunes/{row['tune_id']}/prompts/{row['id']}.json",
+            "images": [],
+        }
+        if done and row["error"]:
+            body.update(status="failed", error=row["error"])
+        elif done:
+            body["images"] = [
+                f"{self.base}/images/{row['id']}/{self.image_signature(row['id'], n)}/{n}.jpg"
+                for n in range(row["num_images"])
+            ]
+        return body
+
+    def get_tune(self, tune_id: int) -> sqlite3.Row | None:
+        """A tune row, or None."""
+        db = self.state.db()
+        return db.execute("SELECT * FROM tunes WHERE id = ? AND deleted = 0", (tune_id,)).fetchone()
+
+    def get_prompt(self, prompt_id: int) -> sqlite3.Row | None:
+        """A prompt row, or None."""
+        db = self.state.db()
+        query = "SELECT * FROM prompts WHERE id = ? AND deleted = 0"
+        return db.execute(query, (prompt_id,)).fetchone()
+
+    def delete(self, table: str, object_id: int) -> bool:
+        """Delete a tune or a prompt; False when there was none."""
+        with self.state.db() as db:
+            query = f"UPDATE {table} SET deleted = 1 WHERE id = ? AND deleted = 0"
+            return db.execute(query, (object_id,)).rowcount == 1
+
+    # creation ---------------------------------------------------------------------------------
+
+    def _callback_refused(self, url) -> dict | None:
+        """Callbacks go only to this app's callback routes (no other host, no other path)."""
+        if url in (None, ""):
+            return None
+        if not isinstance(url, str) or not url.startswith(self.callbacks):
+            return {"error": "callback must be an Astria callback URL of this app"}
+        return None
+
+    def create_tune(self, fields: dict, images: list[bytes]) -> tuple[dict, int]:
+        """Validate and store a tune, schedule its callback; (body, status)."""
+        title, name = fields.get("title"), fields.get("name")
+        if not title or not name or not isinstance(title, str) or not isinstance(name, str):
+            return {"error": "title and name are required"}, 422
+        if refused := self._callback_refused(fields.get("callback")):
+            return refused, 422
+        existing = (
+            self.state.db().execute("SELECT * FROM tunes WHERE title = ?", (title,)).fetchone()
+        )
+        if existing:  # Astria's idempotency on title
+            return self.tune_json(existing), 200
+        if not images:
+            return {"error": "images are required"}, 422
+        sizes = []
+        for n, content in enumerate(images):
+            try:
+                with Image.open(io.BytesIO(content)) as img:
+                    sizes.append(img.size)
+                    img.verify()
+            except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+                return {"error": f"image {n + 1} is not a valid image"}, 422
+        failure = self.state.take_fault("fail", "tune")
+        now = time.time()
+        ready = now + self.train_seconds(fields.get("branch"))
+        with self.state.db() as db:
+            tune_id = db.execute(
+                "INSERT INTO tunes (id, title, name, model_type, base_tune_id, branch, token, "
+                "callback, images, created_at, ready_at, error, sizes) VALUES "
+                "((SELECT COALESCE(MAX(id), 2000000) + 1 FROM tunes), ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?, ?) RETURNING id",
+                (
+                    title,
+                    name,
+                    fields.get("model_type"),
+                    _as_int(fields.get("base_tune_id")),
+                    fields.get("branch"),
+                    fields.get("token") or "ohwx",
+                    fields.get("callback"),
+                    len(images),
+                    now,
+                    ready,
+                    (failure["body"] or "training failed") if failure else None,
+                    json.dumps(sizes),
+                ),
+            ).fetchone()[0]
+        row = self.get_tune(tune_id)
+        if row["callback"]:
+            self._later(ready - now, "tune", tune_id)
+        return self.tune_json(row), 201
+
+    def create_prompt(self, tune_id: int, fields: dict) -> tuple[dict, int]:
+        """Validate and store a prompt on a tune, schedule its callback; (body, status)."""
+        tune = self.get_tune(tune_id)
+        if tune is None and tune_id not in GALLERY_TUNES:
+            return {"error": "Tune not found"}, 404
+        if tune is not None and tune["model_type"] in ("lora", "faceid"):
+            return {
+                "error": f"model_type={tune['model_type']} is not supported. "
+                "Use a checkpoint instead"
+            }, 422
+        text = fields.get("text")
+        text = text.strip() if isinstance(text, str) else ""
+        if not text:
+            return {"error": "text is required"}, 422
+        if refused := self._callback_refused(fields.get("callback")):
+            return refused, 422
+        num_images = _as_int(fields.get("num_images")) or 1
+        if not 1 <= num_images <= 8:
+            return {"error": "num_images must be between 1 and 8"}, 422
+        waits_for = time.time()
+        for match in LORA_TAG.finditer(text):
+            referenced = self.get_tune(_as_int(match.group(2)) or 0)
+            if referenced is None:
+                return {"error": f"{match.group(1)} {match.group(2)} not found"}, 422
+            waits_for = max(waits_for, referenced["ready_at"])
+        if tune is not None:
+            waits_for = max(waits_for, tune["ready_at"])
+        failure = self.state.take_fault("fail", "prompt")
+        now = time.time()
+        ready = waits_for + self.settings.sandbox_prompt_seconds
+        with self.state.db() as db:
+            prompt_id = db.execute(
+                "INSERT INTO prompts (id, tune_id, text, num_images, callback, created_at, "
+                "ready_at, error) VALUES ((SELECT COALESCE(MAX(id), 3000000) + 1 FROM prompts), "
+                "?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    tune_id,
+                    text,
+                    num_images,
+                    fields.get("callback"),
+                    now,
+                    ready,
+                    (failure["body"] or "generation failed") if failure else None,
+                ),
+            ).fetchone()[0]
+        row = self.get_prompt(prompt_id)
+        if row["callback"]:
+            self._later(ready - now, "prompt", prompt_id)
+        return self.prompt_json(row), 201
+
+    # callbacks --------------------------------------------------------------------------------
+
+    def _later(self, delay: float, kind: str, object_id: int) -> None:
+        timer = threading.Timer(max(delay, 0.0) + 0.05, self.fire_callback, (kind, object_id))
+        timer.daemon = True
+        timer.start()
+
+    def fire_callback(self, kind: str, object_id: int) -> None:
+        """POST the wrapped object to its callback URL once; a failure is not retried, and a
+        redirect is not followed."""
+        row = self.get_tune(object_id) if kind == "tune" else self.get_prompt(object_id)
+        if row is None or not row["callback"]:
+            return
+        if self.state.take_fault("drop_callback", kind):
+            log.info("sandbox dropped the %s %s callback, as asked", kind, object_id)
+            return
+        body = {kind: self.tune_json(row) if kind == "tune" else self.prompt_json(row)}
+        try:
+            response = self.http.post(
+                row["callback"], json=body, timeout=10, allow_redirects=False
+            )
+            log.info("sandbox callback %s %s -> %s", kind, object_id, response.status_code)
+        except requests.RequestException as exc:
+            log.info(
+                "sandbox callback %s %s failed (%s); Astria does not retry",
+                kind,
+                object_id,
+                type(exc).__name__,
+            )
