@@ -18,8 +18,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP) ## Run the app on http://127.0.0.1:8000 (SQLite + the Astria sandbox unless configured)
-	PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} $(BIN)/gunicorn --workers $(WORKERS) \
-		--worker-class gthread --threads 8 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} $(BIN)/gunicorn \
+		-c python:webapp.gunicorn_conf --workers $(WORKERS) --bind 127.0.0.1:$(PORT) wsgi:app
 
 test: $(STAMP) ## Run the test suite
 	$(BIN)/python -m pytest

@@ -16,20 +16,24 @@ from bot.context import failure_reason
 from bot.outbox import refusal
 from bot.texts import Texts
 from webapp.astria import Photo
+from webapp.images import ImagePolicy, ImageRefused
 from webapp.records import Generation, Model, User, UserStatus
 from webapp.services import photos as photo_checks
-from webapp.store import Store
+from webapp.services.ports import to_a_user
 
 log = logging.getLogger("telegram")
 
 DOWNLOAD_TIMEOUT = (5, 60)
+PHOTO_UPLOAD_LIMIT = 10 * 1024 * 1024  # Telegram's limit for a photo sent as a file
 
 
 def _fetch(session: requests.Session, url: str, limit: int, what: str) -> bytes:
     """GET a file with a size cap; the URL is never logged (a Telegram file URL holds the token)."""
     started = time.perf_counter()
     try:
-        with session.get(url, timeout=DOWNLOAD_TIMEOUT, stream=True) as response:
+        with session.get(
+            url, timeout=DOWNLOAD_TIMEOUT, stream=True, allow_redirects=False
+        ) as response:
             log.info(
                 "%s download %s %.0fms",
                 what,
@@ -73,10 +77,9 @@ class BotNotifier:
     Its calls go through the outbox like every Bot API call (paced, 429 waited out); a 403 means
     the user blocked the bot: the outbox marks them, and they are not written to again."""
 
-    def __init__(self, bot: TeleBot, store: Store) -> None:
+    def __init__(self, bot: TeleBot, images: ImagePolicy) -> None:
         self.bot = bot
-        self.store = store
-        self.images = requests.Session()
+        self.images = images
 
     def _deliver(self, user: User, call, *args, **kwargs):
         """Make one Bot API call to the user; None if they cannot be reached."""
@@ -90,6 +93,7 @@ class BotNotifier:
                 raise
             return None
 
+    @to_a_user
     def training_started(self, user: User, model: Model) -> None:
         """Training has started and takes about N minutes."""
         t = Texts(user.language_code)
@@ -102,6 +106,7 @@ class BotNotifier:
             t("training_started", name=model.name, minutes=minutes),
         )
 
+    @to_a_user
     def model_ready(self, user: User, model: Model) -> None:
         """The model is ready, with a Generate button."""
         t = Texts(user.language_code)
@@ -113,6 +118,7 @@ class BotNotifier:
             reply_markup=keyboards.generate_with(t, model),
         )
 
+    @to_a_user
     def model_failed(self, user: User, model: Model, refunded: int) -> None:
         """Why it failed and what was given back."""
         t = Texts(user.language_code)
@@ -121,8 +127,10 @@ class BotNotifier:
             text += "\n" + t("refunded", credits=t.credits(refunded))
         self._deliver(user, self.bot.send_message, user.telegram_id, text)
 
+    @to_a_user
     def generation_done(self, user: User, model: Model, generation: Generation) -> None:
-        """The images as an album (by URL; uploaded as bytes if Telegram refuses the URLs)."""
+        """The images as an album: by URL; uploaded as bytes if Telegram refuses the URLs; as
+        links if the app cannot fetch them either (they are in the Mini App's gallery too)."""
         t = Texts(user.language_code)
         caption = t("generation_done", prompt=generation.prompt[:900])
         urls = list(generation.images)
@@ -132,8 +140,15 @@ class BotNotifier:
             if exc.error_code != 400:
                 raise
             log.info("telegram refused image URLs (%s); uploading the bytes", exc.description)
-            photos = [_fetch(self.images, url, 10 * 1024 * 1024, "image") for url in urls]
-            sent = self._send_images(user, photos, caption)
+            try:
+                photos = [self.images.fetch(url, PHOTO_UPLOAD_LIMIT) for url in urls]
+            except ImageRefused as refused:
+                log.warning("generation=%s images not fetched: %s", generation.id, refused)
+                links = "\n".join(urls)
+                text = f"{caption}\n{links}"
+                sent = self._deliver(user, self.bot.send_message, user.telegram_id, text)
+            else:
+                sent = self._send_images(user, photos, caption)
         if sent:
             self._deliver(
                 user,
@@ -162,6 +177,7 @@ class BotNotifier:
                 return False
         return True
 
+    @to_a_user
     def generation_failed(self, user: User, generation: Generation, refunded: int) -> None:
         """Why it failed and what was given back."""
         t = Texts(user.language_code)

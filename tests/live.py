@@ -32,12 +32,14 @@ def base_env(tmp_path: Path, telegram: FakeTelegram | None) -> dict:
         "TELEGRAM_CHAT_RATE": "20",
         "TELEGRAM_CHAT_BURST": "10",
         "FLOOD_MESSAGES": "100",
+        "ASTRIA_SANDBOX_FAULTS": "1",  # tests inject Astria's failures into the sandbox
     }
     if telegram is not None:
         env.update(
             TELEGRAM_BOT_TOKEN=TOKEN,
             TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
             TELEGRAM_API_URL=telegram.url,
+            ASTRIA_SANDBOX="1",  # a bot token without an Astria key needs this said out loud
         )
     return env
 
@@ -45,8 +47,8 @@ def base_env(tmp_path: Path, telegram: FakeTelegram | None) -> dict:
 class LiveApp:
     """create_app() behind a threaded WSGI server; PUBLIC_URL is its own loopback address."""
 
-    def __init__(self, tmp_path: Path, telegram: FakeTelegram | None, **env) -> None:
-        self.server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
+    def __init__(self, tmp_path: Path, telegram: FakeTelegram | None, port: int = 0, **env) -> None:
+        self.server = make_server("127.0.0.1", port, self._dispatch, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         full_env = {**base_env(tmp_path, telegram), "PUBLIC_URL": self.url, **env}
         self.settings_env = full_env
@@ -87,7 +89,7 @@ class LiveApp:
         response = self.http.post(
             f"{self.url}/astria-sandbox/_faults",
             json=spec,
-            headers={"Authorization": "Bearer test"},
+            headers={"Authorization": f"Bearer {self.rt.settings.sandbox_key}"},
             timeout=10,
         )
         response.raise_for_status()

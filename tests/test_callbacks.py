@@ -9,6 +9,9 @@ from webapp.security import callback_token
 USER = 9500
 
 
+S3 = "https://sdbooth2-production.s3.amazonaws.com"  # where Astria's images are
+
+
 def tune_body(tune_id: int, trained: bool = True, **extra) -> dict:
     """A tune callback body as Astria wraps it."""
     return {
@@ -31,7 +34,7 @@ def prompt_body(prompt_id: int, images: int = 4, **extra) -> dict:
             "id": prompt_id,
             "tune_id": 1504944,
             "text": "<lora:1:1> ohwx man, x",
-            "images": [f"https://example.invalid/{prompt_id}/{n}.jpg" for n in range(images)],
+            "images": [f"{S3}/p{prompt_id}n{n}" for n in range(images)],
             **extra,
         }
     }

@@ -35,12 +35,10 @@ def gunicorn(tmp_path, telegram):
             sys.executable,
             "-m",
             "gunicorn",
+            "-c",
+            "python:webapp.gunicorn_conf",  # as deployed: the README's command
             "--workers",
             "2",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
             "--bind",
             f"127.0.0.1:{port}",
             "wsgi:app",
@@ -94,3 +92,6 @@ def test_the_journey_under_gunicorn(gunicorn, telegram):
     assert "Booting worker" in log and "app ready" in log
     assert TOKEN not in log and WEBHOOK_SECRET not in log
     assert "Traceback" not in log
+    # Astria's callbacks reached the app (access log lines), without their tokens
+    callbacks = [line for line in log.splitlines() if "/api/astria/callback/" in line]
+    assert callbacks and not [line for line in callbacks if "token" in line], callbacks[:3]

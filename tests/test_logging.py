@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 
 import pytest
 
@@ -53,15 +54,19 @@ def test_the_formatter_blanks_secrets_even_in_tracebacks(live, capfd):
 def test_the_astria_key_and_the_service_role_key_stay_out_of_the_logs(
     make_live, telegram, supabase, tmp_path, capfd
 ):
-    """A whole training with a real-looking Astria key (against another app's sandbox, which
-    accepts any key) on the Supabase store: neither key shows in any log line."""
+    """A whole training with an Astria key (another app's sandbox plays Astria: its key is
+    what this app sends) on the Supabase store: neither key shows in any log line."""
     from tests.chat import trained_model
 
-    astria_host = LiveApp(tmp_path / "astria", telegram=None)  # plays Astria
+    with socket.socket() as s:  # the app's address, for the sandbox to call back to
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    astria_host = LiveApp(tmp_path / "astria", None, PUBLIC_URL=f"http://127.0.0.1:{port}")
     try:
         supabase.reset()
-        key = "sd_" + "k3y" * 10
+        key = astria_host.rt.settings.sandbox_key
         live = make_live(
+            port=port,
             ASTRIA_API_KEY=key,
             ASTRIA_API_URL=f"{astria_host.url}/astria-sandbox",
             SUPABASE_URL=supabase.url,

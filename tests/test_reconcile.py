@@ -64,7 +64,7 @@ def test_a_tune_astria_lost_is_failed_and_refunded(make_live, telegram):
     (model,) = live.rt.store.list_models(USER)
     requests.delete(
         f"{live.url}/astria-sandbox/tunes/{model.tune_id}",
-        headers={"Authorization": "Bearer x"},
+        headers={"Authorization": f"Bearer {live.rt.settings.sandbox_key}"},
         timeout=5,
     )
     live.rt.services.reconciler.run(timedelta(minutes=-60))  # its ETA is still ahead

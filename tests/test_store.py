@@ -216,7 +216,7 @@ def test_a_refund_repeated_in_parallel_is_credited_once(store):
 
 def test_many_workers_opening_a_new_database_at_once(tmp_path):
     """gunicorn starts its workers together: none may fail on 'database is locked'."""
-    from webapp.sandbox import SandboxState
+    from webapp.sandbox.state import SandboxState
 
     def open_both(n):
         SQLiteStore(str(tmp_path / "bot.sqlite3")).close()

@@ -95,8 +95,9 @@ def test_anon_and_authenticated_keys_see_and_do_nothing(supabase):
         key = sign_jwt(supabase.jwt_secret, role)
         headers = {"apikey": key, "Authorization": f"Bearer {key}"}
         rest = f"{supabase.url}/rest/v1"
-        assert requests.get(f"{rest}/telegram_users", headers=headers, timeout=5).json() == []
-        assert requests.get(f"{rest}/credit_ledger", headers=headers, timeout=5).json() == []
+        for table in ("telegram_users", "credit_ledger"):  # not even an empty list: refused
+            read = requests.get(f"{rest}/{table}", headers=headers, timeout=5)
+            assert read.status_code in (401, 403) and read.json()["code"] == "42501", read.text
         spend = requests.post(
             f"{rest}/rpc/grant_credits",
             headers=headers,
@@ -112,6 +113,36 @@ def test_anon_and_authenticated_keys_see_and_do_nothing(supabase):
         )
         assert write.status_code in (200, 204, 401, 403)
     assert supabase.psql("SELECT credits FROM telegram_users WHERE telegram_id = 1") == "3"
+
+
+def test_the_client_roles_hold_no_privilege_at_all_on_the_bots_objects(supabase):
+    """RLS hides rows, but not TRUNCATE, TRIGGER, REFERENCES or sequences: revoked too."""
+    supabase.reset()
+    for role in ("anon", "authenticated"):
+        with pytest.raises(RuntimeError, match="permission denied"):
+            supabase.psql(f"SET ROLE {role}; TRUNCATE telegram_users CASCADE")
+        held = supabase.psql(
+            f"""SELECT string_agg(what, ', ') FROM (
+              SELECT c.relname || ':' || p.privilege AS what
+              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              CROSS JOIN unnest(ARRAY['SELECT','INSERT','UPDATE','DELETE','TRUNCATE',
+                                      'REFERENCES','TRIGGER']) AS p(privilege)
+              WHERE n.nspname = 'public' AND c.relkind = 'r'
+                AND has_table_privilege('{role}', c.oid, p.privilege)
+              UNION ALL
+              SELECT c.relname || ':' || p.privilege
+              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              CROSS JOIN unnest(ARRAY['USAGE','SELECT','UPDATE']) AS p(privilege)
+              WHERE n.nspname = 'public' AND c.relkind = 'S'
+                AND has_sequence_privilege('{role}', c.oid, p.privilege)
+              UNION ALL
+              SELECT p.oid::regprocedure::text || ':EXECUTE'
+              FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+              WHERE n.nspname = 'public' AND has_function_privilege('{role}', p.oid, 'EXECUTE')
+            ) held"""
+        )
+        assert held == "", f"{role} holds {held}"
+    assert supabase.psql("SELECT COUNT(*) FROM telegram_users") == "0"
 
 
 def test_postgrest_failures_become_store_errors(supabase):

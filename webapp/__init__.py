@@ -13,9 +13,10 @@ from webapp import cli, errors, sandbox
 from webapp import limits as rate_limits
 from webapp.alerts import Alerts
 from webapp.astria import AstriaClient
+from webapp.images import ImagePolicy
 from webapp.jobs import Jobs, Sweeper
 from webapp.logs import init_logging
-from webapp.routes import api, callbacks, health, miniapp, webhook
+from webapp.routes import Id64Converter, api, callbacks, headers, health, miniapp, webhook
 from webapp.runtime import Runtime
 from webapp.services import build_services
 from webapp.services.ports import LogNotifier, NoFiles
@@ -43,37 +44,45 @@ def create_app(settings: Settings | None = None) -> Flask:
     store = open_store(settings)
     astria = AstriaClient(
         settings.astria_base,
-        settings.astria_api_key,
+        settings.astria_api_key or settings.sandbox_key,
         timeout=settings.astria_timeout,
         retries=settings.astria_retries,
         backoff=settings.astria_backoff,
     )
     jobs = Jobs(settings.job_workers)
+    images = ImagePolicy(settings)
     bot = storage = None
     notifier, files = LogNotifier(), NoFiles()
-    alerts = Alerts(None, settings.admin_chat_ids)
+    send_alert = None
     if settings.telegram_bot_token:
         import bot as chat
         from bot.notifier import BotNotifier, TelegramFiles
 
         bot, storage = chat.build_bot(settings, store)
-        notifier = BotNotifier(bot, store)
+        notifier = BotNotifier(bot, images)
         files = TelegramFiles(bot, settings.telegram_api_url)
-        alerts = Alerts(
-            lambda chat_id, text: bot.send_message(chat_id, text), settings.admin_chat_ids
-        )
-    services = build_services(settings, store, astria, jobs, notifier, files, alerts)
+        send_alert = bot.send_message
+    alerts = Alerts(send_alert, settings.admin_chat_ids, redis_url=settings.redis_url)
+    services = build_services(settings, store, astria, jobs, notifier, files, alerts, images)
     rt = Runtime(
-        settings=settings, store=store, astria=astria, jobs=jobs, services=services, alerts=alerts
+        settings=settings,
+        store=store,
+        astria=astria,
+        jobs=jobs,
+        services=services,
+        images=images,
+        alerts=alerts,
     )
     if bot is not None:
         chat.register(bot, services, files, alerts)
         rt.bot = bot
         rt.outbox = chat.OUTBOX
-        rt.handle_update = chat.update_handler(bot, storage, alerts)
+        rt.handle_update = chat.update_handler(bot, storage)
     app.extensions["runtime"] = rt
 
+    app.url_map.converters["id64"] = Id64Converter
     errors.init_app(app)
+    headers.init_app(app)
     sandbox.init_app(app, settings)
     app.register_blueprint(webhook.bp)
     app.register_blueprint(callbacks.bp)

@@ -1,47 +1,81 @@
-"""Critical errors told to the operators (ADMIN_CHAT_IDS), at most once per kind per window."""
+"""Critical errors told to the operators (ADMIN_CHAT_IDS), at most once per error *signature*
+per window: the kind, the exception's type and the place in our code it came from. A flood of
+one error (say, a 500 anyone can trigger) never hides another. With REDIS_URL the window is
+shared by every worker and instance; without it, each process keeps its own."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 log = logging.getLogger("alerts")
 
 WINDOW_SECONDS = 300.0
+ROOT = str(Path(__file__).resolve().parent.parent)
+
+
+def place(exc: BaseException) -> str:
+    """Where in our code an exception was raised: the innermost frame under the project."""
+    found = "?"
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.startswith(ROOT) and "/site-packages/" not in frame.filename:
+            found = f"{Path(frame.filename).relative_to(ROOT)}:{frame.lineno}"
+    return found
 
 
 class Alerts:
-    """`critical(kind, text)` logs always and messages the admins unless this kind was just sent.
-
-    The window is per process: with several workers an admin may hear of one kind once per
-    worker per window."""
+    """`critical(kind, text, exc)` logs always and messages the admins unless this signature
+    was just sent."""
 
     def __init__(
         self,
         send: Callable[[int, str], None] | None,
         admin_chat_ids: Iterable[int],
         window: float = WINDOW_SECONDS,
+        redis_url: str | None = None,
     ) -> None:
         self.send = send
         self.admins = tuple(admin_chat_ids)
         self.window = window
         self._last: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._redis = None
+        if redis_url:
+            import redis
 
-    def critical(self, kind: str, text: str) -> None:
-        """Report a critical error of some kind (no secrets or user content in `text`)."""
-        log.error("critical %s: %s", kind, text)
-        now = time.monotonic()
-        with self._lock:
-            if now - self._last.get(kind, -self.window) < self.window:
-                return
-            self._last[kind] = now
-        if not self.send:
+            self._redis = redis.Redis.from_url(redis_url, socket_timeout=2)
+
+    def critical(self, kind: str, text: str, exc: BaseException | None = None) -> None:
+        """Report a critical error (no secrets or user content in `text`)."""
+        where = place(exc) if exc is not None else ""
+        log.error("critical %s: %s%s", kind, text, f" ({where})" if where else "")
+        signature = f"{kind}|{type(exc).__name__ if exc else text}|{where}"
+        if not self.send or not self.admins or not self._first(signature):
             return
         for chat_id in self.admins:
             try:
                 self.send(chat_id, f"⚠️ {kind}: {text}")
-            except Exception as exc:  # the alert channel itself is down: the log line remains
-                log.warning("could not alert admin %s: %s", chat_id, type(exc).__name__)
+            except Exception as exc_send:  # the alert channel itself is down: the log remains
+                log.warning("could not alert admin %s: %s", chat_id, type(exc_send).__name__)
+
+    def _first(self, signature: str) -> bool:
+        """True when this signature was not alerted within the window (and claims it)."""
+        if self._redis is not None:
+            key = "alert:" + hashlib.sha256(signature.encode()).hexdigest()[:32]
+            try:
+                return bool(self._redis.set(key, "1", nx=True, ex=int(self.window)))
+            except Exception as exc:  # Redis down: fall back to this process's own window
+                log.warning("alert throttle in Redis unavailable: %s", type(exc).__name__)
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last.get(signature, -self.window) < self.window:
+                return False
+            self._last[signature] = now
+            if len(self._last) > 1000:  # signatures are places in code; this is a safety net
+                self._last = {s: t for s, t in self._last.items() if now - t < self.window}
+        return True

@@ -104,8 +104,8 @@ def parse_tune(obj: dict) -> Tune:
     failed, error = _failure(obj)
     return Tune(
         id=obj["id"],
-        title=obj.get("title"),
-        name=obj.get("name"),
+        title=obj.get("title") if isinstance(obj.get("title"), str) else None,
+        name=obj.get("name") if isinstance(obj.get("name"), str) else None,
         eta=_when(obj.get("eta")),
         trained_at=_when(obj.get("trained_at")),
         failed=failed,
@@ -117,13 +117,15 @@ def parse_prompt(obj: dict) -> Prompt:
     """Astria's prompt object (a response, or the `prompt` of a callback) → Prompt."""
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), int):
         raise ValueError("not a prompt object")
-    images = obj.get("images") or []
+    images = obj.get("images")
+    if images is not None and not isinstance(images, list):
+        raise ValueError("images is not a list")
     failed, error = _failure(obj)
     return Prompt(
         id=obj["id"],
         tune_id=obj.get("tune_id") if isinstance(obj.get("tune_id"), int) else None,
-        text=obj.get("text"),
-        images=tuple(i for i in images if isinstance(i, str)),
+        text=obj.get("text") if isinstance(obj.get("text"), str) else None,
+        images=tuple(i for i in images or () if isinstance(i, str)),
         trained_at=_when(obj.get("trained_at")),
         failed=failed,
         error=error,
@@ -148,7 +150,7 @@ class AstriaClient:
     def __init__(
         self,
         base_url: str,
-        api_key: str | None,
+        api_key: str,
         *,
         timeout: float = 35.0,
         retries: int = 3,
@@ -161,7 +163,7 @@ class AstriaClient:
         self.backoff = backoff
         self.sleep = sleep
         self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {api_key or 'sandbox'}"
+        self.session.headers["Authorization"] = f"Bearer {api_key}"
         self.session.headers["Accept"] = "application/json"
 
     def _request(self, method: str, path: str, *, idempotent: bool, **kwargs) -> dict:
@@ -273,3 +275,7 @@ class AstriaClient:
         """GET /tunes/:tune_id/prompts/:id."""
         body = self._request("GET", f"/tunes/{tune_id}/prompts/{prompt_id}", idempotent=True)
         return parse_prompt(body)
+
+    def delete_prompt(self, tune_id: int, prompt_id: int) -> None:
+        """DELETE /tunes/:tune_id/prompts/:id (a generation's images go with it)."""
+        self._request("DELETE", f"/tunes/{tune_id}/prompts/{prompt_id}", idempotent=True)

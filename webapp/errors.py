@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
         if runtime is not None:
             kind = "storage_unreachable" if isinstance(exc, StoreError) else "unhandled_error"
             runtime.alerts.critical(
-                kind, f"{type(exc).__name__} at {request.method} {request.path}"
+                kind, f"{type(exc).__name__} at {request.method} {request.path}", exc
             )
         if isinstance(exc, StoreError):
             return json_error(503, "storage_unavailable", "Storage does not answer; try again.")

@@ -155,3 +155,15 @@ class ModelNotReady(DomainError):
 
 class StoreError(Exception):
     """The storage failed; never shown to a user as is."""
+
+
+MAX_ID = 2**63 - 1  # every id the app stores is a signed 64-bit integer
+
+
+def bounded_id(value) -> int | None:
+    """An id from outside (JSON, a query, button data): an int in 1..MAX_ID, else None."""
+    if type(value) is str and value.isascii() and value.isdigit() and len(value) <= 19:
+        value = int(value)
+    if type(value) is not int or not 1 <= value <= MAX_ID:
+        return None
+    return value

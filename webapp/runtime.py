@@ -9,6 +9,7 @@ from flask import current_app
 
 from webapp.alerts import Alerts
 from webapp.astria import AstriaClient
+from webapp.images import ImagePolicy
 from webapp.jobs import Jobs, Sweeper
 from webapp.services import Services
 from webapp.settings import Settings
@@ -24,6 +25,7 @@ class Runtime:
     astria: AstriaClient
     jobs: Jobs
     services: Services
+    images: ImagePolicy
     bot: object | None = None  # telebot.TeleBot when a token is set
     handle_update: Callable[[object], None] | None = None  # runs one telebot Update
     outbox: object | None = None  # bot.outbox.Outbox: Bot API calls queued or waiting

@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
+from webapp.records import bounded_id
+
 
 def callback_token(secret_key: str, kind: str, object_id: int) -> str:
     """The token we put in the callback URL of one tune or prompt."""
@@ -66,9 +68,14 @@ def validate_init_data(
     try:
         auth_date = int(fields["auth_date"])
         user = json.loads(fields["user"])
-        user_id = int(user["id"])
-    except (KeyError, ValueError, TypeError):
+        user_id = bounded_id(user["id"])  # a positive 64-bit integer, not a float or a bool
+    except (KeyError, ValueError, TypeError, RecursionError):
         raise InitDataError("no auth_date or user") from None
+    if user_id is None or not all(
+        isinstance(user.get(k), str | None)
+        for k in ("first_name", "last_name", "username", "language_code")
+    ):
+        raise InitDataError("a malformed user")
     now = time.time() if now is None else now
     if now - auth_date > max_age:
         raise InitDataError("too old")

@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 SANDBOX_PREFIX = "/astria-sandbox"
+# Where Astria's generated images live (public S3 and Astria's CDN).
+ASTRIA_IMAGE_HOSTS = ("sdbooth2-production.s3.amazonaws.com", "mp.astria.ai")
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class SettingsError(ValueError):
@@ -54,6 +58,9 @@ class Settings:
     telegram_api_url: str = "https://api.telegram.org"
     astria_api_key: str | None = None
     astria_api_url: str | None = None  # None: the built-in sandbox when there is no key
+    astria_sandbox: bool = False  # ASTRIA_SANDBOX=1: the sandbox although a bot token is set
+    sandbox_faults: bool = False  # ASTRIA_SANDBOX_FAULTS=1: the test suite may inject failures
+    astria_image_hosts: tuple[str, ...] = ASTRIA_IMAGE_HOSTS  # hosts, or scheme://host:port
     public_url: str = "http://127.0.0.1:8000"
     database_url: str | None = None  # None: a SQLite file in the instance folder
     supabase_url: str | None = None
@@ -95,6 +102,18 @@ class Settings:
                 "TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_BOT_TOKEN is set "
                 "(1-256 characters of A-Z a-z 0-9 _ -)"
             )
+        if self.telegram_webhook_secret and not WEBHOOK_SECRET.fullmatch(
+            self.telegram_webhook_secret
+        ):
+            raise SettingsError(
+                "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z a-z 0-9 _ - "
+                "(Telegram refuses anything else)"
+            )
+        if self.telegram_bot_token and not self.astria_api_key and not self.astria_sandbox:
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN is set but ASTRIA_API_KEY is not: set the key, or "
+                "ASTRIA_SANDBOX=1 to use the built-in Astria sandbox (dev and staging only)"
+            )
         if self.astria_model_type not in {"lora", "faceid", "pti", "checkpoint"}:
             raise SettingsError("ASTRIA_MODEL_TYPE must be one of lora, faceid, pti, checkpoint")
         if not 1 <= self.images_per_prompt <= 8:
@@ -119,6 +138,13 @@ class Settings:
             telegram_api_url=(text("TELEGRAM_API_URL") or cls.telegram_api_url).rstrip("/"),
             astria_api_key=text("ASTRIA_API_KEY"),
             astria_api_url=(text("ASTRIA_API_URL") or "").rstrip("/") or None,
+            astria_sandbox=text("ASTRIA_SANDBOX") == "1",
+            sandbox_faults=text("ASTRIA_SANDBOX_FAULTS") == "1",
+            astria_image_hosts=tuple(
+                part.strip().rstrip("/")
+                for part in (text("ASTRIA_IMAGE_HOSTS") or ",".join(ASTRIA_IMAGE_HOSTS)).split(",")
+                if part.strip()
+            ),
             public_url=(text("PUBLIC_URL") or cls.public_url).rstrip("/"),
             database_url=text("DATABASE_URL"),
             supabase_url=text("SUPABASE_URL"),
@@ -164,6 +190,12 @@ class Settings:
         return f"0:{digest}"
 
     @property
+    def sandbox_key(self) -> str:
+        """The sandbox's bearer key: only the app's own Astria client knows it."""
+        digest = hmac.new(self.secret_key.encode(), b"astria-sandbox", hashlib.sha256).hexdigest()
+        return f"sandbox_{digest}"
+
+    @property
     def sandbox(self) -> bool:
         """No Astria key: the app serves and uses its own Astria stand-in."""
         return not self.astria_api_key
@@ -188,13 +220,16 @@ class Settings:
             self.astria_api_key,
             self.supabase_service_role_key,
             self.secret_key,
+            self.sandbox_key if self.secret_key else None,
         ]
         return [v for v in values if v and len(v) >= 6]
 
     def with_instance(self, instance_path: str) -> Settings:
         """Fill in what depends on the instance folder: the database file and the signing key."""
         path = self.instance_path or instance_path
-        Path(path).mkdir(parents=True, exist_ok=True)
+        Path(path).mkdir(mode=0o700, parents=True, exist_ok=True)
+        if Path(path).stat().st_uid == os.getuid():  # only the app reads its databases and key
+            Path(path).chmod(0o700)
         database_url = self.database_url or f"sqlite:///{Path(path) / 'bot.sqlite3'}"
         secret_key = self.secret_key or _instance_secret(Path(path) / "secret_key")
         return replace(self, instance_path=path, database_url=database_url, secret_key=secret_key)
@@ -204,9 +239,11 @@ def _instance_secret(path: Path) -> str:
     """A signing key kept beside the database, made once, so callback URLs survive restarts."""
     if not path.exists():
         # Written aside and linked into place: several workers starting at once agree on one key.
+        # Created readable by its owner only: no moment where another account could read it.
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(secrets.token_urlsafe(32))
-        tmp.chmod(0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32))
         try:
             os.link(tmp, path)
         except FileExistsError:

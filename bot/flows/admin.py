@@ -7,7 +7,7 @@ from telebot.types import Message
 
 from bot.context import send
 from bot.texts import Texts
-from webapp.records import NotEnoughCredits, NotFound, User
+from webapp.records import NotEnoughCredits, NotFound, User, bounded_id
 from webapp.services import Services
 
 
@@ -25,10 +25,13 @@ def register(bot: TeleBot, services: Services) -> None:
     @bot.message_handler(commands=["grant"], func=is_admin)
     def grant(message: Message, user: User, t: Texts) -> None:
         parts = message.text.split()
-        if len(parts) != 3 or not parts[1].isdigit() or not parts[2].lstrip("-").isdigit():
+        telegram_id = bounded_id(parts[1]) if len(parts) == 3 else None
+        amount = parts[2] if len(parts) == 3 else ""
+        digits = amount.removeprefix("-")
+        if telegram_id is None or not (digits.isascii() and digits.isdigit()) or len(digits) > 6:
             send(bot, message, t("grant_usage"))
             return
-        telegram_id, amount = int(parts[1]), int(parts[2])
+        amount = int(amount)
         try:
             # the message id makes a redelivered /grant a repeat, not a second grant
             balance = services.accounts.grant(

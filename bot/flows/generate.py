@@ -17,6 +17,7 @@ from webapp.records import (
     NotEnoughCredits,
     NotFound,
     User,
+    bounded_id,
 )
 from webapp.services import Services
 from webapp.services.generation import PROMPT_MAX
@@ -48,9 +49,10 @@ def register(bot: TeleBot, services: Services) -> None:
     @bot.callback_query_handler(func=lambda call: call.data.startswith("gen:"))
     def model_chosen(call: CallbackQuery, user: User, t: Texts, state: StateContext) -> None:
         bot.answer_callback_query(call.id)
+        model_id = bounded_id(call.data.removeprefix("gen:"))
         try:
-            model = generations.own_model(user.telegram_id, int(call.data.removeprefix("gen:")))
-        except (NotFound, ValueError):
+            model = generations.own_model(user.telegram_id, model_id or 0)
+        except NotFound:
             send(bot, call, t("model_not_found"))
             return
         if model.status != ModelStatus.READY:

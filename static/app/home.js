@@ -38,14 +38,14 @@ export async function home(route, view) {
   let html = `<div class="top"><h1>${esc(T.myModels)}</h1>`
     + `<button class="pill${low ? " low" : ""}" id="credits">⭐ ${esc(T.credits(me.credits))}</button>`
     + "</div>";
-  if (me.dev_mode) html += `<p class="foot" style="padding-top:0">${esc(T.dev)}</p>`;
+  if (me.dev_mode) html += `<p class="foot tight">${esc(T.dev)}</p>`;
   if (models.length) {
-    html += `<section class="list" style="margin-top:8px">${models.map(cell).join("")}</section>`;
+    html += `<section class="list gap-s">${models.map(cell).join("")}</section>`;
     if (training) html += `<p class="foot">${esc(T.closeHint)}</p>`;
   } else {
     html += empty("📸", T.noModels, T.noModelsText(me.limits.photos));
   }
-  html += `<div class="list" style="margin-top:24px">`
+  html += `<div class="list gap-l">`
     + `<button class="cell danger" id="delete">${esc(T.deleteData)}</button></div>`;
   screen.innerHTML = html;
   $("#delete").onclick = () => deleteEverything(route);

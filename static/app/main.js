@@ -12,13 +12,14 @@ document.documentElement.lang = lang;
 applyTheme();
 if (tg) tg.onEvent("themeChanged", applyTheme);
 
-if (initData) {
+if (window.APP.devHost && window.top === window) {
+  // Dev mode in a plain browser tab: the app runs inside the page that plays Telegram.
+  location.replace(window.APP.devHost + location.search);
+} else if (initData) {
   register("home", home);
   register("new", newModel);
   register("model", modelScreen);
   go(launchRoute());
-} else if (window.APP.devHost && window.top === window) {
-  location.replace(window.APP.devHost); // dev mode: open the app inside the page playing Telegram
 } else {
   screen.innerHTML = empty("✈️", T.openInTelegram); // no signed user to speak for
 }

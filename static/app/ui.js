@@ -26,12 +26,10 @@ export function failureText(error) {
   return T.error;
 }
 
-const COLORS = ["#e17076", "#faa774", "#a695e7", "#7bc862", "#6ec9cb", "#65aadd", "#ee7aae"];
-/** A model's round avatar: its initial on one of Telegram's avatar colours. */
+/** A model's round avatar: its initial on one of Telegram's seven avatar colours (.c0–.c6). */
 export function avatar(model) {
   const initial = esc((model.name || "?").trim().charAt(0).toUpperCase());
-  const color = COLORS[model.id % COLORS.length];
-  return `<div class="ava" style="background:${color}" aria-hidden="true">${initial}</div>`;
+  return `<div class="ava c${model.id % 7}" aria-hidden="true">${initial}</div>`;
 }
 
 /** How long training has left, coarsely. */

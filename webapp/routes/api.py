@@ -11,9 +11,18 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, g, jsonify, request
 
-from webapp.astria import Photo
 from webapp.errors import json_error
-from webapp.records import BadRequest, Generation, InvalidInput, Model, ModelStatus, User
+from webapp.records import (
+    BadRequest,
+    Generation,
+    InvalidInput,
+    Model,
+    ModelStatus,
+    NotEnoughCredits,
+    NotFound,
+    User,
+    bounded_id,
+)
 from webapp.runtime import runtime
 from webapp.security import InitDataError, WebAppUser, validate_init_data
 from webapp.services import photos as photo_checks
@@ -152,18 +161,20 @@ def models():
     return jsonify(models=[model_json(m) for m in runtime().store.list_models(user.telegram_id)])
 
 
-@bp.get("/models/<int:model_id>")
+@bp.get("/models/<id64:model_id>")
 def model(model_id: int):
     """One of the caller's models; 404 for anyone else's."""
     return jsonify(model=model_json(_own_model(_user(), model_id)))
 
 
-@bp.get("/models/<int:model_id>/prompts")
+@bp.get("/models/<id64:model_id>/prompts")
 def prompts(model_id: int):
     """A model's generations, newest first, 30 a page (`?before=<id>` for the next)."""
     user = _user()
     model = _own_model(user, model_id)
-    before = request.args.get("before", type=int)
+    before = request.args.get("before")
+    if before is not None and (before := bounded_id(before)) is None:
+        raise BadRequest("before must be a generation id.")
     limit = min(max(request.args.get("limit", PAGE, type=int), 1), 100)
     found = runtime().store.list_generations(
         user.telegram_id, model_id=model.id, limit=limit, before_id=before
@@ -181,8 +192,10 @@ def generate():
     if not isinstance(body, dict):
         raise BadRequest('Send JSON: {"model_id": …, "prompt": "…"}.')
     model_id = body.get("model_id")
-    if not isinstance(model_id, int) or isinstance(model_id, bool):
+    if type(model_id) is not int:
         raise InvalidInput("model_id must be a number.")
+    if bounded_id(model_id) is None:
+        raise NotFound(what="model")
     if not isinstance(body.get("prompt"), str):
         raise InvalidInput("prompt must be text.")
     user = _user()
@@ -192,9 +205,29 @@ def generate():
     return jsonify(generation=generation_json(generation), credits=balance), 201
 
 
+PHOTO_ERRORS = {  # a photo's reason → (status, code, message with the photo's number)
+    "too_big": (413, "too_large", "Photo {n} is larger than 20 MB or 12 megapixels."),
+    "not_image": (415, "unsupported_media_type", "Photo {n} is not a JPEG, PNG or WebP image."),
+    "unreadable": (422, "invalid_input", "Photo {n} cannot be read: the file is damaged."),
+    "too_small": (
+        422,
+        "invalid_input",
+        "Photo {n} is {width}×{height} px; each side must be at least {min_side} px.",
+    ),  # fmt: skip
+    "duplicate_photos": (
+        422,
+        "invalid_input",
+        "Photos {photos[0]} and {photos[1]} are the same picture.",
+    ),  # fmt: skip
+}
+
+
 @bp.post("/train-model")
 def train_model():
-    """Charge and start a training: multipart `name`, `class_name`, 4 × `images`."""
+    """Charge and start a training: multipart `name`, `class_name`, 4 × `images`.
+
+    The cheap checks come before any photo is decoded: the count, then the credits (a user who
+    cannot pay costs no CPU), then each photo's header."""
     request.max_content_length = MAX_UPLOAD
     files = request.files.getlist("images")
     name, class_name = request.form.get("name", ""), request.form.get("class_name", "")
@@ -202,34 +235,20 @@ def train_model():
         raise BadRequest(
             f"Send exactly {PHOTOS_PER_MODEL} photos as `images`.", reason="photo_count"
         )
-    photos = []
-    for n, upload in enumerate(files, start=1):
-        content = upload.read(photo_checks.MAX_BYTES + 1)
-        try:
-            width, height, mime_type = photo_checks.inspect(content)
-        except InvalidInput as exc:
-            reason = exc.params["reason"]
-            if reason == "too_big":
-                return json_error(413, "too_large", f"Photo {n} is larger than 20 MB.")
-            return json_error(
-                415, "unsupported_media_type", f"Photo {n} is not a JPEG, PNG or WebP image."
-            )
-        try:
-            photo_checks.check_size(width, height)
-        except InvalidInput:
-            raise InvalidInput(
-                f"Photo {n} is {width}×{height} px; each side must be at least "
-                f"{photo_checks.MIN_SIDE} px.",
-                reason="too_small",
-                photo=n,
-            ) from None
-        photos.append(Photo(f"photo{n}.{mime_type.split('/')[1]}", content, mime_type))
-    pair = photo_checks.same_picture([photo.content for photo in photos])
-    if pair:
-        raise InvalidInput(
-            f"Photos {pair[0]} and {pair[1]} are the same picture.", reason="duplicate_photos"
-        )
     user = _user()
+    price = runtime().settings.train_cost
+    if user.credits < price:
+        raise NotEnoughCredits(need=price, have=user.credits)
+    try:
+        photos = photo_checks.check_uploads(
+            [upload.read(photo_checks.MAX_BYTES + 1) for upload in files]
+        )
+    except InvalidInput as exc:
+        params = exc.params
+        status, code, message = PHOTO_ERRORS[params["reason"]]
+        return json_error(
+            status, code, message.format(n=params.get("photo"), **params), reason=params["reason"]
+        )
     model, balance = runtime().services.training.start(
         user.telegram_id, name=name, class_name=class_name, photos=photos
     )

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import time
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Blueprint, abort, render_template, request, url_for
 
+from webapp.routes.headers import TELEGRAM_WEB, nonce, page_policy
 from webapp.runtime import runtime
 from webapp.security import sign_init_data
+from webapp.settings import Settings
 
 bp = Blueprint("miniapp", __name__)
 
@@ -55,24 +57,34 @@ DEV_THEMES = {
 DEV_USER = {"id": 1, "first_name": "Dev", "last_name": "User", "username": "dev"}
 
 
+def dev_host_allowed(settings: Settings) -> bool:
+    """The dev host signs in anyone as the dev user: only on the sandbox (nothing real to spend)
+    or on this machine (PUBLIC_URL on loopback)."""
+    host = urlsplit(settings.public_url).hostname or ""
+    return settings.sandbox or host in ("localhost", "127.0.0.1", "::1")
+
+
 @bp.get("/app")
 def app_page():
     """The Mini App. Telegram opens it with its launch parameters in the URL fragment."""
-    settings = runtime().settings
-    dev = settings.dev_mode
+    rt = runtime()
+    dev = rt.settings.dev_mode
     script = url_for("static", filename="vendor/telegram-web-app.js") if dev else TELEGRAM_SCRIPT
-    config = {"devHost": url_for("miniapp.dev_host") if dev else None}
-    response = render_template("app.html", telegram_script=script, app_config=config)
-    return response, 200, {"Cache-Control": "no-cache"}
+    host = dev and dev_host_allowed(rt.settings)
+    config = {"devHost": url_for("miniapp.dev_host") if host else None}
+    page = render_template("app.html", telegram_script=script, app_config=config, nonce=nonce())
+    policy = page_policy(rt.images, "'self'" if dev else TELEGRAM_WEB)
+    return page, 200, {"Cache-Control": "no-cache", "Content-Security-Policy": policy}
 
 
 @bp.get("/app/dev")
 def dev_host():
     """Dev mode only: /app in a frame, launched as Telegram launches it, for a dev user whose
     initData is signed with the dev key. ?theme=dark, ?lang=ru, ?platform=android and
-    ?startapp=m_<id> choose what Telegram would."""
-    settings = runtime().settings
-    if not settings.dev_mode:
+    ?startapp=m_<id> choose what Telegram would; ?screen=… opens the app at that route."""
+    rt = runtime()
+    settings = rt.settings
+    if not settings.dev_mode or not dev_host_allowed(settings):
         abort(404)
     theme = DEV_THEMES.get(request.args.get("theme", ""), DEV_THEMES["light"])
     lang = request.args.get("lang") or request.accept_languages.best_match(["en", "ru"]) or "en"
@@ -93,5 +105,10 @@ def dev_host():
     }
     if start:
         launch["tgWebAppStartParam"] = start
-    app_src = url_for("miniapp.app_page") + "#" + urlencode(launch, quote_via=quote)
-    return render_template("dev-host.html", app_src=app_src, host_config={"theme": theme})
+    route = {k: request.args[k] for k in ("screen", "id") if k in request.args}  # /app?screen=…
+    app_src = url_for("miniapp.app_page", **route) + "#" + urlencode(launch, quote_via=quote)
+    page = render_template(
+        "dev-host.html", app_src=app_src, host_config={"theme": theme}, nonce=nonce()
+    )
+    policy = page_policy(rt.images, "'none'", frame_src="'self'")
+    return page, 200, {"Cache-Control": "no-cache", "Content-Security-Policy": policy}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 
 from flask import Blueprint, request
 from telebot.types import Update
@@ -27,11 +28,28 @@ def _int64(text: str) -> int:
     return value
 
 
+def _finite(text: str) -> float:
+    """json's float parser, refusing what overflows to infinity (1e400)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("a number past float range")
+    return value
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
 def _update_json() -> dict | None:
     """The body as a Telegram update (a JSON object with an integer update_id), or None."""
     request.max_content_length = MAX_BODY
     try:
-        payload = json.loads(request.get_data(cache=False), parse_int=_int64)
+        payload = json.loads(
+            request.get_data(cache=False),
+            parse_int=_int64,
+            parse_float=_finite,
+            parse_constant=_no_constants,
+        )
     except (ValueError, RecursionError):  # also malformed UTF-8, ints past 64 bits, deep nesting
         return None
     if not isinstance(payload, dict) or type(payload.get("update_id")) is not int:

@@ -265,9 +265,7 @@ class Sandbox:
             return
         body = {kind: self.tune_json(row) if kind == "tune" else self.prompt_json(row)}
         try:
-            response = self.http.post(
-                row["callback"], json=body, timeout=10, allow_redirects=False
-            )
+            response = self.http.post(row["callback"], json=body, timeout=10, allow_redirects=False)
             log.info("sandbox callback %s %s -> %s", kind, object_id, response.status_code)
         except requests.RequestException as exc:
             log.info(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from webapp.alerts import Alerts
 from webapp.astria import AstriaClient
+from webapp.images import ImagePolicy
 from webapp.jobs import Jobs
 from webapp.security import callback_token
 from webapp.services.accounts import Accounts
@@ -44,6 +45,7 @@ def build_services(
     notifier: Notifier,
     files: FileSource,
     alerts: Alerts | None = None,
+    images: ImagePolicy | None = None,
 ) -> Services:
     """Wire the services together once, at start-up."""
 
@@ -53,7 +55,8 @@ def build_services(
 
     training = Training(store, astria, settings, jobs, notifier, callback_url, alerts, files=files)
     generations = Generations(store, astria, settings, jobs, notifier, callback_url, alerts)
-    callbacks = Callbacks(store, settings, jobs, notifier, training, generations)
+    images = images or ImagePolicy(settings)
+    callbacks = Callbacks(store, settings, jobs, notifier, training, generations, images)
     return Services(
         accounts=Accounts(store, settings, astria),
         training=training,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from webapp.astria import AstriaClient, AstriaError, AstriaRejected
 from webapp.records import DomainError, NotFound, User, UserStatus
+from webapp.services.generation import prompt_tune
 from webapp.settings import Settings
 from webapp.store import Store
 
@@ -83,23 +84,43 @@ class Accounts:
         log.info("user=%s is %s", telegram_id, status)
 
     def delete_everything(self, telegram_id: int) -> int:
-        """Delete the user's tunes on Astria, then every row of theirs; the models deleted.
+        """Delete the user's tunes and generations on Astria, then every row of theirs at once;
+        the number of models deleted.
 
-        If Astria cannot delete a tune now, nothing is deleted here (DeleteFailed), so the
-        request can be repeated and no tune is left behind without its id."""
-        for model in self.store.list_models(telegram_id):
-            if model.tune_id is None:
-                continue
-            try:
-                self.astria.delete_tune(model.tune_id)
-            except AstriaRejected as exc:
-                if exc.status != 404:  # already gone on Astria's side is fine
-                    raise DeleteFailed(f"Astria refused to delete model {model.id}") from None
-            except AstriaError:
-                raise DeleteFailed("Astria is unavailable; try again later") from None
-        models = self.store.delete_user(telegram_id)
-        log.info("user=%s deleted their data (models=%s)", telegram_id, models)
-        return models
+        If Astria cannot delete something now, nothing is deleted here (DeleteFailed), so the
+        request can be repeated and nothing is left behind without its id. Work still on its
+        way to Astria is deleted there by the job that learns its id (the rows are gone)."""
+        models = {m.id: m for m in self.store.list_models(telegram_id)}
+        for model in models.values():
+            if model.tune_id is not None:
+                self._delete_on_astria(self.astria.delete_tune, model.tune_id)
+        for generation in self._generations(telegram_id):
+            model = models.get(generation.model_id)
+            if generation.prompt_id and model is not None and model.tune_id is not None:
+                tune_id = prompt_tune(self.settings, model)
+                self._delete_on_astria(
+                    self.astria.delete_prompt, tune_id, int(generation.prompt_id)
+                )
+        count = self.store.delete_user(telegram_id)
+        log.info("user=%s deleted their data (models=%s)", telegram_id, count)
+        return count
+
+    def _generations(self, telegram_id: int):
+        """Every generation of the user, page by page."""
+        before = None
+        while page := self.store.list_generations(telegram_id, limit=500, before_id=before):
+            yield from page
+            before = page[-1].id
+
+    @staticmethod
+    def _delete_on_astria(delete, *ids: int) -> None:
+        try:
+            delete(*ids)
+        except AstriaRejected as exc:
+            if exc.status != 404:  # already gone on Astria's side is fine
+                raise DeleteFailed(f"Astria refused to delete {ids[-1]}") from None
+        except AstriaError:
+            raise DeleteFailed("Astria is unavailable; try again later") from None
 
     def grant(self, telegram_id: int, amount: int, by: int, ref: str) -> int | None:
         """Credits granted by an admin, once per reference; the new balance (None: repeated)."""

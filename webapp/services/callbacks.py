@@ -1,15 +1,18 @@
 """Callbacks: what Astria tells us when a tune or a prompt is finished.
 
 Astria never retries a callback and sends no signature, so each callback URL carries our own
-object id and a token we signed for it. Every outcome is a conditional state change in the
-store: a repeated callback changes nothing and notifies nobody a second time.
+object id and a token we signed for it; the body is read only once the token is right. Every
+outcome is a conditional state change in the store: a repeated callback changes nothing and
+notifies nobody a second time. Image URLs are kept only on Astria's image hosts.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from webapp.astria import Prompt, Tune, parse_prompt, parse_tune
+from webapp.images import ImagePolicy
 from webapp.jobs import Jobs
 from webapp.records import DomainError, Generation, InvalidInput, Model, ModelStatus
 from webapp.security import check_callback_token
@@ -40,7 +43,9 @@ class Callbacks:
         notifier: Notifier,
         training: Training,
         generations: Generations,
+        images: ImagePolicy,
     ) -> None:
+        self.images = images
         self.store = store
         self.settings = settings
         self.jobs = jobs
@@ -53,20 +58,22 @@ class Callbacks:
             log.warning("callback %s %s refused: bad token", kind, object_id)
             raise Forbidden()
 
-    def tune(self, model_id: int, token: str | None, body) -> str:
-        """Handle `{"tune": {...}}` for our model; returns what happened, for the log."""
+    def tune(self, model_id: int, token: str | None, read_body: Callable[[], object]) -> str:
+        """Handle `{"tune": {...}}` for our model; returns what happened, for the log.
+
+        `read_body` is called only once the token is right. A model without a tune id yet
+        accepts only the tune Astria made for it: the one carrying the model's secret title."""
         self._authorise("tune", model_id, token)
         model = self.store.get_model(model_id)
         if model is None:
             raise Forbidden()
+        body = read_body()
         try:
             tune = parse_tune(body.get("tune") if isinstance(body, dict) else None)
         except ValueError:
             raise InvalidInput(reason="not a tune callback") from None
-        if model.tune_id is not None and tune.id != model.tune_id:
-            log.warning(
-                "callback tune for model=%s names tune %s, not %s", model_id, tune.id, model.tune_id
-            )
+        if tune.id != model.tune_id and (model.tune_id is not None or tune.title != model.title):
+            log.warning("callback tune for model=%s names another tune (%s)", model_id, tune.id)
             raise Forbidden()
         return self.apply_tune(model, tune)
 
@@ -84,12 +91,14 @@ class Callbacks:
         self.notifier.model_ready(self.store.get_user(ready.telegram_user_id), ready)
         return "ready"
 
-    def prompt(self, generation_id: int, token: str | None, body) -> str:
-        """Handle `{"prompt": {...}}` for our generation; the album goes out in the background."""
+    def prompt(self, generation_id: int, token: str | None, read_body: Callable[[], object]) -> str:
+        """Handle `{"prompt": {...}}` for our generation; the album goes out in the background.
+        `read_body` is called only once the token is right."""
         self._authorise("prompt", generation_id, token)
         generation = self.store.get_generation(generation_id)
         if generation is None:
             raise Forbidden()
+        body = read_body()
         try:
             prompt = parse_prompt(body.get("prompt") if isinstance(body, dict) else None)
         except ValueError:
@@ -111,7 +120,11 @@ class Callbacks:
             return "failed"
         if not prompt.done:
             return "not finished"
-        done = self.store.finish_generation(generation.id, prompt.images, str(prompt.id))
+        images = self.images.accept(prompt.images, f"generation={generation.id}")
+        if not images:
+            self.generations.fail(generation.id, "astria: no usable images")
+            return "failed"
+        done = self.store.finish_generation(generation.id, images, str(prompt.id))
         if done is None:
             return "repeat"
         log.info(
@@ -125,7 +138,9 @@ class Callbacks:
 
     def _deliver(self, generation_id: int) -> None:
         generation = self.store.get_generation(generation_id)
-        model = self.store.get_model(generation.model_id)
+        model = generation and self.store.get_model(generation.model_id)
+        if model is None:  # the user deleted their data meanwhile
+            return
         self.notifier.generation_done(
             self.store.get_user(generation.telegram_user_id), model, generation
         )

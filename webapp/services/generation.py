@@ -25,19 +25,26 @@ def clean_prompt(prompt: str | None) -> str:
     return cleaned
 
 
+def prompt_tune(settings: Settings, model: Model) -> int:
+    """The tune a model's prompts are posted to: the base model for a LoRA or FaceID (Flux),
+    the model's own tune otherwise."""
+    if settings.astria_model_type in ("lora", "faceid"):
+        return settings.astria_base_tune_id
+    return model.tune_id
+
+
 def astria_request(settings: Settings, model: Model, prompt: str) -> tuple[int, str]:
     """Which tune the prompt is posted to, and its text, the way Astria documents per model type.
 
     A Flux LoRA (or FaceID) is used through the base model: `<lora:TUNE_ID:1> ohwx man, …`."""
     subject = f"{settings.astria_token} {model.class_name}"
     if settings.astria_model_type == "lora":
-        return settings.astria_base_tune_id, f"<lora:{model.tune_id}:1> {subject}, {prompt}"
-    if settings.astria_model_type == "faceid":
-        return (
-            settings.astria_base_tune_id,
-            f"<faceid:{model.tune_id}:1> {model.class_name}, {prompt}",
-        )
-    return model.tune_id, f"{subject}, {prompt}"
+        text = f"<lora:{model.tune_id}:1> {subject}, {prompt}"
+    elif settings.astria_model_type == "faceid":
+        text = f"<faceid:{model.tune_id}:1> {model.class_name}, {prompt}"
+    else:
+        text = f"{subject}, {prompt}"
+    return prompt_tune(settings, model), text
 
 
 class Generations(AstriaWork):
@@ -87,7 +94,9 @@ class Generations(AstriaWork):
         ):
             return
         generation = self.store.get_generation(generation_id)
-        model = self.store.get_model(generation.model_id)
+        model = generation and self.store.get_model(generation.model_id)
+        if model is None:  # deleted with its user since the job was queued
+            return
         tune_id, text = astria_request(self.settings, model, generation.prompt)
         try:
             prompt = self.astria.create_prompt(
@@ -116,6 +125,10 @@ class Generations(AstriaWork):
             self.fail(generation_id, "astria_unavailable")
             return
         self.store.mark_generation_submitted(generation_id, str(prompt.id))
+        if self.store.get_generation(generation_id) is None:  # the user deleted their data
+            log.info("generation=%s was deleted meanwhile; deleting its prompt", generation_id)
+            self.forget_on_astria(self.astria.delete_prompt, tune_id, prompt.id)
+            return
         log.info("generate submitted generation=%s prompt=%s", generation_id, prompt.id)
 
     def fail(self, generation_id: int, error: str) -> None:

@@ -5,6 +5,7 @@ The chat implements these with telebot (bot/notifier.py); in dev mode they only 
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Protocol
 
@@ -14,8 +15,22 @@ from webapp.records import Generation, Model, User
 log = logging.getLogger("notify")
 
 
+def to_a_user(method):
+    """A notifier method for a user who may be gone (they deleted their data while the work
+    was on its way): then nothing is said."""
+
+    @functools.wraps(method)
+    def call(self, user, *args):
+        if user is None:
+            log.info("notify: %s for a deleted user; not sent", method.__name__)
+            return None
+        return method(self, user, *args)
+
+    return call
+
+
 class Notifier(Protocol):
-    """Tells a user how their work ended; called once per outcome."""
+    """Tells a user how their work ended; called once per outcome (user None: nobody)."""
 
     def training_started(self, user: User, model: Model) -> None:
         """Astria accepted the photos; training is under way."""
@@ -43,24 +58,29 @@ class FileSource(Protocol):
 class LogNotifier:
     """The dev-mode notifier: no bot token, so outcomes are only logged."""
 
+    @to_a_user
     def training_started(self, user: User, model: Model) -> None:
         """Log it."""
         log.info("notify user=%s training started model=%s", user.telegram_id, model.id)
 
+    @to_a_user
     def model_ready(self, user: User, model: Model) -> None:
         """Log it."""
         log.info("notify user=%s model ready model=%s", user.telegram_id, model.id)
 
+    @to_a_user
     def model_failed(self, user: User, model: Model, refunded: int) -> None:
         """Log it."""
         log.info(
             "notify user=%s model failed model=%s refunded=%s", user.telegram_id, model.id, refunded
         )
 
+    @to_a_user
     def generation_done(self, user: User, model: Model, generation: Generation) -> None:
         """Log it."""
         log.info("notify user=%s generation done generation=%s", user.telegram_id, generation.id)
 
+    @to_a_user
     def generation_failed(self, user: User, generation: Generation, refunded: int) -> None:
         """Log it."""
         log.info(

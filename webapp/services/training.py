@@ -140,6 +140,10 @@ class Training(AstriaWork):
             return
         self.store.mark_model_submitted(model_id, tune.id, tune.eta)
         model = self.store.get_model(model_id)
+        if model is None:  # the user deleted their data while the photos were on their way
+            log.info("train model=%s was deleted meanwhile; deleting tune %s", model_id, tune.id)
+            self.forget_on_astria(self.astria.delete_tune, tune.id)
+            return
         log.info("train submitted model=%s tune=%s eta=%s", model_id, tune.id, tune.eta)
         if model.status == "training":
             self.notifier.training_started(self.store.get_user(model.telegram_user_id), model)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from webapp.alerts import Alerts
-from webapp.astria import AstriaClient, AstriaRejected
+from webapp.astria import AstriaClient, AstriaError, AstriaRejected
 from webapp.jobs import Jobs
 from webapp.services.ports import Notifier
 from webapp.settings import Settings
 from webapp.store import Store
+
+log = logging.getLogger("astria")
 
 CallbackUrl = Callable[[str, int], str]  # (kind, our object id) -> a signed callback URL
 
@@ -39,3 +42,13 @@ class AstriaWork:
         """Astria refusing our key is the operators' problem, not the user's: alert them."""
         if exc.status in (401, 403):
             self.alerts.critical("astria_key_refused", f"Astria answered {exc.status} to {what}")
+
+    def forget_on_astria(self, delete: Callable, *ids: int) -> None:
+        """Delete a tune or prompt Astria made for work the user has deleted meanwhile."""
+        try:
+            delete(*ids)
+        except AstriaRejected as exc:
+            if exc.status != 404:  # already gone is fine
+                log.warning("could not delete %s on Astria (%s): %s", ids, exc.status, exc.message)
+        except AstriaError as exc:
+            log.warning("could not delete %s on Astria: %s", ids, type(exc).__name__)

@@ -7,6 +7,7 @@ spend and the row it pays for land together or not at all, even with several gun
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -107,7 +108,10 @@ def connect(path: str) -> sqlite3.Connection:
     """A connection in WAL mode that waits for locks (several workers may open the file at once).
 
     Switching to WAL needs a moment alone with the file and does not wait on SQLite's busy
-    handler, so it is retried; once the file is in WAL mode it stays so."""
+    handler, so it is retried; once the file is in WAL mode it stays so. A new file is created
+    readable by its owner only (SQLite gives its -wal and -shm files the same mode)."""
+    if path != ":memory:" and not path.startswith("file:"):
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     db = sqlite3.connect(path, timeout=30, isolation_level=None)
     db.execute("PRAGMA busy_timeout=30000")
     for attempt in range(100):

@@ -1,0 +1,360 @@
+"""The attacks a security review of the deployed bot found, one test per finding: each attack
+is reproduced and seen refused (status, nothing fetched, nothing changed, no alert: the
+autouse `incidents` guard fails a test that logged an error or fired an alert)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import stat
+import threading
+
+import pytest
+import requests
+from PIL import Image
+from werkzeug.serving import make_server
+
+from tests import factories as f
+from tests.chat import trained_model
+from tests.live import TOKEN, WEBHOOK_SECRET, LiveApp
+from tests.test_api import call, good_photos, upload
+from webapp.alerts import Alerts
+from webapp.security import callback_token
+from webapp.settings import Settings, SettingsError
+
+USER = 9500
+
+
+class Recorder:
+    """A small HTTP server on loopback that records every request (the operator's "internal
+    network" in these tests) and answers with `status` and `headers`."""
+
+    def __init__(self, status: int = 200, headers: dict | None = None, body: bytes = b"secret"):
+        self.hits: list[str] = []
+
+        def app(environ, start_response):
+            self.hits.append(environ["PATH_INFO"])
+            start_response(f"{status} X", list((headers or {}).items()))
+            return [body]
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def internal():
+    server = Recorder(body=f.jpeg())
+    yield server
+    server.close()
+
+
+def sandbox(live, method: str, path: str, key: str | None = None, **kwargs):
+    """Call the app's Astria sandbox, with its own key unless another is given."""
+    auth = key if key is not None else live.rt.settings.sandbox_key
+    return requests.request(
+        method,
+        f"{live.url}/astria-sandbox{path}",
+        headers={"Authorization": f"Bearer {auth}"},
+        timeout=10,
+        **kwargs,
+    )
+
+
+def tune_files(callback: str, title: str = "t-1", branch: str = "fast") -> list:
+    fields = [("title", title), ("name", "man"), ("callback", callback), ("branch", branch)]
+    files = [(f"tune[{k}]", (None, v)) for k, v in fields]
+    return files + [("tune[images][]", (f"{n}.jpg", f.jpeg(), "image/jpeg")) for n in range(4)]
+
+
+# 1 ------------------------------------------------------------------------------------------------
+
+
+def test_1_the_sandbox_is_never_public_and_never_hands_out_callback_urls(live, telegram):
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET}
+    with pytest.raises(SettingsError, match="ASTRIA_SANDBOX=1"):
+        Settings.from_env(env)  # a real bot without an Astria key: refuses to start
+    assert Settings.from_env({**env, "ASTRIA_SANDBOX": "1"}).sandbox
+
+    model = trained_model(live, telegram, USER)
+    live.post_update(f.callback(USER, f"gen:{model.id}"))
+    live.post_update(f.message(USER, "a castle"))
+    telegram.wait_text(USER, "Want more pictures")
+    (generation,) = live.rt.store.list_generations(USER)
+    paths = [f"/tunes/{model.tune_id}", f"/tunes/1504944/prompts/{generation.prompt_id}"]
+    for path in paths:
+        for key in ("x", "sandbox", "", live.rt.settings.secret_key):
+            assert sandbox(live, "GET", path, key=key).status_code == 401
+        body = sandbox(live, "GET", path).text  # even the app's own client sees no callback
+        assert "callback" not in body and "token" not in body.replace('"token":"ohwx"', "")
+    image = generation.images[0]
+    assert requests.get(image, timeout=10).status_code == 200  # public, as on S3, but only
+    forged = image.replace(image.split("/")[-2], "0" * 24)  # by its unguessable address
+    assert requests.get(forged, timeout=10).status_code == 404
+
+
+# 2 ------------------------------------------------------------------------------------------------
+
+
+def test_2_the_sandbox_calls_back_nowhere_else_and_follows_no_redirect(tmp_path, internal):
+    redirector = Recorder(status=307, headers={"Location": f"{internal.url}/admin"})
+    host = LiveApp(tmp_path, None, PUBLIC_URL=redirector.url)  # its callbacks go there
+    try:
+        elsewhere = sandbox(host, "POST", "/tunes", files=tune_files(f"{internal.url}/x"))
+        assert elsewhere.status_code == 422
+        callback = f"{redirector.url}/api/astria/callback/tune/1?token=abc"
+        created = sandbox(host, "POST", "/tunes", files=tune_files(callback, title="t-2"))
+        assert created.status_code == 201
+        waited = threading.Event()
+        for _ in range(50):  # the fast branch is done in about a second
+            if redirector.hits:
+                break
+            waited.wait(0.1)
+        waited.wait(0.5)  # time to follow the redirect, were it followed
+        assert redirector.hits == ["/api/astria/callback/tune/1"]
+        assert internal.hits == []  # the redirect was not followed
+    finally:
+        host.close()
+        redirector.close()
+
+
+# 3 ------------------------------------------------------------------------------------------------
+
+
+def test_3_fault_injection_exists_only_for_the_test_suite_and_only_with_the_key(make_live):
+    plain = make_live(ASTRIA_SANDBOX_FAULTS="")
+    spec = {"kind": "http", "path": "(1+)+$", "status": 500}
+    assert sandbox(plain, "POST", "/_faults", json=spec).status_code == 404
+    testing = make_live()  # tests/live.py turns it on
+    assert sandbox(testing, "POST", "/_faults", key="x", json=spec).status_code == 401
+
+
+# 4 ------------------------------------------------------------------------------------------------
+
+
+def test_4_image_urls_off_astrias_hosts_are_refused_and_never_fetched(live, telegram, internal):
+    model = trained_model(live, telegram, USER)
+    generation, _ = live.rt.store.create_generation(
+        USER, model_id=model.id, prompt="x", num_images=4, cost=1
+    )
+    telegram.refuse_urls = True  # so the app would have to fetch them itself
+    body = {
+        "prompt": {"id": 71, "images": [f"{internal.url}/latest/meta-data/{n}" for n in range(4)]}
+    }
+    assert live.callback("prompt", generation.id, body).json()["outcome"] == "failed"
+    live.idle()
+    assert internal.hits == []
+    assert live.rt.store.get_generation(generation.id).status == "failed"
+    assert live.rt.store.get_user(USER).credits == 2  # 3 - training + refund
+    assert not telegram.calls_to("sendMediaGroup", USER)
+
+
+def test_4_an_allowed_host_on_a_private_address_is_not_fetched_either(make_live, telegram):
+    live = make_live(ASTRIA_IMAGE_HOSTS="localhost")  # https://localhost resolves to loopback
+    model = trained_model(live, telegram, USER)
+    generation, _ = live.rt.store.create_generation(
+        USER, model_id=model.id, prompt="x", num_images=2, cost=1
+    )
+    telegram.refuse_urls = True
+    body = {"prompt": {"id": 72, "images": ["https://localhost/a.jpg", "https://localhost/b.jpg"]}}
+    assert live.callback("prompt", generation.id, body).json()["outcome"] == "done"
+    text = telegram.wait_text(USER, "https://localhost/a.jpg").text  # the links instead
+    assert "https://localhost/b.jpg" in text
+
+
+# 5 ------------------------------------------------------------------------------------------------
+
+
+def test_5_deleting_ones_data_during_an_upload_deletes_the_tune_astria_makes(live, telegram):
+    live.sandbox_fault(kind="delay", method="POST", path="/tunes", body="1.5")
+    created = upload(live, good_photos(), user_id=USER)
+    assert created.status_code == 201
+    deleted = call(live, "DELETE", "/api/bot/me", user_id=USER)
+    assert deleted.status_code == 200
+    live.idle()  # the upload finished after the user was gone
+    db = sqlite3.connect(f"{live.rt.settings.instance_path}/astria-sandbox.sqlite3")
+    assert db.execute("SELECT COUNT(*), SUM(deleted) FROM tunes").fetchone() == (1, 1)
+    db.close()
+    assert live.rt.store.get_user(USER) is None
+    assert not [t for t in telegram.texts(USER) if "has started" in t]
+
+
+# 6 ------------------------------------------------------------------------------------------------
+
+
+def test_6_callback_bodies_are_read_only_with_the_token_and_within_limits(live, telegram):
+    model = trained_model(live, telegram, USER)
+    nested = "[" * 50_000 + "]" * 50_000
+    for body in (nested, "x" * 300_000):
+        response = live.http.post(
+            f"{live.url}/api/astria/callback/tune/{model.id}", data=body, timeout=30
+        )
+        assert response.status_code == 403  # no token: the body is not even read
+    url = f"{live.url}/api/astria/callback/tune/{model.id}"
+    token = {"token": callback_token(live.rt.settings.secret_key, "tune", model.id)}
+    assert live.http.post(url, params=token, data=nested, timeout=30).status_code == 400
+    deep = json.dumps({"tune": {"id": 1, "x": [[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}})
+    assert live.http.post(url, params=token, data=deep, timeout=30).status_code == 400
+    huge = live.http.post(url, params=token, data=b"{" + b" " * 60_000_000 + b"}", timeout=60)
+    assert huge.status_code == 413
+    assert live.rt.store.get_model(model.id).status == "ready"
+
+
+# 7 ------------------------------------------------------------------------------------------------
+
+
+def test_7_ids_past_64_bits_and_broken_images_are_4xx(live, telegram):
+    huge = "99999999999999999999999"
+    assert call(live, "GET", f"/api/bot/models/{huge}").status_code == 404
+    assert call(live, "GET", f"/api/bot/models/{huge}/prompts").status_code == 404
+    model = trained_model(live, telegram, 6001)
+    page = call(live, "GET", f"/api/bot/models/{model.id}/prompts", params={"before": huge})
+    assert page.status_code == 400
+    generate = call(live, "POST", "/api/bot/generate", {"model_id": int(huge), "prompt": "x"})
+    assert generate.status_code == 404
+    live.post_update(f.callback(6001, f"gen:{huge}"))
+    telegram.wait_text(6001, "I can't find that model")
+    truncated = f.jpeg(900, 900)[:3000]
+    broken = upload(live, [*good_photos(3), truncated])
+    assert broken.status_code == 422 and broken.json()["error"]["reason"] == "unreadable"
+    assert live.rt.store.get_user(6001).credits == 2  # only the training above was charged
+
+
+# 8 ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.expect_errors  # every alert is logged at ERROR, as it should
+def test_8_one_kind_of_error_never_mutes_another():
+    sent = []
+    alerts = Alerts(lambda chat, text: sent.append(text), [1])
+
+    def fail(n):
+        try:
+            if n:
+                raise ValueError("b")
+            raise ValueError("a")  # the same type, another place: another signature
+        except ValueError as exc:
+            return exc
+
+    for _ in range(50):  # an outsider triggering one error over and over
+        alerts.critical("unhandled_error", "ValueError at POST /x", fail(0))
+    alerts.critical("unhandled_error", "ValueError at POST /y", fail(1))
+    alerts.critical("storage_unreachable", "StoreError at GET /z")
+    assert sent == [
+        "⚠️ unhandled_error: ValueError at POST /x",
+        "⚠️ unhandled_error: ValueError at POST /y",
+        "⚠️ storage_unreachable: StoreError at GET /z",
+    ]
+
+
+@pytest.mark.expect_errors
+def test_8_with_redis_the_window_is_shared_by_every_worker():
+    from tests.test_limits import redis_url
+
+    url = redis_url()
+    sent = []
+    workers = [Alerts(lambda c, t: sent.append(t), [1], redis_url=url) for _ in range(3)]
+    text = f"RuntimeError at POST /{os.getpid()}-{id(sent)}"  # fresh in a shared Redis
+    for worker in workers:
+        worker.critical("unhandled_error", text)
+    assert len(sent) == 1
+
+
+# 9 ------------------------------------------------------------------------------------------------
+
+
+def png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("L", (width, height), 200).save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def test_9_no_photo_is_decoded_for_a_user_who_cannot_pay(live, monkeypatch):
+    from webapp.services import photos
+
+    call(live, "GET", "/api/bot/me", user_id=6002)
+    live.rt.store.grant(6002, -3, "grant", "spent")  # no credits left
+
+    def decoded(*args):
+        raise AssertionError("a photo was decoded")
+
+    monkeypatch.setattr(photos, "inspect", decoded)
+    monkeypatch.setattr(photos, "fingerprint", decoded)
+    poor = upload(live, [png(7000, 5700)] * 4, user_id=6002)  # 4 × 40 MP
+    assert poor.status_code == 409 and poor.json()["error"]["code"] == "not_enough_credits"
+
+
+def test_9_photos_over_12_megapixels_are_refused_from_the_header(live, monkeypatch):
+    from webapp.services import photos
+
+    monkeypatch.setattr(photos, "fingerprint", lambda *a: pytest.fail("a big photo was decoded"))
+    big = upload(live, [*good_photos(3), png(4200, 3100)])  # 13 MP
+    assert big.status_code == 413 and big.json()["error"]["reason"] == "too_big"
+    assert live.rt.store.get_user(6001).credits == 3
+
+
+# 10 -----------------------------------------------------------------------------------------------
+
+
+def test_10_the_instance_folder_databases_and_key_are_for_the_app_only(live):
+    folder = live.rt.settings.instance_path
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    for name in ("secret_key", "astria-sandbox.sqlite3"):
+        assert stat.S_IMODE(os.stat(f"{folder}/{name}").st_mode) == 0o600, name
+    database = live.rt.settings.database_url.removeprefix("sqlite:///")
+    assert stat.S_IMODE(os.stat(database).st_mode) == 0o600
+    # the access log: tests/test_gunicorn.py runs the README's gunicorn command and finds
+    # Astria's callbacks in it without their tokens
+
+
+# 12 -----------------------------------------------------------------------------------------------
+
+
+def test_12_the_mini_app_page_has_a_strict_content_security_policy(live):
+    page = live.http.get(f"{live.url}/app", timeout=10)
+    policy = dict(
+        p.strip().split(" ", 1) for p in page.headers["Content-Security-Policy"].split(";")
+    )
+    nonce = policy["script-src"].split("'nonce-")[1].split("'")[0]
+    assert f'<script nonce="{nonce}">' in page.text  # the one inline script carries it
+    assert policy["default-src"] == "'none'"
+    assert policy["script-src"].startswith("'self' https://telegram.org")
+    assert policy["frame-ancestors"] == "https://web.telegram.org"
+    assert policy["img-src"].split() == [
+        "'self'", "blob:", "data:", "https://sdbooth2-production.s3.amazonaws.com",
+        "https://mp.astria.ai", live.url,
+    ]  # fmt: skip
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    again = live.http.get(f"{live.url}/app", timeout=10).headers["Content-Security-Policy"]
+    assert nonce not in again  # a fresh nonce each time
+    # the browser side: tests/browser/test_miniapp_browser.py shows a forged image URL unloaded
+
+
+# 13 -----------------------------------------------------------------------------------------------
+
+
+def test_13_callbacks_with_odd_images_or_another_tune_change_nothing(live, telegram):
+    live.rt.services.accounts.register(USER)
+    s3 = "https://sdbooth2-production.s3.amazonaws.com"
+    # a model whose tune id is not known yet accepts only the tune carrying its own title
+    other = {"tune": {"id": 123, "title": "someone-else", "trained_at": "2026-01-01T00:00:00Z"}}
+    bare = live.rt.store.create_model(
+        USER, name="Bare", class_name="man", title="its-own-title", photo_file_ids=[], cost=0
+    )[0]
+    assert live.callback("tune", bare.id, other).status_code == 403
+    mine = {"tune": {**other["tune"], "title": "its-own-title"}}
+    assert live.callback("tune", bare.id, mine).json()["outcome"] == "ready"
+    generation, _ = live.rt.store.create_generation(
+        USER, model_id=bare.id, prompt="x", num_images=4, cost=0
+    )
+    as_string = {"prompt": {"id": 90, "images": f"{s3}/abcdef"}}
+    assert live.callback("prompt", generation.id, as_string).status_code == 422
+    many = {"prompt": {"id": 91, "images": [f"{s3}/p{n}" for n in range(50)]}}
+    assert live.callback("prompt", generation.id, many).json()["outcome"] == "done"
+    assert len(live.rt.store.get_generation(generation.id).images) == 8  # IMAGES_PER_PROMPT × 2
