@@ -23,10 +23,17 @@ def models(t: Texts, ready: list[Model]) -> InlineKeyboardMarkup:
     return markup
 
 
-def generate_with(t: Texts, model: Model, again: bool = False) -> InlineKeyboardMarkup:
-    """A single "Generate" button for a model."""
+def generate_with(
+    t: Texts, model: Model, again: bool = False, app_url: str | None = None
+) -> InlineKeyboardMarkup:
+    """A "Generate" button for a model, and (on https) one opening it in the Mini App."""
     label = t("btn_generate_again") if again else t("btn_generate", name=model.name)
-    return InlineKeyboardMarkup().add(InlineKeyboardButton(label, callback_data=f"gen:{model.id}"))
+    markup = InlineKeyboardMarkup(row_width=1)
+    markup.add(InlineKeyboardButton(label, callback_data=f"gen:{model.id}"))
+    if app_url:  # the Mini App opens right at this model's gallery
+        url = f"{app_url}?screen=model&id={model.id}"
+        markup.add(InlineKeyboardButton(t("btn_open_model"), web_app=WebAppInfo(url)))
+    return markup
 
 
 def models_overview(

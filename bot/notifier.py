@@ -77,9 +77,10 @@ class BotNotifier:
     Its calls go through the outbox like every Bot API call (paced, 429 waited out); a 403 means
     the user blocked the bot: the outbox marks them, and they are not written to again."""
 
-    def __init__(self, bot: TeleBot, images: ImagePolicy) -> None:
+    def __init__(self, bot: TeleBot, images: ImagePolicy, app_url: str | None = None) -> None:
         self.bot = bot
         self.images = images
+        self.app_url = app_url  # the Mini App, when it is served over https
 
     def _deliver(self, user: User, call, *args, **kwargs):
         """Make one Bot API call to the user; None if they cannot be reached."""
@@ -115,7 +116,7 @@ class BotNotifier:
             self.bot.send_message,
             user.telegram_id,
             t("model_ready", name=model.name),
-            reply_markup=keyboards.generate_with(t, model),
+            reply_markup=keyboards.generate_with(t, model, app_url=self.app_url),
         )
 
     @to_a_user
@@ -155,7 +156,7 @@ class BotNotifier:
                 self.bot.send_message,
                 user.telegram_id,
                 t("generate_more", name=model.name),
-                reply_markup=keyboards.generate_with(t, model, again=True),
+                reply_markup=keyboards.generate_with(t, model, again=True, app_url=self.app_url),
             )
 
     def _send_images(self, user: User, media: list, caption: str) -> bool:

@@ -128,3 +128,16 @@ def test_a_prompt_callback_twice_sends_one_album(live, telegram, model):
         "not finished"
     )
     assert live.rt.store.get_generation(other.id).status == "processing"
+
+
+def test_a_callback_while_the_process_stops_gets_503_not_an_alert(live, telegram, model):
+    live.callback("tune", model.id, tune_body(777))
+    generation, _ = live.rt.store.create_generation(
+        USER, model_id=model.id, prompt="x", num_images=4, cost=1
+    )
+    live.rt.jobs.shutdown()  # a deploy: the process takes no new background work
+    response = live.callback("prompt", generation.id, prompt_body(57))
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "shutting_down"
+    # nothing changed: reconcile will ask Astria and deliver it from the next process
+    assert live.rt.store.get_generation(generation.id).status == "processing"

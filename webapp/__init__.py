@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         from bot.notifier import BotNotifier, TelegramFiles
 
         bot, storage = chat.build_bot(settings, store)
-        notifier = BotNotifier(bot, images)
+        notifier = BotNotifier(bot, images, settings.app_url)
         files = TelegramFiles(bot, settings.telegram_api_url)
         send_alert = bot.send_message
     alerts = Alerts(send_alert, settings.admin_chat_ids, redis_url=settings.redis_url)

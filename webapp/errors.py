@@ -7,6 +7,7 @@ import logging
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from webapp.jobs import ShuttingDown
 from webapp.records import DomainError, StoreError
 
 log = logging.getLogger("http")
@@ -31,6 +32,11 @@ def init_app(app: Flask) -> None:
     def domain_error(exc: DomainError):
         extra = {"reason": exc.params["reason"]} if "reason" in exc.params else {}
         return json_error(exc.http_status, exc.code, str(exc), **extra)
+
+    @app.errorhandler(ShuttingDown)
+    def shutting_down(exc: ShuttingDown):
+        log.warning("%s", exc)  # a deploy or restart, not a bug: no alert
+        return json_error(503, "shutting_down", "The server is restarting; try again shortly.")
 
     @app.errorhandler(Exception)
     def crash(exc: Exception):

@@ -19,6 +19,10 @@ log = logging.getLogger("jobs")
 in_background: ContextVar[bool] = ContextVar("in_background", default=False)
 
 
+class ShuttingDown(RuntimeError):
+    """The process is stopping and takes no new background work (answer 503: try later)."""
+
+
 class Jobs:
     """Runs callables off the request thread and keeps track of what is still running."""
 
@@ -26,10 +30,14 @@ class Jobs:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
         self._running: set[Future] = set()
         self._lock = threading.Lock()
+        self.stopping = False  # set by shutdown(): no new work is taken
 
     def submit(self, name: str, fn: Callable, *args) -> Future:
         """Run fn(*args) in the background; an exception is logged, never lost silently."""
-        future = self._pool.submit(self._run, name, fn, args)
+        try:
+            future = self._pool.submit(self._run, name, fn, args)
+        except RuntimeError:  # the pool is shut down: the process is stopping
+            raise ShuttingDown(f"not starting {name}: the process is stopping") from None
         with self._lock:
             self._running.add(future)
         future.add_done_callback(self._forget)
@@ -65,6 +73,7 @@ class Jobs:
 
     def shutdown(self) -> None:
         """Stop taking work and let running jobs finish."""
+        self.stopping = True
         self._pool.shutdown(wait=True, cancel_futures=False)
 
 

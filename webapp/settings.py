@@ -116,6 +116,8 @@ class Settings:
             )
         if self.astria_model_type not in {"lora", "faceid", "pti", "checkpoint"}:
             raise SettingsError("ASTRIA_MODEL_TYPE must be one of lora, faceid, pti, checkpoint")
+        if self.telegram_chat_rate <= 0 or self.telegram_global_rate <= 0:
+            raise SettingsError("TELEGRAM_CHAT_RATE and TELEGRAM_GLOBAL_RATE must be above 0")
         if not 1 <= self.images_per_prompt <= 8:
             raise SettingsError("IMAGES_PER_PROMPT must be between 1 and 8 (Astria's limit)")
 
@@ -170,9 +172,9 @@ class Settings:
             init_data_max_age=_int(env, "INIT_DATA_MAX_AGE", 86400, minimum=1),
             reconcile_every_minutes=_int(env, "RECONCILE_EVERY_MINUTES", 10),
             reconcile_margin_minutes=_int(env, "RECONCILE_MARGIN_MINUTES", 15),
-            telegram_chat_rate=_float(env, "TELEGRAM_CHAT_RATE", 1.0) or 1.0,
+            telegram_chat_rate=_float(env, "TELEGRAM_CHAT_RATE", 1.0),
             telegram_chat_burst=_int(env, "TELEGRAM_CHAT_BURST", 3, minimum=1),
-            telegram_global_rate=_float(env, "TELEGRAM_GLOBAL_RATE", 25.0) or 25.0,
+            telegram_global_rate=_float(env, "TELEGRAM_GLOBAL_RATE", 25.0),
             flood_messages=_int(env, "FLOOD_MESSAGES", 12, minimum=1),
         )
         return replace(settings, **overrides) if overrides else settings

@@ -107,7 +107,7 @@ export function popup(title, message) {
 
 /** Ask before something that cannot be undone; resolves true when the user confirmed. */
 export function confirmDestructive(title, message, yes) {
-  if (!at("6.2")) return Promise.resolve(true);
+  if (!at("6.2")) return Promise.resolve(window.confirm(`${title}\n\n${message}`));
   return new Promise((resolve) => {
     try {
       const buttons = [{ id: "yes", type: "destructive", text: yes }, { type: "cancel" }];

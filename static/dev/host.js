@@ -5,6 +5,12 @@
 (() => {
   "use strict";
   const theme = window.DEV.theme;
+  const says = {
+    en: { back: "‹ Back", close: "✕ Close", closed: "The Mini App was closed.", again: "Open it again",
+      leave: "Close the app? Changes you made may be lost." },
+    ru: { back: "‹ Назад", close: "✕ Закрыть", closed: "Мини-приложение закрыто.",
+      again: "Открыть снова", leave: "Закрыть приложение? Изменения могут потеряться." },
+  }[window.DEV.lang] || {};
   const frame = document.getElementById("app");
   const root = document.documentElement.style;
   const $ = (id) => document.getElementById(id);
@@ -71,7 +77,7 @@
     web_app_setup_main_button: (data) => { state.main = data; drawMain(); },
     web_app_setup_back_button: (data) => {
       state.back = data.is_visible;
-      $("back").textContent = state.back ? "‹ Back" : "✕ Close";
+      $("back").textContent = state.back ? says.back : says.close;
     },
     web_app_set_header_color: (data) => header(data.color_key || data.color),
     web_app_set_background_color: (data) => root.setProperty("--bg", color(data.color)),
@@ -87,7 +93,10 @@
       a.click();
       send("file_download_requested", { status: "downloading" });
     },
-    web_app_close: () => { document.body.textContent = "The Mini App was closed."; },
+    web_app_close: () => {
+      $("phone").hidden = true;
+      $("closed").hidden = false;
+    },
   };
 
   window.addEventListener("message", (event) => {
@@ -96,17 +105,20 @@
     try { message = JSON.parse(event.data); } catch (e) { return; }
     const handler = handlers[message.eventType];
     if (handler) handler(message.eventData || {});
-    window.DEV.events.push([message.eventType, message.eventData || null]);
   });
   $("main").onclick = () => { if (state.main.is_active !== false) send("main_button_pressed"); };
   $("back").onclick = () => {
     if (state.back) send("back_button_pressed");
-    else if (!state.closing || confirm("Close the app? Changes you made may be lost.")) {
+    else if (!state.closing || confirm(says.leave)) {
       handlers.web_app_close();
     }
   };
   window.addEventListener("resize", viewport);
-  window.DEV.events = [];
+  $("dev").onclick = () => frame.contentWindow.location.reload(); // a reload, as Telegram's menu
+  $("reopen").onclick = () => location.reload();
+  $("reopen").textContent = says.again;
+  $("closed").querySelector("p").textContent = says.closed;
+  $("back").textContent = says.close;
   header("bg_color");
   root.setProperty("--bar", theme.bg_color);
   paint();

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.telegram import CHROMIUM, launch_browser
+from tests.browser.client import CHROMIUM, launch_browser
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.telegram import shot
+from tests.browser.client import shot
 from tests.browser.test_miniapp_browser import add_photos, tune_sizes
 from tests.live import LiveApp
 
@@ -25,6 +25,8 @@ SAYS = {
         "generate": "Generate · 1 credit",
         "delete": "Delete my data",
         "confirm": "Delete",
+        "back": "‹ Back",
+        "close": "✕ Close",
     },
     "ru": {
         "empty": "Пока нет моделей",
@@ -38,6 +40,8 @@ SAYS = {
         "generate": "Создать · 1 кредит",
         "delete": "Удалить мои данные",
         "confirm": "Удалить",
+        "back": "‹ Назад",
+        "close": "✕ Закрыть",
     },
 }
 
@@ -70,12 +74,12 @@ def test_dev_mode_runs_the_whole_journey_in_a_plain_browser(
     app.get_by_text(says["empty"]).wait_for()
     assert app.locator("#credits").inner_text().endswith(says["credits"])
     expect(main).to_have_text(says["create"])
-    expect(back).to_have_text("✕ Close")
+    expect(back).to_have_text(says["close"])
     shot(page, f"{theme}-1-home-empty")
 
     main.click()
     app.get_by_text(says["photos"]).wait_for()
-    expect(back).to_have_text("‹ Back")
+    expect(back).to_have_text(says["back"])
     expect(main).to_be_disabled()
     add_photos(app, tmp_path)
     app.locator("#name").fill("Dev model")
@@ -112,7 +116,7 @@ def test_dev_mode_runs_the_whole_journey_in_a_plain_browser(
     app.locator("#viewer").wait_for(state="hidden")
     back.click()
     app.locator(".cell[data-id]").wait_for()
-    expect(back).to_have_text("✕ Close")
+    expect(back).to_have_text(says["close"])
 
     app.get_by_role("button", name=says["delete"]).click()
     page.locator("#popup").wait_for()
@@ -121,4 +125,15 @@ def test_dev_mode_runs_the_whole_journey_in_a_plain_browser(
     app.get_by_text(says["empty"]).wait_for()
     assert dev.rt.store.list_models(1) == []
     assert problems == []
+    page.close()
+
+
+def test_an_app_address_in_dev_mode_opens_inside_the_host_at_that_screen(browser, dev):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{dev.url}/app/dev")  # Telegram's script keeps launch data in this tab…
+    page.frame_locator("#app").get_by_text("No models yet").wait_for()
+    page.goto(f"{dev.url}/app?screen=new")  # …yet a bare /app still goes through the host
+    page.wait_for_url("**/app/dev?screen=new")
+    page.frame_locator("#app").get_by_text("Photos · 0/4").wait_for()
+    expect(page.locator("#back")).to_have_text("‹ Back")
     page.close()

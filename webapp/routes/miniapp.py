@@ -108,7 +108,10 @@ def dev_host():
     route = {k: request.args[k] for k in ("screen", "id") if k in request.args}  # /app?screen=…
     app_src = url_for("miniapp.app_page", **route) + "#" + urlencode(launch, quote_via=quote)
     page = render_template(
-        "dev-host.html", app_src=app_src, host_config={"theme": theme}, nonce=nonce()
+        "dev-host.html",
+        app_src=app_src,
+        host_config={"theme": theme, "lang": lang[:2]},
+        nonce=nonce(),
     )
     policy = page_policy(rt.images, "'none'", frame_src="'self'")
     return page, 200, {"Cache-Control": "no-cache", "Content-Security-Policy": policy}

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from webapp.astria import Prompt, Tune, parse_prompt, parse_tune
 from webapp.images import ImagePolicy
-from webapp.jobs import Jobs
+from webapp.jobs import Jobs, ShuttingDown
 from webapp.records import DomainError, Generation, InvalidInput, Model, ModelStatus
 from webapp.security import check_callback_token
 from webapp.services.generation import Generations
@@ -120,6 +120,8 @@ class Callbacks:
             return "failed"
         if not prompt.done:
             return "not finished"
+        if self.jobs.stopping:  # the album could not go out: leave it to reconcile, unchanged
+            raise ShuttingDown("a prompt callback while the process stops")
         images = self.images.accept(prompt.images, f"generation={generation.id}")
         if not images:
             self.generations.fail(generation.id, "astria: no usable images")

@@ -9,15 +9,14 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from webapp.routes.miniapp import DEV_THEMES
+from webapp.routes.miniapp import DEV_THEMES, TELEGRAM_SCRIPT
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-SCRIPT_URL = "https://telegram.org/js/telegram-web-app.js"
-TELEGRAM_SCRIPT = ROOT / "static/vendor/telegram-web-app.js"  # == @twa-dev/sdk's, test_api checks
+VENDORED_SCRIPT = ROOT / "static/vendor/telegram-web-app.js"  # == @twa-dev/sdk's (test_api)
 PHONE = Path(__file__).with_name("phone.js").read_text()
 ARTIFACTS = ROOT / "test-artifacts" / "miniapp"
-THEMES = DEV_THEMES  # Telegram's own theme params: iOS day and Android night
+THEMES = DEV_THEMES  # Telegram's theme params (iOS day, Android night): data, not app logic
 
 
 def launch_browser(playwright):
@@ -53,9 +52,9 @@ def launch_fragment(
 
 def serve_telegram_script(page) -> None:
     """telegram.org is not reachable from tests: its script comes from the npm package."""
-    body = TELEGRAM_SCRIPT.read_bytes()
+    body = VENDORED_SCRIPT.read_bytes()
     page.route(
-        SCRIPT_URL,
+        TELEGRAM_SCRIPT,
         lambda route: route.fulfill(status=200, body=body, content_type="application/javascript"),
     )
 
@@ -65,8 +64,9 @@ class Phone:
 
     def __init__(self, browser, url: str, theme: str = "light", insets: dict | None = None):
         self.page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
-        self.errors: list[str] = []
+        self.errors: list[str] = []  # uncaught exceptions and console errors (CSP included)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("console", self._console)
         serve_telegram_script(self.page)
         none = {"top": 0, "bottom": 0, "left": 0, "right": 0}
         config = {"theme": THEMES[theme], "safeArea": insets or none, "contentSafeArea": none}
@@ -90,6 +90,11 @@ class Phone:
         fragment = launch_fragment(init_data, theme, platform, start_param)
         fragment = f"{hash_path}?{fragment}" if hash_path else fragment
         return cls(browser, f"{base_url}{path}#{fragment}", theme)
+
+    def _console(self, message) -> None:
+        # an API answering 404 (someone else's model) is a network result, not a page error
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.errors.append(message.text)
 
     # what Telegram sees ----------------------------------------------------------------------
 
@@ -150,7 +155,7 @@ class Phone:
     def close(self) -> None:
         """Close the page; it must have raised no error."""
         self.page.close()
-        assert self.errors == []
+        assert self.errors == [], self.errors
 
 
 def shot(page, name: str) -> None:
