@@ -16,7 +16,7 @@ from bot.context import failure_reason
 from bot.outbox import refusal
 from bot.texts import Texts
 from webapp.astria import Photo
-from webapp.images import ImagePolicy, ImageRefused
+from webapp.images import ImagePolicy, ImageRefused, read_at_most
 from webapp.records import Generation, Model, User, UserStatus
 from webapp.services import photos as photo_checks
 from webapp.services.ports import to_a_user
@@ -42,15 +42,9 @@ def _fetch(session: requests.Session, url: str, limit: int, what: str) -> bytes:
             )
             if response.status_code != 200:
                 raise OSError(f"{what} download failed with HTTP {response.status_code}")
-            chunks, size = [], 0
-            for chunk in response.iter_content(64 * 1024):
-                size += len(chunk)
-                if size > limit:
-                    raise OSError(f"{what} file is larger than {limit} bytes")
-                chunks.append(chunk)
+            return read_at_most(response.iter_content(64 * 1024), limit, f"{what} file")
     except requests.RequestException as exc:
         raise OSError(f"{what} download failed: {type(exc).__name__}") from None
-    return b"".join(chunks)
 
 
 class TelegramFiles:

@@ -116,17 +116,22 @@ class ImagePolicy:
         try:
             if response.status != 200:
                 raise ImageRefused(f"image download answered HTTP {response.status}")
-            chunks, size = [], 0
-            for chunk in response.stream(64 * 1024):
-                size += len(chunk)
-                if size > limit:
-                    raise ImageRefused(f"image is larger than {limit} bytes")
-                chunks.append(chunk)
+            return read_at_most(response.stream(64 * 1024), limit, "image")
         except urllib3.exceptions.HTTPError as exc:
             raise ImageRefused(f"image download failed: {type(exc).__name__}") from None
         finally:
             response.release_conn()
-        return b"".join(chunks)
+
+
+def read_at_most(chunks: Iterable[bytes], limit: int, what: str) -> bytes:
+    """A download's bytes, refused (ImageRefused, an OSError) as soon as it passes `limit`."""
+    parts, size = [], 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise ImageRefused(f"{what} is larger than {limit} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def _public_address(origin: Origin) -> str:
