@@ -61,7 +61,8 @@ class FakeTelegram:
         self.app = self._build()
         self.server = make_server("127.0.0.1", port, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,))
+        self._thread.daemon = True
         self._thread.start()
 
     def close(self) -> None:
@@ -156,11 +157,16 @@ class FakeTelegram:
             f"{[(c.method, c.text[:60]) for c in self.calls][-15:]}"
         )
 
-    def wait_text(self, chat_id: int, fragment: str, timeout: float = 15.0) -> Call:
-        """Wait for a message to the chat containing `fragment`."""
+    def mark(self) -> int:
+        """A point in the calls so far: `wait_text(..., after=mark)` looks only past it."""
+        with self._lock:
+            return len(self.calls)
+
+    def wait_text(self, chat_id: int, fragment: str, timeout: float = 15.0, after: int = 0) -> Call:
+        """Wait for a message to the chat containing `fragment`, sent after the `after` mark."""
 
         def found(calls):
-            for c in calls:
+            for c in calls[after:]:
                 if (
                     c.chat_id == chat_id
                     and c.method in ("sendMessage", "editMessageText")

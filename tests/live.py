@@ -15,6 +15,17 @@ from webapp.security import callback_token
 from webapp.settings import Settings
 
 TOKEN = "123456:TEST-token-for-tests-only_0123456789"
+
+
+def serve(wsgi_app, port: int = 0):
+    """A threaded HTTP server for `wsgi_app` on loopback (a free port unless given), already
+    serving; it stops within 50 ms of `shutdown()` (werkzeug's default poll takes half a
+    second, and every test starts and stops a few servers)."""
+    server = make_server("127.0.0.1", port, wsgi_app, threaded=True)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}"
+
+
 WEBHOOK_SECRET = "test-webhook-secret_42"
 
 
@@ -31,6 +42,7 @@ def base_env(tmp_path: Path, telegram: FakeTelegram | None) -> dict:
         # run Telegram's pace and the flood limit as deployed.
         "TELEGRAM_CHAT_RATE": "20",
         "TELEGRAM_CHAT_BURST": "10",
+        "TELEGRAM_GLOBAL_RATE": "1000",
         "FLOOD_MESSAGES": "100",
         "ASTRIA_SANDBOX_FAULTS": "1",  # tests inject Astria's failures into the sandbox
     }
@@ -48,14 +60,11 @@ class LiveApp:
     """create_app() behind a threaded WSGI server; PUBLIC_URL is its own loopback address."""
 
     def __init__(self, tmp_path: Path, telegram: FakeTelegram | None, port: int = 0, **env) -> None:
-        self.server = make_server("127.0.0.1", port, self._dispatch, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.server, self.url = serve(self._dispatch, port)
         full_env = {**base_env(tmp_path, telegram), "PUBLIC_URL": self.url, **env}
         self.settings_env = full_env
         self.app = create_app(Settings.from_env(full_env))
         self.http = requests.Session()
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
 
     def _dispatch(self, environ, start_response):
         return self.app(environ, start_response)

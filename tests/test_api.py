@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import html
-import json
 import os
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, parse_qsl, urlencode
 
@@ -14,7 +12,8 @@ import pytest
 from tests import factories as f
 from tests import signers
 from tests.live import TOKEN, LiveApp
-from webapp.security import InitDataError, sign_init_data, validate_init_data
+from tests.support import call, good_photos, init_data, upload
+from webapp.security import InitDataError, validate_init_data
 
 ROOT = Path(__file__).resolve().parent.parent
 # Published by aiogram (tests/test_utils/test_web_app.py) for the token "42:TEST".
@@ -30,24 +29,6 @@ ROUTES = [
     ("POST", "/api/bot/generate"),
     ("POST", "/api/bot/train-model"),
 ]
-
-
-def init_data(user_id: int = 6001, age: int = 0, token: str = TOKEN, **extra) -> str:
-    user = json.dumps({"id": user_id, "first_name": "Kim", "language_code": "en"})
-    fields = {"auth_date": str(int(time.time()) - age), "query_id": "q", "user": user, **extra}
-    return sign_init_data(fields, token)
-
-
-def call(live, method, path, data=None, user_id=6001, auth=None, **kwargs):
-    auth = auth if auth is not None else f"tma {init_data(user_id)}"
-    return live.http.request(
-        method,
-        f"{live.url}{path}",
-        headers={"Authorization": auth},
-        json=data,
-        timeout=30,
-        **kwargs,
-    )
 
 
 def test_the_published_vector_validates_and_tampering_does_not():
@@ -130,21 +111,6 @@ def test_independently_signed_init_data_is_refused_for_another_bot_or_with_any_f
         assert response.status_code == 401, forged
     assert live.rt.store.get_user(6102) is None
     assert call(live, "GET", "/api/bot/me", auth=f"tma {raw}").status_code == 200
-
-
-def upload(live, photos, name="Me", class_name="man", user_id=6001):
-    files = [("images", (f"p{n}.jpg", content, "image/jpeg")) for n, content in enumerate(photos)]
-    return live.http.post(
-        f"{live.url}/api/bot/train-model",
-        files=files,
-        timeout=30,
-        data={"name": name, "class_name": class_name},
-        headers={"Authorization": f"tma {init_data(user_id)}"},
-    )
-
-
-def good_photos(n=4):
-    return [f.jpeg(700 + i, 700) for i in range(n)]
 
 
 def test_train_model_refuses_bad_bodies_and_charges_nothing(live):

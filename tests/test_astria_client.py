@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 from flask import Flask, jsonify, request
-from werkzeug.serving import make_server
 
+from tests.live import serve
 from webapp.astria import (
     AstriaClient,
     AstriaOutcomeUnknown,
@@ -54,9 +53,7 @@ class Scripted:
             time.sleep(delay)
             return jsonify(body), status, headers
 
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.url = serve(app)
 
     def then(self, status: int, body: dict | None = None, delay: float = 0.0, **headers):
         self.script.append((status, body or {"error": "scripted"}, delay, headers))

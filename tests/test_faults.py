@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories as f
-from tests.chat import start_training, trained_model
+from tests.support import start_training, trained_model
 from webapp.records import StoreError
 
 USER = 9900

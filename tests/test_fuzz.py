@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.live import WEBHOOK_SECRET
-from tests.test_api import init_data
+from tests.support import init_data
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1000"))
 FUZZ = settings(
@@ -145,7 +145,7 @@ prompts = st.text(
 def ready_users(live, telegram):
     """Users with a ready model and credits to spare, a fresh one per valid body (the API
     allows each user 10 writes a minute). Their models point at one tune the sandbox trained."""
-    from tests.chat import trained_model
+    from tests.support import trained_model
 
     tune_id = trained_model(live, telegram, 4_000_000).tune_id
     store = live.rt.store

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests import factories as f
-from tests.chat import start_training, trained_model
+from tests.support import start_training, trained_model
 
 USER = 9100
 

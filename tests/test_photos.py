@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from tests import factories as f
-from tests.test_api import upload
+from tests.support import upload
 from webapp.astria import Photo
 from webapp.records import InvalidInput
 from webapp.services import photos

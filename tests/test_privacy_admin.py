@@ -5,8 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from tests import factories as f
-from tests.chat import trained_model
-from tests.test_api import call
+from tests.support import call, trained_model
 
 USER = 9800
 ADMIN = 111

@@ -9,7 +9,7 @@ from datetime import timedelta
 import requests
 
 from tests import factories as f
-from tests.chat import start_training
+from tests.support import start_training
 
 USER = 9700
 

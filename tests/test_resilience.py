@@ -4,6 +4,7 @@ jobs, Telegram 429 and 403. Afterwards every balance equals its ledger, nobody w
 or for nothing, nobody got a notification twice, and everybody was told the outcome.
 
 RESILIENCE_USERS (default 200) and RESILIENCE_SEED (default 20261126) set the size and the dice.
+The soak (`make soak`, which CI also runs) is the same with 1,000 users.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
+
 from tests import factories as f
 
 USERS = int(os.environ.get("RESILIENCE_USERS", "200"))
@@ -23,19 +26,31 @@ SEED = int(os.environ.get("RESILIENCE_SEED", "20261126"))
 FIRST_USER = 700_000
 
 
-def settle(live, store, users, status_of, pending, timeout=60.0):
-    """Wait until no user has work `pending`, then let reconcile settle what Astria never told."""
+def settle(live, users, status_of, pending, timeout=60.0):
+    """Until no user has work `pending`: let the jobs finish, and reconcile (asking Astria about
+    everything in progress) settle what a lost callback never told."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
+        live.idle()
+        live.rt.services.reconciler.run(timedelta(minutes=-60))  # all in progress, even early
+        live.idle()
         if not any(status_of(u) == pending for u in users):
-            break
-        time.sleep(0.2)
-    live.idle()
-    live.rt.services.reconciler.run(timedelta(minutes=-60))  # everything in progress, even early
-    live.idle()
+            return
+        assert time.monotonic() < deadline, f"work still {pending} after {timeout}s"
+        time.sleep(0.1)
 
 
 def test_hundreds_of_users_with_random_faults(make_live, telegram):
+    journeys(make_live, telegram, USERS)
+
+
+@pytest.mark.soak
+def test_a_thousand_users_with_random_faults(make_live, telegram):
+    journeys(make_live, telegram, 1000)
+
+
+def journeys(make_live, telegram, count: int) -> None:
+    """`count` users train and generate while faults are injected; then the invariants."""
     rng = random.Random(SEED)
     live = make_live(
         SANDBOX_TRAIN_SECONDS="0.3",
@@ -44,7 +59,7 @@ def test_hundreds_of_users_with_random_faults(make_live, telegram):
         JOB_WORKERS="8",
     )
     store = live.rt.store
-    users = [FIRST_USER + n for n in range(USERS)]
+    users = [FIRST_USER + n for n in range(count)]
     faults = Counter()
 
     def deliver(update):
@@ -61,7 +76,7 @@ def test_hundreds_of_users_with_random_faults(make_live, telegram):
     # Phase 1: everyone trains a model; Astria misbehaves now and then.
     fault(
         "astria 500 on a new tune (retried)",
-        USERS // 10,
+        count // 10,
         kind="http",
         method="POST",
         path="/tunes",
@@ -69,15 +84,15 @@ def test_hundreds_of_users_with_random_faults(make_live, telegram):
     )
     fault(
         "astria 422 on a new tune",
-        USERS // 20,
+        count // 20,
         kind="http",
         method="POST",
         path="/tunes",
         status=422,
         body={"error": "no face found"},
     )
-    fault("tune callback lost", USERS // 10, kind="drop_callback", target="tune")
-    fault("tune failed on astria", USERS // 20, kind="fail", target="tune", body="bad photos")
+    fault("tune callback lost", count // 10, kind="drop_callback", target="tune")
+    fault("tune failed on astria", count // 20, kind="fail", target="tune", body="bad photos")
     scripts = {}
     for user in users:
         updates = [f.message(user, "/start"), f.message(user, "/train")]
@@ -98,9 +113,9 @@ def test_hundreds_of_users_with_random_faults(make_live, telegram):
         models = store.list_models(user)
         return models[0].status if models else None
 
-    settle(live, store, users, model_status, "training")
+    settle(live, users, model_status, "training")
     # Astria's callbacks arrive twice for some models: nothing changes, nobody hears twice.
-    for user in rng.sample(users, USERS // 10):
+    for user in rng.sample(users, count // 10):
         model = store.list_models(user)[0]
         if model.tune_id:
             faults["duplicate tune callback"] += 1
@@ -145,7 +160,7 @@ def test_hundreds_of_users_with_random_faults(make_live, telegram):
         found = store.list_generations(user)
         return found[0].status if found else None
 
-    settle(live, store, ready, generation_status, "processing")
+    settle(live, ready, generation_status, "processing")
     for user in rng.sample(ready, len(ready) // 10):
         generation = store.list_generations(user)[0]
         if generation.status == "done":
@@ -215,8 +230,8 @@ def test_hundreds_of_users_with_random_faults(make_live, telegram):
             if generation.status == "failed" and not blocked and told_failure != 1:
                 violations.append((user, f"told 'generation failed' {told_failure} times"))
     report = {
-        "users": USERS,
-        "journeys": USERS + len(ready),
+        "users": count,
+        "journeys": count + len(ready),
         "faults injected": dict(faults),
         "faults total": sum(faults.values()),
         "models": dict(Counter(model_status(u) for u in users)),

@@ -14,12 +14,10 @@ import threading
 import pytest
 import requests
 from PIL import Image
-from werkzeug.serving import make_server
 
 from tests import factories as f
-from tests.chat import trained_model
 from tests.live import TOKEN, WEBHOOK_SECRET, LiveApp
-from tests.test_api import call, good_photos, upload
+from tests.support import Recorder, call, good_photos, redis_url, sandbox, trained_model, upload
 from webapp.alerts import Alerts
 from webapp.security import callback_token
 from webapp.settings import Settings, SettingsError
@@ -27,43 +25,11 @@ from webapp.settings import Settings, SettingsError
 USER = 9500
 
 
-class Recorder:
-    """A small HTTP server on loopback that records every request (the operator's "internal
-    network" in these tests) and answers with `status` and `headers`."""
-
-    def __init__(self, status: int = 200, headers: dict | None = None, body: bytes = b"secret"):
-        self.hits: list[str] = []
-
-        def app(environ, start_response):
-            self.hits.append(environ["PATH_INFO"])
-            start_response(f"{status} X", list((headers or {}).items()))
-            return [body]
-
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-
-
 @pytest.fixture
 def internal():
     server = Recorder(body=f.jpeg())
     yield server
     server.close()
-
-
-def sandbox(live, method: str, path: str, key: str | None = None, **kwargs):
-    """Call the app's Astria sandbox, with its own key unless another is given."""
-    auth = key if key is not None else live.rt.settings.sandbox_key
-    return requests.request(
-        method,
-        f"{live.url}/astria-sandbox{path}",
-        headers={"Authorization": f"Bearer {auth}"},
-        timeout=10,
-        **kwargs,
-    )
 
 
 def tune_files(callback: str, title: str = "t-1", branch: str = "fast") -> list:
@@ -254,8 +220,6 @@ def test_8_one_kind_of_error_never_mutes_another():
 
 @pytest.mark.expect_errors
 def test_8_with_redis_the_window_is_shared_by_every_worker():
-    from tests.test_limits import redis_url
-
     url = redis_url()
     sent = []
     workers = [Alerts(lambda c, t: sent.append(t), [1], redis_url=url) for _ in range(3)]

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from tests import factories as f
+from tests.support import sandbox_tunes, send_photos
 
 USER = 8100
 
 
-def sandbox_tunes(live) -> list[sqlite3.Row]:
-    db = sqlite3.connect(f"{live.rt.settings.instance_path}/astria-sandbox.sqlite3")
-    db.row_factory = sqlite3.Row
-    return db.execute("SELECT * FROM tunes").fetchall()
-
-
-def start_training(live, telegram, user=USER, photos=4, **photo_kwargs):
-    """/train and `photos` good photos."""
-    live.post_update(f.message(user, "/train"))
-    for n in range(photos):
-        file_id = f"{user}-good-{n}"
-        telegram.add_file(file_id, f.jpeg(700, 700))
-        live.post_update(f.photo(user, file_id, 700, 700, **photo_kwargs))
-
-
 def test_photos_are_counted_down_and_an_album_works(live, telegram):
-    start_training(live, telegram, photos=4, media_group_id="album-1")
+    send_photos(live, telegram, USER, 4, media_group_id="album-1")
     texts = telegram.texts(USER)
     assert "Photo 1 of 4 received. 3 to go." in texts
     assert "Photo 3 of 4 received. 1 to go." in texts
@@ -63,7 +47,7 @@ def test_small_photos_non_images_and_duplicates_are_refused(live, telegram):
 
 
 def test_a_fifth_photo_is_not_taken(live, telegram):
-    start_training(live, telegram, photos=4)
+    send_photos(live, telegram, USER, 4)
     telegram.add_file("fifth", f.jpeg())
     live.post_update(f.photo(USER, "fifth"))
     assert telegram.texts(USER)[-1].startswith("I already have 4 photos. Now send the name")
@@ -78,7 +62,7 @@ def test_a_fifth_photo_is_not_taken(live, telegram):
     ],
 )
 def test_bad_names_are_refused(live, telegram, name, reply):
-    start_training(live, telegram)
+    send_photos(live, telegram, USER)
     live.post_update(f.message(USER, name))
     assert telegram.texts(USER)[-1] == reply
     # a good name afterwards moves on to the class
@@ -87,7 +71,7 @@ def test_bad_names_are_refused(live, telegram, name, reply):
 
 
 def test_cancel_mid_flow_forgets_the_photos_and_charges_nothing(live, telegram):
-    start_training(live, telegram, photos=2)
+    send_photos(live, telegram, USER, 2)
     live.post_update(f.message(USER, "/cancel"))
     assert telegram.texts(USER)[-1] == "Cancelled. Nothing was charged."
     telegram.add_file("later", f.jpeg())
@@ -108,7 +92,7 @@ def test_not_enough_credits_is_said_up_front_and_nothing_reaches_astria(make_liv
 
 
 def test_credits_gone_by_the_time_the_class_is_chosen(live, telegram):
-    start_training(live, telegram)
+    send_photos(live, telegram, USER)
     live.post_update(f.message(USER, "Me"))
     live.rt.store.grant(USER, -3, "test", "spent elsewhere")  # the balance drops meanwhile
     live.post_update(f.callback(USER, "cls:woman"))
@@ -119,7 +103,7 @@ def test_credits_gone_by_the_time_the_class_is_chosen(live, telegram):
 
 
 def test_the_class_keyboard_starts_training_once(live, telegram):
-    start_training(live, telegram)
+    send_photos(live, telegram, USER)
     live.post_update(f.message(USER, "Me"))
     live.post_update(f.callback(USER, "cls:woman"))
     live.post_update(f.callback(USER, "cls:woman"))  # a double tap
@@ -138,7 +122,7 @@ def test_astria_refusing_the_training_refunds_and_tells_the_user(live, telegram)
         status=422,
         body={"error": "Images must contain a face"},
     )
-    start_training(live, telegram)
+    send_photos(live, telegram, USER)
     live.post_update(f.message(USER, "Me"))
     live.post_update(f.callback(USER, "cls:man"))
     message = telegram.wait_text(USER, "I couldn't train “Me”")
@@ -156,7 +140,7 @@ def test_astria_refusing_the_training_refunds_and_tells_the_user(live, telegram)
 
 def test_astria_failing_the_training_later_refunds_once(live, telegram):
     live.sandbox_fault(kind="fail", target="tune", body="bad photos")
-    start_training(live, telegram)
+    send_photos(live, telegram, USER)
     live.post_update(f.message(USER, "Me"))
     live.post_update(f.callback(USER, "cls:man"))
     telegram.wait_text(USER, "I couldn't train “Me”: the AI service refused it (bad photos).")
@@ -166,7 +150,7 @@ def test_astria_failing_the_training_later_refunds_once(live, telegram):
 
 def test_a_restart_in_the_middle_of_train_continues_the_flow(make_live, telegram):
     first = make_live()
-    start_training(first, telegram, photos=2)
+    send_photos(first, telegram, USER, 2)
     first.close()
     second = make_live()  # a new process on the same database
     for n in range(2, 4):
@@ -180,7 +164,7 @@ def test_a_restart_in_the_middle_of_train_continues_the_flow(make_live, telegram
 
 def test_an_upload_lost_in_a_crash_is_resumed_by_the_next_process(make_live, telegram):
     first = make_live()
-    start_training(first, telegram)
+    file_ids = send_photos(first, telegram, USER)
     first.close()
     # the crash: a model charged and recorded, but its photos never reached Astria
     store = first.rt.store
@@ -189,7 +173,7 @@ def test_an_upload_lost_in_a_crash_is_resumed_by_the_next_process(make_live, tel
         name="Lost",
         class_name="man",
         title="t-lost",
-        photo_file_ids=[f"{USER}-good-{n}" for n in range(4)],
+        photo_file_ids=file_ids,
         cost=1,
     )
     second = make_live(SANDBOX_TRAIN_SECONDS="0.1")
@@ -198,7 +182,7 @@ def test_an_upload_lost_in_a_crash_is_resumed_by_the_next_process(make_live, tel
 
 
 def test_photos_telegram_no_longer_has_fail_the_model_and_refund(live, telegram):
-    start_training(live, telegram)
+    send_photos(live, telegram, USER)
     telegram.files.clear()  # Telegram lost the files
     live.post_update(f.message(USER, "Me"))
     live.post_update(f.callback(USER, "cls:man"))

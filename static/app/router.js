@@ -101,12 +101,16 @@ export function go(to) {
   backButton(null);
   history.replaceState({ route: to }, "", href(to));
   const mine = visit;
+  let polls = 0;
   const view = {
     route: to,
     live: () => mine === visit, // false once the user went elsewhere: drop late results
     onLeave: (fn) => leaving.push(fn),
-    poll: (fn, ms = 4000) => {
+    // Refresh while work is in progress: after 1 s, 2 s, then every 4 s (quick results show
+    // quickly, long trainings cost few requests).
+    poll: (fn) => {
       clearTimeout(timer);
+      const ms = Math.min(4000, 1000 * 2 ** polls++);
       timer = setTimeout(() => { if (mine === visit) fn(); }, ms);
     },
   };

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from tests import factories as f
 from webapp.routes.miniapp import DEV_THEMES, TELEGRAM_SCRIPT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,6 +157,24 @@ class Phone:
         """Close the page; it must have raised no error."""
         self.page.close()
         assert self.errors == [], self.errors
+
+
+def photos(tmp_path: Path) -> list[str]:
+    """Four photos; the last is a large camera-sized one the browser must downscale."""
+    paths = []
+    for n in range(4):
+        path = tmp_path / f"me{n}.jpg"
+        size = (3000, 4000) if n == 3 else (900 + n * 40, 1200)
+        path.write_bytes(f.jpeg(*size, (60 + n * 40, 120, 170)))
+        paths.append(str(path))
+    return paths
+
+
+def add_photos(page, tmp_path: Path) -> None:
+    """Pick four photos, one per slot (`page`: a page or a frame), and wait for each."""
+    for n, path in enumerate(photos(tmp_path)):
+        page.locator(".slot input").nth(n).set_input_files(path)
+        page.locator(".slot.done").nth(n).wait_for()
 
 
 def shot(page, name: str) -> None:

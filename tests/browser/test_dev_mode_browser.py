@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.client import shot
-from tests.browser.test_miniapp_browser import add_photos, tune_sizes
+from tests.browser.client import add_photos, shot
 from tests.live import LiveApp
+from tests.support import tune_sizes
 
 SAYS = {
     "en": {

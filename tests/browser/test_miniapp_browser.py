@@ -5,42 +5,11 @@ pressed the way Telegram reports a tap. initData comes from an independent signe
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from pathlib import Path
-
 from tests import factories as f
 from tests import signers
-from tests.browser.client import Phone
+from tests.browser.client import Phone, add_photos
 from tests.live import TOKEN
-
-
-def photos(tmp_path: Path) -> list[str]:
-    """Four photos; the last is a large camera-sized one the browser must downscale."""
-    paths = []
-    for n in range(4):
-        path = tmp_path / f"me{n}.jpg"
-        size = (3000, 4000) if n == 3 else (900 + n * 40, 1200)
-        path.write_bytes(f.jpeg(*size, (60 + n * 40, 120, 170)))
-        paths.append(str(path))
-    return paths
-
-
-def add_photos(page, tmp_path: Path) -> None:
-    """Pick four photos, one per slot, and wait for each to be ready."""
-    for n, path in enumerate(photos(tmp_path)):
-        page.locator(".slot input").nth(n).set_input_files(path)
-        page.locator(".slot.done").nth(n).wait_for()
-
-
-def tune_sizes(live, tune_id: int) -> list:
-    """The sizes of the photos the sandbox received for a tune."""
-    db = sqlite3.connect(f"{live.rt.settings.instance_path}/astria-sandbox.sqlite3")
-    try:
-        (sizes,) = db.execute("SELECT sizes FROM tunes WHERE id = ?", (tune_id,)).fetchone()
-    finally:
-        db.close()
-    return json.loads(sizes)
+from tests.support import Recorder, tune_sizes
 
 
 def luminance(css_color: str) -> float:
@@ -229,8 +198,6 @@ def test_outside_telegram_the_page_says_to_open_it_from_telegram(browser, live):
 
 
 def test_an_image_url_off_astrias_hosts_is_never_loaded_by_the_browser(browser, live):
-    from tests.test_security import Recorder
-
     elsewhere = Recorder()  # any other host: the page must not call it
     try:
         model_id = ready_model(live, 5600)

@@ -1,0 +1,161 @@
+"""What many test modules share: servers that stop at once, a user's steps in the chat and in
+the Mini App API, and looks into the Astria sandbox. (Builders of updates and images are in
+factories.py; the Bot API stand-in in fake_telegram.py; the app over HTTP in live.py.)"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import socket
+import sqlite3
+import time
+
+import pytest
+import requests
+
+from tests import factories as f
+from tests.live import TOKEN, serve
+from webapp.records import Model
+from webapp.security import sign_init_data
+
+# servers ----------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Recorder:
+    """A small HTTP server that records every request (the operator's "internal network" in
+    the security tests) and answers with `status`, `headers` and `body`."""
+
+    def __init__(self, status: int = 200, headers: dict | None = None, body: bytes = b"secret"):
+        self.hits: list[str] = []
+
+        def app(environ, start_response):
+            self.hits.append(environ["PATH_INFO"])
+            start_response(f"{status} X", list((headers or {}).items()))
+            return [body]
+
+        self.server, self.url = serve(app)
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.server.shutdown()
+
+
+def redis_url() -> str:
+    """The local Redis, or a skip (never under CI=true)."""
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Redis is not running on 127.0.0.1:6379")
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    return "redis://127.0.0.1:6379/0"
+
+
+# the chat ---------------------------------------------------------------------------------------
+
+_files = itertools.count(1)
+
+
+def send_photos(live, telegram, user: int, count: int = 4, **photo_kwargs) -> list[str]:
+    """/train and `count` different good photos, as a user sends them; their file ids."""
+    live.post_update(f.message(user, "/train"))
+    file_ids = [f"{user}-photo-{next(_files)}" for _ in range(count)]
+    for file_id in file_ids:
+        telegram.add_file(file_id, f.jpeg(700, 700))
+        live.post_update(f.photo(user, file_id, 700, 700, **photo_kwargs))
+    return file_ids
+
+
+def start_training(live, telegram, user: int, name: str = "Me", class_name: str = "man") -> None:
+    """/train, four photos, a name and a class: the model is charged and on its way."""
+    send_photos(live, telegram, user)
+    live.post_update(f.message(user, name))
+    live.post_update(f.callback(user, f"cls:{class_name}"))
+
+
+def trained_model(live, telegram, user: int, name: str = "Me", class_name: str = "man") -> Model:
+    """A model trained through the chat, once the user has been told it is ready."""
+    mark = telegram.mark()
+    start_training(live, telegram, user, name, class_name)
+    telegram.wait_text(user, f"Your model “{name}” is ready!", after=mark)
+    live.idle()
+    return next(m for m in live.rt.store.list_models(user) if m.name == name)
+
+
+# the Mini App API -------------------------------------------------------------------------------
+
+
+def init_data(user_id: int = 6001, age: int = 0, token: str = TOKEN, **extra) -> str:
+    """initData for a user, signed by our own helper (tests/signers.py has an independent one)."""
+    user = json.dumps({"id": user_id, "first_name": "Kim", "language_code": "en"})
+    fields = {"auth_date": str(int(time.time()) - age), "query_id": "q", "user": user, **extra}
+    return sign_init_data(fields, token)
+
+
+def call(live, method, path, data=None, user_id=6001, auth=None, **kwargs):
+    """One Mini App API call, as `user_id` (or with another Authorization)."""
+    auth = auth if auth is not None else f"tma {init_data(user_id)}"
+    return live.http.request(
+        method,
+        f"{live.url}{path}",
+        headers={"Authorization": auth},
+        json=data,
+        timeout=30,
+        **kwargs,
+    )
+
+
+def upload(live, photos, name="Me", class_name="man", user_id=6001):
+    """POST /api/bot/train-model with these photos."""
+    files = [("images", (f"p{n}.jpg", content, "image/jpeg")) for n, content in enumerate(photos)]
+    return live.http.post(
+        f"{live.url}/api/bot/train-model",
+        files=files,
+        timeout=30,
+        data={"name": name, "class_name": class_name},
+        headers={"Authorization": f"tma {init_data(user_id)}"},
+    )
+
+
+def good_photos(n=4) -> list[bytes]:
+    """`n` different photos that pass every check."""
+    return [f.jpeg(700 + i, 700) for i in range(n)]
+
+
+# the Astria sandbox -----------------------------------------------------------------------------
+
+
+def sandbox_tunes(live) -> list[sqlite3.Row]:
+    """Every tune the app's sandbox holds."""
+    db = sqlite3.connect(f"{live.rt.settings.instance_path}/astria-sandbox.sqlite3")
+    db.row_factory = sqlite3.Row
+    try:
+        return db.execute("SELECT * FROM tunes").fetchall()
+    finally:
+        db.close()
+
+
+def tune_sizes(live, tune_id: int) -> list:
+    """The sizes of the photos the sandbox received for a tune."""
+    (tune,) = [t for t in sandbox_tunes(live) if t["id"] == tune_id]
+    return json.loads(tune["sizes"])
+
+
+def sandbox(live, method: str, path: str, key: str | None = None, **kwargs):
+    """Call the app's Astria sandbox, with its own key unless another is given."""
+    auth = key if key is not None else live.rt.settings.sandbox_key
+    return requests.request(
+        method,
+        f"{live.url}/astria-sandbox{path}",
+        headers={"Authorization": f"Bearer {auth}"},
+        timeout=10,
+        **kwargs,
+    )
