@@ -228,3 +228,41 @@ def test_many_workers_opening_a_new_database_at_once(tmp_path):
             assert all(pool.map(open_both, range(8)))
         for path in tmp_path.glob("*.sqlite3*"):
             path.unlink()
+
+
+@pytest.mark.parametrize("made_by", ["the first migration", "the schema before migrations"])
+def test_an_old_database_is_upgraded_with_its_data_intact(tmp_path, made_by):
+    """A file made by an older version opens with every migration applied and nothing lost."""
+    from webapp.store.sqlite import MIGRATIONS, connect, migrate
+
+    path = str(tmp_path / "old.sqlite3")
+    db = connect(path)
+    if made_by == "the first migration":
+        assert migrate(db, MIGRATIONS, upto=1) == 1
+    else:  # the inline schema of old, applied without recording a version
+        db.executescript((MIGRATIONS / "0001_initial.sql").read_text())
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 0
+    now = "2026-01-01T00:00:00.000+00:00"
+    db.execute(
+        "INSERT INTO telegram_users (telegram_id, username, created_at, last_active, credits) "
+        "VALUES (5, 'old', ?, ?, 2)",
+        (now, now),
+    )
+    db.execute(
+        "INSERT INTO credit_ledger (telegram_user_id, delta, reason, ref, created_at) "
+        "VALUES (5, 3, 'signup', '5', ?), (5, -1, 'train', '1', ?)",
+        (now, now),
+    )
+    db.execute(
+        "INSERT INTO telegram_models (telegram_user_id, model_id, created_at, status, name, "
+        "class_name, title, updated_at) VALUES (5, 77, ?, 'ready', 'Old', 'man', 't', ?)",
+        (now, now),
+    )
+    db.close()
+    store = SQLiteStore(path)
+    latest = max(int(p.name[:4]) for p in MIGRATIONS.glob("*.sql"))
+    assert store._one("PRAGMA user_version")[0] == latest
+    assert store.get_user(5).credits == 2 and balance_matches_ledger(store, 5)
+    (model,) = store.list_models(5)
+    assert (model.name, model.tune_id, model.status) == ("Old", 77, "ready")
+    store.close()

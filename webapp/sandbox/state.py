@@ -1,31 +1,16 @@
-"""The sandbox's tunes, prompts and queued faults, in one SQLite file every worker shares."""
+"""The sandbox's tunes, prompts and queued faults, in one SQLite file every worker shares (its
+schema: the numbered migrations in `migrations/`, as the bot's own store)."""
 
 from __future__ import annotations
 
 import re
 import sqlite3
 import threading
+from pathlib import Path
 
-from webapp.store.sqlite import connect
+from webapp.store.sqlite import connect, migrate
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS tunes (
-  id INTEGER PRIMARY KEY, title TEXT UNIQUE NOT NULL, name TEXT NOT NULL, model_type TEXT,
-  base_tune_id INTEGER, branch TEXT, token TEXT, callback TEXT, images INTEGER NOT NULL,
-  created_at REAL NOT NULL, ready_at REAL NOT NULL, error TEXT, deleted INTEGER DEFAULT 0,
-  sizes TEXT
-);
-CREATE TABLE IF NOT EXISTS prompts (
-  id INTEGER PRIMARY KEY, tune_id INTEGER NOT NULL, text TEXT NOT NULL, num_images INTEGER NOT NULL,
-  callback TEXT, created_at REAL NOT NULL, ready_at REAL NOT NULL, error TEXT,
-  deleted INTEGER DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS faults (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, method TEXT, path TEXT,
-  status INTEGER, body TEXT, remaining INTEGER NOT NULL
-);
-"""
-ADDED_COLUMNS = {"tunes": {"sizes": "TEXT"}, "prompts": {"deleted": "INTEGER DEFAULT 0"}}
+MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 class SandboxState:
@@ -34,13 +19,7 @@ class SandboxState:
     def __init__(self, path: str) -> None:
         self.path = path
         self._local = threading.local()
-        with self.db() as db:
-            db.executescript(SCHEMA)
-            for table, columns in ADDED_COLUMNS.items():  # a file made by an older version
-                have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-                for name, kind in columns.items():
-                    if name not in have:
-                        db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        migrate(self.db(), MIGRATIONS)
 
     def db(self) -> sqlite3.Connection:
         """This thread's connection."""

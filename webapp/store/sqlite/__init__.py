@@ -1,0 +1,42 @@
+"""The embedded default store: one SQLite file in WAL mode, safe across threads and processes.
+
+Each thread keeps its own connection; every write is one `BEGIN IMMEDIATE` transaction, so a
+spend and the row it pays for land together or not at all, even with several gunicorn workers.
+The schema is the numbered migrations in `migrations/`, applied in order on opening (the file
+records how far it is in PRAGMA user_version); the store's methods are grouped by what they
+keep: users and credits, conversations, models, generations."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from webapp.records import StoreError
+from webapp.store.sqlite.connection import connect, migrate
+from webapp.store.sqlite.conversations import Conversations
+from webapp.store.sqlite.generations import Generations
+from webapp.store.sqlite.models import Models
+from webapp.store.sqlite.users import Users
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+__all__ = ["MIGRATIONS", "SQLiteStore", "connect", "migrate"]
+
+
+class SQLiteStore(Users, Conversations, Models, Generations):
+    """The Store on one SQLite file."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        try:
+            migrate(self._db(), MIGRATIONS)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot migrate the database: {exc}") from exc
+        self.forget_old_updates()
+
+    @classmethod
+    def from_url(cls, url: str) -> SQLiteStore:
+        """Open `sqlite:///path/to/file.sqlite3`."""
+        if not url.startswith("sqlite:///"):
+            raise StoreError("DATABASE_URL must look like sqlite:///path/to/file.sqlite3")
+        return cls(url.removeprefix("sqlite:///"))

@@ -1,0 +1,35 @@
+"""The chat flows' state: where a user is in a flow and what it has gathered."""
+
+from __future__ import annotations
+
+import json
+
+from webapp.records import Conversation
+from webapp.store.sqlite.connection import Database, now, ts
+
+
+class Conversations(Database):
+    """The store's conversation-state methods."""
+
+    def get_conversation(self, key: str) -> Conversation:
+        """The chat flow state under a key."""
+        row = self._one("SELECT state, data FROM conversation_states WHERE key = ?", (key,))
+        if row is None:
+            return Conversation(None, {})
+        return Conversation(row["state"], json.loads(row["data"]))
+
+    def set_conversation(self, key: str, state: str | None, data: dict) -> None:
+        """Write the chat flow state under a key."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO conversation_states (key, state, data, updated_at) "
+                "VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET state = excluded.state, data = excluded.data, "
+                "updated_at = excluded.updated_at",
+                (key, state, json.dumps(data), ts(now())),
+            )
+
+    def clear_conversation(self, key: str) -> None:
+        """Forget the chat flow state under a key."""
+        with self._write() as db:
+            db.execute("DELETE FROM conversation_states WHERE key = ?", (key,))
