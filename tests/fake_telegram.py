@@ -3,6 +3,7 @@ files, so the real telebot runs over the wire in tests (TELEGRAM_API_URL points 
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import threading
@@ -10,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from flask import Flask, Response, jsonify, request
+from PIL import Image
 from werkzeug.serving import make_server
 
 
@@ -116,9 +118,19 @@ class FakeTelegram:
 
     # files ------------------------------------------------------------------------------------
 
-    def add_file(self, file_id: str, content: bytes) -> None:
-        """Make a file downloadable by file id."""
+    def add_file(self, file_id: str, content: bytes, preview: bool = True) -> None:
+        """Make a file downloadable by file id, and (an image, unless `preview` is False) its
+        smallest size as Telegram makes it, under the id tests.factories.photo gives it."""
         self.files[file_id] = content
+        if preview:
+            try:
+                with Image.open(io.BytesIO(content)) as image:
+                    image.thumbnail((90, 90))
+                    out = io.BytesIO()
+                    image.convert("RGB").save(out, "JPEG", quality=70)
+                self.files[f"{file_id}-s"] = out.getvalue()
+            except (OSError, ValueError):
+                pass  # not an image: no preview
 
     # inspection -------------------------------------------------------------------------------
 

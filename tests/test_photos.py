@@ -41,19 +41,38 @@ def test_exif_orientation_is_applied_and_metadata_dropped_before_upload():
     assert big.mime_type == "image/jpeg" and big.filename == "big.jpg"
 
 
+def resized(content: bytes, side: int) -> bytes:
+    """The same picture, smaller and re-saved (as Telegram's previews are)."""
+    out = io.BytesIO()
+    Image.open(io.BytesIO(content)).resize((side, side)).save(out, "JPEG", quality=70)
+    return out.getvalue()
+
+
 def test_the_same_picture_is_recognised_even_re_saved():
     a, b = f.jpeg(800, 800), f.jpeg(800, 800)
-    resaved = io.BytesIO()
-    Image.open(io.BytesIO(a)).resize((640, 640)).save(resaved, "JPEG", quality=70)
-    assert photos.same_picture([a, b]) is None
-    assert photos.same_picture([a, b, resaved.getvalue()]) == (1, 3)
+    prints = [photos.fingerprint(x) for x in (a, b, resized(a, 640), resized(a, 90))]
+    assert photos.same_picture(prints[:2]) is None
+    assert photos.same_picture(prints[:3]) == (1, 3)
+    assert photos.same_picture([prints[1], prints[3]]) is None
+    assert photos.same_picture([prints[0], prints[3]]) == (1, 2)  # even from a tiny preview
 
 
-def test_the_chat_refunds_when_two_photos_are_the_same_picture(live, telegram):
+def test_the_chat_refuses_the_same_picture_when_it_arrives_before_any_charge(live, telegram):
     same = f.jpeg(900, 900)
     live.post_update(f.message(USER, "/train"))
     for n, content in enumerate([same, f.jpeg(), f.jpeg(), same]):
-        telegram.add_file(f"d{n}", content)
+        telegram.add_file(f"d{n}", content)  # with Telegram's smallest size of it
+        live.post_update(f.photo(USER, f"d{n}", 900, 900))
+    assert telegram.texts(USER)[-1] == "I already have this photo. Please send a different one."
+    assert telegram.texts(USER)[-2] == "Photo 3 of 4 received. 1 to go."
+    assert live.rt.store.get_user(USER).credits == 3 and not live.rt.store.list_models(USER)
+
+
+def test_the_chat_refunds_when_a_repeated_picture_could_not_be_checked_in_time(live, telegram):
+    same = f.jpeg(900, 900)
+    live.post_update(f.message(USER, "/train"))
+    for n, content in enumerate([same, f.jpeg(), f.jpeg(), same]):
+        telegram.add_file(f"d{n}", content, preview=False)  # Telegram did not give them
         live.post_update(f.photo(USER, f"d{n}", 900, 900))
     live.post_update(f.message(USER, "Me"))
     live.post_update(f.callback(USER, "cls:man"))

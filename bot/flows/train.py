@@ -16,34 +16,38 @@ from webapp.records import InvalidInput, NotEnoughCredits, User
 from webapp.services import Services
 from webapp.services import photos as photo_checks
 from webapp.services.ports import FileSource
-from webapp.services.training import NAME_MAX, PHOTOS_PER_MODEL, clean_name
+from webapp.services.training import NAME_MAX, clean_name
 
 log = logging.getLogger("bot.train")
 
-PHOTO_REASONS = {
+PHOTO_REASONS = {  # the photos service's reasons → what the chat says
     "too_small": "photo_too_small",
     "not_image": "photo_not_image",
     "too_big": "photo_too_big",
     "unreadable": "photo_unreadable",
+    "duplicate": "photo_duplicate",
 }
+PHOTOS_PER_MODEL = photo_checks.PHOTOS_PER_MODEL
 
 
-def _photo_of(message: Message, files: FileSource) -> tuple[str, str]:
-    """(file_id, file_unique_id) of a usable photo in the message, or InvalidInput."""
-    if message.photo:
-        largest = message.photo[-1]  # Telegram lists the sizes smallest first
-        photo_checks.check_size(largest.width, largest.height)
-        return largest.file_id, largest.file_unique_id
+def _incoming(message: Message) -> photo_checks.Incoming:
+    """The picture in a message, as the photos service takes it."""
+    if message.photo:  # Telegram lists the sizes smallest first
+        largest, smallest = message.photo[-1], message.photo[0]
+        return photo_checks.Incoming(
+            largest.file_id,
+            largest.file_unique_id,
+            width=largest.width,
+            height=largest.height,
+            preview_id=smallest.file_id,
+        )
     document = message.document
-    if document.mime_type not in photo_checks.MIME_TYPES:
-        raise InvalidInput(reason="not_image")
-    if document.file_size and document.file_size > photo_checks.MAX_BYTES:
-        raise InvalidInput(reason="too_big", limit_mb=photo_checks.MAX_BYTES // (1024 * 1024))
-    # An image sent as a file carries no dimensions: fetch it once to look (kept only in memory).
-    photo = files.download(document.file_id)
-    width, height, _ = photo_checks.inspect(photo.content)
-    photo_checks.check_size(width, height)
-    return document.file_id, document.file_unique_id
+    return photo_checks.Incoming(
+        document.file_id,
+        document.file_unique_id,
+        mime_type=document.mime_type,
+        size=document.file_size,
+    )
 
 
 def register(bot: TeleBot, services: Services, files: FileSource) -> None:
@@ -79,21 +83,22 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
 
     @bot.message_handler(state=TrainStates.photos, content_types=["photo", "document"])
     def photo(message: Message, user: User, t: Texts, state: StateContext) -> None:
+        taken = [
+            photo_checks.Taken(p["file_id"], p["unique"], p.get("print"))
+            for p in flow_data(state).get("photos", [])
+        ]
         try:
-            file_id, unique_id = _photo_of(message, files)
+            picture = photo_checks.check_incoming(_incoming(message), files, taken)
         except InvalidInput as exc:
             params = {"min_side": photo_checks.MIN_SIDE, **exc.params}
             reason = params.pop("reason")
             log.info("user=%s photo refused: %s", user.telegram_id, reason)
             send(bot, message, t(PHOTO_REASONS[reason], **params))
             return
+        taken_now = {"file_id": picture.file_id, "unique": picture.unique_id}
         with state.data() as data:
-            photos = data.setdefault("photos", [])
-            if any(p["unique"] == unique_id for p in photos):
-                send(bot, message, t("photo_duplicate"))
-                return
-            photos.append({"file_id": file_id, "unique": unique_id})
-            count = len(photos)
+            data.setdefault("photos", []).append({**taken_now, "print": picture.fingerprint})
+            count = len(data["photos"])
         log.info("user=%s photo %s/%s", user.telegram_id, count, PHOTOS_PER_MODEL)
         if count < PHOTOS_PER_MODEL:
             send(

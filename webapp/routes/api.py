@@ -27,11 +27,11 @@ from webapp.runtime import runtime
 from webapp.security import InitDataError, WebAppUser, validate_init_data
 from webapp.services import photos as photo_checks
 from webapp.services.generation import PROMPT_MAX
-from webapp.services.training import CLASSES, NAME_MAX, PHOTOS_PER_MODEL
+from webapp.services.training import CLASSES, NAME_MAX
 
 bp = Blueprint("api", __name__, url_prefix="/api/bot")
 
-MAX_UPLOAD = PHOTOS_PER_MODEL * photo_checks.MAX_BYTES + 1024 * 1024
+MAX_UPLOAD = photo_checks.PHOTOS_PER_MODEL * photo_checks.MAX_BYTES + 1024 * 1024
 PAGE = 30
 
 
@@ -135,7 +135,7 @@ def me():
             "images_per_generation": settings.images_per_prompt,
         },
         limits={  # what the server enforces; the Mini App shows and checks the same
-            "photos": PHOTOS_PER_MODEL,
+            "photos": photo_checks.PHOTOS_PER_MODEL,
             "min_side": photo_checks.MIN_SIDE,
             "upload_side": photo_checks.UPLOAD_SIDE,
             "name_max": NAME_MAX,
@@ -231,10 +231,9 @@ def train_model():
     request.max_content_length = MAX_UPLOAD
     files = request.files.getlist("images")
     name, class_name = request.form.get("name", ""), request.form.get("class_name", "")
-    if len(files) != PHOTOS_PER_MODEL:
-        raise BadRequest(
-            f"Send exactly {PHOTOS_PER_MODEL} photos as `images`.", reason="photo_count"
-        )
+    if len(files) != photo_checks.PHOTOS_PER_MODEL:
+        count = photo_checks.PHOTOS_PER_MODEL
+        raise BadRequest(f"Send exactly {count} photos as `images`.", reason="photo_count")
     user = _user()
     price = runtime().settings.train_cost
     if user.credits < price:

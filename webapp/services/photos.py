@@ -1,20 +1,29 @@
-"""Training photo checks shared by the chat and the Mini App (Pillow does the decoding).
+"""The rules for training photos, one place for the chat and the Mini App, applied before any
+credit is spent: how many, which formats, how big in bytes and pixels, how small a side, not
+the same picture twice; then, for Astria, upright and re-encoded (Pillow does the decoding).
 
 Cheap checks come first and read only the file's header: the format, the size in pixels (a
 12-megapixel camera's photo at most: more is a scan or a decompression bomb). Only then is
-anything decoded, and small: the duplicate check decodes JPEGs at 1/8 scale."""
+anything decoded, and small: the same-picture check decodes JPEGs at 1/8 scale, and in the chat
+it looks at Telegram's smallest preview of a photo (a few KB) rather than the photo."""
 
 from __future__ import annotations
 
 import io
+import logging
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from webapp.astria import Photo
 from webapp.records import InvalidInput
+from webapp.services.ports import FileSource
 
+log = logging.getLogger("photos")
+
+PHOTOS_PER_MODEL = 4
 MIN_SIDE = 512
 MAX_BYTES = 20 * 1024 * 1024  # what Telegram lets a bot download
 MAX_PIXELS = 12_600_000  # 12 MP cameras (4032×3024, 4096×3072) fit; a full decode is ≤ 50 MB
@@ -83,33 +92,94 @@ def fingerprint(content: bytes) -> int:
     return bits
 
 
+def _same(a: int, b: int) -> bool:
+    return bin(a ^ b).count("1") <= SAME_PICTURE
+
+
+def same_picture(prints: Sequence[int]) -> tuple[int, int] | None:
+    """The first pair (1-based) of fingerprints that are the same picture, or None."""
+    for i in range(len(prints)):
+        for j in range(i + 1, len(prints)):
+            if _same(prints[i], prints[j]):
+                return i + 1, j + 1
+    return None
+
+
+def _numbered(n: int, check, *args):
+    """check(*args), its InvalidInput naming photo `n` (1-based)."""
+    try:
+        return check(*args)
+    except InvalidInput as exc:
+        raise InvalidInput(str(exc), photo=n, **exc.params) from None
+
+
 def check_uploads(contents: Sequence[bytes]) -> list[Photo]:
-    """Photos uploaded together (the Mini App), checked from their headers, then for the same
+    """Photos uploaded together (the Mini App): the count, each one's header, then the same
     picture twice. InvalidInput names the photo (`photo`, 1-based) and the `reason`."""
+    if len(contents) != PHOTOS_PER_MODEL:
+        raise InvalidInput(reason="photo_count", need=PHOTOS_PER_MODEL)
     photos = []
     for n, content in enumerate(contents, start=1):
-        try:
-            width, height, mime_type = inspect(content)
-            check_size(width, height)
-        except InvalidInput as exc:
-            raise InvalidInput(str(exc), photo=n, **exc.params) from None
+        width, height, mime_type = _numbered(n, inspect, content)
+        _numbered(n, check_size, width, height)
         photos.append(Photo(f"photo{n}.{mime_type.split('/')[1]}", content, mime_type))
-    for n, photo in enumerate(photos, start=1):
-        try:
-            fingerprint(photo.content)
-        except InvalidInput as exc:
-            raise InvalidInput(str(exc), photo=n, **exc.params) from None
-    pair = same_picture([photo.content for photo in photos])
+    prints = [_numbered(n, fingerprint, p.content) for n, p in enumerate(photos, start=1)]
+    pair = same_picture(prints)
     if pair:
         raise InvalidInput(reason="duplicate_photos", photos=list(pair))
     return photos
 
 
-def same_picture(photos: Sequence[bytes]) -> tuple[int, int] | None:
-    """The first pair (1-based) of photos that are the same picture, or None."""
-    prints = [fingerprint(content) for content in photos]
-    for i in range(len(prints)):
-        for j in range(i + 1, len(prints)):
-            if bin(prints[i] ^ prints[j]).count("1") <= SAME_PICTURE:
-                return i + 1, j + 1
-    return None
+@dataclass(frozen=True)
+class Incoming:
+    """A picture a user sent in the chat, as Telegram describes it."""
+
+    file_id: str
+    unique_id: str  # the same file sent twice has the same one
+    width: int | None = None  # a photo's size (an image sent as a file has none)
+    height: int | None = None
+    mime_type: str | None = None  # an image sent as a file: its type and size
+    size: int | None = None
+    preview_id: str | None = None  # a photo's smallest size: enough for the fingerprint
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A picture accepted for a model: its ids and fingerprint (None: not taken)."""
+
+    file_id: str
+    unique_id: str
+    fingerprint: int | None
+
+
+def check_incoming(picture: Incoming, files: FileSource, taken: Sequence[Taken]) -> Taken:
+    """One picture sent in the chat, against the rules and the pictures already taken;
+    InvalidInput(reason=too_small | not_image | too_big | unreadable | duplicate) otherwise.
+    An image sent as a file has no size: it is fetched once (in memory) to look."""
+    if any(picture.unique_id == t.unique_id for t in taken):
+        raise InvalidInput(reason="duplicate")
+    if picture.width is not None:
+        check_size(picture.width, picture.height or 0)
+        content = _preview(files, picture.preview_id or picture.file_id)
+    else:
+        if picture.mime_type not in MIME_TYPES:
+            raise InvalidInput(reason="not_image")
+        if picture.size and picture.size > MAX_BYTES:
+            raise InvalidInput(reason="too_big", limit_mb=MAX_BYTES // (1024 * 1024))
+        content = files.download(picture.file_id).content
+        check_size(*inspect(content)[:2])
+    mark = fingerprint(content) if content is not None else None
+    if mark is not None and any(t.fingerprint is not None and _same(t.fingerprint, mark)
+                                for t in taken):  # fmt: skip
+        raise InvalidInput(reason="duplicate")
+    return Taken(picture.file_id, picture.unique_id, mark)
+
+
+def _preview(files: FileSource, file_id: str) -> bytes | None:
+    """A photo's small preview for its fingerprint, or None when Telegram does not give it now
+    (the upload checks the photos again, refunding if two are one picture)."""
+    try:
+        return files.download(file_id).content
+    except Exception as exc:  # a preview is a nicety: never a reason to refuse the photo
+        log.warning("preview of a photo unavailable: %s", type(exc).__name__)
+        return None

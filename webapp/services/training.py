@@ -20,9 +20,7 @@ from webapp.services.work import AstriaWork
 
 log = logging.getLogger("training")
 
-PHOTOS_PER_MODEL = 4
 NAME_MAX = 40
-MIN_PHOTO_SIDE = 512
 CLASSES = ("man", "woman", "person", "boy", "girl", "dog", "cat")
 
 
@@ -66,8 +64,9 @@ class Training(AstriaWork):
         name = clean_name(name)
         if class_name not in CLASSES:
             raise InvalidInput(reason="class_unknown")
-        if len(photo_file_ids) + len(photos) != PHOTOS_PER_MODEL or (photo_file_ids and photos):
-            raise InvalidInput(reason="photo_count", need=PHOTOS_PER_MODEL)
+        count = photo_checks.PHOTOS_PER_MODEL
+        if len(photo_file_ids) + len(photos) != count or (photo_file_ids and photos):
+            raise InvalidInput(reason="photo_count", need=count)
         try:
             model, balance = self.store.create_model(
                 telegram_id,
@@ -108,8 +107,10 @@ class Training(AstriaWork):
             log.warning("train model=%s photo download failed: %s", model_id, type(exc).__name__)
             self.fail(model_id, "photos_unavailable")
             return
-        if photo_checks.same_picture([photo.content for photo in photos]):
-            # Only the chat gets here (the Mini App refuses before charging): refund, explain.
+        prints = [photo_checks.fingerprint(photo.content) for photo in photos]
+        if photo_checks.same_picture(prints):
+            # Both edges refuse the same picture twice before charging; this is the backstop for
+            # a chat photo whose preview Telegram did not give then: refund, explain.
             self.fail(model_id, "duplicate_photos")
             return
         try:
