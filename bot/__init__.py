@@ -12,18 +12,18 @@ from telebot import TeleBot, apihelper, custom_filters
 from telebot.states.sync.middleware import StateMiddleware
 from telebot.types import BotCommand, MenuButtonWebApp, Update, WebAppInfo
 
-from bot.context import UserMiddleware
 from bot.failures import Failures, current_update
+from bot.flood import FloodControl
 from bot.flows import account, admin, common, generate, train
+from bot.middleware import UserMiddleware
 from bot.outbox import Outbox, Pace
 from bot.state_storage import StoreStateStorage
-from bot.texts import LANGUAGES, Texts
 from webapp.alerts import Alerts
-from webapp.limits import FloodControl
 from webapp.services import Services
 from webapp.services.ports import FileSource
 from webapp.settings import Settings
 from webapp.store import Store
+from webapp.texts import LANGUAGES, Texts
 
 log = logging.getLogger("telegram")
 

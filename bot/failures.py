@@ -19,9 +19,9 @@ from telebot import ExceptionHandler, TeleBot
 from telebot.types import Update
 
 from bot.outbox import refusal
-from bot.texts import Texts
 from webapp.alerts import Alerts
 from webapp.records import StoreError
+from webapp.texts import Texts
 
 log = logging.getLogger("bot")
 

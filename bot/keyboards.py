@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
-from bot.texts import Texts
 from webapp.records import Model
 from webapp.services.training import CLASSES
+from webapp.texts import Texts
 
 
 def classes(t: Texts) -> InlineKeyboardMarkup:

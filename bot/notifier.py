@@ -12,14 +12,13 @@ from telebot.apihelper import ApiTelegramException
 from telebot.types import InputMediaPhoto
 
 from bot import keyboards
-from bot.context import failure_reason
 from bot.outbox import refusal
-from bot.texts import Texts
 from webapp.astria import Photo
 from webapp.images import ImagePolicy, ImageRefused, read_at_most
 from webapp.records import Generation, Model, User, UserStatus
 from webapp.services import photos as photo_checks
 from webapp.services.ports import to_a_user
+from webapp.texts import Texts
 
 log = logging.getLogger("telegram")
 
@@ -117,7 +116,7 @@ class BotNotifier:
     def model_failed(self, user: User, model: Model, refunded: int) -> None:
         """Why it failed and what was given back."""
         t = Texts(user.language_code)
-        text = t("model_failed", name=model.name, reason=failure_reason(t, model.error))
+        text = t("model_failed", name=model.name, reason=t.failure(model.error))
         if refunded:
             text += "\n" + t("refunded", credits=t.credits(refunded))
         self._deliver(user, self.bot.send_message, user.telegram_id, text)
@@ -176,7 +175,7 @@ class BotNotifier:
     def generation_failed(self, user: User, generation: Generation, refunded: int) -> None:
         """Why it failed and what was given back."""
         t = Texts(user.language_code)
-        text = t("generation_failed", reason=failure_reason(t, generation.error))
+        text = t("generation_failed", reason=t.failure(generation.error))
         if refunded:
             text += "\n" + t("refunded", credits=t.credits(refunded))
         self._deliver(user, self.bot.send_message, user.telegram_id, text)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 import threading
 
+from telebot.states import resolve_context
+from telebot.states.sync.context import StateContext
 from telebot.storage import StateStorageBase
 from telebot.storage.base_storage import StateDataContext
 
@@ -136,3 +138,15 @@ class StoreStateStorage(StateStorageBase):
         key = self._key(chat_id, user_id, business_connection_id, message_thread_id, bot_id)
         self._write(key, self._read(key).state, data)
         return True
+
+
+def flow_data(state: StateContext) -> dict:
+    """Read the flow's data without writing it back (StateContext.data() always saves)."""
+    chat, user, business, bot_id, thread = resolve_context(state.message, state.bot.bot_id)
+    return state.bot.current_states.get_data(
+        chat_id=chat,
+        user_id=user,
+        business_connection_id=business,
+        bot_id=bot_id,
+        message_thread_id=thread,
+    )

@@ -254,3 +254,20 @@ def test_the_vendored_script_is_telegrams_own_from_the_npm_package():
             pytest.fail("@twa-dev/sdk is not installed (make tools) — CI must check this")
         pytest.skip("@twa-dev/sdk is not installed (make tools)")
     assert (ROOT / "static/vendor/telegram-web-app.js").read_bytes() == shipped.read_bytes()
+
+
+def test_a_failed_model_says_why_in_the_users_language(live):
+    raw = signers.telegram_init_data(TOKEN, 6110, language="ru")
+    call(live, "GET", "/api/bot/me", auth=f"tma {raw}")
+    store = live.rt.store
+    for error in ("photos_lost", "astria: no face found"):
+        model, _ = store.create_model(
+            6110, name="M", class_name="man", title=error, photo_file_ids=[], cost=0
+        )
+        store.fail_model(model.id, error, 0)
+    texts = [m["error_text"] for m in call(live, "GET", "/api/bot/models", auth=f"tma {raw}")
+             .json()["models"]]  # fmt: skip
+    assert texts == [
+        "Сервис ИИ отклонил запрос (no face found).",
+        "Фото потерялись при перезапуске сервера. Загрузите их заново.",
+    ]

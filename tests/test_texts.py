@@ -6,15 +6,17 @@ import string
 
 import pytest
 
-from bot.texts import EN, RU, Texts, language_of
+from webapp.texts import EN, LANGUAGES, Texts, language_of
 
 
-def test_russian_has_every_text_english_has_with_the_same_fields():
-    assert set(RU) == set(EN)
+@pytest.mark.parametrize("lang", sorted(LANGUAGES))
+def test_every_language_has_every_text_with_the_same_fields(lang):
+    texts = LANGUAGES[lang].TEXTS
+    assert set(texts) == set(EN), set(texts) ^ set(EN)  # a key missing, or one too many
     for key in EN:
         fields = {f for _, f, _, _ in string.Formatter().parse(EN[key]) if f}
-        ru_fields = {f for _, f, _, _ in string.Formatter().parse(RU[key]) if f}
-        assert fields == ru_fields, key
+        assert {f for _, f, _, _ in string.Formatter().parse(texts[key]) if f} == fields, key
+    assert set(LANGUAGES[lang].WORDS) == set(LANGUAGES["en"].WORDS)
 
 
 @pytest.mark.parametrize(

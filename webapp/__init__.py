@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(miniapp.bp)
-    rate_limits.init_app(app, settings)  # after the blueprints: it wraps their views
+    rate_limits.init_app(app, settings)  # after the blueprints: it applies their limits
     cli.init_app(app)
 
     # Work a previous process left half-done is picked up now and then every minute; work whose

@@ -1,125 +1,56 @@
-"""Rate limits: flask-limiter on the Mini App API (keyed by the verified Telegram user, not the IP)
-and on the sandbox; per-user flood control for the chat on the same `limits` counters. Counters
-live in memory, or in Redis when REDIS_URL is set (shared by every worker)."""
+"""Rate limits on the HTTP surface (flask-limiter). A route or blueprint declares its limit next
+to itself with `limit(...)`; the app factory binds one limiter per app and applies them all.
+Counters live in memory, or in Redis when REDIS_URL is set (shared by every worker). The webhook
+and Astria's callbacks are authenticated by secrets and not limited; the chat's own flood
+control is bot/flood.py."""
 
 from __future__ import annotations
 
-import logging
-import threading
+from collections.abc import Callable
 
-from flask import Flask, request
+from flask import Blueprint, Flask, request
 from flask_limiter import Limiter
-from limits import parse
-from limits.storage import MemoryStorage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 
 from webapp.settings import Settings
 
-log = logging.getLogger("limits")
-
-API_READS = "120/minute"  # polling every few seconds stays far below this
-API_WRITES = "10/minute"  # trainings and generations
+READS = "120/minute"  # the Mini App polling every few seconds stays far below this
+WRITES = "10/minute"  # trainings and generations
 SANDBOX = "3000/minute"  # a dev and test tool; this only stops a runaway loop
-CHAT_WARNING = "1/minute"  # one polite warning per minute at most
-ALBUM = "10/minute"  # Telegram's albums hold at most 10 items
 
 
-def storage_uri(settings: Settings) -> str:
-    """Where counters live."""
-    return settings.redis_url or "memory://"
+def by_address() -> str:
+    """The caller's address (for callers with no identity of their own)."""
+    return f"ip:{request.remote_addr}"
 
 
-def user_key() -> str:
-    """The verified Telegram user of a Mini App API call, else the caller's address."""
-    from webapp.routes.api import verified_user  # the API's own check, made once per request
+def limit(rule: str, key: Callable[[], str] = by_address):
+    """Declare a limit on a view function or a blueprint (applied by `init_app`)."""
 
-    web_user = verified_user() if request.blueprint == "api" else None
-    return f"user:{web_user.id}" if web_user else f"ip:{request.remote_addr}"
+    def declare(target):
+        target.rate_limit = (rule, key)
+        return target
+
+    return declare
 
 
 def init_app(app: Flask, settings: Settings) -> Limiter:
-    """Bind a limiter to this app: the Mini App API per user, the sandbox per address; the
-    webhook and Astria callbacks are authenticated by secrets and not limited."""
-    from webapp.routes import api
-
+    """Bind a limiter to this app and apply every declared limit."""
     # No X-RateLimit/Retry-After headers: flask-limiter would put Retry-After on every answer,
     # even the sandbox's 500s, and a client honouring it would wait a minute for nothing.
     limiter = Limiter(
-        key_func=user_key,
-        storage_uri=storage_uri(settings),
+        key_func=by_address,
+        storage_uri=settings.redis_url or "memory://",
         default_limits=[],
         headers_enabled=False,
         strategy="moving-window",
     )
     limiter.init_app(app)
-    limiter.limit(API_READS)(api.bp)
-    for endpoint in ("api.generate", "api.train_model"):  # the limiter's wrapper does the check
-        app.view_functions[endpoint] = limiter.limit(API_WRITES)(app.view_functions[endpoint])
-    if "astria_sandbox" in app.blueprints:
-        by_address = limiter.limit(SANDBOX, key_func=lambda: f"ip:{request.remote_addr}")
-        by_address(app.blueprints["astria_sandbox"])
+    for blueprint in app.blueprints.values():
+        if isinstance(blueprint, Blueprint) and hasattr(blueprint, "rate_limit"):
+            rule, key = blueprint.rate_limit
+            limiter.limit(rule, key_func=key)(blueprint)
+    for endpoint, view in list(app.view_functions.items()):
+        if hasattr(view, "rate_limit"):
+            rule, key = view.rate_limit
+            app.view_functions[endpoint] = limiter.limit(rule, key_func=key)(view)
     return limiter
-
-
-class SweepingMemoryStorage(MemoryStorage):
-    """limits' memory storage, but sweeping expired counters every few seconds.
-
-    The stock one starts a thread every 10 ms while counters change and scans every key each
-    time: under a steady stream of webhook updates that alone cost more CPU than the rest of an
-    update. Expired entries are ignored on reading either way; the sweep only frees memory."""
-
-    SWEEP_SECONDS = 5.0
-
-    def _MemoryStorage__schedule_expiry(self) -> None:  # the stock (name-mangled) hook
-        if not self.timer.is_alive():
-            self.timer = threading.Timer(self.SWEEP_SECONDS, self._MemoryStorage__expire_events)
-            self.timer.daemon = True
-            self.timer.start()
-
-
-class FloodControl:
-    """Per-user message counter for the chat: more than FLOOD_MESSAGES in 10 seconds (an album
-    counting once) is ignored, with one warning a minute."""
-
-    def __init__(self, settings: Settings) -> None:
-        storage = (
-            storage_from_string(settings.redis_url)
-            if settings.redis_url
-            else SweepingMemoryStorage()
-        )
-        self.storage = storage
-        self.limiter = MovingWindowRateLimiter(storage)
-        self.window = parse(f"{settings.flood_messages}/10 seconds")
-        self.warning = parse(CHAT_WARNING)
-        self.album = parse(ALBUM)
-        self.album_start = parse("1/minute")
-
-    def allow(self, user_id: int, album: str | None = None) -> tuple[bool, bool]:
-        """(allowed, warn): count a message; when not allowed, `warn` says to tell them once.
-
-        The pictures of one incoming album (`media_group_id`) arrive as separate messages in a
-        burst: the album counts as one message, and its (at most 10) pictures pass when its
-        first one did."""
-        user = str(user_id)
-        if album is not None:
-            if not self.limiter.hit(self.album, "album", user, album):
-                return self._refuse(user)  # more than 10 pictures: not an album
-            if not self.limiter.hit(self.album_start, "album-start", user, album):
-                # a later picture: it passes if the album's first one was let through
-                if self.storage.get(f"album-allowed/{user}/{album}"):
-                    return True, False
-                return self._refuse(user)
-            if not self.limiter.hit(self.window, "chat", user):
-                return self._refuse(user)
-            self.storage.incr(f"album-allowed/{user}/{album}", 60)
-            return True, False
-        if self.limiter.hit(self.window, "chat", user):
-            return True, False
-        return self._refuse(user)
-
-    def _refuse(self, user: str) -> tuple[bool, bool]:
-        """Not allowed; warn the user at most once a minute."""
-        warn = self.limiter.hit(self.warning, "chat-warning", user)
-        if warn:
-            log.info("user=%s is flooding; ignoring for a while", user)
-        return False, warn

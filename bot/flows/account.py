@@ -13,11 +13,11 @@ from telebot.types import (
     Message,
 )
 
-from bot.context import send
-from bot.texts import Texts
+from bot.replies import send
 from webapp.records import User
 from webapp.services import Services
 from webapp.services.accounts import DeleteFailed
+from webapp.texts import Texts
 
 
 def register(bot: TeleBot, services: Services) -> None:

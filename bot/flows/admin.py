@@ -5,10 +5,10 @@ from __future__ import annotations
 from telebot import TeleBot
 from telebot.types import Message
 
-from bot.context import send
-from bot.texts import Texts
+from bot.replies import send
 from webapp.records import NotEnoughCredits, NotFound, User, bounded_id
 from webapp.services import Services
+from webapp.texts import Texts
 
 
 def register(bot: TeleBot, services: Services) -> None:

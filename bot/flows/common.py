@@ -7,10 +7,11 @@ from telebot.states.sync.context import StateContext
 from telebot.types import Message
 
 from bot import keyboards
-from bot.context import model_line, send
-from bot.texts import Texts
+from bot.render import model_line
+from bot.replies import send
 from webapp.records import ModelStatus, User
 from webapp.services import Services
+from webapp.texts import Texts
 
 
 def register(bot: TeleBot, services: Services) -> None:
@@ -56,7 +57,7 @@ def register(bot: TeleBot, services: Services) -> None:
 
     @bot.message_handler(commands=["models"])
     def models(message: Message, user: User, t: Texts) -> None:
-        mine = services.store.list_models(user.telegram_id)
+        mine = services.training.models_of(user.telegram_id)
         if not mine:
             send(bot, message, t("no_models"))
             return

@@ -7,9 +7,10 @@ from telebot.states.sync.context import StateContext
 from telebot.types import CallbackQuery, Message
 
 from bot import keyboards
-from bot.context import eta_text, flow_data, no_credits, send
+from bot.render import eta_text, no_credits
+from bot.replies import send
+from bot.state_storage import flow_data
 from bot.states import GenerateStates
-from bot.texts import Texts
 from webapp.records import (
     InvalidInput,
     ModelNotReady,
@@ -21,6 +22,7 @@ from webapp.records import (
 )
 from webapp.services import Services
 from webapp.services.generation import PROMPT_MAX
+from webapp.texts import Texts
 
 
 def register(bot: TeleBot, services: Services) -> None:
@@ -32,7 +34,7 @@ def register(bot: TeleBot, services: Services) -> None:
     @bot.message_handler(commands=["generate"])
     def generate(message: Message, user: User, t: Texts, state: StateContext) -> None:
         state.delete()
-        mine = services.store.list_models(user.telegram_id)
+        mine = services.training.models_of(user.telegram_id)
         ready = [m for m in mine if m.status == ModelStatus.READY]
         if not ready:
             training = [m for m in mine if m.status == ModelStatus.TRAINING]

@@ -9,14 +9,16 @@ from telebot.states.sync.context import StateContext
 from telebot.types import CallbackQuery, Message
 
 from bot import keyboards
-from bot.context import flow_data, no_credits, send
+from bot.render import no_credits
+from bot.replies import send
+from bot.state_storage import flow_data
 from bot.states import TrainStates
-from bot.texts import Texts
 from webapp.records import InvalidInput, NotEnoughCredits, User
 from webapp.services import Services
 from webapp.services import photos as photo_checks
 from webapp.services.ports import FileSource
 from webapp.services.training import NAME_MAX, clean_name
+from webapp.texts import Texts
 
 log = logging.getLogger("bot.train")
 

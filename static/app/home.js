@@ -3,7 +3,7 @@
 import { api, loadMe, session } from "./api.js";
 import { go } from "./router.js";
 import { backButton, confirmDestructive, haptic, mainButton, popup, snack } from "./telegram.js";
-import { $, avatar, empty, errorText, esc, eta, failedScreen, failureText, screen, T } from "./ui.js";
+import { $, avatar, empty, errorText, esc, eta, failedScreen, screen, T } from "./ui.js";
 
 function cell(m) {
   let right, sub;
@@ -15,7 +15,7 @@ function cell(m) {
     sub = esc(eta(m));
   } else {
     right = `<span class="badge bad">⚠️ ${esc(T.failed)}</span>`;
-    sub = esc(failureText(m.error));
+    sub = esc(m.error_text || T.error);
   }
   const bar = m.status === "training" ? '<div class="bar"><i></i></div>' : "";
   return `<button class="cell" data-id="${m.id}" aria-label="${esc(m.name)}">${avatar(m)}`

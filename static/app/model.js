@@ -6,7 +6,7 @@ import { go, HOME } from "./router.js";
 import { backButton, haptic, mainButton, popup } from "./telegram.js";
 import { openViewer } from "./viewer.js";
 import {
-  $, avatar, empty, errorText, esc, failedScreen, failureText, screen, statusLine, T,
+  $, avatar, empty, errorText, esc, failedScreen, screen, statusLine, T,
 } from "./ui.js";
 
 function header(model) {
@@ -165,7 +165,7 @@ export async function modelScreen(route, view) {
 function notReady(model, route, view) {
   const failed = model.status === "failed";
   screen.innerHTML = header(model) + (failed
-    ? empty("⚠️", T.failedTitle, `${failureText(model.error)} ${T.refunded}`)
+    ? empty("⚠️", T.failedTitle, `${model.error_text || T.error} ${T.refunded}`)
     : empty("⏳", T.trainingTitle, T.closeHint));
   mainButton(failed ? T.newModel : null, () => go({ screen: "new" }));
   if (!failed) view.poll(() => modelScreen(route, view));

@@ -65,7 +65,6 @@ const en = {
   of: "of",
   dev: "Dev mode: a dev user, in a page that plays Telegram",
   error: "Something went wrong",
-  astriaRefused: (d) => `The AI service refused it: ${d}.`,
   deleteData: "Delete my data",
   deleteTitle: "Delete everything?",
   deleteText: "Your models (also on Astria), images, credits and history will be gone for good.",
@@ -82,10 +81,7 @@ const en = {
     name_too_long: (l) => `The name is too long (${l.name_max} characters at most).`,
     prompt_empty: () => "Describe the picture first.",
     prompt_too_long: (l) => `The description is too long (${l.prompt_max} characters at most).`,
-    photos_lost: () => "The photos were lost in a server restart. Please upload them again.",
-    photos_unavailable: () => "The photos are no longer available. Please upload them again.",
     duplicate_photos: (l) => `Two of the photos are the same picture. Pick ${l.photos} different ones.`,
-    astria_unavailable: () => "The AI service is unavailable right now. Please try later.",
   },
 };
 
@@ -147,7 +143,6 @@ const ru = {
   of: "из",
   dev: "Режим разработки: тестовый пользователь, на странице, играющей роль Telegram",
   error: "Что-то пошло не так",
-  astriaRefused: (d) => `Сервис ИИ отклонил запрос: ${d}.`,
   deleteData: "Удалить мои данные",
   deleteTitle: "Удалить всё?",
   deleteText: "Ваши модели (и на Astria), изображения, кредиты и история исчезнут навсегда.",
@@ -164,10 +159,7 @@ const ru = {
     name_too_long: (l) => `Слишком длинное название (до ${l.name_max} символов).`,
     prompt_empty: () => "Сначала опишите картинку.",
     prompt_too_long: (l) => `Слишком длинное описание (до ${l.prompt_max} символов).`,
-    photos_lost: () => "Фото потерялись при перезапуске сервера. Загрузите их заново.",
-    photos_unavailable: () => "Фото больше недоступны. Загрузите их заново.",
     duplicate_photos: (l) => `Два фото — один и тот же снимок. Выберите ${l.photos} разных.`,
-    astria_unavailable: () => "Сервис ИИ сейчас недоступен. Попробуйте позже.",
   },
 };
 

@@ -19,13 +19,6 @@ export function errorText(e) {
   return (e && e.message) || T.error;
 }
 
-/** A stored failure (a reason code, or "astria: <what Astria said>") in the user's words. */
-export function failureText(error) {
-  if (error && T.reasons[error]) return T.reasons[error](session.me ? session.me.limits : {});
-  if (error && error.startsWith("astria: ")) return T.astriaRefused(error.slice(8));
-  return T.error;
-}
-
 /** A model's round avatar: its initial on one of Telegram's seven avatar colours (.c0–.c6). */
 export function avatar(model) {
   const initial = esc((model.name || "?").trim().charAt(0).toUpperCase());

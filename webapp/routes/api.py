@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, g, jsonify, request
 
 from webapp.errors import json_error
+from webapp.limits import READS, WRITES, limit
 from webapp.records import (
     BadRequest,
     Generation,
@@ -28,11 +29,22 @@ from webapp.security import InitDataError, WebAppUser, validate_init_data
 from webapp.services import photos as photo_checks
 from webapp.services.generation import PROMPT_MAX
 from webapp.services.training import CLASSES, NAME_MAX
+from webapp.texts import Texts
 
 bp = Blueprint("api", __name__, url_prefix="/api/bot")
 
 MAX_UPLOAD = photo_checks.PHOTOS_PER_MODEL * photo_checks.MAX_BYTES + 1024 * 1024
 PAGE = 30
+
+
+def user_key() -> str:
+    """Rate limits count per verified Telegram user (else per address), not per IP: many
+    users may share one."""
+    web_user = verified_user()
+    return f"user:{web_user.id}" if web_user else f"ip:{request.remote_addr}"
+
+
+limit(READS, key=user_key)(bp)
 
 
 def verified_user() -> WebAppUser | None:
@@ -83,9 +95,10 @@ def _when(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value else None
 
 
-def model_json(model: Model) -> dict:
-    """A model as the Mini App shows it."""
+def model_json(model: Model, t: Texts) -> dict:
+    """A model as the Mini App shows it (a failure also in the user's words)."""
     minutes = model.minutes_left() if model.status == ModelStatus.TRAINING else None
+    failure = t.failure(model.error) if model.status == ModelStatus.FAILED else None
     return {
         "id": model.id,
         "name": model.name,
@@ -94,6 +107,7 @@ def model_json(model: Model) -> dict:
         "eta": _when(model.eta),
         "minutes_left": minutes,
         "error": model.error,
+        "error_text": failure and failure[:1].upper() + failure[1:],
         "created_at": _when(model.created_at),
         "trained_at": _when(model.trained_at),
     }
@@ -158,34 +172,37 @@ def delete_me():
 def models():
     """The caller's models, newest first."""
     user = _user()
-    return jsonify(models=[model_json(m) for m in runtime().store.list_models(user.telegram_id)])
+    t = Texts(user.language_code)
+    mine = runtime().services.training.models_of(user.telegram_id)
+    return jsonify(models=[model_json(m, t) for m in mine])
 
 
 @bp.get("/models/<id64:model_id>")
 def model(model_id: int):
     """One of the caller's models; 404 for anyone else's."""
-    return jsonify(model=model_json(_own_model(_user(), model_id)))
+    user = _user()
+    return jsonify(model=model_json(_own_model(user, model_id), Texts(user.language_code)))
 
 
 @bp.get("/models/<id64:model_id>/prompts")
 def prompts(model_id: int):
     """A model's generations, newest first, 30 a page (`?before=<id>` for the next)."""
     user = _user()
-    model = _own_model(user, model_id)
     before = request.args.get("before")
     if before is not None and (before := bounded_id(before)) is None:
         raise BadRequest("before must be a generation id.")
-    limit = min(max(request.args.get("limit", PAGE, type=int), 1), 100)
-    found = runtime().store.list_generations(
-        user.telegram_id, model_id=model.id, limit=limit, before_id=before
+    size = min(max(request.args.get("limit", PAGE, type=int), 1), 100)
+    found = runtime().services.generations.gallery(
+        user.telegram_id, model_id, size=size, before=before
     )
     return jsonify(
         generations=[generation_json(x) for x in found],
-        next_before=found[-1].id if len(found) == limit else None,
+        next_before=found[-1].id if len(found) == size else None,
     )
 
 
 @bp.post("/generate")
+@limit(WRITES, key=user_key)
 def generate():
     """Charge and start a generation: JSON {model_id, prompt}."""
     body = request.get_json(silent=True)
@@ -223,6 +240,7 @@ PHOTO_ERRORS = {  # a photo's reason → (status, code, message with the photo's
 
 
 @bp.post("/train-model")
+@limit(WRITES, key=user_key)
 def train_model():
     """Charge and start a training: multipart `name`, `class_name`, 4 × `images`.
 
@@ -251,4 +269,4 @@ def train_model():
     model, balance = runtime().services.training.start(
         user.telegram_id, name=name, class_name=class_name, photos=photos
     )
-    return jsonify(model=model_json(model), credits=balance), 201
+    return jsonify(model=model_json(model, Texts(user.language_code)), credits=balance), 201

@@ -57,6 +57,16 @@ class Generations(AstriaWork):
             raise NotFound(what="model")
         return model
 
+    def gallery(
+        self, telegram_id: int, model_id: int, *, size: int, before: int | None = None
+    ) -> list[Generation]:
+        """A page of the user's model's generations, newest first (`before`: the last id of
+        the page before); NotFound for anyone else's model."""
+        model = self.own_model(telegram_id, model_id)
+        return self.store.list_generations(
+            telegram_id, model_id=model.id, limit=size, before_id=before
+        )
+
     def start(
         self, telegram_id: int, *, model_id: int, prompt: str
     ) -> tuple[Generation, Model, int]:

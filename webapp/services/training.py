@@ -90,6 +90,10 @@ class Training(AstriaWork):
         self.jobs.submit(f"upload model {model.id}", self.upload, model.id, tuple(photos))
         return model, balance
 
+    def models_of(self, telegram_id: int) -> list[Model]:
+        """The user's models, newest first."""
+        return self.store.list_models(telegram_id)
+
     def upload(self, model_id: int, photos: Sequence[Photo] = ()) -> None:
         """Fetch the photos and create the Astria tune; on refusal, fail and refund."""
         if not self.store.claim_model_upload(model_id, self.settings.upload_lease_seconds):

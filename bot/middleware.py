@@ -1,4 +1,5 @@
-"""Per-update context: who is writing (registered on first contact) and in which language."""
+"""Before any handler: who is writing (registered on first contact), in which language, and
+whether the update is one a flow can answer at all."""
 
 from __future__ import annotations
 
@@ -6,14 +7,13 @@ import logging
 
 from telebot import TeleBot
 from telebot.handler_backends import BaseMiddleware, CancelUpdate
-from telebot.states import resolve_context
-from telebot.states.sync.context import StateContext
 from telebot.types import CallbackQuery, Message
 
-from bot.texts import Texts
-from webapp.limits import FloodControl
-from webapp.records import Model, ModelStatus, bounded_id
+from bot.flood import FloodControl
+from bot.replies import chat_id
+from webapp.records import bounded_id
 from webapp.services import Services
+from webapp.texts import Texts
 
 log = logging.getLogger("bot")
 
@@ -83,61 +83,3 @@ def describe(update: Message | CallbackQuery) -> str:
     if update.content_type == "text" and update.text.startswith("/"):
         return update.text.split()[0][:32]
     return update.content_type
-
-
-def chat_id(update: Message | CallbackQuery) -> int:
-    """The chat to answer in, for a message or a button press."""
-    return update.chat.id if isinstance(update, Message) else update.message.chat.id
-
-
-def eta_text(t: Texts, model: Model) -> str:
-    """How long training has left: about 12 min / almost done / starting."""
-    minutes = model.minutes_left()
-    if minutes is None:
-        return t("eta_unknown")
-    return t("eta_minutes", minutes=minutes) if minutes else t("eta_soon")
-
-
-def model_line(t: Texts, model: Model) -> str:
-    """One line of /models."""
-    class_label = t(f"class_{model.class_name}").lower()
-    if model.status == ModelStatus.READY:
-        return t("model_line_ready", name=model.name, class_label=class_label)
-    if model.status == ModelStatus.TRAINING:
-        return t(
-            "model_line_training", name=model.name, class_label=class_label, eta=eta_text(t, model)
-        )
-    return t("model_line_failed", name=model.name, class_label=class_label)
-
-
-def failure_reason(t: Texts, error: str | None) -> str:
-    """A stored error code → words for the user."""
-    error = error or ""
-    if error in ("photos_unavailable", "photos_lost", "astria_unavailable", "duplicate_photos"):
-        return t(f"reason_{error}")
-    if error.startswith("astria: "):
-        return t("reason_astria", detail=error.removeprefix("astria: ")[:200])
-    return t("reason_other", detail=error[:200] or "?")
-
-
-def no_credits(t: Texts, key: str, need: int, have: int) -> str:
-    """The not-enough-credits message of training or generation (`key`), with plurals."""
-    return t(key, need=t.credits(need), have=t.credits(have))
-
-
-def send(bot: TeleBot, update: Message | CallbackQuery, text: str, **kwargs) -> Message:
-    """Answer in the update's chat. The answer may be queued (Telegram's pace, a 429): then the
-    Message returned is a placeholder with message_id 0, so never keep its id to edit later."""
-    return bot.send_message(chat_id(update), text, **kwargs)
-
-
-def flow_data(state: StateContext) -> dict:
-    """Read the flow's data without writing it back (StateContext.data() always saves)."""
-    chat, user, business, bot_id, thread = resolve_context(state.message, state.bot.bot_id)
-    return state.bot.current_states.get_data(
-        chat_id=chat,
-        user_id=user,
-        business_connection_id=business,
-        bot_id=bot_id,
-        message_thread_id=thread,
-    )

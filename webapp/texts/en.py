@@ -1,0 +1,163 @@
+"""English: what the bot says (the fallback for every other language)."""
+
+from __future__ import annotations
+
+
+def plural(n: int) -> int:
+    """Which word form goes with n: one, many."""
+    return 0 if n == 1 else 1
+
+
+WORDS = {"credit": ("credit", "credits"), "image": ("image", "images")}
+
+TEXTS = {
+    "start": (
+        "Hi{name}! I turn 4 photos of you into a personal AI model, then paint you in any "
+        "scene you describe.\n\n"
+        "1. /train — send 4 photos and name your model\n"
+        "2. /generate — describe a picture and get {images} of yourself\n\n"
+        "You have {credits}. Training costs {train}, each generation {generate}."
+    ),
+    "help": (
+        "What I can do:\n"
+        "/train — create a model from 4 photos of one person\n"
+        "/generate — make images with one of your ready models\n"
+        "/models — your models and how they are doing\n"
+        "/credits — your balance and prices\n"
+        "/cancel — stop what we are doing\n"
+        "/delete — delete your models, images and data\n"
+        "/help — this list\n\n"
+        "Tips: clear, well-lit photos of one face, no sunglasses, different angles."
+    ),
+    "credits": (
+        "You have {credits}.\nTraining a model: {train}. One generation ({images}): {generate}."
+    ),
+    "cancelled": "Cancelled. Nothing was charged.",
+    "nothing_to_cancel": "There is nothing to cancel. /help lists what I can do.",
+    "unknown_text": (
+        "I'm not sure what you mean. Use /train to create a model, /generate to make "
+        "images, or /help for everything else."
+    ),
+    "unknown_media": "To train a model, start with /train and then send 4 photos.",
+    "stale_button": "This button is no longer active.",
+    "flood": "You're sending messages too fast. I'll pause for a bit; please slow down.",
+    "error": "Something went wrong on our side. Please try again in a minute.",
+    "busy": (
+        "Telegram is busy right now and I couldn't take that in. Please send it again in a minute."
+    ),
+    # /train
+    "train_intro": (
+        "Send me 4 photos of the same person: the face clearly visible, good light, different "
+        "angles, no sunglasses. Photos or image files (JPEG, PNG, WebP), at least {min_side} px.\n"
+        "Training costs {cost}; you have {credits}. /cancel to stop."
+    ),
+    "train_no_credits": ("Training needs {need} and you have {have}. Nothing was charged."),
+    "photo_received": "Photo {count} of {total} received. {left} to go.",
+    "photos_complete": (
+        "All {total} photos received. Now send a name for your model (1–{limit} characters)."
+    ),
+    "photo_too_small": (
+        "This photo is {width}×{height} px; I need at least {min_side} px on each side. "
+        "Please send a larger one."
+    ),
+    "photo_not_image": "That file isn't a photo. Please send a JPEG, PNG or WebP image.",
+    "photo_too_big": "That file is larger than {limit_mb} MB. Please send a smaller photo.",
+    "photo_unreadable": "I couldn't open that image. Please send another photo.",
+    "photo_duplicate": "I already have this photo. Please send a different one.",
+    "photo_waiting": "Please send photos: {left} more to go. /cancel to stop.",
+    "photos_already": (
+        "I already have {total} photos. Now send the name for your model, or /cancel to start over."
+    ),
+    "name_empty": "The name can't be empty. Send 1–{limit} characters.",
+    "name_too_long": "That name is too long: {limit} characters at most.",
+    "name_not_text": "Please send the name as text (1–{limit} characters).",
+    "choose_class": "Who is in the photos? This helps the model.",
+    "choose_class_hint": "Please choose who is in the photos with the buttons above.",
+    "class_chosen": "Model “{name}” — {class_label}.",
+    "train_queued": (
+        "Uploading your photos to start training “{name}”. {cost} spent; "
+        "{credits} left. I'll tell you when training starts."
+    ),
+    "training_started": (
+        "Training of “{name}” has started. It takes about {minutes} min; I'll message you when "
+        "it's ready."
+    ),
+    "model_ready": "Your model “{name}” is ready! Tap below to create images.",
+    "model_failed": "I couldn't train “{name}”: {reason}",
+    "refunded": "{credits} returned to your balance.",
+    # /generate
+    "no_models": "You have no models yet. Create one with /train.",
+    "models_training": "Your model is still training ({eta}). I'll message you when it's ready.",
+    "choose_model": "Which model should I use?",
+    "generate_no_credits": ("A generation needs {need} and you have {have}. Nothing was charged."),
+    "ask_prompt": (
+        "Describe the picture of you with “{name}”, for example: “portrait in a sunlit studio, "
+        "film photo”. /cancel to stop."
+    ),
+    "prompt_empty": "The description can't be empty.",
+    "prompt_too_long": "That description is too long: {limit} characters at most.",
+    "prompt_not_text": "Please send the description as text.",
+    "generation_queued": ("Creating {images} with “{name}”… {cost} spent; {credits} left."),
+    "generation_done": "Here you are! “{prompt}”",
+    "generate_more": "Want more pictures with “{name}”?",
+    "generation_failed": "I couldn't create the images: {reason}",
+    "model_not_found": "I can't find that model.",
+    "model_not_ready": "That model isn't ready yet.",
+    # /models
+    "models_header": "Your models:",
+    "model_line_ready": "✅ {name} ({class_label}) — ready",
+    "model_line_training": "⏳ {name} ({class_label}) — training, {eta}",
+    "model_line_failed": "❌ {name} ({class_label}) — failed",
+    "eta_minutes": "about {minutes} min left",
+    "eta_soon": "almost done",
+    "eta_unknown": "starting",
+    # failure reasons
+    "reason_photos_unavailable": "Telegram no longer has the photos. Please send them again.",
+    "reason_photos_lost": "the photos were lost in a server restart. Please upload them again.",
+    "reason_duplicate_photos": "two of the photos are the same picture. Please /train again "
+    "with 4 different photos.",
+    "reason_astria_unavailable": "the AI service is unavailable right now. Please try later.",
+    "reason_astria": "the AI service refused it ({detail}).",
+    "reason_other": "something went wrong ({detail}).",
+    # buttons
+    "btn_generate": "🎨 Generate with {name}",
+    "btn_generate_again": "🎨 Generate again",
+    "btn_train": "➕ New model",
+    "btn_open_app": "📱 Open the app",
+    "btn_open_model": "🖼 Open in the app",
+    "class_man": "Man",
+    "class_woman": "Woman",
+    "class_person": "Person",
+    "class_boy": "Boy",
+    "class_girl": "Girl",
+    "class_dog": "Dog",
+    "class_cat": "Cat",
+    # command menu
+    "cmd_start": "Start over",
+    "cmd_help": "What I can do",
+    "cmd_train": "Create a model from 4 photos",
+    "cmd_generate": "Make images of yourself",
+    "cmd_models": "Your models",
+    "cmd_credits": "Balance and prices",
+    "cmd_cancel": "Stop the current step",
+    "cmd_delete": "Delete my data",
+    "delete_confirm": (
+        "Delete everything? Your models (also on Astria), images, credits and history will be "
+        "gone for good."
+    ),
+    "btn_delete_yes": "🗑 Delete everything",
+    "btn_delete_no": "Keep my data",
+    "delete_done": "Done: all your data is deleted. Send /start if you want to begin again.",
+    "delete_kept": "Nothing was deleted.",
+    "delete_failed": "I couldn't delete your models on Astria right now, so nothing was deleted. "
+    "Please try again later.",
+    "stats": (
+        "Users: {users}\nModels: {models} ({models_ready} ready)\nGenerations: {generations}\n"
+        "Credits spent today: {spent_since}"
+    ),
+    "grant_usage": "Usage: /grant <telegram_id> <credits>",
+    "grant_done": "Granted {credits} to {telegram_id}; their balance is now {balance}.",
+    "grant_repeat": "That grant was already made.",
+    "grant_unknown": "There is no user {telegram_id}.",
+    "menu_app": "App",
+}
