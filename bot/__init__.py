@@ -72,7 +72,7 @@ def configure_telebot(settings: Settings) -> None:
     apihelper.API_URL = settings.telegram_api_url + "/bot{0}/{1}"
     apihelper.FILE_URL = settings.telegram_api_url + "/file/bot{0}/{1}"
     apihelper.CUSTOM_REQUEST_SENDER = OUTBOX.request
-    OUTBOX.pace = Pace(
+    OUTBOX.pacer.pace = Pace(
         settings.telegram_chat_rate, settings.telegram_chat_burst, settings.telegram_global_rate
     )
     _session_settings.update(
@@ -88,7 +88,7 @@ def build_bot(settings: Settings, store: Store) -> tuple[TeleBot, StoreStateStor
     storage = StoreStateStorage(store)
     bot = TeleBot(
         settings.telegram_bot_token,
-        threaded=False,  # a webhook must run handlers inline (see notes/telegram.md §1.2)
+        threaded=False,  # inline: with threads, telebot would answer 200 before the handler ran
         state_storage=storage,
         use_class_middlewares=True,
     )

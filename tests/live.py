@@ -60,13 +60,16 @@ class LiveApp:
     """create_app() behind a threaded WSGI server; PUBLIC_URL is its own loopback address."""
 
     def __init__(self, tmp_path: Path, telegram: FakeTelegram | None, port: int = 0, **env) -> None:
+        self._built = threading.Event()  # the app's own jobs may call it before it is built
         self.server, self.url = serve(self._dispatch, port)
         full_env = {**base_env(tmp_path, telegram), "PUBLIC_URL": self.url, **env}
         self.settings_env = full_env
         self.app = create_app(Settings.from_env(full_env))
+        self._built.set()
         self.http = requests.Session()
 
     def _dispatch(self, environ, start_response):
+        self._built.wait(30)
         return self.app(environ, start_response)
 
     @property

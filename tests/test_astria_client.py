@@ -176,7 +176,7 @@ def test_unreachable_astria_is_unavailable():
 
 
 def test_parsing_real_callback_bodies():
-    # the real Flux prompt callback body recorded in notes/astria-api.md §2.2
+    # the shape of a real Flux prompt callback body, as Astria sends it
     prompt = parse_prompt(
         {
             "id": 18609859,

@@ -1,6 +1,6 @@
 """The store contract: every method, and credits that stay right under concurrency.
 
-Parametrized over the stores (SQLite now; Supabase joins with issue #3)."""
+Parametrized over the stores: SQLite, and Supabase (PostgREST + PostgreSQL) where it runs."""
 
 from __future__ import annotations
 

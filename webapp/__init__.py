@@ -67,7 +67,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     rt = Runtime(
         settings=settings,
         store=store,
-        astria=astria,
         jobs=jobs,
         services=services,
         images=images,

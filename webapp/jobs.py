@@ -1,4 +1,4 @@
-"""Background work: an in-process thread pool (RQ on Redis comes later, DESIGN §6).
+"""Background work: an in-process thread pool (RQ on Redis is not built yet).
 
 Durable state lives in the store, so a job lost with its process is found again by the sweeper
 (`Services.resume`) and carried on; jobs themselves only log their failures.

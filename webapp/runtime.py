@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from webapp.alerts import Alerts
-from webapp.astria import AstriaClient
 from webapp.images import ImagePolicy
 from webapp.jobs import Jobs, Sweeper
 from webapp.services import Services
@@ -18,11 +17,10 @@ from webapp.store import Store
 
 @dataclass
 class Runtime:
-    """The app's long-lived objects: settings, store, Astria client, jobs, services and the bot."""
+    """The app's long-lived objects: settings, store, jobs, services and the bot."""
 
     settings: Settings
     store: Store
-    astria: AstriaClient
     jobs: Jobs
     services: Services
     images: ImagePolicy

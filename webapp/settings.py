@@ -51,7 +51,8 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
 
 @dataclass(frozen=True)
 class Settings:
-    """The whole configuration; names of the environment variables are fixed by DESIGN §2."""
+    """The whole configuration. The environment variables' names are a contract with deployers:
+    keep them."""
 
     telegram_bot_token: str | None = None
     telegram_webhook_secret: str | None = None

@@ -87,7 +87,7 @@ SELECT telegram_id, credits, 'opening_balance', telegram_id::text
 FROM telegram_users WHERE credits <> 0
 ON CONFLICT (reason, ref) DO NOTHING;
 
--- Chat flow state (seed §4: state lives in the database).
+-- Chat flow state: in the database, so a restart or another worker loses nothing.
 CREATE TABLE IF NOT EXISTS conversation_states (
   key TEXT PRIMARY KEY,
   state TEXT,

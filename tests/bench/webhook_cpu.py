@@ -2,7 +2,7 @@
 
 Both run in this process through Flask's test client and answer with one sendMessage to a Bot
 API stand-in in another process (its CPU is not counted). Rounds alternate to even out noise.
-The bar (DEVELOPERS.md): the app costs at most 1.25x the echo bot.
+The bar: the app costs at most 1.25x the echo bot.
 
     .venv/bin/python -m tests.bench.webhook_cpu [updates-per-round] [rounds] [--quiet] 2>/dev/null
 

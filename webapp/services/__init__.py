@@ -28,7 +28,6 @@ class Services:
     generations: Generations
     callbacks: Callbacks
     reconciler: Reconciler
-    store: Store
     settings: Settings
 
     def resume(self) -> None:
@@ -63,6 +62,5 @@ def build_services(
         generations=generations,
         callbacks=callbacks,
         reconciler=Reconciler(store, astria, settings, callbacks, training, generations),
-        store=store,
         settings=settings,
     )

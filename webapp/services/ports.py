@@ -56,39 +56,35 @@ class FileSource(Protocol):
 
 
 class LogNotifier:
-    """The dev-mode notifier: no bot token, so outcomes are only logged."""
+    """Dev mode has no chat to write to: each outcome the user would be told of becomes a log
+    line instead (ids only, none of their content)."""
 
     @to_a_user
     def training_started(self, user: User, model: Model) -> None:
-        """Log it."""
+        """The photos reached Astria."""
         log.info("notify user=%s training started model=%s", user.telegram_id, model.id)
 
     @to_a_user
     def model_ready(self, user: User, model: Model) -> None:
-        """Log it."""
+        """The model can generate now."""
         log.info("notify user=%s model ready model=%s", user.telegram_id, model.id)
 
     @to_a_user
     def model_failed(self, user: User, model: Model, refunded: int) -> None:
-        """Log it."""
-        log.info(
-            "notify user=%s model failed model=%s refunded=%s", user.telegram_id, model.id, refunded
-        )
+        """The model failed; `refunded` credits went back."""
+        log.info("notify user=%s model failed model=%s refunded=%s", user.telegram_id, model.id,
+                 refunded)  # fmt: skip
 
     @to_a_user
     def generation_done(self, user: User, model: Model, generation: Generation) -> None:
-        """Log it."""
+        """The images are in the gallery."""
         log.info("notify user=%s generation done generation=%s", user.telegram_id, generation.id)
 
     @to_a_user
     def generation_failed(self, user: User, generation: Generation, refunded: int) -> None:
-        """Log it."""
-        log.info(
-            "notify user=%s generation failed generation=%s refunded=%s",
-            user.telegram_id,
-            generation.id,
-            refunded,
-        )
+        """The generation failed; `refunded` credits went back."""
+        log.info("notify user=%s generation failed generation=%s refunded=%s", user.telegram_id,
+                 generation.id, refunded)  # fmt: skip
 
 
 class NoFiles:

@@ -29,71 +29,25 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import json
 import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
 
-from telebot.apihelper import ApiTelegramException
-from telebot.util import CustomRequestResponse
-
+from bot.outbox.calls import STALE, Call, chat_of, json_body, ok, placeholder, refusal, weight
+from bot.outbox.pace import Pace, Pacer
 from webapp.jobs import in_background
+
+__all__ = ["Outbox", "Pace", "refusal"]
 
 log = logging.getLogger("telegram")
 
-# 400 descriptions that mean "already done" or "too late": never worth an error.
-STALE = ("message is not modified", "message to edit not found", "query is too old")
 MAX_ATTEMPTS = 8  # tries of one queued message before it is given up
 MAX_RETRY_AFTER = 3600.0  # seconds; a larger retry_after is not Telegram's
 SENDERS = 4  # threads sending queued messages: one slow call does not stall other chats
 REQUEST_TIMEOUT = (5, 10)  # a message sent from the request path: keep the webhook quick
-
-
-def refusal(exc: BaseException) -> str | None:
-    """What kind of everyday Telegram refusal `exc` is: flood, unreachable, stale, or None."""
-    if not isinstance(exc, ApiTelegramException):
-        return None
-    if exc.error_code == 429:
-        return "flood"
-    if exc.error_code == 403:
-        return "unreachable"
-    if exc.error_code == 400 and any(s in (exc.description or "") for s in STALE):
-        return "stale"
-    return None
-
-
-@dataclass
-class _Call:
-    """One Bot API call, as telebot hands it to its request sender."""
-
-    http_method: str
-    url: str
-    params: dict | None
-    files: dict | None
-    timeout: object
-    proxies: object
-    method: str = ""  # the Bot API method, from the URL
-    chat: int | None = None  # the chat a message goes to
-    weight: int = 1  # how many messages it counts as
-    seq: int = -1  # its place in the order of calls (kept when it is queued again)
-    attempts: int = 0
-    retry_at: float = 0.0  # after a 429 or a transient failure: when to try again
-    held: bool = False  # the failure was a 429: the whole chat waits
-    future: Future = field(default_factory=Future)
-
-
-@dataclass(frozen=True)
-class Pace:
-    """Telegram's sending limits: per chat (after a burst) and for the whole bot."""
-
-    chat_rate: float = 1.0
-    chat_burst: int = 3
-    global_rate: float = 25.0
 
 
 class Outbox:
@@ -102,37 +56,35 @@ class Outbox:
     def __init__(
         self,
         send: Callable[..., object],
-        pace: Pace = Pace(),
+        pace: Pace | None = None,
         on_unreachable: Callable[[int], None] | None = None,
         wait_limit: float = 30.0,
     ) -> None:
         self._send = send  # like requests: (method, url, params=, files=, timeout=, proxies=)
-        self.pace = pace
+        self.pacer = Pacer(pace or Pace())
         self.on_unreachable = on_unreachable
         self.wait_limit = wait_limit
         self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, _Call]] = []
+        self._heap: list[tuple[float, int, Call]] = []
         self._seq = itertools.count()
         self._queued: Counter[int | None] = Counter()  # calls queued or being sent, per chat
         self._sending: set[int] = set()  # chats a sender thread is sending to right now
-        self._held: dict[int, float] = {}  # chats waiting out a 429: until when
-        self._chat_tat: dict[int, float] = {}  # per chat: when its pace is next free (GCRA)
-        self._global_tat = 0.0
         self._threads: list[threading.Thread] = []
 
     # the telebot hook -------------------------------------------------------------------------
 
     def request(self, method, url, params=None, files=None, timeout=None, proxies=None):
         """Make the call now, or queue it; see the module's docstring for the policy."""
-        call = _Call(method, url, params, files, timeout, proxies)
+        call = Call(method, url, params, files, timeout, proxies)
         call.method = url.rsplit("/", 1)[-1]
-        call.chat = _chat_of(call.method, params)
-        call.weight = _weight(call.method, params)
+        call.chat = chat_of(call.method, params)
+        call.weight = weight(call.method, params)
         if call.chat is None and call.method != "answerCallbackQuery":
             return self._send_call(call)  # its caller needs the answer itself, 429 or not
         with self._cond:
             call.seq = next(self._seq)
-            due = self._reserve(call) if call.chat is not None else time.monotonic()
+            at = time.monotonic()
+            due = self.pacer.reserve(call.chat, call.weight, at) if call.chat is not None else at
             queue = bool(self._queued[call.chat]) or due > time.monotonic()
             if queue:
                 self._enqueue(call, due)
@@ -147,29 +99,9 @@ class Outbox:
             self._enqueue(call, call.retry_at)
         return self._outcome(call)
 
-    # pacing -----------------------------------------------------------------------------------
-
-    def _reserve(self, call: _Call) -> float:
-        """The earliest time `call` may go, given its chat's and the bot's pace; books it."""
-        pace, now = self.pace, time.monotonic()
-        chat_step, global_step = 1.0 / pace.chat_rate, 1.0 / pace.global_rate
-        chat_tat = max(self._chat_tat.get(call.chat, 0.0), self._held.get(call.chat, 0.0))
-        at = max(
-            now,
-            chat_tat - (pace.chat_burst - 1) * chat_step,
-            self._held.get(call.chat, 0.0),
-            self._global_tat - (pace.global_rate - 1) * global_step,
-        )
-        self._chat_tat[call.chat] = max(chat_tat, at) + call.weight * chat_step
-        self._global_tat = max(self._global_tat, at) + call.weight * global_step
-        if len(self._chat_tat) > 10_000:  # forget chats whose pace is long free again
-            self._chat_tat = {c: t for c, t in self._chat_tat.items() if t > now}
-            self._held = {c: t for c, t in self._held.items() if t > now}
-        return at
-
     # making calls -----------------------------------------------------------------------------
 
-    def _send_call(self, call: _Call):
+    def _send_call(self, call: Call):
         """One HTTP call, the files read from their start (a retried upload)."""
         for value in (call.files or {}).values():
             stream = value[1] if isinstance(value, tuple) and len(value) > 1 else value
@@ -184,7 +116,7 @@ class Outbox:
             proxies=call.proxies,
         )
 
-    def _attempt(self, call: _Call):
+    def _attempt(self, call: Call):
         """Send a message once: a response for telebot, or None when it must be tried again
         (a 429 or a hiccup; `retry_at` says when)."""
         call.attempts += 1
@@ -195,7 +127,7 @@ class Outbox:
             return self._again(call, min(2**call.attempts, 60))
         if response.status_code == 200 and response.text.lstrip()[:1] == "{":
             return response
-        body = _json(response)
+        body = json_body(response)
         code = body.get("error_code", response.status_code)
         description = body.get("description") or ""
         if code == 429:
@@ -213,19 +145,19 @@ class Outbox:
                 self.on_unreachable(call.chat)
         elif code == 400 and any(s in description for s in STALE):
             log.info("%s: %s; nothing to do", call.method, description)
-            return _ok(True)
+            return ok(True)
         return response
 
-    def _again(self, call: _Call, seconds: float, hold: bool = False) -> None:
+    def _again(self, call: Call, seconds: float, hold: bool = False) -> None:
         """Plan another try; after a 429 the whole chat waits as long."""
         call.retry_at = time.monotonic() + seconds
         call.held = hold and call.chat is not None
         if call.held:
             with self._cond:
-                self._held[call.chat] = max(self._held.get(call.chat, 0.0), call.retry_at)
+                self.pacer.hold(call.chat, call.retry_at)
         return None
 
-    def _enqueue(self, call: _Call, due: float) -> None:
+    def _enqueue(self, call: Call, due: float) -> None:
         """Queue the call for the sender threads (the caller holds the condition)."""
         heapq.heappush(self._heap, (due, call.seq, call))
         self._queued[call.chat] += 1
@@ -236,19 +168,19 @@ class Outbox:
                 thread.start()
                 self._threads.append(thread)
 
-    def _outcome(self, call: _Call):
+    def _outcome(self, call: Call):
         """What the caller of a queued call gets: on the request path a placeholder at once; in
         a background job, Telegram's answer once the call is made (or a placeholder if that
         takes more than about `wait_limit`)."""
         if not in_background.get():
-            return _placeholder(call)
+            return placeholder(call)
         try:
             return call.future.result(timeout=self.wait_limit + 5)
         except FutureTimeout:
             log.info("%s still queued after %ss; the job goes on", call.method, self.wait_limit)
-            return _placeholder(call)
+            return placeholder(call)
 
-    def _next(self) -> _Call:
+    def _next(self) -> Call:
         """Wait for the next call that is due, whose chat is neither being sent to nor waiting
         out a 429 (the condition is held)."""
         while True:
@@ -256,7 +188,7 @@ class Outbox:
             while self._heap and self._heap[0][0] <= now:
                 entry = heapq.heappop(self._heap)
                 chat = entry[2].chat
-                held = self._held.get(chat, 0.0) if chat is not None else 0.0
+                held = self.pacer.held_until(chat)
                 if held > now:  # a 429 on this chat: its calls move behind it, in order
                     heapq.heappush(self._heap, (held, entry[1], entry[2]))
                 elif chat is not None and chat in self._sending:
@@ -283,7 +215,7 @@ class Outbox:
             except Exception:  # never let a sender die: the queue would stop for good
                 log.exception("outbox sender failed")
 
-    def _finish(self, call: _Call, response) -> None:
+    def _finish(self, call: Call, response) -> None:
         """Queue the call again, or hand its answer to whoever waits for it."""
         with self._cond:
             self._sending.discard(call.chat)
@@ -297,9 +229,9 @@ class Outbox:
             self._cond.notify_all()
         if response is None:  # Telegram unreachable for minutes: the operator's problem
             log.error("%s given up after %s attempts", call.method, call.attempts)
-            response = _placeholder(call)
+            response = placeholder(call)
         elif response.status_code != 200:
-            log.warning("%s refused: %s", call.method, _json(response).get("description"))
+            log.warning("%s refused: %s", call.method, json_body(response).get("description"))
         call.future.set_result(response)
 
     def clear(self) -> None:
@@ -309,12 +241,10 @@ class Outbox:
             dropped = [e[2] for e in self._heap]
             self._heap.clear()
             self._queued.clear()
-            self._held.clear()
-            self._chat_tat.clear()
-            self._global_tat = 0.0
+            self.pacer.clear()
             self._cond.notify_all()
         for call in dropped:
-            call.future.set_result(_placeholder(call))
+            call.future.set_result(placeholder(call))
 
     def drop(self, chat: int) -> int:
         """Forget the calls queued for a chat that can no longer be reached; how many."""
@@ -329,7 +259,7 @@ class Outbox:
                 del self._queued[chat]
             self._cond.notify_all()
         for _, _, call in mine:
-            call.future.set_result(_placeholder(call))
+            call.future.set_result(placeholder(call))
         return len(mine)
 
     # for tests and a clean shutdown -----------------------------------------------------------
@@ -344,54 +274,3 @@ class Outbox:
                     return False
                 self._cond.wait(left)
         return True
-
-
-# helpers ----------------------------------------------------------------------------------------
-
-
-def _chat_of(method: str, params: dict | None) -> int | None:
-    """The chat a message-sending call goes to (None for other calls)."""
-    if not params or not method.startswith(("send", "edit", "copy", "forward")):
-        return None
-    if method == "sendChatAction":
-        return None
-    try:
-        return int(params.get("chat_id"))
-    except (TypeError, ValueError):
-        return None
-
-
-def _weight(method: str, params: dict | None) -> int:
-    """How many messages a call counts as (an album: one per item)."""
-    if method != "sendMediaGroup" or not params:
-        return 1
-    try:
-        return max(1, len(json.loads(params.get("media") or "[]")))
-    except (TypeError, ValueError):
-        return 1
-
-
-def _json(response) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def _ok(result) -> CustomRequestResponse:
-    return CustomRequestResponse(json.dumps({"ok": True, "result": result}))
-
-
-def _placeholder(call: _Call) -> CustomRequestResponse:
-    """What telebot gets for a message that is queued: success, with a stand-in message."""
-    if call.chat is None or call.method.startswith("edit"):
-        return _ok(True)
-    message = {
-        "message_id": 0,
-        "date": int(time.time()),
-        "chat": {"id": call.chat, "type": "private" if call.chat > 0 else "group"},
-    }
-    if call.method == "sendMediaGroup":
-        return _ok([message] * call.weight)
-    return _ok(message)

@@ -1,0 +1,98 @@
+"""One Bot API call as the outbox handles it, what counts as a refusal, and what telebot is
+given for a call that is queued."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from telebot.apihelper import ApiTelegramException
+from telebot.util import CustomRequestResponse
+
+# 400 descriptions that mean "already done" or "too late": never worth an error.
+STALE = ("message is not modified", "message to edit not found", "query is too old")
+
+
+def refusal(exc: BaseException) -> str | None:
+    """What kind of everyday Telegram refusal `exc` is: flood, unreachable, stale, or None."""
+    if not isinstance(exc, ApiTelegramException):
+        return None
+    if exc.error_code == 429:
+        return "flood"
+    if exc.error_code == 403:
+        return "unreachable"
+    if exc.error_code == 400 and any(s in (exc.description or "") for s in STALE):
+        return "stale"
+    return None
+
+
+@dataclass
+class Call:
+    """One Bot API call, as telebot hands it to its request sender."""
+
+    http_method: str
+    url: str
+    params: dict | None
+    files: dict | None
+    timeout: object
+    proxies: object
+    method: str = ""  # the Bot API method, from the URL
+    chat: int | None = None  # the chat a message goes to
+    weight: int = 1  # how many messages it counts as
+    seq: int = -1  # its place in the order of calls (kept when it is queued again)
+    attempts: int = 0
+    retry_at: float = 0.0  # after a 429 or a transient failure: when to try again
+    held: bool = False  # the failure was a 429: the whole chat waits
+    future: Future = field(default_factory=Future)
+
+
+def chat_of(method: str, params: dict | None) -> int | None:
+    """The chat a message-sending call goes to (None for other calls)."""
+    if not params or not method.startswith(("send", "edit", "copy", "forward")):
+        return None
+    if method == "sendChatAction":
+        return None
+    try:
+        return int(params.get("chat_id"))
+    except (TypeError, ValueError):
+        return None
+
+
+def weight(method: str, params: dict | None) -> int:
+    """How many messages a call counts as (an album: one per item)."""
+    if method != "sendMediaGroup" or not params:
+        return 1
+    try:
+        return max(1, len(json.loads(params.get("media") or "[]")))
+    except (TypeError, ValueError):
+        return 1
+
+
+def json_body(response) -> dict:
+    """A Bot API answer's JSON object ({} when it is not one)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def ok(result) -> CustomRequestResponse:
+    """A successful Bot API answer carrying `result`."""
+    return CustomRequestResponse(json.dumps({"ok": True, "result": result}))
+
+
+def placeholder(call: Call) -> CustomRequestResponse:
+    """What telebot gets for a message that is queued: success, with a stand-in message."""
+    if call.chat is None or call.method.startswith("edit"):
+        return ok(True)
+    message = {
+        "message_id": 0,
+        "date": int(time.time()),
+        "chat": {"id": call.chat, "type": "private" if call.chat > 0 else "group"},
+    }
+    if call.method == "sendMediaGroup":
+        return ok([message] * call.weight)
+    return ok(message)

@@ -1,0 +1,78 @@
+"""Users, their credits and the ledger; the webhook's processed updates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from webapp.records import LedgerEntry, User
+from webapp.store import rows
+from webapp.store.supabase.client import PostgREST
+
+
+class Users(PostgREST):
+    """The store's user and credit methods."""
+
+    def ensure_user(
+        self,
+        telegram_id: int,
+        *,
+        username: str | None,
+        first_name: str | None,
+        last_name: str | None,
+        language_code: str | None,
+        free_credits: int,
+        signup_key: str,
+    ) -> tuple[User, bool]:
+        """Create the user on first contact (free credits once per signup key), else refresh."""
+        result = self._rpc(
+            "ensure_user",
+            p_telegram_id=telegram_id,
+            p_username=username,
+            p_first_name=first_name,
+            p_last_name=last_name,
+            p_language_code=language_code,
+            p_free_credits=free_credits,
+            p_signup_key=signup_key,
+        )
+        return rows.user(result["user"]), bool(result["created"])
+
+    def get_user(self, telegram_id: int) -> User | None:
+        """The user, or None."""
+        found = self._run(self._table("telegram_users").select("*").eq("telegram_id", telegram_id))
+        return rows.user(found[0]) if found else None
+
+    def grant(self, telegram_id: int, amount: int, reason: str, ref: str) -> int | None:
+        """Add credits once per (reason, ref)."""
+        return self._rpc(
+            "grant_credits", p_telegram_id=telegram_id, p_amount=amount, p_reason=reason, p_ref=ref
+        )
+
+    def ledger(self, telegram_id: int) -> list[LedgerEntry]:
+        """Every credit change of the user, oldest first."""
+        found = self._run(
+            self._table("credit_ledger").select("*").eq("telegram_user_id", telegram_id).order("id")
+        )
+        return [rows.ledger_entry(r) for r in found]
+
+    def set_user_status(self, telegram_id: int, status: str) -> None:
+        """Mark a user active or blocked."""
+        self._run(
+            self._table("telegram_users").update({"status": status}).eq("telegram_id", telegram_id)
+        )
+
+    def delete_user(self, telegram_id: int) -> int:
+        """Delete every row of the user in one transaction (delete_user_data())."""
+        return self._rpc("delete_user_data", p_telegram_id=telegram_id) or 0
+
+    def stats(self, since: datetime) -> dict:
+        """Counts, and credits spent (net of refunds) since `since` (bot_stats())."""
+        return self._rpc("bot_stats", p_since=since.isoformat())
+
+    def claim_update(self, update_id: int) -> bool:
+        """True the first time an update id is seen (an insert that ignores duplicates)."""
+        inserted = self._run(
+            self._table("processed_updates").upsert(
+                {"update_id": update_id}, on_conflict="update_id", ignore_duplicates=True
+            )
+        )
+        return bool(inserted)
