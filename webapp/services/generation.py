@@ -143,21 +143,13 @@ class Generations(AstriaWork):
 
     def fail(self, generation_id: int, error: str) -> None:
         """Mark a generation failed, refund its charge once and tell the user."""
-        outcome = self.store.fail_generation(generation_id, error, self.settings.generate_cost)
-        if outcome is None:
-            return
-        generation, balance = outcome
-        refunded = self.settings.generate_cost if balance is not None else 0
-        log.info(
-            "credits user=%s delta=+%s reason=generate_refund ref=%s balance=%s",
-            generation.telegram_user_id,
-            refunded,
-            generation.id,
-            balance,
-        )
-        self.notifier.generation_failed(
-            self.store.get_user(generation.telegram_user_id), generation, refunded
-        )
+        price = self.settings.generate_cost
+        outcome = self.store.fail_generation(generation_id, error, price)
+        failed = self.refunded(outcome, price, "generate_refund")
+        if failed is not None:
+            generation, refunded = failed
+            user = self.store.get_user(generation.telegram_user_id)
+            self.notifier.generation_failed(user, generation, refunded)
 
     def resume(self) -> None:
         """Queue every generation that Astria has not acknowledged (after a crash)."""

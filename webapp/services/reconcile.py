@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from webapp.astria import AstriaClient, AstriaError, AstriaRejected
 from webapp.services.callbacks import Callbacks
-from webapp.services.generation import Generations, astria_request
+from webapp.services.generation import Generations, prompt_tune
 from webapp.services.training import Training
 from webapp.settings import Settings
 from webapp.store import Store
@@ -67,31 +67,35 @@ class Reconciler:
             # Never acknowledged by Astria: upload again (same title, so never a second tune).
             self.training.upload(model.id)
             return "uploaded again"
-        try:
-            tune = self.astria.get_tune(model.tune_id)
-        except AstriaRejected as exc:
-            if exc.status == 404:
-                self.training.fail(model.id, "astria: the model was lost")
-                return "lost"
-            return f"astria {exc.status}"
-        except AstriaError:
-            return "astria unavailable"
-        return self.callbacks.apply_tune(model, tune)
+        return self._ask(
+            lambda: self.astria.get_tune(model.tune_id),
+            lambda: self.training.fail(model.id, "astria: the model was lost"),
+            lambda tune: self.callbacks.apply_tune(model, tune),
+        )
 
     def _generation(self, generation) -> str:
         if generation.prompt_id is None:
             # No prompt id: Astria either never got it or answered too late to tell us.
             self.generations.fail(generation.id, "astria_unavailable")
             return "never sent"
-        model = self.store.get_model(generation.model_id)
-        tune_id, _ = astria_request(self.settings, model, generation.prompt)
+        tune_id = prompt_tune(self.settings, self.store.get_model(generation.model_id))
+        return self._ask(
+            lambda: self.astria.get_prompt(tune_id, int(generation.prompt_id)),
+            lambda: self.generations.fail(generation.id, "astria: the generation was lost"),
+            lambda prompt: self.callbacks.apply_prompt(generation, prompt),
+        )
+
+    @staticmethod
+    def _ask(fetch, lost, apply) -> str:
+        """Ask Astria (`fetch`) and settle what it says (`apply`); what it no longer has (404)
+        is `lost` (failed and refunded); when it cannot answer, ask again next time."""
         try:
-            prompt = self.astria.get_prompt(tune_id, int(generation.prompt_id))
+            found = fetch()
         except AstriaRejected as exc:
             if exc.status == 404:
-                self.generations.fail(generation.id, "astria: the generation was lost")
+                lost()
                 return "lost"
             return f"astria {exc.status}"
         except AstriaError:
             return "astria unavailable"
-        return self.callbacks.apply_prompt(generation, prompt)
+        return apply(found)

@@ -155,19 +155,11 @@ class Training(AstriaWork):
 
     def fail(self, model_id: int, error: str) -> None:
         """Mark a training model failed, refund its charge once and tell the user."""
-        outcome = self.store.fail_model(model_id, error, self.settings.train_cost)
-        if outcome is None:
-            return
-        model, balance = outcome
-        refunded = self.settings.train_cost if balance is not None else 0
-        log.info(
-            "credits user=%s delta=+%s reason=train_refund ref=%s balance=%s",
-            model.telegram_user_id,
-            refunded,
-            model.id,
-            balance,
-        )
-        self.notifier.model_failed(self.store.get_user(model.telegram_user_id), model, refunded)
+        price = self.settings.train_cost
+        failed = self.refunded(self.store.fail_model(model_id, error, price), price, "train_refund")
+        if failed is not None:
+            model, refunded = failed
+            self.notifier.model_failed(self.store.get_user(model.telegram_user_id), model, refunded)
 
     def resume(self) -> None:
         """Queue the upload of every model that Astria has not acknowledged (after a crash)."""

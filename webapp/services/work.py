@@ -52,3 +52,21 @@ class AstriaWork:
                 log.warning("could not delete %s on Astria (%s): %s", ids, exc.status, exc.message)
         except AstriaError as exc:
             log.warning("could not delete %s on Astria: %s", ids, type(exc).__name__)
+
+    @staticmethod
+    def refunded(outcome: tuple | None, price: int, reason: str):
+        """After the store moved work to failed: (the record, credits given back), logged as
+        every credit change is; None when it had already left its working status."""
+        if outcome is None:
+            return None
+        record, balance = outcome
+        amount = price if balance is not None else 0
+        log.info(
+            "credits user=%s delta=+%s reason=%s ref=%s balance=%s",
+            record.telegram_user_id,
+            amount,
+            reason,
+            record.id,
+            balance,
+        )
+        return record, amount
