@@ -9,6 +9,7 @@ from tests import factories as f
 from tests.live import TOKEN, WEBHOOK_SECRET, LiveApp
 from webapp import create_app
 from webapp.settings import Settings, SettingsError
+from webapp.texts import LANGUAGES
 
 
 def test_a_token_without_a_webhook_secret_is_refused():
@@ -69,8 +70,10 @@ def test_set_webhook_goes_live_with_the_secret_and_both_command_menus(make_live,
     assert hook.params["allowed_updates"] == '["message", "callback_query", "my_chat_member"]'
     assert "drop_pending_updates" not in hook.params
     menus = telegram.calls_to("setMyCommands")
-    assert [m.params.get("language_code") for m in menus] == [None, "ru"]
-    assert '"command": "train"' in menus[0].params["commands"]
+    by_language = {m.params.get("language_code"): m.params["commands"] for m in menus}
+    others = {lang for lang in LANGUAGES if lang != "en"}  # English is everyone else's menu
+    assert len(menus) == len(LANGUAGES) and set(by_language) == {None, *others}
+    assert '"command": "train"' in by_language[None]
     (menu,) = telegram.calls_to("setChatMenuButton")
     assert '"url": "https://bot.example.com/app"' in menu.params["menu_button"]
 

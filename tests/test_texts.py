@@ -1,4 +1,5 @@
-"""Texts: both languages say everything, and numbers agree with their words."""
+"""Texts: every language says everything, in the chat and in the Mini App, and numbers agree
+with their words."""
 
 from __future__ import annotations
 
@@ -6,7 +7,17 @@ import string
 
 import pytest
 
+from bot.flows.train import PHOTO_REASONS
+from webapp.records import Failure
+from webapp.routes.api import PHOTO_ERRORS
+from webapp.services.photos import Refusal
 from webapp.texts import EN, LANGUAGES, Texts, language_of
+
+PLURAL_CATEGORIES = {"zero", "one", "two", "few", "many", "other"}  # Unicode's (CLDR)
+
+
+def fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
@@ -14,9 +25,63 @@ def test_every_language_has_every_text_with_the_same_fields(lang):
     texts = LANGUAGES[lang].TEXTS
     assert set(texts) == set(EN), set(texts) ^ set(EN)  # a key missing, or one too many
     for key in EN:
-        fields = {f for _, f, _, _ in string.Formatter().parse(EN[key]) if f}
-        assert {f for _, f, _, _ in string.Formatter().parse(texts[key]) if f} == fields, key
+        assert fields(texts[key]) == fields(EN[key]), key
     assert set(LANGUAGES[lang].WORDS) == set(LANGUAGES["en"].WORDS)
+
+
+def app_fields(value) -> set[str]:
+    """The fields a Mini App text takes (a plural's forms together)."""
+    if isinstance(value, str):
+        return fields(value)
+    return set().union(*(fields(form) for form in value.values()))
+
+
+def is_plural(value) -> bool:
+    return isinstance(value, dict) and "other" in value and set(value) <= PLURAL_CATEGORIES
+
+
+def compare_app_texts(theirs: dict, ours: dict, where: str = "") -> None:
+    assert set(theirs) == set(ours), (where, set(theirs) ^ set(ours))
+    for key, english in ours.items():
+        at, text = f"{where}{key}", theirs[key]
+        if isinstance(english, list):
+            assert isinstance(text, list) and len(text) == len(english), at
+        elif isinstance(english, dict) and not is_plural(english):
+            compare_app_texts(text, english, f"{at}.")
+        else:  # a text, or a plural: same fields (a language may or may not need plural forms)
+            assert isinstance(text, str) or is_plural(text), at
+            assert app_fields(text) == app_fields(english), at
+
+
+@pytest.mark.parametrize("lang", sorted(LANGUAGES))
+def test_the_mini_app_says_everything_in_every_language(lang):
+    compare_app_texts(LANGUAGES[lang].APP, LANGUAGES["en"].APP)
+
+
+@pytest.mark.parametrize("lang", sorted(LANGUAGES))
+def test_a_plural_rule_picks_a_form_the_language_has(lang):
+    language = LANGUAGES[lang]
+    for word, forms in language.WORDS.items():
+        for n in range(1001):
+            assert 0 <= language.plural(n) < len(forms), (word, n)
+
+
+def test_every_way_a_photo_is_refused_is_said_on_both_edges():
+    assert set(PHOTO_ERRORS) == set(Refusal)  # the API (and, by reason, the Mini App)
+    assert set(PHOTO_REASONS) == set(Refusal) - {Refusal.PHOTO_COUNT}  # the chat counts itself
+    for lang, language in LANGUAGES.items():
+        assert set(Refusal) <= set(language.APP["reasons"]), lang
+
+
+def test_every_stored_failure_has_words_of_its_own():
+    for failure in Failure:
+        assert f"reason_{failure}" in EN
+        assert Texts("en").failure(failure) == EN[f"reason_{failure}"]
+    assert (
+        Texts("ru").failure(Failure.astria("bad photos"))
+        == "сервис ИИ отклонил запрос (bad photos)."
+    )
+    assert Texts("en").failure("astria: x", sentence=True) == "The AI service refused it (x)."
 
 
 @pytest.mark.parametrize(
@@ -26,7 +91,7 @@ def test_every_language_has_every_text_with_the_same_fields(lang):
         ("ru-RU", "ru"),
         ("RU", "ru"),
         ("en-US", "en"),
-        ("de", "en"),
+        ("zz", "en"),  # a language we will never speak
         (None, "en"),
         ("", "en"),
     ],

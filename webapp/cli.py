@@ -24,10 +24,11 @@ def init_app(app: Flask) -> None:
             raise click.ClickException(
                 f"PUBLIC_URL must be https for Telegram webhooks, got {rt.settings.public_url}"
             )
-        import bot as chat
+        import bot
+        from webapp.texts import LANGUAGES
 
-        url = chat.go_live(rt.bot, rt.settings)
-        click.echo(f"Webhook set to {url}; commands set for en and ru.")
+        url = bot.go_live(rt.bot, rt.settings)
+        click.echo(f"Webhook set to {url}; commands set for {', '.join(sorted(LANGUAGES))}.")
 
     @app.cli.command("reconcile")
     @click.option(

@@ -4,13 +4,15 @@ import { initData } from "./telegram.js";
 
 const AUTH = `tma ${initData}`;
 
-/** An API error as the screens show it: the server's code, reason and message. */
+/** An API error as the screens show it: the server's code, reason (with what it names, e.g.
+    which photo) and message. */
 export class ApiError extends Error {
   constructor(status, body) {
     super(body.message || "");
     this.status = status;
     this.code = body.code || "error";
     this.reason = body.reason || null;
+    this.params = body.params || {};
   }
 }
 

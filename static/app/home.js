@@ -2,8 +2,8 @@
 
 import { api, loadMe, session } from "./api.js";
 import { go } from "./router.js";
-import { backButton, confirmDestructive, haptic, mainButton, popup, snack } from "./telegram.js";
-import { $, avatar, empty, errorText, esc, eta, failedScreen, screen, T } from "./ui.js";
+import { confirmDestructive, haptic, mainButton, popup, snack } from "./telegram.js";
+import { $, avatar, empty, errorText, esc, eta, failedScreen, screen, nCredits, T } from "./ui.js";
 
 function cell(m) {
   let right, sub;
@@ -24,7 +24,6 @@ function cell(m) {
 }
 
 export async function home(route, view) {
-  backButton(null);
   let models;
   try {
     [, { models }] = await Promise.all([loadMe(), api("/models")]);
@@ -36,14 +35,14 @@ export async function home(route, view) {
   const low = me.credits < me.prices.train;
   const training = models.some((m) => m.status === "training");
   let html = `<div class="top"><h1>${esc(T.myModels)}</h1>`
-    + `<button class="pill${low ? " low" : ""}" id="credits">⭐ ${esc(T.credits(me.credits))}</button>`
+    + `<button class="pill${low ? " low" : ""}" id="credits">⭐ ${esc(nCredits(me.credits))}</button>`
     + "</div>";
   if (me.dev_mode) html += `<p class="foot tight">${esc(T.dev)}</p>`;
   if (models.length) {
     html += `<section class="list gap-s">${models.map(cell).join("")}</section>`;
     if (training) html += `<p class="foot">${esc(T.closeHint)}</p>`;
   } else {
-    html += empty("📸", T.noModels, T.noModelsText(me.limits.photos));
+    html += empty("📸", T.noModels, T.noModelsText({ photos: me.limits.photos }));
   }
   html += `<div class="list gap-l">`
     + `<button class="cell danger" id="delete">${esc(T.deleteData)}</button></div>`;
@@ -53,7 +52,7 @@ export async function home(route, view) {
     el.onclick = () => go({ screen: "model", id: +el.dataset.id });
   });
   $("#credits").onclick = () => popup(
-    T.credits(me.credits), T.costLine(T.credits(me.prices.train), T.credits(me.credits)),
+    nCredits(me.credits), T.costLine({ price: nCredits(me.prices.train), balance: nCredits(me.credits) }),
   );
   mainButton(models.length ? T.newModel : T.createModel, () => go({ screen: "new" }));
   if (training) view.poll(() => home(route, view));

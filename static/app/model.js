@@ -6,7 +6,7 @@ import { go, HOME } from "./router.js";
 import { backButton, haptic, mainButton, popup } from "./telegram.js";
 import { openViewer } from "./viewer.js";
 import {
-  $, avatar, empty, errorText, esc, failedScreen, screen, statusLine, T,
+  $, avatar, empty, errorText, esc, failedScreen, screen, statusLine, nCredits, T,
 } from "./ui.js";
 
 function header(model) {
@@ -25,8 +25,8 @@ function tiles(generations) {
       return tile.repeat(g.num_images);
     }
     if (g.status === "failed") {
-      return `<div class="tile fail" role="img" aria-label="${esc(T.genFailed)}">⚠️<br>`
-        + `${esc(T.genFailed)}</div>`;
+      return `<button class="tile fail" data-why="${esc(g.error_text || T.error)}">⚠️<br>`
+        + `${esc(T.genFailed)}</button>`;
     }
     return g.images.map((url) => `<button class="tile" data-i="${n++}"><img src="${esc(url)}" `
       + `loading="lazy" decoding="async" width="256" height="256" alt="${esc(g.prompt)}">`
@@ -60,7 +60,7 @@ export async function modelScreen(route, view) {
     <div id="gallery"></div><div class="sentinel" id="more"></div>`;
   const prompt = $("#prompt");
   const cost = () => {
-    $("#cost").textContent = T.genCost(T.credits(price), T.credits(me.credits));
+    $("#cost").textContent = T.genCost({ price: nCredits(price), balance: nCredits(me.credits) });
     $("#cost").className = "foot" + (me.credits < price ? " warn" : "");
   };
   const grow = () => {
@@ -77,7 +77,7 @@ export async function modelScreen(route, view) {
   function update() {
     if (me.credits < price) return mainButton(T.notEnough, () => haptic.err(), { active: false });
     const active = !!prompt.value.trim() && !busy;
-    mainButton(T.generate(T.credits(price)), send, { active, progress: busy });
+    mainButton(T.generate({ price: nCredits(price) }), send, { active, progress: busy });
   }
   async function send() {
     busy = true;
@@ -114,6 +114,9 @@ export async function modelScreen(route, view) {
     gallery.querySelectorAll("img").forEach((img) => {
       if (img.complete) img.classList.add("in");
       else img.onload = () => img.classList.add("in");
+    });
+    gallery.querySelectorAll("[data-why]").forEach((b) => {
+      b.onclick = () => popup(T.genFailed, `${b.dataset.why} ${T.refunded}`);
     });
     gallery.querySelectorAll("[data-i]").forEach((b) => {
       b.onclick = () => openViewer(images(), +b.dataset.i, view, () => {

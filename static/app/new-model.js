@@ -5,10 +5,10 @@ import { loadMe, session, upload } from "./api.js";
 import { prepare } from "./photos.js";
 import { go, HOME } from "./router.js";
 import { backButton, closingConfirmation, haptic, mainButton, popup, snack } from "./telegram.js";
-import { $, errorText, esc, failedScreen, screen, T } from "./ui.js";
+import { $, errorText, esc, failedScreen, screen, nCredits, T } from "./ui.js";
 
 function slotHtml(n, state) {
-  const label = esc(T.photoN(n));
+  const label = esc(T.photoN({ n }));
   const input = `<input class="vh" type="file" accept="image/*" aria-label="${label}">`;
   if (!state) return `${input}<span class="plus" aria-hidden="true">+</span><span>${label}</span>`;
   if (state.busy) return `${input}<div class="spin" role="progressbar" aria-label="${label}"></div>`;
@@ -124,18 +124,18 @@ export async function newModel(route, view) {
     const have = draft.slots.filter((s) => s && s.blob).length;
     $("#ph").textContent = `${T.photos} · ${have}/${count}`;
     let missing = null;
-    if (have < count) missing = T.needPhotos(count - have);
+    if (have < count) missing = T.needPhotos({ n: count - have });
     else if (!draft.name.trim()) missing = T.needName;
     else if (!draft.cls) missing = T.needClass;
     const poor = credits < prices.train;
     const hint = $("#hint");
     hint.textContent = poor
-      ? T.notEnoughText(T.credits(prices.train), T.credits(credits))
-      : missing || T.costLine(T.credits(prices.train), T.credits(credits));
+      ? T.notEnoughText({ price: nCredits(prices.train), balance: nCredits(credits) })
+      : missing || T.costLine({ price: nCredits(prices.train), balance: nCredits(credits) });
     hint.className = "foot" + (poor ? " warn" : "");
     closingConfirmation(draft.slots.some((s) => s && s.blob));
     if (poor) return mainButton(T.notEnough, () => haptic.err(), { active: false });
-    const text = progress != null ? T.uploading(progress) : T.startTraining(T.credits(prices.train));
+    const text = progress != null ? T.uploading({ percent: progress }) : T.startTraining({ price: nCredits(prices.train) });
     mainButton(text, submit, { active: !missing && !draft.busy, progress: progress != null });
   }
 

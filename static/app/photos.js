@@ -34,7 +34,7 @@ export async function prepare(file, limits) {
   const w0 = src.width || src.naturalWidth, h0 = src.height || src.naturalHeight;
   if (Math.min(w0, h0) < limits.min_side) {
     if (src.close) src.close();
-    throw new PhotoRefused(T.tooSmall(w0, h0, limits.min_side));
+    throw new PhotoRefused(T.tooSmall({ width: w0, height: h0, min_side: limits.min_side }));
   }
   const scale = Math.min(1, limits.upload_side / Math.max(w0, h0));
   const canvas = document.createElement("canvas");

@@ -1,172 +1,32 @@
-/* What the Mini App says, per language (English is the fallback). Limits the server owns (photo
-   count, minimum side, lengths) are passed in from GET /api/bot/me, never written here. */
+/* What the Mini App says. The words live on the server, one file per language
+   (webapp/texts/<lang>.py, APP), and come with the page in window.APP.texts; here they become
+   what the screens call: a plain string stays a string, "…{field}…" becomes a function of an
+   object of fields, and a dict of plural categories picks its form by `n`. */
 
-function plural(n, one, few, many) {
-  const a = n % 10, b = n % 100;
-  if (a === 1 && b !== 11) return one;
-  return a >= 2 && a <= 4 && (b < 12 || b > 14) ? few : many;
+/** Fill "{field}" from `params`; an unknown field stays as written. */
+function fill(template, params) {
+  return template.replace(/\{(\w+)\}/g, (all, key) => (key in params ? String(params[key]) : all));
 }
 
-const en = {
-  myModels: "My models",
-  credits: (n) => `${n} ${n === 1 ? "credit" : "credits"}`,
-  newModel: "New model",
-  createModel: "Create model",
-  noModels: "No models yet",
-  noModelsText: (n) => `Upload ${n} photos of yourself and we'll train your personal AI model.`,
-  ready: "Ready",
-  training: "Training",
-  failed: "Failed",
-  minutes: (m) => `about ${m} min left`,
-  soon: "finishing up…",
-  starting: "starting…",
-  closeHint: "You can close the app, we'll message you in the chat when it's ready.",
-  photos: "Photos",
-  photoN: (n) => `Photo ${n}`,
-  photoTips: "Face clearly visible, different angles and light, only you in the frame, "
-    + "no sunglasses.",
-  name: "Name",
-  namePh: "e.g. Me, summer 2026",
-  who: "Who is in the photos",
-  classes: {
-    man: "Man", woman: "Woman", person: "Person", boy: "Boy", girl: "Girl", dog: "Dog", cat: "Cat",
-  },
-  startTraining: (c) => `Start training · ${c}`,
-  needPhotos: (n) => `Add ${n} more ${n === 1 ? "photo" : "photos"}`,
-  needName: "Give your model a name",
-  needClass: "Choose who is in the photos",
-  notEnough: "Not enough credits",
-  notEnoughText: (need, have) => `This costs ${need}; you have ${have}.`,
-  costLine: (c, have) => `Training costs ${c}; you have ${have}.`,
-  notImage: "Not a photo. Pick a JPEG, PNG or WebP image.",
-  tooSmall: (w, h, min) => `Too small (${w}×${h}). At least ${min} px on each side.`,
-  tooBig: "This photo is too large. Pick another one.",
-  tapRetry: "Tap to pick another",
-  duplicate: "You already picked this photo.",
-  uploading: (p) => `Uploading… ${p}%`,
-  started: "Training started",
-  genFor: "Generate",
-  promptPh: "Describe a scene…",
-  generate: (c) => `Generate · ${c}`,
-  genCost: (c, have) => `Each generation costs ${c}; you have ${have}.`,
-  generating: "Generating…",
-  firstImages: "Your first images will appear here",
-  firstImagesText: "Describe a scene above, or start with one of the ideas.",
-  trainingTitle: "Training your model",
-  failedTitle: "Training failed",
-  refunded: "Your credit was returned.",
-  genFailed: "Failed · refunded",
-  loadFailed: "Couldn't load",
-  tryAgain: "Try again",
-  offline: "No connection. Try again.",
-  openInTelegram: "Open this app from the bot in Telegram.",
-  download: "Download",
-  share: "Share",
-  of: "of",
-  dev: "Dev mode: a dev user, in a page that plays Telegram",
-  error: "Something went wrong",
-  deleteData: "Delete my data",
-  deleteTitle: "Delete everything?",
-  deleteText: "Your models (also on Astria), images, credits and history will be gone for good.",
-  deleteYes: "Delete",
-  deleted: "All your data is deleted.",
-  ideas: [
-    "Portrait in a sunlit studio, film photo",
-    "Astronaut on the moon",
-    "Watercolor painting in Paris",
-    "Cyberpunk city at night, neon",
-  ],
-  reasons: {
-    name_empty: () => "The name can't be empty.",
-    name_too_long: (l) => `The name is too long (${l.name_max} characters at most).`,
-    prompt_empty: () => "Describe the picture first.",
-    prompt_too_long: (l) => `The description is too long (${l.prompt_max} characters at most).`,
-    duplicate_photos: (l) => `Two of the photos are the same picture. Pick ${l.photos} different ones.`,
-  },
-};
+function compile(value, rules) {
+  if (typeof value === "string") {
+    return value.includes("{") ? (params = {}) => fill(value, params) : value;
+  }
+  if (Array.isArray(value)) return value;
+  if ("other" in value && Object.values(value).every((v) => typeof v === "string")) {
+    return (params) => fill(value[rules.select(params.n)] ?? value.other, params);
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, compile(v, rules)]));
+}
 
-const ru = {
-  myModels: "Мои модели",
-  credits: (n) => `${n} ${plural(n, "кредит", "кредита", "кредитов")}`,
-  newModel: "Новая модель",
-  createModel: "Создать модель",
-  noModels: "Пока нет моделей",
-  noModelsText: (n) => `Загрузите ${n} своих фото, и мы обучим вашу персональную ИИ-модель.`,
-  ready: "Готова",
-  training: "Обучается",
-  failed: "Ошибка",
-  minutes: (m) => `осталось около ${m} мин`,
-  soon: "почти готово…",
-  starting: "начинается…",
-  closeHint: "Приложение можно закрыть: мы напишем в чат, когда модель будет готова.",
-  photos: "Фото",
-  photoN: (n) => `Фото ${n}`,
-  photoTips: "Лицо хорошо видно, разные ракурсы и свет, в кадре только вы, без тёмных очков.",
-  name: "Название",
-  namePh: "например, Я, лето 2026",
-  who: "Кто на фото",
-  classes: {
-    man: "Мужчина", woman: "Женщина", person: "Человек", boy: "Мальчик", girl: "Девочка",
-    dog: "Собака", cat: "Кошка",
-  },
-  startTraining: (c) => `Начать обучение · ${c}`,
-  needPhotos: (n) => `Добавьте ещё ${n} фото`,
-  needName: "Назовите модель",
-  needClass: "Выберите, кто на фото",
-  notEnough: "Недостаточно кредитов",
-  notEnoughText: (need, have) => `Стоимость: ${need}; у вас: ${have}.`,
-  costLine: (c, have) => `Обучение стоит ${c}; у вас ${have}.`,
-  notImage: "Это не фото. Выберите JPEG, PNG или WebP.",
-  tooSmall: (w, h, min) => `Слишком маленькое (${w}×${h}). Нужно от ${min} px по каждой стороне.`,
-  tooBig: "Фото слишком большое. Выберите другое.",
-  tapRetry: "Нажмите, чтобы выбрать другое",
-  duplicate: "Это фото уже выбрано.",
-  uploading: (p) => `Загрузка… ${p}%`,
-  started: "Обучение началось",
-  genFor: "Создать",
-  promptPh: "Опишите сцену…",
-  generate: (c) => `Создать · ${c}`,
-  genCost: (c, have) => `Генерация стоит ${c}; у вас ${have}.`,
-  generating: "Создаётся…",
-  firstImages: "Здесь появятся ваши изображения",
-  firstImagesText: "Опишите сцену выше или начните с одной из идей.",
-  trainingTitle: "Модель обучается",
-  failedTitle: "Не удалось обучить",
-  refunded: "Кредит возвращён.",
-  genFailed: "Ошибка · возвращено",
-  loadFailed: "Не удалось загрузить",
-  tryAgain: "Повторить",
-  offline: "Нет связи. Попробуйте ещё раз.",
-  openInTelegram: "Откройте приложение из бота в Telegram.",
-  download: "Скачать",
-  share: "Поделиться",
-  of: "из",
-  dev: "Режим разработки: тестовый пользователь, на странице, играющей роль Telegram",
-  error: "Что-то пошло не так",
-  deleteData: "Удалить мои данные",
-  deleteTitle: "Удалить всё?",
-  deleteText: "Ваши модели (и на Astria), изображения, кредиты и история исчезнут навсегда.",
-  deleteYes: "Удалить",
-  deleted: "Все ваши данные удалены.",
-  ideas: [
-    "Портрет в солнечной студии, плёнка",
-    "Космонавт на Луне",
-    "Акварель, Париж",
-    "Киберпанк-город ночью, неон",
-  ],
-  reasons: {
-    name_empty: () => "Название не может быть пустым.",
-    name_too_long: (l) => `Слишком длинное название (до ${l.name_max} символов).`,
-    prompt_empty: () => "Сначала опишите картинку.",
-    prompt_too_long: (l) => `Слишком длинное описание (до ${l.prompt_max} символов).`,
-    duplicate_photos: (l) => `Два фото — один и тот же снимок. Выберите ${l.photos} разных.`,
-  },
-};
+/** Say `entry` (a compiled text) with `params`, whether it takes fields or not. */
+export const say = (entry, params) => (typeof entry === "function" ? entry(params) : entry);
 
-const TEXTS = { en, ru };
-
-/** The texts for a Telegram language code ("ru", "ru-RU", …); English otherwise. */
+/** The texts for a Telegram language code ("ru", "ru-RU", …); English otherwise, as the
+    server decides (webapp.texts.language_of). */
 export function textsFor(code) {
-  const lang = String(code || "").slice(0, 2).toLowerCase();
-  return { lang: TEXTS[lang] ? lang : "en", T: TEXTS[lang] || en };
+  const all = (window.APP && window.APP.texts) || {};
+  const base = String(code || "").split("-")[0].toLowerCase();
+  const lang = all[base] ? base : "en";
+  return { lang, T: compile(all[lang] || {}, new Intl.PluralRules(lang)) };
 }

@@ -2,19 +2,22 @@
 
 import { session } from "./api.js";
 import { launchUser, mainButton } from "./telegram.js";
-import { textsFor } from "./texts.js";
+import { say, textsFor } from "./texts.js";
 
 export const { lang, T } = textsFor(launchUser.language_code);
+/** A number of credits in the user's words: 1 credit, 3 кредита. */
+export const nCredits = (n) => T.credits({ n });
 export const $ = (sel, root = document) => root.querySelector(sel);
 export const screen = document.getElementById("screen");
 
 const ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 export const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ENTITIES[c]);
 
-/** An API error in the user's words: a known reason, else the server's message. */
+/** An API error in the user's words: a known reason (filled in from what the refusal names and
+    the server's limits), else the server's message. */
 export function errorText(e) {
   const reason = e && e.reason && T.reasons[e.reason];
-  if (reason) return reason(session.me ? session.me.limits : {});
+  if (reason) return say(reason, { ...(session.me ? session.me.limits : {}), ...e.params });
   if (e && e.code === "offline") return T.offline;
   return (e && e.message) || T.error;
 }
@@ -28,7 +31,7 @@ export function avatar(model) {
 /** How long training has left, coarsely. */
 export function eta(model) {
   if (model.minutes_left == null) return T.starting;
-  return model.minutes_left > 0 ? T.minutes(model.minutes_left) : T.soon;
+  return model.minutes_left > 0 ? T.minutes({ minutes: model.minutes_left }) : T.soon;
 }
 
 /** The status line of a model: class · ready, training with ETA, or failed. */

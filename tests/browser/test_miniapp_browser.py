@@ -9,7 +9,7 @@ from tests import factories as f
 from tests import signers
 from tests.browser.client import Phone, add_photos
 from tests.live import TOKEN
-from tests.support import Recorder, tune_sizes
+from tests.support import Recorder, make_model, tune_sizes
 
 
 def luminance(css_color: str) -> float:
@@ -132,11 +132,7 @@ def test_the_whole_journey_train_generate_view_and_delete(browser, live, telegra
 def ready_model(live, user_id: int, name: str = "Beach") -> int:
     """A model trained for the user through the chat, as the store records it."""
     live.rt.services.accounts.register(user_id)
-    model, _ = live.rt.store.create_model(
-        user_id, name=name, class_name="man", title=f"t{user_id}", photo_file_ids=[], cost=0
-    )
-    live.rt.store.finish_model(model.id, 1, None)
-    return model.id
+    return make_model(live.rt.store, user_id, name=name, ready_as=1).id
 
 
 def test_every_launch_url_telegram_uses_renders_the_right_screen(browser, live):
@@ -217,3 +213,31 @@ def test_an_image_url_off_astrias_hosts_is_never_loaded_by_the_browser(browser, 
         phone.close()
     finally:
         elsewhere.close()
+
+
+def test_the_servers_refusal_reaches_the_user_in_their_words(browser, live, tmp_path):
+    """Two files of one picture pass the page's own check (different files) but not the
+    server's: the popup says why in Russian, from the texts the server sent with the page."""
+    raw = signers.telegram_init_data(TOKEN, 5302, language="ru")
+    phone = Phone.launch(browser, live.url, raw)
+    page = phone.page
+    phone.wait_main("Создать модель")
+    phone.press_main()
+    page.get_by_text("Фото · 0/4").wait_for()
+    paths = [tmp_path / f"p{n}.jpg" for n in range(4)]
+    for n in (0, 2):
+        paths[n].write_bytes(f.jpeg(1000 + n * 40, 1300))
+    picture = f.picture(900, 1200, (200, 40, 40))
+    picture.save(paths[1], "JPEG")
+    picture.resize((960, 1280)).save(paths[3], "JPEG", quality=80)  # the same, re-saved larger
+    for n, path in enumerate(paths):
+        page.locator(".slot input").nth(n).set_input_files(str(path))
+        page.locator(".slot.done").nth(n).wait_for()
+    page.locator("#name").fill("Дубль")
+    page.get_by_role("radio", name="Мужчина").click()
+    phone.wait_main("Начать обучение · 1 кредит")
+    phone.press_main()
+    popup = phone.wait_popup()
+    assert popup["message"] == "Два фото — один и тот же снимок. Выберите 4 разных."
+    assert live.rt.store.get_user(5302).credits == 3  # refused before any charge
+    phone.close()

@@ -13,6 +13,7 @@ from webapp.routes.headers import TELEGRAM_WEB, nonce, page_policy
 from webapp.runtime import runtime
 from webapp.security import sign_init_data
 from webapp.settings import Settings
+from webapp.texts import LANGUAGES
 
 bp = Blueprint("miniapp", __name__)
 
@@ -71,7 +72,10 @@ def app_page():
     dev = rt.settings.dev_mode
     script = url_for("static", filename="vendor/telegram-web-app.js") if dev else TELEGRAM_SCRIPT
     host = dev and dev_host_allowed(rt.settings)
-    config = {"devHost": url_for("miniapp.dev_host") if host else None}
+    config = {
+        "devHost": url_for("miniapp.dev_host") if host else None,
+        "texts": {lang: module.APP for lang, module in LANGUAGES.items()},
+    }
     page = render_template("app.html", telegram_script=script, app_config=config, nonce=nonce())
     policy = page_policy(rt.images, "'self'" if dev else TELEGRAM_WEB)
     return page, 200, {"Cache-Control": "no-cache", "Content-Security-Policy": policy}
@@ -87,7 +91,7 @@ def dev_host():
     if not settings.dev_mode or not dev_host_allowed(settings):
         abort(404)
     theme = DEV_THEMES.get(request.args.get("theme", ""), DEV_THEMES["light"])
-    lang = request.args.get("lang") or request.accept_languages.best_match(["en", "ru"]) or "en"
+    lang = request.args.get("lang") or request.accept_languages.best_match(list(LANGUAGES)) or "en"
     fields = {
         "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
         "user": json.dumps({**DEV_USER, "language_code": lang[:2]}, separators=(",", ":")),

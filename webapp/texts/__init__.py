@@ -1,6 +1,10 @@
-"""What the product says to people, one module per language (en.py, ru.py): each holds the same
-keys in TEXTS, its plural rule and the word forms it counts with. English is the fallback.
-Adding a language is one new file here (tests/test_texts.py checks it has every key)."""
+"""What the product says to people, one module per language (en.py, ru.py): the chat's TEXTS,
+its plural rule and the word forms it counts with, and the Mini App's APP (sent with its page).
+English is the fallback for any other language.
+
+Adding a language is one new file here, named by its two-letter code as Telegram sends it
+(`de.py`; a name of another length is not loaded): tests/test_texts.py checks it has every key
+with the same fields, and the chat's command menu and the Mini App pick it up by themselves."""
 
 from __future__ import annotations
 
@@ -8,14 +12,14 @@ import importlib
 import pkgutil
 from types import ModuleType
 
+from webapp.records import ASTRIA_SAID, Failure
+
 LANGUAGES: dict[str, ModuleType] = {
     info.name: importlib.import_module(f"{__name__}.{info.name}")
     for info in pkgutil.iter_modules(__path__)
     if len(info.name) == 2
 }
 EN = LANGUAGES["en"].TEXTS
-# The failure codes the store keeps that have words of their own (others are "astria: …").
-STORED_REASONS = ("photos_unavailable", "photos_lost", "astria_unavailable", "duplicate_photos")
 
 
 def language_of(language_code: str | None) -> str:
@@ -49,12 +53,15 @@ class Texts:
         """A number of images: 1 image, 5 изображений."""
         return self.count(n, "image")
 
-    def failure(self, error: str | None) -> str:
-        """A failure the store keeps (a reason code, or "astria: <what Astria said>") in words:
-        the one place both the chat and the Mini App get them from."""
+    def failure(self, error: str | None, sentence: bool = False) -> str:
+        """A failure the store keeps (a Failure code, or what Astria said) in words: the one
+        place both the chat and the Mini App get them from. The texts continue a sentence
+        ("…failed: <reason>"); `sentence=True` makes one of its own."""
         error = error or ""
-        if error in STORED_REASONS:
-            return self(f"reason_{error}")
-        if error.startswith("astria: "):
-            return self("reason_astria", detail=error.removeprefix("astria: ")[:200])
-        return self("reason_other", detail=error[:200] or "?")
+        if error in set(Failure):
+            words = self(f"reason_{error}")
+        elif error.startswith(ASTRIA_SAID):
+            words = self("reason_astria", detail=error.removeprefix(ASTRIA_SAID)[:200])
+        else:
+            words = self("reason_other", detail=error[:200] or "?")
+        return words[:1].upper() + words[1:] if sentence else words
