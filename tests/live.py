@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import requests
@@ -106,6 +107,14 @@ class LiveApp:
         )
         response.raise_for_status()
 
+    def wait_faults_used(self, timeout: float = 10.0) -> None:
+        """Wait until the sandbox has used up every failure queued with sandbox_fault."""
+        state = self.app.extensions["astria_sandbox"].state
+        deadline = time.monotonic() + timeout
+        while state.db().execute("SELECT 1 FROM faults WHERE remaining > 0").fetchone():
+            assert time.monotonic() < deadline, "the sandbox did not use the queued faults"
+            time.sleep(0.02)
+
     def idle(self) -> None:
         """Wait for background jobs to finish."""
         assert self.rt.jobs.wait_idle(30), "background jobs did not finish"
@@ -114,3 +123,6 @@ class LiveApp:
         """Stop serving and stop the app's background work."""
         self.server.shutdown()
         self.rt.close()
+        sandbox = self.app.extensions.get("astria_sandbox")
+        if sandbox is not None:
+            sandbox.close()

@@ -64,6 +64,28 @@ def redis_url() -> str:
 _files = itertools.count(1)
 
 
+def make_model(store, user: int, *, ready_as: int | None = None, **fields) -> Model:
+    """A model made straight in the store (not through the journey), charged `cost` (default
+    0); `ready_as=<tune id>` makes it ready. Every test that needs a bare model makes it here,
+    so a new column is one change."""
+    fields = {
+        "name": "Me",
+        "class_name": "man",
+        "title": f"title-{next(_titles)}",
+        "photo_file_ids": [],
+        "cost": 0,
+        **fields,
+    }
+    model, _ = store.create_model(user, **fields)
+    if ready_as is not None:
+        store.finish_model(model.id, ready_as, None)
+        model = store.get_model(model.id)
+    return model
+
+
+_titles = itertools.count(1)
+
+
 def send_photos(live, telegram, user: int, count: int = 4, **photo_kwargs) -> list[str]:
     """/train and `count` different good photos, as a user sends them; their file ids."""
     live.post_update(f.message(user, "/train"))

@@ -12,7 +12,7 @@ import pytest
 from tests import factories as f
 from tests import signers
 from tests.live import TOKEN, LiveApp
-from tests.support import call, good_photos, init_data, upload
+from tests.support import call, good_photos, init_data, make_model, upload
 from webapp.security import InitDataError, validate_init_data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -195,10 +195,7 @@ def test_train_generate_and_browse_through_the_api(live, telegram):
 def test_galleries_are_paginated_newest_first(live):
     store = live.rt.store
     live.rt.services.accounts.register(6001)
-    model, _ = store.create_model(
-        6001, name="M", class_name="man", title="t", cost=0, photo_file_ids=["a", "b", "c", "d"]
-    )
-    store.finish_model(model.id, 1, None)
+    model = make_model(store, 6001, ready_as=1)
     ids = [
         store.create_generation(6001, model_id=model.id, prompt=f"p{n}", num_images=4, cost=0)[0].id
         for n in range(35)
@@ -261,9 +258,7 @@ def test_a_failed_model_says_why_in_the_users_language(live):
     call(live, "GET", "/api/bot/me", auth=f"tma {raw}")
     store = live.rt.store
     for error in ("photos_lost", "astria: no face found"):
-        model, _ = store.create_model(
-            6110, name="M", class_name="man", title=error, photo_file_ids=[], cost=0
-        )
+        model = make_model(store, 6110)
         store.fail_model(model.id, error, 0)
     texts = [m["error_text"] for m in call(live, "GET", "/api/bot/models", auth=f"tma {raw}")
              .json()["models"]]  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import make_model
 from webapp.security import callback_token
 
 USER = 9500
@@ -45,14 +46,7 @@ def model(live):
     """A model that Astria is training as tune 777."""
     store = live.rt.store
     live.rt.services.accounts.register(USER, first_name="Ann", language_code="en")
-    created, _ = store.create_model(
-        USER,
-        name="Me",
-        class_name="man",
-        title="title-1",
-        photo_file_ids=["a", "b", "c", "d"],
-        cost=1,
-    )
+    created = make_model(store, USER, title="title-1", photo_file_ids=["a", "b", "c", "d"], cost=1)
     store.mark_model_submitted(created.id, 777, None)
     return created
 

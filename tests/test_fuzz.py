@@ -2,7 +2,8 @@
 when the app answered 5xx, a handler raised (anything logged at ERROR) or an admin alert fired,
 and valid generate bodies must reach the service and start a generation.
 
-FUZZ_EXAMPLES (default 1000) sets the number of examples per target."""
+FUZZ_EXAMPLES (default 300) sets the number of examples per target; the soak (`make soak`)
+runs 5,000."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.live import WEBHOOK_SECRET
-from tests.support import init_data
+from tests.support import init_data, make_model
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1000"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -157,11 +158,7 @@ def ready_users(live, telegram):
             free_credits=0, signup_key=f"fuzz-{n}",
         )  # fmt: skip
         store.grant(user_id, 5, "grant", f"fuzz-{n}")
-        model, _ = store.create_model(
-            user_id, name="Fuzz", class_name="man", title=f"fuzz-{n}", photo_file_ids=[], cost=0
-        )
-        store.mark_model_submitted(model.id, tune_id, None)
-        store.finish_model(model.id, tune_id, None)
+        model = make_model(store, user_id, ready_as=tune_id)
         return user_id, model.id
 
     return (make(n) for n in itertools.count())

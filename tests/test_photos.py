@@ -87,6 +87,7 @@ def test_the_mini_app_refuses_the_same_picture_before_charging(live):
     assert response.status_code == 422
     assert response.json()["error"]["reason"] == "duplicate_photos"
     assert response.json()["error"]["message"] == "Photos 1 and 4 are the same picture."
+    assert response.json()["error"]["params"] == {"pair": [1, 4]}  # for the Mini App's words
 
 
 def test_astria_gets_upright_jpegs_of_at_most_2048_px(live, telegram):

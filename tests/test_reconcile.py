@@ -3,7 +3,6 @@ with the same records and the same single notification; what Astria lost is refu
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import requests
@@ -30,7 +29,7 @@ def test_a_lost_tune_callback_is_settled_once(make_live, telegram):
     live = make_live(SANDBOX_TRAIN_SECONDS="0.3")
     live.sandbox_fault(kind="drop_callback", target="tune")
     train(live, telegram)
-    time.sleep(0.8)  # the sandbox finished, but its callback was dropped
+    live.wait_faults_used()  # the sandbox finished, but its callback was dropped
     (model,) = live.rt.store.list_models(USER)
     assert model.status == "training"
     assert reconcile(live, minutes=60) == "models: none; generations: none"  # not old enough
@@ -50,7 +49,7 @@ def test_a_lost_prompt_callback_is_settled_and_the_album_sent_once(make_live, te
     live.post_update(f.callback(USER, f"gen:{model.id}"))
     live.post_update(f.message(USER, "a knight"))
     live.idle()
-    time.sleep(0.6)
+    live.wait_faults_used()
     assert live.rt.store.list_generations(USER)[0].status == "processing"
     assert reconcile(live) == "models: none; generations: {'done': 1}"
     telegram.wait_text(USER, "Want more pictures")
@@ -83,7 +82,7 @@ def test_a_failed_generation_found_by_reconcile_is_refunded(make_live, telegram)
     live.post_update(f.callback(USER, f"gen:{model.id}"))
     live.post_update(f.message(USER, "a knight"))
     live.idle()
-    time.sleep(0.6)
+    live.wait_faults_used()
     assert reconcile(live) == "models: none; generations: {'failed': 1}"
     telegram.wait_text(USER, "I couldn't create the images: the AI service refused it (NSFW")
     assert live.rt.store.get_user(USER).credits == 2

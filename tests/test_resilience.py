@@ -3,8 +3,9 @@ duplicated webhook deliveries and callbacks, dropped callbacks, Astria 500/504/4
 jobs, Telegram 429 and 403. Afterwards every balance equals its ledger, nobody was charged twice
 or for nothing, nobody got a notification twice, and everybody was told the outcome.
 
-RESILIENCE_USERS (default 200) and RESILIENCE_SEED (default 20261126) set the size and the dice.
-The soak (`make soak`, which CI also runs) is the same with 1,000 users.
+RESILIENCE_USERS (default 100) and RESILIENCE_SEED (default 20261126) set the size and the dice.
+The soak (`make soak`, which CI also runs) is the same with 1,000 users, and the fuzz tests
+with 5,000 examples each.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 
 from tests import factories as f
 
-USERS = int(os.environ.get("RESILIENCE_USERS", "200"))
+USERS = int(os.environ.get("RESILIENCE_USERS", "100"))
 SEED = int(os.environ.get("RESILIENCE_SEED", "20261126"))
 FIRST_USER = 700_000
 

@@ -17,7 +17,16 @@ from PIL import Image
 
 from tests import factories as f
 from tests.live import TOKEN, WEBHOOK_SECRET, LiveApp
-from tests.support import Recorder, call, good_photos, redis_url, sandbox, trained_model, upload
+from tests.support import (
+    Recorder,
+    call,
+    good_photos,
+    make_model,
+    redis_url,
+    sandbox,
+    trained_model,
+    upload,
+)
 from webapp.alerts import Alerts
 from webapp.security import callback_token
 from webapp.settings import Settings, SettingsError
@@ -140,6 +149,7 @@ def test_5_deleting_ones_data_during_an_upload_deletes_the_tune_astria_makes(liv
     live.sandbox_fault(kind="delay", method="POST", path="/tunes", body="1.5")
     created = upload(live, good_photos(), user_id=USER)
     assert created.status_code == 201
+    live.wait_faults_used()  # the photos are on their way to Astria
     deleted = call(live, "DELETE", "/api/bot/me", user_id=USER)
     assert deleted.status_code == 200
     live.idle()  # the upload finished after the user was gone
@@ -308,9 +318,7 @@ def test_13_callbacks_with_odd_images_or_another_tune_change_nothing(live, teleg
     s3 = "https://sdbooth2-production.s3.amazonaws.com"
     # a model whose tune id is not known yet accepts only the tune carrying its own title
     other = {"tune": {"id": 123, "title": "someone-else", "trained_at": "2026-01-01T00:00:00Z"}}
-    bare = live.rt.store.create_model(
-        USER, name="Bare", class_name="man", title="its-own-title", photo_file_ids=[], cost=0
-    )[0]
+    bare = make_model(live.rt.store, USER, title="its-own-title")
     assert live.callback("tune", bare.id, other).status_code == 403
     mine = {"tune": {**other["tune"], "title": "its-own-title"}}
     assert live.callback("tune", bare.id, mine).json()["outcome"] == "ready"

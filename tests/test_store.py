@@ -4,11 +4,14 @@ Parametrized over the stores: SQLite, and Supabase (PostgREST + PostgreSQL) wher
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.support import make_model
 from webapp.records import NotEnoughCredits
 from webapp.store.sqlite import SQLiteStore
 from webapp.store.supabase import SupabaseStore
@@ -47,14 +50,10 @@ def user(store, telegram_id=TG, credits=3, **profile):
 
 
 def model(store, telegram_id=TG, cost=1, title="title"):
-    return store.create_model(
-        telegram_id,
-        name="Me",
-        class_name="man",
-        title=title,
-        photo_file_ids=["a", "b", "c", "d"],
-        cost=cost,
+    made = make_model(
+        store, telegram_id, title=title, photo_file_ids=["a", "b", "c", "d"], cost=cost
     )
+    return made, store.get_user(telegram_id).credits
 
 
 def balance_matches_ledger(store, telegram_id=TG):
@@ -266,3 +265,36 @@ def test_an_old_database_is_upgraded_with_its_data_intact(tmp_path, made_by):
     (model,) = store.list_models(5)
     assert (model.name, model.tune_id, model.status) == ("Old", 77, "ready")
     store.close()
+
+
+def test_a_new_migration_changes_a_database_in_use_all_or_nothing(tmp_path):
+    """The next person's migration: numbered after the last, applied once to a file in use
+    (its rows keep their values and get the new column's default); a broken one leaves the
+    database as it was, at the version before."""
+    from webapp.store.sqlite import MIGRATIONS, connect, migrate
+
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    shutil.copy(MIGRATIONS / "0001_initial.sql", folder)
+    db = connect(str(tmp_path / "bot.sqlite3"))
+    assert migrate(db, folder) == 1
+    now = "2026-01-01T00:00:00.000+00:00"
+    db.execute(
+        "INSERT INTO telegram_models (telegram_user_id, created_at, status, name, class_name, "
+        "title, updated_at) VALUES (5, ?, 'ready', 'Old', 'man', 't', ?)",
+        (now, now),
+    )
+    (folder / "0002_style.sql").write_text(
+        "ALTER TABLE telegram_models ADD COLUMN style TEXT NOT NULL DEFAULT 'plain';\n"
+    )
+    assert migrate(db, folder) == 2
+    assert migrate(db, folder) == 2  # once
+    assert db.execute("SELECT name, style FROM telegram_models").fetchall() == [("Old", "plain")]
+    (folder / "0003_broken.sql").write_text(
+        "ALTER TABLE telegram_models ADD COLUMN mood TEXT;\nTHIS IS NOT SQL;\n"
+    )
+    with pytest.raises(sqlite3.OperationalError):
+        migrate(db, folder)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    columns = [row[1] for row in db.execute("PRAGMA table_info(telegram_models)")]
+    assert "style" in columns and "mood" not in columns

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories as f
-from tests.support import sandbox_tunes, send_photos
+from tests.support import make_model, sandbox_tunes, send_photos
 
 USER = 8100
 
@@ -168,14 +168,7 @@ def test_an_upload_lost_in_a_crash_is_resumed_by_the_next_process(make_live, tel
     first.close()
     # the crash: a model charged and recorded, but its photos never reached Astria
     store = first.rt.store
-    model, _ = store.create_model(
-        USER,
-        name="Lost",
-        class_name="man",
-        title="t-lost",
-        photo_file_ids=file_ids,
-        cost=1,
-    )
+    model = make_model(store, USER, name="Lost", photo_file_ids=file_ids, cost=1)
     second = make_live(SANDBOX_TRAIN_SECONDS="0.1")
     telegram.wait_text(USER, "Your model “Lost” is ready!")
     assert second.rt.store.get_model(model.id).tune_id is not None

@@ -51,17 +51,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     jobs = Jobs(settings.job_workers)
     images = ImagePolicy(settings)
-    bot = storage = None
+    telegram = storage = None
     notifier, files = LogNotifier(), NoFiles()
     send_alert = None
     if settings.telegram_bot_token:
-        import bot as chat
-        from bot.notifier import BotNotifier, TelegramFiles
+        import bot
+        from bot.files import TelegramFiles
+        from bot.notifier import BotNotifier
 
-        bot, storage = chat.build_bot(settings, store)
-        notifier = BotNotifier(bot, images, settings.app_url)
-        files = TelegramFiles(bot, settings.telegram_api_url)
-        send_alert = bot.send_message
+        telegram, storage = bot.build_bot(settings, store)
+        notifier = BotNotifier(telegram, images, settings.app_url)
+        files = TelegramFiles(telegram, settings.telegram_api_url)
+        send_alert = telegram.send_message
     alerts = Alerts(send_alert, settings.admin_chat_ids, redis_url=settings.redis_url)
     services = build_services(settings, store, astria, jobs, notifier, files, alerts, images)
     rt = Runtime(
@@ -72,11 +73,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         images=images,
         alerts=alerts,
     )
-    if bot is not None:
-        chat.register(bot, services, files, alerts)
-        rt.bot = bot
-        rt.outbox = chat.OUTBOX
-        rt.handle_update = chat.update_handler(bot, storage)
+    if telegram is not None:
+        bot.register(telegram, services, files, alerts)
+        rt.bot = telegram
+        rt.outbox = bot.OUTBOX
+        rt.handle_update = bot.update_handler(telegram, storage)
     app.extensions["runtime"] = rt
 
     app.url_map.converters["id64"] = Id64Converter

@@ -30,7 +30,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        extra = {"reason": exc.params["reason"]} if "reason" in exc.params else {}
+        params = dict(exc.params)
+        extra = {"reason": params.pop("reason")} if "reason" in params else {}
+        if params:  # what the reason names, for a client to say it in its own words
+            extra["params"] = params
         return json_error(exc.http_status, exc.code, str(exc), **extra)
 
     @app.errorhandler(ShuttingDown)

@@ -13,10 +13,6 @@ from flask_limiter import Limiter
 
 from webapp.settings import Settings
 
-READS = "120/minute"  # the Mini App polling every few seconds stays far below this
-WRITES = "10/minute"  # trainings and generations
-SANDBOX = "3000/minute"  # a dev and test tool; this only stops a runaway loop
-
 
 def by_address() -> str:
     """The caller's address (for callers with no identity of their own)."""

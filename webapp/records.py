@@ -31,6 +31,24 @@ class UserStatus(StrEnum):
     BLOCKED = "blocked"
 
 
+class Failure(StrEnum):
+    """Why work failed, as the store keeps it: one of these codes, or what Astria said
+    (`Failure.astria(…)`). Each code has a text `reason_<code>` in every language."""
+
+    PHOTOS_UNAVAILABLE = "photos_unavailable"  # Telegram would not give us the photos
+    PHOTOS_LOST = "photos_lost"  # Mini App photos, held in memory by a process that restarted
+    ASTRIA_UNAVAILABLE = "astria_unavailable"  # Astria did not answer; nothing was made
+    DUPLICATE_PHOTOS = "duplicate_photos"  # two of the photos are one picture
+
+    @staticmethod
+    def astria(said: str) -> str:
+        """A failure Astria explained in its own words."""
+        return ASTRIA_SAID + said
+
+
+ASTRIA_SAID = "astria: "
+
+
 @dataclass(frozen=True)
 class User:
     """A Telegram user and their balance."""

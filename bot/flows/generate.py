@@ -28,7 +28,7 @@ from webapp.texts import Texts
 def register(bot: TeleBot, services: Services) -> None:
     """Attach the handlers."""
     generations = services.generations
-    cost = services.settings.generate_cost
+    cost = services.accounts.prices.generate
     images = services.settings.images_per_prompt
 
     @bot.message_handler(commands=["generate"])

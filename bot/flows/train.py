@@ -16,18 +16,24 @@ from bot.states import TrainStates
 from webapp.records import InvalidInput, NotEnoughCredits, User
 from webapp.services import Services
 from webapp.services import photos as photo_checks
+from webapp.services.photos import Refusal
 from webapp.services.ports import FileSource
 from webapp.services.training import NAME_MAX, clean_name
 from webapp.texts import Texts
 
 log = logging.getLogger("bot.train")
 
-PHOTO_REASONS = {  # the photos service's reasons → what the chat says
-    "too_small": "photo_too_small",
-    "not_image": "photo_not_image",
-    "too_big": "photo_too_big",
-    "unreadable": "photo_unreadable",
-    "duplicate": "photo_duplicate",
+PHOTO_REASONS = {  # why the photos service refuses a picture → what the chat says
+    Refusal.TOO_SMALL: "photo_too_small",
+    Refusal.NOT_IMAGE: "photo_not_image",
+    Refusal.TOO_BIG: "photo_too_big",
+    Refusal.UNREADABLE: "photo_unreadable",
+    Refusal.DUPLICATE: "photo_duplicate",
+}
+PHOTO_LIMITS = {  # what the refusals may name
+    "min_side": photo_checks.MIN_SIDE,
+    "limit_mb": photo_checks.MAX_BYTES // 2**20,
+    "megapixels": f"{photo_checks.MAX_PIXELS / 1e6:g}",
 }
 PHOTOS_PER_MODEL = photo_checks.PHOTOS_PER_MODEL
 
@@ -54,7 +60,7 @@ def _incoming(message: Message) -> photo_checks.Incoming:
 
 def register(bot: TeleBot, services: Services, files: FileSource) -> None:
     """Attach the handlers."""
-    train_cost = services.settings.train_cost
+    train_cost = services.accounts.prices.train
 
     def begin(update: Message | CallbackQuery, user: User, t: Texts, state: StateContext) -> None:
         if user.credits < train_cost:
@@ -92,7 +98,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
         try:
             picture = photo_checks.check_incoming(_incoming(message), files, taken)
         except InvalidInput as exc:
-            params = {"min_side": photo_checks.MIN_SIDE, **exc.params}
+            params = {**PHOTO_LIMITS, **exc.params}
             reason = params.pop("reason")
             log.info("user=%s photo refused: %s", user.telegram_id, reason)
             send(bot, message, t(PHOTO_REASONS[reason], **params))

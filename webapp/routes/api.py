@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from flask import Blueprint, g, jsonify, request
 
 from webapp.errors import json_error
-from webapp.limits import READS, WRITES, limit
+from webapp.limits import limit
 from webapp.records import (
     BadRequest,
     Generation,
+    GenerationStatus,
     InvalidInput,
     Model,
     ModelStatus,
@@ -28,11 +29,14 @@ from webapp.runtime import runtime
 from webapp.security import InitDataError, WebAppUser, validate_init_data
 from webapp.services import photos as photo_checks
 from webapp.services.generation import PROMPT_MAX
+from webapp.services.photos import Refusal
 from webapp.services.training import CLASSES, NAME_MAX
 from webapp.texts import Texts
 
 bp = Blueprint("api", __name__, url_prefix="/api/bot")
 
+READS = "120/minute"  # per user: the Mini App polling every few seconds stays far below this
+WRITES = "10/minute"  # per user: trainings and generations
 MAX_UPLOAD = photo_checks.PHOTOS_PER_MODEL * photo_checks.MAX_BYTES + 1024 * 1024
 PAGE = 30
 
@@ -98,7 +102,7 @@ def _when(value: datetime | None) -> str | None:
 def model_json(model: Model, t: Texts) -> dict:
     """A model as the Mini App shows it (a failure also in the user's words)."""
     minutes = model.minutes_left() if model.status == ModelStatus.TRAINING else None
-    failure = t.failure(model.error) if model.status == ModelStatus.FAILED else None
+    failure = t.failure(model.error, sentence=True) if model.status == ModelStatus.FAILED else None
     return {
         "id": model.id,
         "name": model.name,
@@ -107,14 +111,15 @@ def model_json(model: Model, t: Texts) -> dict:
         "eta": _when(model.eta),
         "minutes_left": minutes,
         "error": model.error,
-        "error_text": failure and failure[:1].upper() + failure[1:],
+        "error_text": failure,
         "created_at": _when(model.created_at),
         "trained_at": _when(model.trained_at),
     }
 
 
-def generation_json(generation: Generation) -> dict:
-    """A generation as the gallery shows it."""
+def generation_json(generation: Generation, t: Texts) -> dict:
+    """A generation as the gallery shows it (a failure also in the user's words)."""
+    failed = generation.status == GenerationStatus.FAILED
     return {
         "id": generation.id,
         "model_id": generation.model_id,
@@ -123,6 +128,7 @@ def generation_json(generation: Generation) -> dict:
         "num_images": generation.num_images,
         "images": list(generation.images),
         "error": generation.error,
+        "error_text": t.failure(generation.error, sentence=True) if failed else None,
         "created_at": _when(generation.created_at),
     }
 
@@ -135,7 +141,8 @@ def _own_model(user: User, model_id: int) -> Model:
 def me():
     """Who the caller is, their credits and the prices."""
     user = _user()
-    settings = runtime().settings
+    rt = runtime()
+    prices = rt.services.accounts.prices
     return jsonify(
         user={
             "id": user.telegram_id,
@@ -144,9 +151,9 @@ def me():
         },
         credits=user.credits,
         prices={
-            "train": settings.train_cost,
-            "generate": settings.generate_cost,
-            "images_per_generation": settings.images_per_prompt,
+            "train": prices.train,
+            "generate": prices.generate,
+            "images_per_generation": prices.images_per_generation,
         },
         limits={  # what the server enforces; the Mini App shows and checks the same
             "photos": photo_checks.PHOTOS_PER_MODEL,
@@ -156,7 +163,7 @@ def me():
             "prompt_max": PROMPT_MAX,
             "classes": list(CLASSES),
         },
-        dev_mode=settings.dev_mode,
+        dev_mode=rt.settings.dev_mode,
     )
 
 
@@ -196,7 +203,7 @@ def prompts(model_id: int):
         user.telegram_id, model_id, size=size, before=before
     )
     return jsonify(
-        generations=[generation_json(x) for x in found],
+        generations=[generation_json(x, Texts(user.language_code)) for x in found],
         next_before=found[-1].id if len(found) == size else None,
     )
 
@@ -219,24 +226,43 @@ def generate():
     generation, _, balance = runtime().services.generations.start(
         user.telegram_id, model_id=model_id, prompt=body["prompt"]
     )
-    return jsonify(generation=generation_json(generation), credits=balance), 201
+    return jsonify(
+        generation=generation_json(generation, Texts(user.language_code)), credits=balance
+    ), 201
 
 
-PHOTO_ERRORS = {  # a photo's reason → (status, code, message with the photo's number)
-    "too_big": (413, "too_large", "Photo {n} is larger than 20 MB or 12 megapixels."),
-    "not_image": (415, "unsupported_media_type", "Photo {n} is not a JPEG, PNG or WebP image."),
-    "unreadable": (422, "invalid_input", "Photo {n} cannot be read: the file is damaged."),
-    "too_small": (
+_MB, _MP = photo_checks.MAX_BYTES // 2**20, photo_checks.MAX_PIXELS / 1e6
+PHOTO_ERRORS = {  # why a photo is refused → (status, code, message for API clients)
+    Refusal.PHOTO_COUNT: (400, "bad_request", "Send exactly {photos} photos as `images`."),
+    Refusal.TOO_BIG: (413, "too_large", f"Photo {{photo}} is over {_MB} MB or {_MP:g} megapixels."),
+    Refusal.NOT_IMAGE: (415, "unsupported_media_type", "Photo {photo} is not a JPEG, PNG or WebP."),
+    Refusal.UNREADABLE: (
         422,
         "invalid_input",
-        "Photo {n} is {width}×{height} px; each side must be at least {min_side} px.",
-    ),  # fmt: skip
-    "duplicate_photos": (
+        "Photo {photo} cannot be read: the file is damaged.",
+    ),
+    Refusal.TOO_SMALL: (
         422,
         "invalid_input",
-        "Photos {photos[0]} and {photos[1]} are the same picture.",
-    ),  # fmt: skip
+        "Photo {photo} is {width}×{height} px; each side must be at least {min_side} px.",
+    ),
+    Refusal.DUPLICATE: (
+        422,
+        "invalid_input",
+        "Photos {pair[0]} and {pair[1]} are the same picture.",
+    ),
 }
+
+
+def photo_error(exc: InvalidInput):
+    """A refused photo as the API says it: the reason, and what it names (`params`: which photo,
+    its size…) for the Mini App to say it in the user's words."""
+    params = dict(exc.params)
+    reason = params.pop("reason", None)
+    if reason not in PHOTO_ERRORS:
+        raise exc
+    status, code, message = PHOTO_ERRORS[reason]
+    return json_error(status, code, message.format(**params), reason=reason, params=params)
 
 
 @bp.post("/train-model")
@@ -249,23 +275,17 @@ def train_model():
     request.max_content_length = MAX_UPLOAD
     files = request.files.getlist("images")
     name, class_name = request.form.get("name", ""), request.form.get("class_name", "")
-    if len(files) != photo_checks.PHOTOS_PER_MODEL:
-        count = photo_checks.PHOTOS_PER_MODEL
-        raise BadRequest(f"Send exactly {count} photos as `images`.", reason="photo_count")
-    user = _user()
-    price = runtime().settings.train_cost
-    if user.credits < price:
-        raise NotEnoughCredits(need=price, have=user.credits)
     try:
+        photo_checks.check_count(len(files))
+        user = _user()
+        price = runtime().services.accounts.prices.train
+        if user.credits < price:
+            raise NotEnoughCredits(need=price, have=user.credits)
         photos = photo_checks.check_uploads(
             [upload.read(photo_checks.MAX_BYTES + 1) for upload in files]
         )
     except InvalidInput as exc:
-        params = exc.params
-        status, code, message = PHOTO_ERRORS[params["reason"]]
-        return json_error(
-            status, code, message.format(n=params.get("photo"), **params), reason=params["reason"]
-        )
+        return photo_error(exc)
     model, balance = runtime().services.training.start(
         user.telegram_id, name=name, class_name=class_name, photos=photos
     )

@@ -49,6 +49,13 @@ class Sandbox:
         self.key = settings.sandbox_key
         self.state = SandboxState(f"{settings.instance_path}/astria-sandbox.sqlite3")
         self.http = requests.Session()
+        self._timers: set[threading.Timer] = set()  # callbacks not yet sent
+
+    def close(self) -> None:
+        """Drop the callbacks not yet sent (an app shutting down, or a test ending)."""
+        for timer in list(self._timers):
+            timer.cancel()
+        self._timers.clear()
 
     def authorised(self, header: str) -> bool:
         """Only the app's own Astria client knows the key."""
@@ -250,8 +257,13 @@ class Sandbox:
     # callbacks --------------------------------------------------------------------------------
 
     def _later(self, delay: float, kind: str, object_id: int) -> None:
-        timer = threading.Timer(max(delay, 0.0) + 0.05, self.fire_callback, (kind, object_id))
+        def fire() -> None:
+            self._timers.discard(timer)
+            self.fire_callback(kind, object_id)
+
+        timer = threading.Timer(max(delay, 0.0) + 0.05, fire)
         timer.daemon = True
+        self._timers.add(timer)
         timer.start()
 
     def fire_callback(self, kind: str, object_id: int) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from webapp.astria import Prompt, Tune, parse_prompt, parse_tune
 from webapp.images import ImagePolicy
 from webapp.jobs import Jobs, ShuttingDown
-from webapp.records import DomainError, Generation, InvalidInput, Model, ModelStatus
+from webapp.records import DomainError, Failure, Generation, InvalidInput, Model, ModelStatus
 from webapp.security import check_callback_token
 from webapp.services.generation import Generations
 from webapp.services.ports import Notifier
@@ -80,7 +80,7 @@ class Callbacks:
     def apply_tune(self, model: Model, tune: Tune) -> str:
         """Finish a model the way Astria's tune says (from a callback or from asking Astria)."""
         if tune.failed:
-            self.training.fail(model.id, f"astria: {tune.error or 'training failed'}")
+            self.training.fail(model.id, Failure.astria(tune.error or "training failed"))
             return "failed"
         if tune.trained_at is None:
             return "not finished"
@@ -116,7 +116,9 @@ class Callbacks:
     def apply_prompt(self, generation: Generation, prompt: Prompt) -> str:
         """Finish a generation the way Astria's prompt says (from a callback or from Astria)."""
         if prompt.failed:
-            self.generations.fail(generation.id, f"astria: {prompt.error or 'generation failed'}")
+            self.generations.fail(
+                generation.id, Failure.astria(prompt.error or "generation failed")
+            )
             return "failed"
         if not prompt.done:
             return "not finished"
@@ -124,7 +126,7 @@ class Callbacks:
             raise ShuttingDown("a prompt callback while the process stops")
         images = self.images.accept(prompt.images, f"generation={generation.id}")
         if not images:
-            self.generations.fail(generation.id, "astria: no usable images")
+            self.generations.fail(generation.id, Failure.astria("no usable images"))
             return "failed"
         done = self.store.finish_generation(generation.id, images, str(prompt.id))
         if done is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from webapp.astria import AstriaError, AstriaOutcomeUnknown, AstriaRejected
 from webapp.records import Generation, InvalidInput, Model, ModelNotReady, ModelStatus, NotFound
 from webapp.services.training import clean_text
 from webapp.services.work import AstriaWork
@@ -108,31 +107,18 @@ class Generations(AstriaWork):
         if model is None:  # deleted with its user since the job was queued
             return
         tune_id, text = astria_request(self.settings, model, generation.prompt)
-        try:
-            prompt = self.astria.create_prompt(
+        prompt = self.send(
+            lambda: self.astria.create_prompt(
                 tune_id=tune_id,
                 text=text,
                 num_images=generation.num_images,
                 callback=self.callback_url("prompt", generation.id),
-            )
-        except AstriaOutcomeUnknown:
-            log.warning(
-                "generate generation=%s outcome unknown; waiting for the callback", generation_id
-            )
-            return
-        except AstriaRejected as exc:
-            self.astria_refused(exc, "POST /tunes/:id/prompts")
-            log.warning(
-                "generate generation=%s refused by Astria (%s): %s",
-                generation_id,
-                exc.status,
-                exc.message,
-            )
-            self.fail(generation_id, f"astria: {exc.message}")
-            return
-        except AstriaError as exc:
-            log.warning("generate generation=%s Astria unavailable (%s)", generation_id, exc.status)
-            self.fail(generation_id, "astria_unavailable")
+            ),
+            "POST /tunes/:id/prompts",
+            lambda failure: self.fail(generation_id, failure),
+            f"generate generation={generation_id}",
+        )
+        if prompt is None:
             return
         self.store.mark_generation_submitted(generation_id, str(prompt.id))
         if self.store.get_generation(generation_id) is None:  # the user deleted their data

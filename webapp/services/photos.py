@@ -14,6 +14,7 @@ import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -33,32 +34,43 @@ FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 MIME_TYPES = set(FORMATS.values())
 
 
+class Refusal(StrEnum):
+    """Why a photo is refused: the `reason` of the InvalidInput, which each edge puts in words."""
+
+    PHOTO_COUNT = "photo_count"  # not exactly PHOTOS_PER_MODEL photos
+    NOT_IMAGE = "not_image"  # not a JPEG, PNG or WebP
+    TOO_BIG = "too_big"  # over MAX_BYTES or MAX_PIXELS
+    TOO_SMALL = "too_small"  # a side under MIN_SIDE
+    UNREADABLE = "unreadable"  # damaged: cannot be decoded
+    DUPLICATE = "duplicate_photos"  # the same picture as another one
+
+
 def check_size(width: int, height: int) -> None:
-    """InvalidInput(reason="too_small") when a side is under 512 px."""
+    """InvalidInput(TOO_SMALL) when a side is under MIN_SIDE px."""
     if min(width, height) < MIN_SIDE:
-        raise InvalidInput(reason="too_small", width=width, height=height, min_side=MIN_SIDE)
+        raise InvalidInput(reason=Refusal.TOO_SMALL, width=width, height=height, min_side=MIN_SIDE)
 
 
 def inspect(content: bytes) -> tuple[int, int, str]:
     """(width, height, mime type) of a JPEG/PNG/WebP image, or InvalidInput."""
     if len(content) > MAX_BYTES:
-        raise InvalidInput(reason="too_big", limit_mb=MAX_BYTES // (1024 * 1024))
+        raise InvalidInput(reason=Refusal.TOO_BIG)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(content)) as image:
                 if image.format not in FORMATS:
-                    raise InvalidInput(reason="not_image")
+                    raise InvalidInput(reason=Refusal.NOT_IMAGE)
                 width, height = image.size
                 if width * height > MAX_PIXELS:
-                    raise InvalidInput(reason="too_big", limit_mb=MAX_BYTES // (1024 * 1024))
+                    raise InvalidInput(reason=Refusal.TOO_BIG)
                 image.verify()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InvalidInput(reason="too_big", limit_mb=MAX_BYTES // (1024 * 1024)) from None
+        raise InvalidInput(reason=Refusal.TOO_BIG) from None
     except UnidentifiedImageError:
-        raise InvalidInput(reason="not_image") from None
+        raise InvalidInput(reason=Refusal.NOT_IMAGE) from None
     except (OSError, SyntaxError, ValueError):
-        raise InvalidInput(reason="unreadable") from None
+        raise InvalidInput(reason=Refusal.UNREADABLE) from None
     return width, height, FORMATS[image.format]
 
 
@@ -76,14 +88,14 @@ def for_upload(photo: Photo) -> Photo:
 
 def fingerprint(content: bytes) -> int:
     """A 64-bit difference hash: near-identical for the same picture re-saved or resized.
-    A file that cannot be decoded (truncated, corrupt) is InvalidInput(reason="unreadable")."""
+    A file that cannot be decoded (truncated, corrupt) is InvalidInput(UNREADABLE)."""
     try:
         with Image.open(io.BytesIO(content)) as image:
             image.draft("L", (64, 64))  # JPEG: decode at a fraction of the size
             small = ImageOps.exif_transpose(image).convert("L")
             small = small.resize((9, 8), Image.Resampling.LANCZOS)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise InvalidInput(reason="unreadable") from None
+        raise InvalidInput(reason=Refusal.UNREADABLE) from None
     pixels = small.tobytes()  # one byte per pixel, row by row
     bits = 0
     for row in range(8):
@@ -113,11 +125,16 @@ def _numbered(n: int, check, *args):
         raise InvalidInput(str(exc), photo=n, **exc.params) from None
 
 
+def check_count(count: int) -> None:
+    """InvalidInput(PHOTO_COUNT) unless a model gets exactly PHOTOS_PER_MODEL photos."""
+    if count != PHOTOS_PER_MODEL:
+        raise InvalidInput(reason=Refusal.PHOTO_COUNT, photos=PHOTOS_PER_MODEL)
+
+
 def check_uploads(contents: Sequence[bytes]) -> list[Photo]:
     """Photos uploaded together (the Mini App): the count, each one's header, then the same
     picture twice. InvalidInput names the photo (`photo`, 1-based) and the `reason`."""
-    if len(contents) != PHOTOS_PER_MODEL:
-        raise InvalidInput(reason="photo_count", need=PHOTOS_PER_MODEL)
+    check_count(len(contents))
     photos = []
     for n, content in enumerate(contents, start=1):
         width, height, mime_type = _numbered(n, inspect, content)
@@ -126,7 +143,7 @@ def check_uploads(contents: Sequence[bytes]) -> list[Photo]:
     prints = [_numbered(n, fingerprint, p.content) for n, p in enumerate(photos, start=1)]
     pair = same_picture(prints)
     if pair:
-        raise InvalidInput(reason="duplicate_photos", photos=list(pair))
+        raise InvalidInput(reason=Refusal.DUPLICATE, pair=list(pair))
     return photos
 
 
@@ -154,24 +171,24 @@ class Taken:
 
 def check_incoming(picture: Incoming, files: FileSource, taken: Sequence[Taken]) -> Taken:
     """One picture sent in the chat, against the rules and the pictures already taken;
-    InvalidInput(reason=too_small | not_image | too_big | unreadable | duplicate) otherwise.
+    InvalidInput with a Refusal otherwise.
     An image sent as a file has no size: it is fetched once (in memory) to look."""
     if any(picture.unique_id == t.unique_id for t in taken):
-        raise InvalidInput(reason="duplicate")
+        raise InvalidInput(reason=Refusal.DUPLICATE)
     if picture.width is not None:
         check_size(picture.width, picture.height or 0)
         content = _preview(files, picture.preview_id or picture.file_id)
     else:
         if picture.mime_type not in MIME_TYPES:
-            raise InvalidInput(reason="not_image")
+            raise InvalidInput(reason=Refusal.NOT_IMAGE)
         if picture.size and picture.size > MAX_BYTES:
-            raise InvalidInput(reason="too_big", limit_mb=MAX_BYTES // (1024 * 1024))
+            raise InvalidInput(reason=Refusal.TOO_BIG)
         content = files.download(picture.file_id).content
         check_size(*inspect(content)[:2])
     mark = fingerprint(content) if content is not None else None
     if mark is not None and any(t.fingerprint is not None and _same(t.fingerprint, mark)
                                 for t in taken):  # fmt: skip
-        raise InvalidInput(reason="duplicate")
+        raise InvalidInput(reason=Refusal.DUPLICATE)
     return Taken(picture.file_id, picture.unique_id, mark)
 
 

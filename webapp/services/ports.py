@@ -32,19 +32,19 @@ def to_a_user(method):
 class Notifier(Protocol):
     """Tells a user how their work ended; called once per outcome (user None: nobody)."""
 
-    def training_started(self, user: User, model: Model) -> None:
+    def training_started(self, user: User | None, model: Model) -> None:
         """Astria accepted the photos; training is under way."""
 
-    def model_ready(self, user: User, model: Model) -> None:
+    def model_ready(self, user: User | None, model: Model) -> None:
         """The model finished training."""
 
-    def model_failed(self, user: User, model: Model, refunded: int) -> None:
+    def model_failed(self, user: User | None, model: Model, refunded: int) -> None:
         """The model could not be trained; `refunded` credits went back."""
 
-    def generation_done(self, user: User, model: Model, generation: Generation) -> None:
+    def generation_done(self, user: User | None, model: Model, generation: Generation) -> None:
         """The images are there."""
 
-    def generation_failed(self, user: User, generation: Generation, refunded: int) -> None:
+    def generation_failed(self, user: User | None, generation: Generation, refunded: int) -> None:
         """The generation failed; `refunded` credits went back."""
 
 
@@ -60,28 +60,28 @@ class LogNotifier:
     line instead (ids only, none of their content)."""
 
     @to_a_user
-    def training_started(self, user: User, model: Model) -> None:
+    def training_started(self, user: User | None, model: Model) -> None:
         """The photos reached Astria."""
         log.info("notify user=%s training started model=%s", user.telegram_id, model.id)
 
     @to_a_user
-    def model_ready(self, user: User, model: Model) -> None:
+    def model_ready(self, user: User | None, model: Model) -> None:
         """The model can generate now."""
         log.info("notify user=%s model ready model=%s", user.telegram_id, model.id)
 
     @to_a_user
-    def model_failed(self, user: User, model: Model, refunded: int) -> None:
+    def model_failed(self, user: User | None, model: Model, refunded: int) -> None:
         """The model failed; `refunded` credits went back."""
         log.info("notify user=%s model failed model=%s refunded=%s", user.telegram_id, model.id,
                  refunded)  # fmt: skip
 
     @to_a_user
-    def generation_done(self, user: User, model: Model, generation: Generation) -> None:
+    def generation_done(self, user: User | None, model: Model, generation: Generation) -> None:
         """The images are in the gallery."""
         log.info("notify user=%s generation done generation=%s", user.telegram_id, generation.id)
 
     @to_a_user
-    def generation_failed(self, user: User, generation: Generation, refunded: int) -> None:
+    def generation_failed(self, user: User | None, generation: Generation, refunded: int) -> None:
         """The generation failed; `refunded` credits went back."""
         log.info("notify user=%s generation failed generation=%s refunded=%s", user.telegram_id,
                  generation.id, refunded)  # fmt: skip

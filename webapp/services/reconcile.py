@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from webapp.astria import AstriaClient, AstriaError, AstriaRejected
+from webapp.records import Failure
 from webapp.services.callbacks import Callbacks
 from webapp.services.generation import Generations, prompt_tune
 from webapp.services.training import Training
@@ -69,19 +70,19 @@ class Reconciler:
             return "uploaded again"
         return self._ask(
             lambda: self.astria.get_tune(model.tune_id),
-            lambda: self.training.fail(model.id, "astria: the model was lost"),
+            lambda: self.training.fail(model.id, Failure.astria("the model was lost")),
             lambda tune: self.callbacks.apply_tune(model, tune),
         )
 
     def _generation(self, generation) -> str:
         if generation.prompt_id is None:
             # No prompt id: Astria either never got it or answered too late to tell us.
-            self.generations.fail(generation.id, "astria_unavailable")
+            self.generations.fail(generation.id, Failure.ASTRIA_UNAVAILABLE)
             return "never sent"
         tune_id = prompt_tune(self.settings, self.store.get_model(generation.model_id))
         return self._ask(
             lambda: self.astria.get_prompt(tune_id, int(generation.prompt_id)),
-            lambda: self.generations.fail(generation.id, "astria: the generation was lost"),
+            lambda: self.generations.fail(generation.id, Failure.astria("the generation was lost")),
             lambda prompt: self.callbacks.apply_prompt(generation, prompt),
         )
 

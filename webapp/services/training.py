@@ -8,12 +8,9 @@ import uuid
 from collections.abc import Sequence
 
 from webapp.astria import (
-    AstriaError,
-    AstriaOutcomeUnknown,
-    AstriaRejected,
     Photo,
 )
-from webapp.records import InvalidInput, Model, NotEnoughCredits
+from webapp.records import Failure, InvalidInput, Model, NotEnoughCredits
 from webapp.services import photos as photo_checks
 from webapp.services.ports import FileSource
 from webapp.services.work import AstriaWork
@@ -64,9 +61,9 @@ class Training(AstriaWork):
         name = clean_name(name)
         if class_name not in CLASSES:
             raise InvalidInput(reason="class_unknown")
-        count = photo_checks.PHOTOS_PER_MODEL
-        if len(photo_file_ids) + len(photos) != count or (photo_file_ids and photos):
-            raise InvalidInput(reason="photo_count", need=count)
+        if photo_file_ids and photos:
+            raise ValueError("photos come as Telegram file ids or as bytes, not both")
+        photo_checks.check_count(len(photo_file_ids) + len(photos))
         try:
             model, balance = self.store.create_model(
                 telegram_id,
@@ -102,23 +99,23 @@ class Training(AstriaWork):
         if not photos and not model.photo_file_ids:
             # Uploaded in the Mini App and held in memory by a process that died: gone.
             log.warning("train model=%s photos were lost with a restart", model_id)
-            self.fail(model_id, "photos_lost")
+            self.fail(model_id, Failure.PHOTOS_LOST)
             return
         try:
             photos = photos or [self.files.download(file_id) for file_id in model.photo_file_ids]
             photos = [photo_checks.for_upload(photo) for photo in photos]
         except Exception as exc:  # the photos are gone or Telegram is down: nothing sent
             log.warning("train model=%s photo download failed: %s", model_id, type(exc).__name__)
-            self.fail(model_id, "photos_unavailable")
+            self.fail(model_id, Failure.PHOTOS_UNAVAILABLE)
             return
         prints = [photo_checks.fingerprint(photo.content) for photo in photos]
         if photo_checks.same_picture(prints):
             # Both edges refuse the same picture twice before charging; this is the backstop for
             # a chat photo whose preview Telegram did not give then: refund, explain.
-            self.fail(model_id, "duplicate_photos")
+            self.fail(model_id, Failure.DUPLICATE_PHOTOS)
             return
-        try:
-            tune = self.astria.create_tune(
+        tune = self.send(
+            lambda: self.astria.create_tune(
                 title=model.title,
                 class_name=model.class_name,
                 photos=photos,
@@ -127,21 +124,12 @@ class Training(AstriaWork):
                 model_type=self.settings.astria_model_type,
                 token=self.settings.astria_token,
                 branch=self.settings.astria_branch,
-            )
-        except AstriaOutcomeUnknown:
-            # Astria may have the tune: its callback (our id is in the URL) will settle it.
-            log.warning("train model=%s outcome unknown; waiting for the callback", model_id)
-            return
-        except AstriaRejected as exc:
-            self.astria_refused(exc, "POST /tunes")
-            log.warning(
-                "train model=%s refused by Astria (%s): %s", model_id, exc.status, exc.message
-            )
-            self.fail(model_id, f"astria: {exc.message}")
-            return
-        except AstriaError as exc:
-            log.warning("train model=%s Astria unavailable (%s)", model_id, exc.status)
-            self.fail(model_id, "astria_unavailable")
+            ),
+            "POST /tunes",
+            lambda failure: self.fail(model_id, failure),
+            f"train model={model_id}",
+        )
+        if tune is None:
             return
         self.store.mark_model_submitted(model_id, tune.id, tune.eta)
         model = self.store.get_model(model_id)

@@ -6,8 +6,9 @@ import logging
 from collections.abc import Callable
 
 from webapp.alerts import Alerts
-from webapp.astria import AstriaClient, AstriaError, AstriaRejected
+from webapp.astria import AstriaClient, AstriaError, AstriaOutcomeUnknown, AstriaRejected
 from webapp.jobs import Jobs
+from webapp.records import Failure
 from webapp.services.ports import Notifier
 from webapp.settings import Settings
 from webapp.store import Store
@@ -42,6 +43,24 @@ class AstriaWork:
         """Astria refusing our key is the operators' problem, not the user's: alert them."""
         if exc.status in (401, 403):
             self.alerts.critical("astria_key_refused", f"Astria answered {exc.status} to {what}")
+
+    def send(self, call: Callable, what: str, fail: Callable[[str], object], subject: str):
+        """Astria's answer to `call` (the request `what`, for `subject`, e.g. "model=7"), or
+        None when there is nothing more to do now: Astria refused or is down (the work is
+        failed and refunded with `fail`), or the outcome is unknown (Astria may have made it:
+        its callback, whose URL names our id, will settle it)."""
+        try:
+            return call()
+        except AstriaOutcomeUnknown:
+            log.warning("%s outcome unknown; waiting for the callback", subject)
+        except AstriaRejected as exc:
+            self.astria_refused(exc, what)
+            log.warning("%s refused by Astria (%s): %s", subject, exc.status, exc.message)
+            fail(Failure.astria(exc.message))
+        except AstriaError as exc:
+            log.warning("%s Astria unavailable (%s)", subject, exc.status)
+            fail(Failure.ASTRIA_UNAVAILABLE)
+        return None
 
     def forget_on_astria(self, delete: Callable, *ids: int) -> None:
         """Delete a tune or prompt Astria made for work the user has deleted meanwhile."""

@@ -9,7 +9,14 @@ from webapp.records import Generation
 from webapp.store import rows
 from webapp.store.supabase.work import Kind, Work, utc_text
 
-GENERATIONS = Kind("telegram_prompts", "processing", "prompt_id", "generation", rows.generation)
+GENERATIONS = Kind(
+    "telegram_prompts",
+    "processing",
+    "prompt_id",
+    "generation",
+    "claim_generation_submit",
+    rows.generation,
+)
 
 
 class Generations(Work):

@@ -9,7 +9,7 @@ from webapp.records import Model
 from webapp.store import rows
 from webapp.store.supabase.work import Kind, Work
 
-MODELS = Kind("telegram_models", "training", "model_id", "model", rows.model)
+MODELS = Kind("telegram_models", "training", "model_id", "model", "claim_model_upload", rows.model)
 
 
 class Models(Work):

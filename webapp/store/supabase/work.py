@@ -17,7 +17,8 @@ class Kind:
     table: str  # telegram_models | telegram_prompts
     working: str  # training | processing
     astria_id: str  # model_id (the tune) | prompt_id
-    name: str  # model | generation: the Postgres functions' names and arguments
+    name: str  # model | generation: in the Postgres functions' arguments (p_model_id), fail_<name>
+    claim: str  # the Postgres function that takes the lease: claim_model_upload | …_submit
     record: object  # rows.model | rows.generation
 
 
@@ -29,9 +30,8 @@ class Work(PostgREST):
 
         A function, not a PATCH: PostgREST re-applies the filters to the rows it returns, so an
         update that fills the lease column would report that it changed nothing."""
-        function = "claim_model_upload" if kind.name == "model" else "claim_generation_submit"
         arguments = {f"p_{kind.name}_id": object_id, "p_lease_seconds": lease_seconds}
-        return bool(self._rpc(function, **arguments))
+        return bool(self._rpc(kind.claim, **arguments))
 
     def _awaiting(self, kind: Kind) -> list:
         """Work Astria has not acknowledged yet, oldest first."""

@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS telegram_users (
 CREATE TABLE IF NOT EXISTS telegram_models (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   telegram_user_id INTEGER NOT NULL REFERENCES telegram_users(telegram_id),
-  model_id INTEGER,
+  model_id INTEGER,  -- Astria's tune id (NULL until Astria has answered), not our id
   created_at TEXT NOT NULL,
   status TEXT NOT NULL DEFAULT 'training',
   name TEXT NOT NULL,
@@ -35,7 +35,7 @@ CREATE INDEX IF NOT EXISTS telegram_models_pending ON telegram_models (status, m
 CREATE TABLE IF NOT EXISTS telegram_prompts (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   telegram_user_id INTEGER NOT NULL REFERENCES telegram_users(telegram_id),
-  model_id INTEGER NOT NULL REFERENCES telegram_models(id),
+  model_id INTEGER NOT NULL REFERENCES telegram_models(id),  -- our model (telegram_models.id)
   prompt TEXT NOT NULL,
   prompt_id TEXT,
   created_at TEXT NOT NULL,
