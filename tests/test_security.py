@@ -28,6 +28,8 @@ from tests.support import (
     upload,
 )
 from webapp.alerts import Alerts
+from webapp.astria import Photo
+from webapp.records import InvalidInput
 from webapp.security import callback_token
 from webapp.settings import Settings, SettingsError
 
@@ -330,3 +332,32 @@ def test_13_callbacks_with_odd_images_or_another_tune_change_nothing(live, teleg
     many = {"prompt": {"id": 91, "images": [f"{s3}/p{n}" for n in range(50)]}}
     assert live.callback("prompt", generation.id, many).json()["outcome"] == "done"
     assert len(live.rt.store.get_generation(generation.id).images) == 8  # IMAGES_PER_PROMPT × 2
+
+
+# 14 -----------------------------------------------------------------------------------------------
+
+
+def scan_bomb(scans: int = 1000) -> bytes:
+    """A 12 MP progressive JPEG whose last (empty) scan is repeated: about 100 KB that cost
+    libjpeg some 7 seconds of CPU to decode with 1,000 scans (a minute with 10,000)."""
+    out = io.BytesIO()
+    Image.new("RGB", (4000, 3000), (120, 80, 40)).save(out, "JPEG", progressive=True)
+    content = out.getvalue()
+    last_scan = content[content.rindex(b"\xff\xda") : -2]
+    return content[:-2] + last_scan * scans + b"\xff\xd9"
+
+
+def test_14_a_jpeg_with_thousands_of_scans_is_refused_before_any_decode(live, monkeypatch):
+    from webapp.services import photos
+
+    monkeypatch.setattr(photos, "fingerprint", lambda *a: pytest.fail("a photo was decoded"))
+    bomb = scan_bomb()
+    assert photos.inspect(scan_bomb(50))[:2] == (4000, 3000)  # a few scans are fine
+    refused = upload(live, [*good_photos(3), bomb])
+    assert refused.status_code == 422 and refused.json()["error"]["reason"] == "unreadable"
+    assert refused.json()["error"]["params"] == {"photo": 4}
+    assert live.rt.store.get_user(6001).credits == 3  # nothing charged
+    monkeypatch.undo()
+    for decode in (photos.fingerprint, lambda c: photos.for_upload(Photo("b.jpg", c))):
+        with pytest.raises(InvalidInput):  # the other decoders refuse it too
+            decode(bomb)

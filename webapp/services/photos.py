@@ -3,7 +3,9 @@ credit is spent: how many, which formats, how big in bytes and pixels, how small
 the same picture twice; then, for Astria, upright and re-encoded (Pillow does the decoding).
 
 Cheap checks come first and read only the file's header: the format, the size in pixels (a
-12-megapixel camera's photo at most: more is a scan or a decompression bomb). Only then is
+12-megapixel camera's photo at most: more is a scan or a decompression bomb), and for a JPEG
+the number of its scans (a progressive JPEG has about ten; thousands of empty ones cost minutes
+of CPU to decode in a file of a few hundred KB: a "scan bomb"). Only then is
 anything decoded, and small: the same-picture check decodes JPEGs at 1/8 scale, and in the chat
 it looks at Telegram's smallest preview of a photo (a few KB) rather than the photo."""
 
@@ -29,6 +31,7 @@ MIN_SIDE = 512
 MAX_BYTES = 20 * 1024 * 1024  # what Telegram lets a bot download
 MAX_PIXELS = 12_600_000  # 12 MP cameras (4032×3024, 4096×3072) fit; a full decode is ≤ 50 MB
 UPLOAD_SIDE = 2048  # Astria: 1024–2048 px is the sweet spot
+MAX_SCANS = 64  # start-of-scan markers in a JPEG; each costs a pass over the whole picture
 SAME_PICTURE = 6  # dHash bits that may differ for two files to count as one picture
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 MIME_TYPES = set(FORMATS.values())
@@ -51,6 +54,14 @@ def check_size(width: int, height: int) -> None:
         raise InvalidInput(reason=Refusal.TOO_SMALL, width=width, height=height, min_side=MIN_SIDE)
 
 
+def check_scans(image: Image.Image, content: bytes) -> None:
+    """InvalidInput(UNREADABLE) for a JPEG with more than MAX_SCANS scans, before it is decoded.
+    Every scan starts with the marker FF DA, which cannot occur inside a scan's data (an FF
+    there is followed by 00), so counting it bounds the scans."""
+    if image.format == "JPEG" and content.count(b"\xff\xda") > MAX_SCANS:
+        raise InvalidInput(reason=Refusal.UNREADABLE)
+
+
 def inspect(content: bytes) -> tuple[int, int, str]:
     """(width, height, mime type) of a JPEG/PNG/WebP image, or InvalidInput."""
     if len(content) > MAX_BYTES:
@@ -64,6 +75,7 @@ def inspect(content: bytes) -> tuple[int, int, str]:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
                     raise InvalidInput(reason=Refusal.TOO_BIG)
+                check_scans(image, content)
                 image.verify()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InvalidInput(reason=Refusal.TOO_BIG) from None
@@ -78,6 +90,7 @@ def for_upload(photo: Photo) -> Photo:
     """The photo as Astria gets it: EXIF orientation applied, at most 2048 px, a fresh JPEG
     (which also drops every EXIF tag, GPS included)."""
     with Image.open(io.BytesIO(photo.content)) as image:
+        check_scans(image, photo.content)
         upright = ImageOps.exif_transpose(image).convert("RGB")
     upright.thumbnail((UPLOAD_SIDE, UPLOAD_SIDE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
@@ -91,6 +104,7 @@ def fingerprint(content: bytes) -> int:
     A file that cannot be decoded (truncated, corrupt) is InvalidInput(UNREADABLE)."""
     try:
         with Image.open(io.BytesIO(content)) as image:
+            check_scans(image, content)
             image.draft("L", (64, 64))  # JPEG: decode at a fraction of the size
             small = ImageOps.exif_transpose(image).convert("L")
             small = small.resize((9, 8), Image.Resampling.LANCZOS)
