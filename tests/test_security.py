@@ -29,9 +29,10 @@ from tests.support import (
 )
 from webapp.alerts import Alerts
 from webapp.astria import Photo
-from webapp.records import InvalidInput
+from webapp.records import InvalidInput, StoreError
 from webapp.security import callback_token
 from webapp.settings import Settings, SettingsError
+from webapp.store.supabase import SupabaseStore
 
 USER = 9500
 
@@ -361,3 +362,53 @@ def test_14_a_jpeg_with_thousands_of_scans_is_refused_before_any_decode(live, mo
     for decode in (photos.fingerprint, lambda c: photos.for_upload(Photo("b.jpg", c))):
         with pytest.raises(InvalidInput):  # the other decoders refuse it too
             decode(bomb)
+
+
+# 15 -----------------------------------------------------------------------------------------------
+
+
+def test_15_our_row_ids_past_int4_are_404_or_400_on_either_store(make_live, telegram, store_env):
+    live = make_live(**store_env)
+    live.rt.services.accounts.register(6001)
+    model = make_model(live.rt.store, 6001, ready_as=2_000_001)
+    big, edge = 2**31, 2**31 - 1  # Supabase keeps our models and generations as SERIAL (int4)
+    for path in (f"/api/bot/models/{big}", f"/api/bot/models/{big}/prompts"):
+        assert call(live, "GET", path).status_code == 404
+    assert call(live, "GET", f"/api/bot/models/{edge}").status_code == 404  # the last that fits
+    gallery = f"/api/bot/models/{model.id}/prompts"
+    assert call(live, "GET", gallery, params={"before": big}).status_code == 400
+    assert call(live, "GET", gallery, params={"before": edge}).json()["generations"] == []
+    generate = call(live, "POST", "/api/bot/generate", {"model_id": big, "prompt": "x"})
+    assert generate.status_code == 404
+    for kind in ("tune", "prompt"):
+        assert live.callback(kind, big, {kind: {"id": 1}}).status_code == 404
+    live.post_update(f.callback(6001, f"gen:{big}"))
+    telegram.wait_text(6001, "I can't find that model")
+    assert live.rt.store.get_user(6001).credits == 3  # nothing charged, nothing failed
+
+
+def test_15_a_value_postgres_refuses_is_a_bad_input_not_a_storage_failure(supabase):
+    supabase.reset()
+    store = SupabaseStore(supabase.url, supabase.service_role_key)
+    try:
+        for read in (store.get_model, store.get_generation):
+            with pytest.raises(InvalidInput):  # 22003: out of range for int4 (a 422, no alert)
+                read(2**31)
+    finally:
+        store.close()
+
+
+@pytest.mark.expect_errors  # every alert is logged at ERROR, as it should
+def test_15_storage_errors_with_different_codes_are_alerted_apart():
+    sent = []
+    alerts = Alerts(lambda chat, text: sent.append(text), [1])
+
+    def failed(code):
+        try:
+            raise StoreError("Supabase refused", code)  # one place, three errors
+        except StoreError as exc:
+            return exc
+
+    for code in ("57014", "57014", "53300"):  # a statement timeout twice, too many connections
+        alerts.critical("storage_unreachable", "StoreError at GET /api/bot/me", failed(code))
+    assert len(sent) == 2

@@ -16,7 +16,16 @@ from webapp.astria import AstriaClient
 from webapp.images import ImagePolicy
 from webapp.jobs import Jobs, Sweeper
 from webapp.logs import init_logging
-from webapp.routes import Id64Converter, api, callbacks, headers, health, miniapp, webhook
+from webapp.routes import (
+    Id64Converter,
+    RowIdConverter,
+    api,
+    callbacks,
+    headers,
+    health,
+    miniapp,
+    webhook,
+)
 from webapp.runtime import Runtime
 from webapp.services import build_services
 from webapp.services.ports import LogNotifier, NoFiles
@@ -81,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["runtime"] = rt
 
     app.url_map.converters["id64"] = Id64Converter
+    app.url_map.converters["row_id"] = RowIdConverter
     errors.init_app(app)
     headers.init_app(app)
     sandbox.init_app(app, settings)

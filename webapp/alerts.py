@@ -1,6 +1,7 @@
 """Critical errors told to the operators (ADMIN_CHAT_IDS), at most once per error *signature*
-per window: the kind, the exception's type and the place in our code it came from. A flood of
-one error (say, a 500 anyone can trigger) never hides another. With REDIS_URL the window is
+per window: the kind, the exception's type (with its code: two database errors are two
+signatures) and the place in our code it came from. A flood of one error (say, a 500 anyone
+can trigger) never hides another. With REDIS_URL the window is
 shared by every worker and instance; without it, each process keeps its own."""
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ def place(exc: BaseException) -> str:
         if frame.filename.startswith(ROOT) and "/site-packages/" not in frame.filename:
             found = f"{Path(frame.filename).relative_to(ROOT)}:{frame.lineno}"
     return found
+
+
+def _what(exc: BaseException) -> str:
+    """The exception's type and what tells two of that type apart: the code it carries (a
+    StoreError's SQLSTATE or network error), else the type of the error it was raised from."""
+    code = getattr(exc, "code", None)
+    if code is None and exc.__cause__ is not None:
+        code = type(exc.__cause__).__name__
+    return type(exc).__name__ + (f":{code}" if code is not None else "")
 
 
 class Alerts:
@@ -54,7 +64,7 @@ class Alerts:
         """Report a critical error (no secrets or user content in `text`)."""
         where = place(exc) if exc is not None else ""
         log.error("critical %s: %s%s", kind, text, f" ({where})" if where else "")
-        signature = f"{kind}|{type(exc).__name__ if exc else text}|{where}"
+        signature = f"{kind}|{_what(exc) if exc else text}|{where}"
         if not self.send or not self.admins or not self._first(signature):
             return
         for chat_id in self.admins:

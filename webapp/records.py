@@ -172,16 +172,23 @@ class ModelNotReady(DomainError):
 
 
 class StoreError(Exception):
-    """The storage failed; never shown to a user as is."""
+    """The storage failed; never shown to a user as is. `code` tells failures of one kind apart
+    (Postgres' SQLSTATE, or the network error), so one never mutes another's alert."""
+
+    def __init__(self, message: str = "", code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
-MAX_ID = 2**63 - 1  # every id the app stores is a signed 64-bit integer
+MAX_ID = 2**63 - 1  # Telegram's ids and Astria's: signed 64-bit integers
+MAX_ROW_ID = 2**31 - 1  # our own rows (models, generations): Supabase's SERIAL ids are int4
 
 
-def bounded_id(value) -> int | None:
-    """An id from outside (JSON, a query, button data): an int in 1..MAX_ID, else None."""
+def bounded_id(value, top: int = MAX_ID) -> int | None:
+    """An id from outside (JSON, a query, button data): an int in 1..top, else None. Our own
+    rows' ids are bounded by MAX_ROW_ID, Telegram's and Astria's by MAX_ID."""
     if type(value) is str and value.isascii() and value.isdigit() and len(value) <= 19:
         value = int(value)
-    if type(value) is not int or not 1 <= value <= MAX_ID:
+    if type(value) is not int or not 1 <= value <= top:
         return None
     return value

@@ -12,6 +12,7 @@ from bot.replies import send
 from bot.state_storage import flow_data
 from bot.states import GenerateStates
 from webapp.records import (
+    MAX_ROW_ID,
     InvalidInput,
     ModelNotReady,
     ModelStatus,
@@ -51,7 +52,7 @@ def register(bot: TeleBot, services: Services) -> None:
     @bot.callback_query_handler(func=lambda call: call.data.startswith("gen:"))
     def model_chosen(call: CallbackQuery, user: User, t: Texts, state: StateContext) -> None:
         bot.answer_callback_query(call.id)
-        model_id = bounded_id(call.data.removeprefix("gen:"))
+        model_id = bounded_id(call.data.removeprefix("gen:"), MAX_ROW_ID)
         try:
             model = generations.own_model(user.telegram_id, model_id or 0)
         except NotFound:

@@ -14,6 +14,7 @@ from flask import Blueprint, g, jsonify, request
 from webapp.errors import json_error
 from webapp.limits import limit
 from webapp.records import (
+    MAX_ROW_ID,
     BadRequest,
     Generation,
     GenerationStatus,
@@ -184,19 +185,19 @@ def models():
     return jsonify(models=[model_json(m, t) for m in mine])
 
 
-@bp.get("/models/<id64:model_id>")
+@bp.get("/models/<row_id:model_id>")
 def model(model_id: int):
     """One of the caller's models; 404 for anyone else's."""
     user = _user()
     return jsonify(model=model_json(_own_model(user, model_id), Texts(user.language_code)))
 
 
-@bp.get("/models/<id64:model_id>/prompts")
+@bp.get("/models/<row_id:model_id>/prompts")
 def prompts(model_id: int):
     """A model's generations, newest first, 30 a page (`?before=<id>` for the next)."""
     user = _user()
     before = request.args.get("before")
-    if before is not None and (before := bounded_id(before)) is None:
+    if before is not None and (before := bounded_id(before, MAX_ROW_ID)) is None:
         raise BadRequest("before must be a generation id.")
     size = min(max(request.args.get("limit", PAGE, type=int), 1), 100)
     found = runtime().services.generations.gallery(
@@ -218,7 +219,7 @@ def generate():
     model_id = body.get("model_id")
     if type(model_id) is not int:
         raise InvalidInput("model_id must be a number.")
-    if bounded_id(model_id) is None:
+    if bounded_id(model_id, MAX_ROW_ID) is None:
         raise NotFound(what="model")
     if not isinstance(body.get("prompt"), str):
         raise InvalidInput("prompt must be text.")

@@ -39,7 +39,7 @@ def read_json() -> object:
     return body
 
 
-@bp.post("/tune/<id64:model_id>")
+@bp.post("/tune/<row_id:model_id>")
 def tune(model_id: int):
     """A tune (model) finished training, or failed."""
     outcome = runtime().services.callbacks.tune(model_id, request.args.get("token"), read_json)
@@ -47,7 +47,7 @@ def tune(model_id: int):
     return jsonify(ok=True, outcome=outcome)
 
 
-@bp.post("/prompt/<id64:generation_id>")
+@bp.post("/prompt/<row_id:generation_id>")
 def prompt(generation_id: int):
     """A prompt (generation) finished, or failed."""
     callbacks = runtime().services.callbacks

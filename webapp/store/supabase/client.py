@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 
 import httpx
 from postgrest.exceptions import APIError
 
 from supabase import Client, ClientOptions, create_client
-from webapp.records import NotEnoughCredits, StoreError
+from webapp.records import InvalidInput, NotEnoughCredits, StoreError
+
+log = logging.getLogger("store")
 
 NOT_ENOUGH_CREDITS = "P0402"  # the SQLSTATE change_credits() raises
+DATA_EXCEPTION = "22"  # SQLSTATE class 22: a value out of range (22003) or malformed (22P02)
 TIMEOUT = 10.0
 
 
@@ -43,15 +47,20 @@ class PostgREST:
         self._http.close()
 
     def _run(self, query):
-        """Execute a PostgREST query; its errors become StoreError (or NotEnoughCredits)."""
+        """Execute a PostgREST query; its errors become StoreError (or NotEnoughCredits, or
+        InvalidInput for a value Postgres refuses: the caller's input, not a failure of ours)."""
         try:
             return query.execute().data
         except APIError as exc:
             if exc.code == NOT_ENOUGH_CREDITS:
                 raise NotEnoughCredits(**json.loads(exc.details or "{}")) from None
-            raise StoreError(f"Supabase refused: {exc.code} {exc.message}") from None
+            if str(exc.code or "").startswith(DATA_EXCEPTION):
+                log.warning("Supabase refused a value: %s %s", exc.code, exc.message)
+                raise InvalidInput("A value is out of range or malformed.") from None
+            raise StoreError(f"Supabase refused: {exc.code} {exc.message}", exc.code) from None
         except httpx.HTTPError as exc:
-            raise StoreError(f"Supabase is unreachable: {type(exc).__name__}") from None
+            name = type(exc).__name__
+            raise StoreError(f"Supabase is unreachable: {name}", name) from None
 
     def _rpc(self, name: str, **params):
         return self._run(self.client.rpc(name, params))
