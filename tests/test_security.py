@@ -24,6 +24,7 @@ from tests.support import (
     make_model,
     redis_url,
     sandbox,
+    sandbox_tunes,
     trained_model,
     upload,
 )
@@ -412,3 +413,37 @@ def test_15_storage_errors_with_different_codes_are_alerted_apart():
     for code in ("57014", "57014", "53300"):  # a statement timeout twice, too many connections
         alerts.critical("storage_unreachable", "StoreError at GET /api/bot/me", failed(code))
     assert len(sent) == 2
+
+
+# 16 -----------------------------------------------------------------------------------------------
+
+
+def test_16_deleting_ones_data_while_a_second_upload_is_in_flight_leaves_no_tune(
+    make_live, telegram, store_env
+):
+    live = make_live(**store_env)
+    trained_model(live, telegram, USER)  # its tune is deleted first, slowly: meanwhile
+    live.sandbox_fault(kind="delay", method="DELETE", path=r"/tunes/\d+", body="2")
+    live.sandbox_fault(kind="delay", method="POST", path="/tunes", body="0.5")
+    assert upload(live, good_photos(), user_id=USER).status_code == 201
+    # the second model's upload reaches Astria and its tune id its row, before the rows go
+    assert call(live, "DELETE", "/api/bot/me", user_id=USER).json()["models"] == 2
+    live.idle()
+    assert [t["deleted"] for t in sandbox_tunes(live)] == [1, 1]
+    assert live.rt.store.get_user(USER) is None and live.rt.store.list_models(USER) == []
+
+
+# 18 -----------------------------------------------------------------------------------------------
+
+
+def test_18_deleting_a_user_survives_a_malformed_stored_prompt_id(live, telegram):
+    model = trained_model(live, telegram, USER)
+    store = live.rt.store
+    for prompt_id in ("True", "9" * 30, "3000001"):  # as a bool or a huge id once was stored
+        generation, _ = store.create_generation(
+            USER, model_id=model.id, prompt="x", num_images=1, cost=0
+        )
+        store.mark_generation_submitted(generation.id, prompt_id)
+    deleted = call(live, "DELETE", "/api/bot/me", user_id=USER)
+    assert deleted.status_code == 200 and deleted.json()["models"] == 1
+    assert store.get_user(USER) is None and store.list_generations(USER) == []

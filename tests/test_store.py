@@ -75,13 +75,25 @@ def test_deleting_a_user_removes_their_rows_but_not_the_signup_mark(store):
     model(store)
     store.set_conversation(f"state:1:{TG}:{TG}", "x", {"a": 1})
     store.set_conversation(f"state:1:{TG}1:{TG}1", "x", {"b": 2})  # someone else's
-    assert store.delete_user(TG) == 1
+    assert store.delete_user(TG).models == 1
     assert store.get_user(TG) is None and store.ledger(TG) == [] and store.list_models(TG) == []
     assert store.get_conversation(f"state:1:{TG}:{TG}").state is None
     assert store.get_conversation(f"state:1:{TG}1:{TG}1").data == {"b": 2}
     back, created = user(store)
     assert created and back.credits == 0  # no second signup bonus
     assert balance_matches_ledger(store)
+
+
+def test_deleting_a_user_returns_the_astria_ids_their_rows_named(store):
+    user(store, credits=5)
+    model(store)  # still uploading: no tune id
+    ready = make_model(store, TG, title="ready", ready_as=2**40)  # a tune id past int4
+    sent, _ = store.create_generation(TG, model_id=ready.id, prompt="x", num_images=1, cost=1)
+    store.mark_generation_submitted(sent.id, "3000001")
+    store.create_generation(TG, model_id=ready.id, prompt="y", num_images=1, cost=1)  # unsent
+    deleted = store.delete_user(TG)
+    assert (deleted.models, deleted.tunes, deleted.prompts) == (2, (2**40,), (("3000001", 2**40),))
+    assert store.delete_user(TG).models == 0 and store.list_models(TG) == []
 
 
 def test_stats_count_users_models_and_net_spending(store):

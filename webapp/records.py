@@ -116,6 +116,17 @@ class LedgerEntry:
 
 
 @dataclass(frozen=True)
+class DeletedUser:
+    """What deleting a user's rows removed, and what Astria may still hold of theirs: the tune
+    ids of their models and, for each of their generations Astria acknowledged, its prompt id
+    (as stored) with the tune id of its model."""
+
+    models: int
+    tunes: tuple[int, ...]
+    prompts: tuple[tuple[str, int | None], ...]
+
+
+@dataclass(frozen=True)
 class Conversation:
     """Where a user is in a chat flow, and what the flow has gathered so far."""
 

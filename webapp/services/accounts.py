@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from webapp.astria import AstriaClient, AstriaError, AstriaRejected
-from webapp.records import DomainError, NotFound, User, UserStatus
+from webapp.records import DomainError, NotFound, User, UserStatus, bounded_id
 from webapp.services.generation import prompt_tune
+from webapp.services.work import forget_on_astria
 from webapp.settings import Settings
 from webapp.store import Store
 
@@ -84,26 +86,32 @@ class Accounts:
         log.info("user=%s is %s", telegram_id, status)
 
     def delete_everything(self, telegram_id: int) -> int:
-        """Delete the user's tunes and generations on Astria, then every row of theirs at once;
-        the number of models deleted.
+        """Delete the user's tunes and generations on Astria and every row of theirs; the
+        number of models deleted.
 
-        If Astria cannot delete something now, nothing is deleted here (DeleteFailed), so the
-        request can be repeated and nothing is left behind without its id. Work still on its
-        way to Astria is deleted there by the job that learns its id (the rows are gone)."""
-        models = {m.id: m for m in self.store.list_models(telegram_id)}
-        for model in models.values():
-            if model.tune_id is not None:
-                self._delete_on_astria(self.astria.delete_tune, model.tune_id)
-        for generation in self._generations(telegram_id):
-            model = models.get(generation.model_id)
-            if generation.prompt_id and model is not None and model.tune_id is not None:
-                tune_id = prompt_tune(self.settings, model)
-                self._delete_on_astria(
-                    self.astria.delete_prompt, tune_id, int(generation.prompt_id)
-                )
-        count = self.store.delete_user(telegram_id)
-        log.info("user=%s deleted their data (models=%s)", telegram_id, count)
-        return count
+        What the rows name on Astria now is deleted there first: if Astria cannot delete it,
+        nothing is deleted here (DeleteFailed), so the request can be repeated. Then every row
+        goes at once, and the store hands back the Astria ids the rows named as they went: work
+        that reached Astria meanwhile (an upload in flight) is deleted there too. Work that
+        reaches Astria later finds no row, and its own job deletes it there."""
+        models = self.store.list_models(telegram_id)
+        tune_of = {m.id: m.tune_id for m in models}
+        tunes, prompts = self._on_astria(
+            [m.tune_id for m in models],
+            [(g.prompt_id, tune_of.get(g.model_id)) for g in self._generations(telegram_id)],
+        )
+        for tune_id in tunes:
+            self._delete_on_astria(self.astria.delete_tune, tune_id)
+        for ids in prompts:
+            self._delete_on_astria(self.astria.delete_prompt, *ids)
+        deleted = self.store.delete_user(telegram_id)
+        late_tunes, late_prompts = self._on_astria(deleted.tunes, deleted.prompts)
+        for tune_id in late_tunes - tunes:
+            forget_on_astria(self.astria.delete_tune, tune_id)
+        for ids in late_prompts - prompts:
+            forget_on_astria(self.astria.delete_prompt, *ids)
+        log.info("user=%s deleted their data (models=%s)", telegram_id, deleted.models)
+        return deleted.models
 
     def _generations(self, telegram_id: int):
         """Every generation of the user, page by page."""
@@ -111,6 +119,23 @@ class Accounts:
         while page := self.store.list_generations(telegram_id, limit=500, before_id=before):
             yield from page
             before = page[-1].id
+
+    def _on_astria(
+        self, tunes: Iterable[int | None], prompts: Iterable[tuple[str | None, int | None]]
+    ) -> tuple[set[int], set[tuple[int, int]]]:
+        """What to delete on Astria: the tunes, and the prompts as (the tune they were posted
+        to, prompt id), from the tune ids and the (prompt id, its model's tune id) pairs of
+        rows. A stored prompt id that is no Astria id is skipped (logged), never a crash."""
+        on_astria = set()
+        for prompt_id, tune_id in prompts:
+            if prompt_id is None or tune_id is None:
+                continue  # never acknowledged by Astria, or its model never was
+            number = bounded_id(prompt_id)
+            if number is None:
+                log.warning("a malformed prompt id %r is not deleted on Astria", prompt_id[:32])
+                continue
+            on_astria.add((prompt_tune(self.settings, tune_id), number))
+        return {t for t in tunes if t is not None}, on_astria
 
     @staticmethod
     def _delete_on_astria(delete, *ids: int) -> None:

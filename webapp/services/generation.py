@@ -6,7 +6,7 @@ import logging
 
 from webapp.records import Generation, InvalidInput, Model, ModelNotReady, ModelStatus, NotFound
 from webapp.services.training import clean_text
-from webapp.services.work import AstriaWork
+from webapp.services.work import AstriaWork, forget_on_astria
 from webapp.settings import Settings
 
 log = logging.getLogger("generation")
@@ -24,12 +24,12 @@ def clean_prompt(prompt: str | None) -> str:
     return cleaned
 
 
-def prompt_tune(settings: Settings, model: Model) -> int:
-    """The tune a model's prompts are posted to: the base model for a LoRA or FaceID (Flux),
-    the model's own tune otherwise."""
+def prompt_tune(settings: Settings, tune_id: int | None) -> int | None:
+    """The tune the prompts of a model (whose tune is `tune_id`) are posted to: the base model
+    for a LoRA or FaceID (Flux), the model's own tune otherwise."""
     if settings.astria_model_type in ("lora", "faceid"):
         return settings.astria_base_tune_id
-    return model.tune_id
+    return tune_id
 
 
 def astria_request(settings: Settings, model: Model, prompt: str) -> tuple[int, str]:
@@ -43,7 +43,7 @@ def astria_request(settings: Settings, model: Model, prompt: str) -> tuple[int, 
         text = f"<faceid:{model.tune_id}:1> {model.class_name}, {prompt}"
     else:
         text = f"{subject}, {prompt}"
-    return prompt_tune(settings, model), text
+    return prompt_tune(settings, model.tune_id), text
 
 
 class Generations(AstriaWork):
@@ -123,7 +123,7 @@ class Generations(AstriaWork):
         self.store.mark_generation_submitted(generation_id, str(prompt.id))
         if self.store.get_generation(generation_id) is None:  # the user deleted their data
             log.info("generation=%s was deleted meanwhile; deleting its prompt", generation_id)
-            self.forget_on_astria(self.astria.delete_prompt, tune_id, prompt.id)
+            forget_on_astria(self.astria.delete_prompt, tune_id, prompt.id)
             return
         log.info("generate submitted generation=%s prompt=%s", generation_id, prompt.id)
 

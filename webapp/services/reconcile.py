@@ -79,7 +79,8 @@ class Reconciler:
             # No prompt id: Astria either never got it or answered too late to tell us.
             self.generations.fail(generation.id, Failure.ASTRIA_UNAVAILABLE)
             return "never sent"
-        tune_id = prompt_tune(self.settings, self.store.get_model(generation.model_id))
+        model = self.store.get_model(generation.model_id)
+        tune_id = prompt_tune(self.settings, model.tune_id if model else None)
         return self._ask(
             lambda: self.astria.get_prompt(tune_id, int(generation.prompt_id)),
             lambda: self.generations.fail(generation.id, Failure.astria("the generation was lost")),

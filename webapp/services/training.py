@@ -13,7 +13,7 @@ from webapp.astria import (
 from webapp.records import Failure, InvalidInput, Model, NotEnoughCredits
 from webapp.services import photos as photo_checks
 from webapp.services.ports import FileSource
-from webapp.services.work import AstriaWork
+from webapp.services.work import AstriaWork, forget_on_astria
 
 log = logging.getLogger("training")
 
@@ -135,7 +135,7 @@ class Training(AstriaWork):
         model = self.store.get_model(model_id)
         if model is None:  # the user deleted their data while the photos were on their way
             log.info("train model=%s was deleted meanwhile; deleting tune %s", model_id, tune.id)
-            self.forget_on_astria(self.astria.delete_tune, tune.id)
+            forget_on_astria(self.astria.delete_tune, tune.id)
             return
         log.info("train submitted model=%s tune=%s eta=%s", model_id, tune.id, tune.eta)
         if model.status == "training":

@@ -18,6 +18,18 @@ log = logging.getLogger("astria")
 CallbackUrl = Callable[[str, int], str]  # (kind, our object id) -> a signed callback URL
 
 
+def forget_on_astria(delete: Callable, *ids: int) -> None:
+    """Delete a tune or prompt on Astria whose rows are gone (the user deleted their data):
+    best effort, logged when Astria cannot."""
+    try:
+        delete(*ids)
+    except AstriaRejected as exc:
+        if exc.status != 404:  # already gone is fine
+            log.warning("could not delete %s on Astria (%s): %s", ids, exc.status, exc.message)
+    except AstriaError as exc:
+        log.warning("could not delete %s on Astria: %s", ids, type(exc).__name__)
+
+
 class AstriaWork:
     """A service that charges credits, then carries the work to Astria in the background."""
 
@@ -61,16 +73,6 @@ class AstriaWork:
             log.warning("%s Astria unavailable (%s)", subject, exc.status)
             fail(Failure.ASTRIA_UNAVAILABLE)
         return None
-
-    def forget_on_astria(self, delete: Callable, *ids: int) -> None:
-        """Delete a tune or prompt Astria made for work the user has deleted meanwhile."""
-        try:
-            delete(*ids)
-        except AstriaRejected as exc:
-            if exc.status != 404:  # already gone is fine
-                log.warning("could not delete %s on Astria (%s): %s", ids, exc.status, exc.message)
-        except AstriaError as exc:
-            log.warning("could not delete %s on Astria: %s", ids, type(exc).__name__)
 
     @staticmethod
     def refunded(outcome: tuple | None, price: int, reason: str):

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from webapp.records import Conversation, Generation, LedgerEntry, Model, User
+from webapp.records import Conversation, DeletedUser, Generation, LedgerEntry, Model, User
 from webapp.settings import Settings
 
 
@@ -50,8 +50,10 @@ class Store(Protocol):
     def set_user_status(self, telegram_id: int, status: str) -> None:
         """Mark a user active, or blocked (they blocked the bot: stop writing to them)."""
 
-    def delete_user(self, telegram_id: int) -> int:
-        """Delete every row of the user (generations, models, ledger, chat state, the user)."""
+    def delete_user(self, telegram_id: int) -> DeletedUser:
+        """Delete every row of the user (generations, models, ledger, chat state, the user) in
+        one transaction; what Astria may still hold of theirs comes back, read as it was
+        deleted (work that reaches Astria afterwards finds no row and deletes itself)."""
 
     def stats(self, since: datetime) -> dict:
         """users, models, models_ready, generations, and spent_since (net credits)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timedelta
 
-from webapp.records import LedgerEntry, NotEnoughCredits, StoreError, User
+from webapp.records import DeletedUser, LedgerEntry, NotEnoughCredits, StoreError, User
 from webapp.store import rows
 from webapp.store.sqlite.connection import Database, now, ts
 
@@ -129,17 +129,29 @@ class Users(Database):
                 "UPDATE telegram_users SET status = ? WHERE telegram_id = ?", (status, telegram_id)
             )
 
-    def delete_user(self, telegram_id: int) -> int:
-        """Delete every row of the user in one transaction; the number of models deleted."""
+    def delete_user(self, telegram_id: int) -> DeletedUser:
+        """Delete every row of the user in one transaction; the Astria ids they named."""
         with self._write() as db:
-            db.execute("DELETE FROM telegram_prompts WHERE telegram_user_id = ?", (telegram_id,))
+            prompts = db.execute(
+                "DELETE FROM telegram_prompts WHERE telegram_user_id = ? RETURNING prompt_id, "
+                "model_id",
+                (telegram_id,),
+            ).fetchall()
             models = db.execute(
-                "DELETE FROM telegram_models WHERE telegram_user_id = ?", (telegram_id,)
-            ).rowcount
+                "DELETE FROM telegram_models WHERE telegram_user_id = ? RETURNING id, model_id",
+                (telegram_id,),
+            ).fetchall()
             db.execute("DELETE FROM credit_ledger WHERE telegram_user_id = ?", (telegram_id,))
             db.execute("DELETE FROM conversation_states WHERE key LIKE ?", (f"%:{telegram_id}",))
             db.execute("DELETE FROM telegram_users WHERE telegram_id = ?", (telegram_id,))
-        return models
+        tune_of = {m["id"]: m["model_id"] for m in models}
+        return DeletedUser(
+            models=len(models),
+            tunes=tuple(m["model_id"] for m in models if m["model_id"] is not None),
+            prompts=tuple(
+                (p["prompt_id"], tune_of.get(p["model_id"])) for p in prompts if p["prompt_id"]
+            ),
+        )
 
     def stats(self, since: datetime) -> dict:
         """Counts, and credits spent (net of refunds) since `since`."""

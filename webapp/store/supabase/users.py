@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from webapp.records import LedgerEntry, User
+from webapp.records import DeletedUser, LedgerEntry, User
 from webapp.store import rows
 from webapp.store.supabase.client import PostgREST
 
@@ -60,9 +60,15 @@ class Users(PostgREST):
             self._table("telegram_users").update({"status": status}).eq("telegram_id", telegram_id)
         )
 
-    def delete_user(self, telegram_id: int) -> int:
-        """Delete every row of the user in one transaction (delete_user_data())."""
-        return self._rpc("delete_user_data", p_telegram_id=telegram_id) or 0
+    def delete_user(self, telegram_id: int) -> DeletedUser:
+        """Delete every row of the user in one transaction; the Astria ids they named
+        (forget_user())."""
+        deleted = self._rpc("forget_user", p_telegram_id=telegram_id)
+        return DeletedUser(
+            models=deleted["models"],
+            tunes=tuple(deleted["tunes"]),
+            prompts=tuple((prompt_id, tune_id) for prompt_id, tune_id in deleted["prompts"]),
+        )
 
     def stats(self, since: datetime) -> dict:
         """Counts, and credits spent (net of refunds) since `since` (bot_stats())."""
