@@ -447,3 +447,19 @@ def test_18_deleting_a_user_survives_a_malformed_stored_prompt_id(live, telegram
     deleted = call(live, "DELETE", "/api/bot/me", user_id=USER)
     assert deleted.status_code == 200 and deleted.json()["models"] == 1
     assert store.get_user(USER) is None and store.list_generations(USER) == []
+
+
+def test_18_callbacks_naming_a_bool_or_a_huge_id_are_refused(live, telegram):
+    live.rt.services.accounts.register(USER)
+    bare = make_model(live.rt.store, USER, title="its-title")  # no tune id yet: any id goes
+    for odd in (True, 2**64, 2**63, 1.5, "7"):
+        tune = {"tune": {"id": odd, "title": "its-title", "trained_at": "2026-01-01T00:00:00Z"}}
+        assert live.callback("tune", bare.id, tune).status_code == 422, odd
+        prompt = {"prompt": {"id": odd, "images": ["https://mp.astria.ai/a.jpg"]}}
+        generation, _ = live.rt.store.create_generation(
+            USER, model_id=bare.id, prompt="x", num_images=1, cost=0
+        )
+        assert live.callback("prompt", generation.id, prompt).status_code == 422, odd
+        assert live.rt.store.get_generation(generation.id).status == "processing"
+    assert live.rt.store.get_model(bare.id).status == "training"
+    assert live.rt.store.get_model(bare.id).tune_id is None

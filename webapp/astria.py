@@ -15,6 +15,8 @@ from datetime import datetime
 
 import requests
 
+from webapp.records import bounded_id
+
 log = logging.getLogger("astria")
 
 RETRYABLE = {429, 500, 502, 503}
@@ -90,6 +92,12 @@ def _when(value) -> datetime | None:
         return None
 
 
+def _id(value) -> int | None:
+    """An id in Astria's JSON: an integer in 1..2^63-1, as the store keeps it; a bool, a float,
+    a string or anything larger is None."""
+    return bounded_id(value) if type(value) is int else None
+
+
 def _failure(obj: dict) -> tuple[bool, str | None]:
     """Astria documents no failure field; treat `status: failed` or an `error` as failure."""
     error = obj.get("error")
@@ -99,7 +107,7 @@ def _failure(obj: dict) -> tuple[bool, str | None]:
 
 def parse_tune(obj: dict) -> Tune:
     """Astria's tune object (a response, or the `tune` of a callback) → Tune."""
-    if not isinstance(obj, dict) or not isinstance(obj.get("id"), int):
+    if not isinstance(obj, dict) or _id(obj.get("id")) is None:
         raise ValueError("not a tune object")
     failed, error = _failure(obj)
     return Tune(
@@ -115,7 +123,7 @@ def parse_tune(obj: dict) -> Tune:
 
 def parse_prompt(obj: dict) -> Prompt:
     """Astria's prompt object (a response, or the `prompt` of a callback) → Prompt."""
-    if not isinstance(obj, dict) or not isinstance(obj.get("id"), int):
+    if not isinstance(obj, dict) or _id(obj.get("id")) is None:
         raise ValueError("not a prompt object")
     images = obj.get("images")
     if images is not None and not isinstance(images, list):
@@ -123,7 +131,7 @@ def parse_prompt(obj: dict) -> Prompt:
     failed, error = _failure(obj)
     return Prompt(
         id=obj["id"],
-        tune_id=obj.get("tune_id") if isinstance(obj.get("tune_id"), int) else None,
+        tune_id=_id(obj.get("tune_id")),
         text=obj.get("text") if isinstance(obj.get("text"), str) else None,
         images=tuple(i for i in images or () if isinstance(i, str)),
         trained_at=_when(obj.get("trained_at")),
