@@ -463,3 +463,44 @@ def test_18_callbacks_naming_a_bool_or_a_huge_id_are_refused(live, telegram):
         assert live.rt.store.get_generation(generation.id).status == "processing"
     assert live.rt.store.get_model(bare.id).status == "training"
     assert live.rt.store.get_model(bare.id).tune_id is None
+
+
+# 19 -----------------------------------------------------------------------------------------------
+
+
+def test_19_image_urls_must_start_with_an_allowed_origin_written_exactly(
+    make_live, telegram, internal
+):
+    live = make_live(ASTRIA_IMAGE_HOSTS=f"mp.astria.ai,{internal.url}")
+    policy, pinned = live.rt.images, internal.url.removeprefix("http://")
+    good = ["https://mp.astria.ai/a.jpg", f"{internal.url}/b.jpg", f"{live.url}/astria-sandbox/c"]
+    forged = [
+        "https://evil.example\\@mp.astria.ai/a.jpg",  # a browser reads host evil.example
+        "https://mp.astria.ai\\@evil.example/a.jpg",
+        "https://mp.astria.ai/\\evil.example/a.jpg",
+        "https://user@mp.astria.ai/a.jpg",
+        "https://user:pw@mp.astria.ai/a.jpg",
+        f"http://user@{pinned}/b.jpg",
+        "https://mp.astria.ai:443/a.jpg",
+        "https://MP.astria.ai/a.jpg",
+        "HTTPS://mp.astria.ai/a.jpg",
+        "https://mp.astria.ai",
+        "https://mp.astria.ai?x=/",
+        "https://mp.astria.ai/a b.jpg",
+        "https://mp.astria.ai/a\n.jpg",
+        " https://mp.astria.ai/a.jpg",
+        "https://mp.astria.ai/ä.jpg",
+    ]
+    assert [url for url in good + forged if policy.origin_of(url)] == good
+    live.rt.services.accounts.register(USER)
+    model = make_model(live.rt.store, USER, ready_as=2_000_001)
+    generation, _ = live.rt.store.create_generation(
+        USER, model_id=model.id, prompt="x", num_images=2, cost=1
+    )
+    telegram.refuse_urls = True  # the app would have to fetch them itself
+    body = {"prompt": {"id": 73, "images": [f"http://user@{pinned}/b.jpg", forged[0]]}}
+    assert live.callback("prompt", generation.id, body).json()["outcome"] == "failed"
+    live.idle()
+    assert internal.hits == []  # nothing fetched
+    assert live.rt.store.get_generation(generation.id).images == ()
+    assert not telegram.calls_to("sendMediaGroup", USER)

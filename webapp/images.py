@@ -3,7 +3,10 @@ into a proxy into the operator's network.
 
 A callback's image URLs are accepted only on ASTRIA_IMAGE_HOSTS: a bare host means https on
 port 443; an entry with a scheme and port (`http://127.0.0.1:9000`) is an origin an operator
-pinned on purpose. The built-in sandbox's own origin is accepted automatically.
+pinned on purpose. The built-in sandbox's own origin is accepted automatically. A URL must
+start with its origin written exactly so (`https://host/`, `scheme://host:port/`), in printable
+ASCII with no space or backslash: no userinfo (`user@host`), no default port, nothing a browser
+or Telegram could read as another host than our parser does (`https://evil\\@host/`).
 
 When the app must download an image itself (Telegram refused to fetch a URL), it resolves the
 host once, refuses private, loopback, link-local and other non-public addresses (pinned origins
@@ -35,23 +38,33 @@ class ImageRefused(OSError):
 
 @dataclass(frozen=True)
 class Origin:
-    """scheme://host:port; `pinned` origins were configured with a scheme (or are the sandbox)."""
+    """scheme://host:port; `pinned` origins were configured with a scheme (or are the sandbox).
+    `prefix` is how every URL on it starts: `https://host/`, or a pinned origin as configured."""
 
     scheme: str
     host: str
     port: int
     pinned: bool
+    prefix: str
 
 
 def _origin(url: str, pinned: bool = False) -> Origin | None:
+    if not _plain(url):
+        return None
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
         return None
-    return Origin(parts.scheme, parts.hostname.lower(), port, pinned)
+    prefix = f"{parts.scheme}://{parts.netloc.lower()}/"
+    return Origin(parts.scheme, parts.hostname.lower(), port, pinned, prefix)
+
+
+def _plain(url: str) -> bool:
+    """Printable ASCII without spaces or backslashes (which parsers read differently)."""
+    return url.isascii() and url.isprintable() and " " not in url and "\\" not in url
 
 
 class ImagePolicy:
@@ -73,11 +86,13 @@ class ImagePolicy:
         self.pool = urllib3.PoolManager(retries=False, timeout=TIMEOUT)
 
     def origin_of(self, url) -> Origin | None:
-        """The allowed origin `url` is on, or None."""
+        """The allowed origin `url` is on, or None: it must start with that origin's prefix
+        exactly (see the module's docstring) and parse to the same origin."""
         if not isinstance(url, str) or len(url) > 2048:
             return None
         origin = _origin(url)
-        return origin and self.origins.get((origin.scheme, origin.host, origin.port))
+        allowed = origin and self.origins.get((origin.scheme, origin.host, origin.port))
+        return allowed if allowed and url.startswith(allowed.prefix) else None
 
     def accept(self, urls: Sequence[str], what: str) -> tuple[str, ...]:
         """The URLs that are Astria's images, at most IMAGES_PER_PROMPT × 2; others are logged
