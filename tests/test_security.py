@@ -504,3 +504,25 @@ def test_19_image_urls_must_start_with_an_allowed_origin_written_exactly(
     assert internal.hits == []  # nothing fetched
     assert live.rt.store.get_generation(generation.id).images == ()
     assert not telegram.calls_to("sendMediaGroup", USER)
+
+
+# 20 -----------------------------------------------------------------------------------------------
+
+
+def test_20_the_sandbox_calls_back_under_the_callback_routes_only_without_dot_segments(live):
+    base = f"{live.url}/api/astria/callback"
+    escapes = [
+        f"{base}/../../astria-sandbox/_faults",
+        f"{base}/tune/1/../../../../healthz?token=x",
+        f"{base}/%2e%2e/%2e%2e/readyz",
+        f"{base}/./tune/1?token=x",
+        f"{base}/tune/1?token=x#/../../x",
+        f"{base}/tune/1?token=x&next=/admin",
+    ]
+    for n, callback in enumerate(escapes):
+        created = sandbox(live, "POST", "/tunes", files=tune_files(callback, title=f"t-{n}"))
+        assert created.status_code == 422, callback
+    assert sandbox_tunes(live) == []
+    token = callback_token(live.rt.settings.secret_key, "tune", 1)
+    good = sandbox(live, "POST", "/tunes", files=tune_files(f"{base}/tune/1?token={token}"))
+    assert good.status_code == 201

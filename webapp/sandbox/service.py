@@ -8,6 +8,7 @@ import hmac
 import io
 import json
 import logging
+import re
 import sqlite3
 import threading
 import time
@@ -22,6 +23,7 @@ from webapp.settings import SANDBOX_PREFIX, Settings
 
 log = logging.getLogger("astria.sandbox")
 
+CALLBACK = re.compile(r"(tune|prompt)/[0-9]{1,19}(\?token=[0-9A-Za-z_-]{1,128})?")
 GALLERY_TUNES = {1504944: "flux1", 690204: "sd15"}  # base models that exist without training
 
 
@@ -146,10 +148,15 @@ class Sandbox:
     # creation ---------------------------------------------------------------------------------
 
     def _callback_refused(self, url) -> dict | None:
-        """Callbacks go only to this app's callback routes (no other host, no other path)."""
+        """Callbacks go only to this app's callback routes: PUBLIC_URL/api/astria/callback/, then
+        exactly `<tune|prompt>/<id>` and a token (no `..` or `%2e` segment, no other path)."""
         if url in (None, ""):
             return None
-        if not isinstance(url, str) or not url.startswith(self.callbacks):
+        if not (
+            isinstance(url, str)
+            and url.startswith(self.callbacks)
+            and CALLBACK.fullmatch(url[len(self.callbacks) :])
+        ):
             return {"error": "callback must be an Astria callback URL of this app"}
         return None
 
