@@ -20,6 +20,7 @@ from tests.live import TOKEN, WEBHOOK_SECRET, LiveApp
 from tests.support import (
     Recorder,
     call,
+    free_port,
     good_photos,
     make_model,
     redis_url,
@@ -526,3 +527,36 @@ def test_20_the_sandbox_calls_back_under_the_callback_routes_only_without_dot_se
     token = callback_token(live.rt.settings.secret_key, "tune", 1)
     good = sandbox(live, "POST", "/tunes", files=tune_files(f"{base}/tune/1?token={token}"))
     assert good.status_code == 201
+
+
+# 21 -----------------------------------------------------------------------------------------------
+
+
+def test_21_with_redis_down_requests_are_served_and_limits_counted_in_memory(make_live, telegram):
+    closed = f"redis://127.0.0.1:{free_port()}/0"  # REDIS_URL set, nobody listening
+    live = make_live(REDIS_URL=closed, FLOOD_MESSAGES="3", ADMIN_CHAT_IDS="111")
+    for _ in range(10):  # the API: 200s, then its limit still holds (counted in memory)
+        assert (
+            call(live, "POST", "/api/bot/generate", {"model_id": 1, "prompt": "x"}).status_code
+            == 404
+        )
+    assert (
+        call(live, "POST", "/api/bot/generate", {"model_id": 1, "prompt": "x"}).status_code == 429
+    )
+    assert call(live, "GET", "/api/bot/me").status_code == 200
+    for n in range(6):  # the chat: answered, and its flood limit holds too
+        assert live.post_update(f.message(USER, f"/help {n}")).status_code == 200
+    assert live.rt.outbox.wait_idle(30)
+    texts = telegram.texts(USER)
+    assert len(texts) == 3 + 1 and texts[-1].startswith("You're sending messages too fast")
+    assert not telegram.texts(111)  # no alert (and the incidents guard saw no error logged)
+
+
+@pytest.mark.expect_errors  # an alert is logged at ERROR, as it should
+def test_21_with_redis_down_the_alert_throttle_counts_in_memory(incidents):
+    sent = []
+    alerts = Alerts(lambda c, t: sent.append(t), [1], redis_url=f"redis://127.0.0.1:{free_port()}")
+    for _ in range(3):
+        alerts.critical("unhandled_error", "RuntimeError at POST /x")
+    assert sent == ["⚠️ unhandled_error: RuntimeError at POST /x"]
+    assert [r.levelname for r in incidents.records] == ["ERROR"] * 3  # the log lines, no crash

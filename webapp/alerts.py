@@ -14,6 +14,8 @@ import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from webapp.settings import REDIS_TIMEOUTS
+
 log = logging.getLogger("alerts")
 
 WINDOW_SECONDS = 300.0
@@ -58,7 +60,7 @@ class Alerts:
         if redis_url:
             import redis
 
-            self._redis = redis.Redis.from_url(redis_url, socket_timeout=2)
+            self._redis = redis.Redis.from_url(redis_url, **REDIS_TIMEOUTS)
 
     def critical(self, kind: str, text: str, exc: BaseException | None = None) -> None:
         """Report a critical error (no secrets or user content in `text`)."""

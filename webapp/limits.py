@@ -1,6 +1,7 @@
 """Rate limits on the HTTP surface (flask-limiter). A route or blueprint declares its limit next
 to itself with `limit(...)`; the app factory binds one limiter per app and applies them all.
-Counters live in memory, or in Redis when REDIS_URL is set (shared by every worker). The webhook
+Counters live in memory, or in Redis when REDIS_URL is set (shared by every worker; in memory
+again while Redis does not answer). The webhook
 and Astria's callbacks are authenticated by secrets and not limited; the chat's own flood
 control is bot/flood.py."""
 
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, request
 from flask_limiter import Limiter
 
-from webapp.settings import Settings
+from webapp.settings import REDIS_TIMEOUTS, Settings
 
 
 def by_address() -> str:
@@ -33,12 +34,17 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
     """Bind a limiter to this app and apply every declared limit."""
     # No X-RateLimit/Retry-After headers: flask-limiter would put Retry-After on every answer,
     # even the sandbox's 500s, and a client honouring it would wait a minute for nothing.
+    # Redis not answering is no reason to fail requests: the limits are then counted in this
+    # process's memory (a warning in the log) until Redis is back.
     limiter = Limiter(
         key_func=by_address,
         storage_uri=settings.redis_url or "memory://",
+        storage_options=REDIS_TIMEOUTS if settings.redis_url else {},
         default_limits=[],
         headers_enabled=False,
         strategy="moving-window",
+        swallow_errors=True,
+        in_memory_fallback_enabled=True,
     )
     limiter.init_app(app)
     for blueprint in app.blueprints.values():

@@ -15,6 +15,9 @@ SANDBOX_PREFIX = "/astria-sandbox"
 # Where Astria's generated images live (public S3 and Astria's CDN).
 ASTRIA_IMAGE_HOSTS = ("sdbooth2-production.s3.amazonaws.com", "mp.astria.ai")
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# Every Redis client (rate limits, flood control, the alert throttle): a Redis that does not
+# answer costs a request at most this long before the app counts in its own memory instead.
+REDIS_TIMEOUTS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 
 
 class SettingsError(ValueError):
