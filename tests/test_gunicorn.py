@@ -14,6 +14,7 @@ import requests
 
 from tests.journey import run_journey
 from tests.live import TOKEN, WEBHOOK_SECRET, base_env
+from tests.support import init_data
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,3 +96,46 @@ def test_the_journey_under_gunicorn(gunicorn, telegram):
     # Astria's callbacks reached the app (access log lines), without their tokens
     callbacks = [line for line in log.splitlines() if "/api/astria/callback/" in line]
     assert callbacks and not [line for line in callbacks if "token" in line], callbacks[:3]
+
+
+def raw_request(url: str, head: str, body: bytes) -> tuple[int, bytes]:
+    """Send bytes as they are (a client that breaks HTTP on purpose); the status it gets."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    status = answer.split(b" ", 2)[1] if answer else b"0"
+    return int(status), answer
+
+
+@pytest.mark.gunicorn
+def test_a_broken_chunked_body_is_a_400_without_an_alert(gunicorn):
+    url, tmp_path = gunicorn
+    broken = [
+        b"zz\r\n{}\r\n0\r\n\r\n",  # not a chunk size
+        b"2\r\n{}XX0\r\n\r\n",  # a chunk without its terminator
+        b"-5\r\n{}\r\n0\r\n\r\n",  # a negative chunk size
+    ]
+    for body in broken:
+        head = (
+            "POST /api/bot/webhook HTTP/1.1\nHost: bot\nContent-Type: application/json\n"
+            f"X-Telegram-Bot-Api-Secret-Token: {WEBHOOK_SECRET}\nTransfer-Encoding: chunked\n"
+            "Connection: close\n"
+        )
+        status, answer = raw_request(url, head, body)
+        assert status == 400, answer
+        auth = f"tma {init_data(6001)}"
+        head = (
+            "POST /api/bot/train-model HTTP/1.1\nHost: bot\nConnection: close\n"
+            f"Authorization: {auth}\nTransfer-Encoding: chunked\n"
+            "Content-Type: multipart/form-data; boundary=x\n"
+        )
+        status, answer = raw_request(url, head, body)
+        assert status == 400, answer
+    log = (tmp_path / "gunicorn.log").read_text()
+    assert "critical" not in log and "Traceback" not in log and " 500 " not in log, log[-3000:]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from webapp.jobs import ShuttingDown
 from webapp.records import DomainError, StoreError
@@ -18,8 +18,47 @@ def json_error(status: int, code: str, message: str, **extra):
     return jsonify(error={"code": code, "message": message, **extra}), status
 
 
+class ReadableBody:
+    """The request body as the server hands it over, where a body that cannot be read is the
+    client's fault, a 400: gunicorn raises its own parse errors (an invalid chunk size, a
+    missing chunk terminator) from `read()`, which would otherwise be a 500 and an alert."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def read(self, *args) -> bytes:
+        return self._guard(self._stream.read, *args)
+
+    def readline(self, *args) -> bytes:
+        return self._guard(self._stream.readline, *args)
+
+    def readlines(self, *args) -> list[bytes]:
+        return self._guard(self._stream.readlines, *args)
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
+    @staticmethod
+    def _guard(read, *args):
+        try:
+            return read(*args)
+        except HTTPException:
+            raise
+        except Exception as exc:
+            log.info("request body unreadable: %s", type(exc).__name__)
+            raise BadRequest("The request body cannot be read.") from None
+
+
 def init_app(app: Flask) -> None:
     """Shape HTTP errors, domain errors and crashes as JSON; never a stack trace."""
+    wsgi_app = app.wsgi_app
+
+    def readable_body(environ, start_response):
+        if "wsgi.input" in environ:
+            environ["wsgi.input"] = ReadableBody(environ["wsgi.input"])
+        return wsgi_app(environ, start_response)
+
+    app.wsgi_app = readable_body
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
