@@ -10,6 +10,7 @@ import os
 import sqlite3
 import stat
 import threading
+from urllib.parse import unquote
 
 import pytest
 import requests
@@ -560,3 +561,29 @@ def test_21_with_redis_down_the_alert_throttle_counts_in_memory(incidents):
         alerts.critical("unhandled_error", "RuntimeError at POST /x")
     assert sent == ["⚠️ unhandled_error: RuntimeError at POST /x"]
     assert [r.levelname for r in incidents.records] == ["ERROR"] * 3  # the log lines, no crash
+
+
+# 22 -----------------------------------------------------------------------------------------------
+
+
+def test_22_with_a_real_astria_key_the_dev_host_serves_this_machine_only(tmp_path):
+    outside, local = {"REMOTE_ADDR": "203.0.113.7"}, {"REMOTE_ADDR": "127.0.0.1"}
+    sandboxed = LiveApp(tmp_path / "sandbox", None)  # no keys at all: nothing real to spend
+    real = LiveApp(tmp_path / "real", None, ASTRIA_API_KEY="sd_test-key-never-used")
+    try:
+        client = sandboxed.app.test_client()
+        assert client.get("/app/dev", environ_base=outside).status_code == 200
+        client = real.app.test_client()
+        refused = client.get("/app/dev", environ_base=outside)
+        assert refused.status_code == 404 and b"tgWebAppData" not in refused.data
+        assert '"devHost": null' in client.get("/app", environ_base=outside).text
+        page = client.get("/app/dev", environ_base=local)
+        assert page.status_code == 200  # the developer on this machine
+        signed = page.text.split("tgWebAppData=")[1].split("&")[0]
+        auth = {"Authorization": f"tma {unquote(signed)}"}
+        assert client.get("/api/bot/me", headers=auth, environ_base=local).status_code == 200
+        taken = client.get("/api/bot/me", headers=auth, environ_base=outside)
+        assert taken.status_code == 401  # initData carried elsewhere is refused too
+    finally:
+        real.close()
+        sandboxed.close()

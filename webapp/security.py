@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import time
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from webapp.records import bounded_id
+from webapp.settings import Settings
 
 
 def callback_token(secret_key: str, kind: str, object_id: int) -> str:
@@ -24,6 +26,28 @@ def check_callback_token(secret_key: str, kind: str, object_id: int, token: str 
     if not token or not token.isascii():
         return False
     return hmac.compare_digest(callback_token(secret_key, kind, object_id), token)
+
+
+def dev_user_allowed(settings: Settings, remote_addr: str | None) -> bool:
+    """Whether dev mode's host page (/app/dev, which signs in anyone as the dev user) and the
+    dev user's initData serve this client. On the sandbox there is nothing real to spend:
+    anyone. With a real ASTRIA_API_KEY (dev mode spends real credits): only a client on this
+    machine, and only when PUBLIC_URL is on this machine too (behind a proxy on the same host
+    every client would look local). With a bot token there is no dev mode at all."""
+    if not settings.dev_mode:
+        return False
+    if settings.sandbox:
+        return True
+    return _loopback(urlsplit(settings.public_url).hostname) and _loopback(remote_addr)
+
+
+def _loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address((host or "").split("%")[0]).is_loopback
+    except ValueError:
+        return False
 
 
 class InitDataError(Exception):

@@ -27,7 +27,7 @@ from webapp.records import (
     bounded_id,
 )
 from webapp.runtime import runtime
-from webapp.security import InitDataError, WebAppUser, validate_init_data
+from webapp.security import InitDataError, WebAppUser, dev_user_allowed, validate_init_data
 from webapp.services import photos as photo_checks
 from webapp.services.generation import PROMPT_MAX
 from webapp.services.photos import Refusal
@@ -77,6 +77,8 @@ def _check_auth() -> WebAppUser:
     if scheme.lower() != "tma" or not raw:
         raise InitDataError("Send Authorization: tma <initData>.")
     settings = rt.settings
+    if settings.dev_mode and not dev_user_allowed(settings, request.remote_addr):
+        raise InitDataError("The dev user is served on this machine only.")
     token = settings.dev_bot_token if settings.dev_mode else settings.telegram_bot_token
     try:
         return validate_init_data(raw, token, settings.init_data_max_age)

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import time
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, abort, render_template, request, url_for
 
 from webapp.routes.headers import TELEGRAM_WEB, nonce, page_policy
 from webapp.runtime import runtime
-from webapp.security import sign_init_data
-from webapp.settings import Settings
+from webapp.security import dev_user_allowed, sign_init_data
 from webapp.texts import LANGUAGES
 
 bp = Blueprint("miniapp", __name__)
@@ -58,20 +57,13 @@ DEV_THEMES = {
 DEV_USER = {"id": 1, "first_name": "Dev", "last_name": "User", "username": "dev"}
 
 
-def dev_host_allowed(settings: Settings) -> bool:
-    """The dev host signs in anyone as the dev user: only on the sandbox (nothing real to spend)
-    or on this machine (PUBLIC_URL on loopback)."""
-    host = urlsplit(settings.public_url).hostname or ""
-    return settings.sandbox or host in ("localhost", "127.0.0.1", "::1")
-
-
 @bp.get("/app")
 def app_page():
     """The Mini App. Telegram opens it with its launch parameters in the URL fragment."""
     rt = runtime()
     dev = rt.settings.dev_mode
     script = url_for("static", filename="vendor/telegram-web-app.js") if dev else TELEGRAM_SCRIPT
-    host = dev and dev_host_allowed(rt.settings)
+    host = dev and dev_user_allowed(rt.settings, request.remote_addr)
     config = {
         "devHost": url_for("miniapp.dev_host") if host else None,
         "texts": {lang: module.APP for lang, module in LANGUAGES.items()},
@@ -88,7 +80,7 @@ def dev_host():
     ?startapp=m_<id> choose what Telegram would; ?screen=… opens the app at that route."""
     rt = runtime()
     settings = rt.settings
-    if not settings.dev_mode or not dev_host_allowed(settings):
+    if not settings.dev_mode or not dev_user_allowed(settings, request.remote_addr):
         abort(404)
     theme = DEV_THEMES.get(request.args.get("theme", ""), DEV_THEMES["light"])
     lang = request.args.get("lang") or request.accept_languages.best_match(list(LANGUAGES)) or "en"
