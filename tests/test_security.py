@@ -587,3 +587,16 @@ def test_22_with_a_real_astria_key_the_dev_host_serves_this_machine_only(tmp_pat
     finally:
         real.close()
         sandboxed.close()
+
+
+# 23 -----------------------------------------------------------------------------------------------
+
+
+def test_23_the_page_may_run_telegrams_one_script_not_all_of_telegram_org(live):
+    page = live.http.get(f"{live.url}/app", timeout=10)
+    policy = dict(
+        p.strip().split(" ", 1) for p in page.headers["Content-Security-Policy"].split(";")
+    )
+    sources = policy["script-src"].split()
+    assert sources[:2] == ["'self'", "https://telegram.org/js/telegram-web-app.js"]
+    assert len(sources) == 3 and sources[2].startswith("'nonce-")

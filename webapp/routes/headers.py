@@ -1,7 +1,8 @@
 """Security headers: on every response, no MIME sniffing and no referrer; on the Mini App's
-pages, a Content-Security-Policy that lets them load only our own files, Telegram's script and
-Astria's images, run no inline script without the page's nonce, and be framed only by
-Telegram's web client (in dev mode: by the dev host, this same origin)."""
+pages, a Content-Security-Policy that lets them load only our own files, Telegram's script (by
+its exact URL, nothing else on telegram.org) and Astria's images, run no inline script without
+the page's nonce, and be framed only by Telegram's web client (in dev mode: by the dev host,
+this same origin)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from flask import Flask, g
 from webapp.images import ImagePolicy
 
 TELEGRAM_WEB = "https://web.telegram.org"
+TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
 # Telegram's script, framed by a web client, adds an empty <style> for the client to fill with
 # scrollbar styles: the empty one is allowed (this is the hash of ""), what fills it is not.
 EMPTY_STYLE = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
@@ -33,7 +35,7 @@ def page_policy(images: ImagePolicy, frame_ancestors: str, frame_src: str = "'no
     return "; ".join(
         [
             "default-src 'none'",
-            f"script-src 'self' https://telegram.org 'nonce-{nonce()}'",
+            f"script-src 'self' {TELEGRAM_SCRIPT} 'nonce-{nonce()}'",
             f"style-src 'self' {EMPTY_STYLE}",
             f"img-src 'self' blob: data: {image_sources}",
             "connect-src 'self'",

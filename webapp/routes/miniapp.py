@@ -9,14 +9,13 @@ from urllib.parse import quote, urlencode
 
 from flask import Blueprint, abort, render_template, request, url_for
 
-from webapp.routes.headers import TELEGRAM_WEB, nonce, page_policy
+from webapp.routes.headers import TELEGRAM_SCRIPT, TELEGRAM_WEB, nonce, page_policy
 from webapp.runtime import runtime
 from webapp.security import dev_user_allowed, sign_init_data
 from webapp.texts import LANGUAGES
 
 bp = Blueprint("miniapp", __name__)
 
-TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
 # Telegram's theme params of its iOS light and Android dark themes, for the dev host.
 DEV_THEMES = {
     "light": {
