@@ -600,3 +600,19 @@ def test_23_the_page_may_run_telegrams_one_script_not_all_of_telegram_org(live):
     sources = policy["script-src"].split()
     assert sources[:2] == ["'self'", "https://telegram.org/js/telegram-web-app.js"]
     assert len(sources) == 3 and sources[2].startswith("'nonce-")
+
+
+def test_23_the_sandbox_compares_its_image_signatures_in_constant_time(live, telegram, monkeypatch):
+    import hmac
+
+    model = trained_model(live, telegram, USER)
+    live.post_update(f.callback(USER, f"gen:{model.id}"))
+    live.post_update(f.message(USER, "a castle"))
+    telegram.wait_text(USER, "Want more pictures")
+    image = live.rt.store.list_generations(USER)[0].images[0]
+    compared, real = [], hmac.compare_digest
+    monkeypatch.setattr(hmac, "compare_digest", lambda a, b: compared.append(a) or real(a, b))
+    forged = image.replace(image.split("/")[-2], "0" * 24)
+    assert requests.get(forged, timeout=10).status_code == 404
+    assert requests.get(image, timeout=10).status_code == 200
+    assert compared == [b"0" * 24, image.split("/")[-2].encode()]

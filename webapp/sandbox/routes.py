@@ -120,7 +120,7 @@ def image(prompt_id: int, signature: str, n: int):
         row is None
         or not 0 <= n < row["num_images"]
         or time.time() < row["ready_at"]
-        or signature != sandbox.image_signature(prompt_id, n)
+        or not sandbox.image_signed(prompt_id, n, signature)
     ):
         return jsonify(error="Not found"), 404
     response = Response(render_placeholder(row["text"], n), mimetype="image/jpeg")

@@ -64,6 +64,11 @@ class Sandbox:
         scheme, _, key = header.partition(" ")
         return scheme == "Bearer" and hmac.compare_digest(key.encode(), self.key.encode())
 
+    def image_signed(self, prompt_id: int, n: int, signature: str) -> bool:
+        """True when `signature` is this image's (compared in constant time)."""
+        expected = self.image_signature(prompt_id, n)
+        return hmac.compare_digest(signature.encode(), expected.encode())
+
     def image_signature(self, prompt_id: int, n: int) -> str:
         """The image URLs are unguessable, like S3's: their prompt text is written on them."""
         message = f"image:{prompt_id}:{n}".encode()
