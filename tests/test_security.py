@@ -7,9 +7,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import sqlite3
 import stat
 import threading
+import time
 from urllib.parse import unquote
 
 import pytest
@@ -616,3 +618,51 @@ def test_23_the_sandbox_compares_its_image_signatures_in_constant_time(live, tel
     assert requests.get(forged, timeout=10).status_code == 404
     assert requests.get(image, timeout=10).status_code == 200
     assert compared == [b"0" * 24, image.split("/")[-2].encode()]
+
+
+class Dripping:
+    """A server that answers a byte at a time, each well within any read timeout: in its
+    headers (`where="headers"`) or in an endless body."""
+
+    def __init__(self, where: str) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.where, self.stop = where, threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        conn, _ = self.listener.accept()
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\n"
+        body = b"\r\n" + b"\xff" * 10_000_000
+        with conn:
+            conn.recv(65536)
+            if self.where == "body":
+                conn.sendall(head)
+                head = body
+            for byte in head + body:
+                if self.stop.wait(0.05):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()
+
+
+@pytest.mark.parametrize("where", ["headers", "body"])
+def test_23_an_image_server_dripping_bytes_is_cut_off_at_the_deadline(monkeypatch, where):
+    from webapp import images
+
+    monkeypatch.setattr(images, "FETCH_SECONDS", 1.0)  # 30 s as deployed
+    server = Dripping(where)
+    policy = images.ImagePolicy(Settings(astria_image_hosts=(server.url,)))
+    try:
+        started = time.monotonic()
+        with pytest.raises(images.ImageRefused, match="took over 1 s"):
+            policy.fetch(f"{server.url}/a.jpg", 20 * 1024 * 1024)
+        assert time.monotonic() - started < 3
+    finally:
+        server.close()

@@ -11,25 +11,33 @@ or Telegram could read as another host than our parser does (`https://evil\\@hos
 When the app must download an image itself (Telegram refused to fetch a URL), it resolves the
 host once, refuses private, loopback, link-local and other non-public addresses (pinned origins
 excepted), connects to the address it checked (no second lookup for DNS rebinding), follows no
-redirects, caps the size and times out.
+redirects, caps the size, and gives the whole download FETCH_SECONDS: a server that answers a
+byte at a time, each within the read timeout, is cut off then (the connection is shut from a
+timer), so it cannot hold a worker.
 """
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import logging
 import socket
+import ssl
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import urllib3
+from urllib3.connection import HTTPConnection
 
 from webapp.settings import SANDBOX_PREFIX, Settings
 
 log = logging.getLogger("images")
 
-TIMEOUT = urllib3.Timeout(connect=5, read=30)
+CONNECT_SECONDS, READ_SECONDS = 5.0, 10.0  # the connection; each read
+FETCH_SECONDS = 30.0  # the whole download once connected: TLS, headers and body
+TLS = ssl.create_default_context()  # the system's CAs; the host name is checked
 
 
 class ImageRefused(OSError):
@@ -83,7 +91,6 @@ class ImagePolicy:
             origins.append(_origin(settings.public_url + SANDBOX_PREFIX, pinned=True))
         self.origins = {(o.scheme, o.host, o.port): o for o in origins}
         self.max_images = settings.images_per_prompt * 2
-        self.pool = urllib3.PoolManager(retries=False, timeout=TIMEOUT)
 
     def origin_of(self, url) -> Origin | None:
         """The allowed origin `url` is on, or None: it must start with that origin's prefix
@@ -114,28 +121,58 @@ class ImagePolicy:
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         host_header = origin.host if origin.port in (80, 443) else f"{origin.host}:{origin.port}"
-        if origin.scheme == "https":
-            pool = self.pool.connection_from_host(
-                address, origin.port, "https",
-                pool_kwargs={"server_hostname": origin.host, "assert_hostname": origin.host},
-            )  # fmt: skip
-        else:
-            pool = self.pool.connection_from_host(address, origin.port, "http")
         try:
-            response = pool.urlopen(
-                "GET", path, headers={"Host": host_header}, redirect=False,
-                preload_content=False, retries=False,
-            )  # fmt: skip
-        except urllib3.exceptions.HTTPError as exc:
+            sock = socket.create_connection((address, origin.port), timeout=CONNECT_SECONDS)
+        except OSError as exc:
             raise ImageRefused(f"image download failed: {type(exc).__name__}") from None
+        deadline = _Deadline(sock)
         try:
+            sock.settimeout(READ_SECONDS)
+            if origin.scheme == "https":
+                sock = TLS.wrap_socket(sock, server_hostname=origin.host)
+            conn = HTTPConnection(address, origin.port)
+            conn.sock = sock
+            conn.request("GET", path, headers={"Host": host_header}, preload_content=False)
+            response = conn.getresponse()
             if response.status != 200:
                 raise ImageRefused(f"image download answered HTTP {response.status}")
-            return read_at_most(response.stream(64 * 1024), limit, "image")
-        except urllib3.exceptions.HTTPError as exc:
-            raise ImageRefused(f"image download failed: {type(exc).__name__}") from None
+            content = read_at_most(iter(lambda: response.read1(64 * 1024), b""), limit, "image")
+        except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
+            if not deadline.expired:
+                if isinstance(exc, ImageRefused):
+                    raise
+                raise ImageRefused(f"image download failed: {type(exc).__name__}") from None
         finally:
-            response.release_conn()
+            deadline.close()
+            sock.close()
+        if deadline.expired:  # whatever was read by then is not the whole image
+            raise ImageRefused(f"image download took over {FETCH_SECONDS:g} s")
+        return content
+
+
+class _Deadline:
+    """FETCH_SECONDS for one download; then its connection is shut, which ends whatever read
+    waits on it, TLS handshake included (a server sending a byte at a time never lets a read
+    time out)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.expired = False
+        self._sock = sock.dup()  # shutting a duplicate shuts the connection, TLS or not
+        self._timer = threading.Timer(FETCH_SECONDS, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _expire(self) -> None:
+        self.expired = True
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        """The download is over."""
+        self._timer.cancel()
+        self._sock.close()
 
 
 def read_at_most(chunks: Iterable[bytes], limit: int, what: str) -> bytes:
