@@ -14,7 +14,7 @@ from telebot.types import BotCommand, MenuButtonWebApp, Update, WebAppInfo
 
 from bot.failures import Failures, current_update
 from bot.flood import FloodControl
-from bot.flows import account, admin, common, generate, train
+from bot.flows import account, admin, buy, common, generate, train
 from bot.middleware import UserMiddleware
 from bot.outbox import Outbox, Pace
 from bot.state_storage import StoreStateStorage
@@ -27,8 +27,11 @@ from webapp.texts import LANGUAGES, Texts
 
 log = logging.getLogger("telegram")
 
-COMMANDS = ("start", "help", "train", "generate", "models", "credits", "cancel", "delete")
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+COMMANDS = (
+    "start", "help", "train", "generate", "models", "credits", "buy", "cancel", "delete",
+    "paysupport", "terms",
+)  # fmt: skip
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "pre_checkout_query"]
 _sessions = threading.local()
 _session_settings: dict = {}
 
@@ -106,6 +109,7 @@ def register(bot: TeleBot, services: Services, files: FileSource, alerts: Alerts
     train.register(bot, services, files)
     generate.register(bot, services)
     account.register(bot, services)
+    buy.register(bot, services)
     admin.register(bot, services)
     common.register_fallbacks(bot, services)
 

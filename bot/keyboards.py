@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
-from webapp.records import Model
+from webapp.records import Model, Pack
 from webapp.services.training import CLASSES
 from webapp.texts import Texts
 
@@ -60,3 +60,20 @@ def open_app(t: Texts, app_url: str | None) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup().add(
         InlineKeyboardButton(t("btn_open_app"), web_app=WebAppInfo(app_url))
     )
+
+
+def packs(t: Texts, on_sale: tuple[Pack, ...]) -> InlineKeyboardMarkup | None:
+    """A button per pack of credits for sale (none when nothing is sold)."""
+    if not on_sale:
+        return None
+    markup = InlineKeyboardMarkup(row_width=1)
+    markup.add(
+        *(
+            InlineKeyboardButton(
+                t("btn_pack", credits=t.credits(p.credits), stars=p.stars),
+                callback_data=f"buy:{p.credits}",
+            )
+            for p in on_sale
+        )
+    )
+    return markup

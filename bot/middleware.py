@@ -10,6 +10,7 @@ from telebot.handler_backends import BaseMiddleware, CancelUpdate
 from telebot.types import CallbackQuery, Message
 
 from bot.flood import FloodControl
+from bot.flows.buy import is_payment
 from bot.replies import chat_id
 from webapp.records import bounded_id
 from webapp.services import Services
@@ -38,13 +39,14 @@ class UserMiddleware(BaseMiddleware):
         than the flood limit is ignored (one polite warning a minute), before anything touches
         the database."""
         sender = message.from_user
-        if not _answerable(message):
+        money = is_payment(message)  # Telegram took or gave back Stars: always handled
+        if not money and not _answerable(message):
             log.info("ignored: an update no flow answers (%s)", type(message).__name__)
             if isinstance(message, CallbackQuery):
                 self.bot.answer_callback_query(message.id)
             return CancelUpdate()
         album = getattr(message, "media_group_id", None)
-        allowed, warn = self.flood.allow(sender.id, album)
+        allowed, warn = (True, False) if money else self.flood.allow(sender.id, album)
         if not allowed:
             if warn:
                 self.bot.send_message(chat_id(message), Texts(sender.language_code)("flood"))

@@ -131,3 +131,47 @@ def callback(user_id: int, data: str, message_id: int = 1, language_code: str = 
             },
         }
     )
+
+
+def pre_checkout(
+    user_id: int, payload: str, amount: int, currency: str = "XTR", language_code: str = "en"
+) -> dict:
+    """Telegram asking whether a payment may go ahead (the bot has 10 seconds to answer)."""
+    return _update(
+        pre_checkout_query={
+            "id": str(next(_update_ids)),
+            "from": sender(user_id, language_code),
+            "currency": currency,
+            "total_amount": amount,
+            "invoice_payload": payload,
+        }
+    )
+
+
+def successful_payment(
+    user_id: int, payload: str, amount: int, charge_id: str, currency: str = "XTR"
+) -> dict:
+    """The service message Telegram sends once the Stars are taken."""
+    return message(
+        user_id,
+        successful_payment={
+            "currency": currency,
+            "total_amount": amount,
+            "invoice_payload": payload,
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": "",
+        },
+    )
+
+
+def refunded_payment(user_id: int, payload: str, amount: int, charge_id: str) -> dict:
+    """The service message Telegram sends when a payment was refunded."""
+    return message(
+        user_id,
+        refunded_payment={
+            "currency": "XTR",
+            "total_amount": amount,
+            "invoice_payload": payload,
+            "telegram_payment_charge_id": charge_id,
+        },
+    )

@@ -58,6 +58,8 @@ class FakeTelegram:
         self.failures: list[dict] = []  # queued error answers, see fail()
         self.flood_limit: tuple[float, int] | None = None  # see enforce_flood_limit()
         self._chat_budget: dict[int, float] = {}
+        self.invoices: dict[str, dict] = {}  # invoice links made, by slug
+        self.charges: dict[str, dict] = {}  # Stars payments made (see charge()), by charge id
         self._ids = itertools.count(1000)
         self._lock = threading.Lock()
         self.app = self._build()
@@ -133,6 +135,13 @@ class FakeTelegram:
                 pass  # not an image: no preview
 
     # inspection -------------------------------------------------------------------------------
+
+    def charge(self, user_id: int, stars: int) -> str:
+        """A Stars payment Telegram made for a user (its telegram_payment_charge_id), which
+        refundStarPayment can then refund once."""
+        charge_id = f"stxFAKE{next(self._ids)}-{user_id}"
+        self.charges[charge_id] = {"user_id": user_id, "stars": stars, "refunded": False}
+        return charge_id
 
     def calls_to(self, method: str, chat_id: int | None = None) -> list[Call]:
         """The calls of one method (to one chat), in order."""
@@ -305,8 +314,62 @@ class FakeTelegram:
                 if self.refuse_urls and any(m["media"].startswith("http") for m in media):
                     return bad("wrong file identifier/HTTP URL specified")
                 return ok([self._message(p["chat_id"], photo=[]) for _ in media])
+            case "sendInvoice" | "createInvoiceLink":
+                problem = _invoice_problem(p)
+                if problem:
+                    return bad(problem)
+                amount = json.loads(p["prices"])[0]["amount"]
+                if call.method == "createInvoiceLink":
+                    slug = f"fake{next(self._ids)}"
+                    self.invoices[slug] = {**p, "amount": amount}
+                    return ok(f"https://t.me/${slug}")
+                invoice = {
+                    "title": p["title"],
+                    "description": p["description"],
+                    "start_parameter": "",
+                    "currency": p["currency"],
+                    "total_amount": amount,
+                }
+                return ok(self._message(p["chat_id"], invoice=invoice))
+            case "answerPreCheckoutQuery":
+                if not p.get("pre_checkout_query_id"):
+                    return bad("QUERY_ID_INVALID")
+                if p.get("ok") in (False, "false", "False") and not p.get("error_message"):
+                    return bad("error_message is required when ok is false")
+                return ok(True)
+            case "refundStarPayment":
+                charge = self.charges.get(p.get("telegram_payment_charge_id", ""))
+                if charge is None or str(charge["user_id"]) != str(p.get("user_id")):
+                    return bad("CHARGE_NOT_FOUND")
+                if charge["refunded"]:
+                    return bad("CHARGE_ALREADY_REFUNDED")
+                charge["refunded"] = True
+                return ok(True)
+            case "editUserStarSubscription":
+                if p.get("telegram_payment_charge_id") not in self.charges:
+                    return bad("CHARGE_NOT_FOUND")
+                return ok(True)
             case _:
                 return bad(f"method {call.method} is not faked")
+
+
+def _invoice_problem(p: dict) -> str | None:
+    """What Telegram would refuse in a Stars invoice (sendInvoice, createInvoiceLink)."""
+    if p.get("currency") != "XTR":
+        return "CURRENCY_INVALID: digital goods are sold in Telegram Stars (XTR)"
+    if p.get("provider_token"):
+        return "PROVIDER_TOKEN must be empty for payments in Telegram Stars"
+    if not 1 <= len((p.get("payload") or p.get("invoice_payload") or "").encode()) <= 128:
+        return "INVOICE_PAYLOAD_INVALID"
+    if not p.get("title") or len(p["title"]) > 32 or not p.get("description"):
+        return "title (1-32) and description are required"
+    prices = json.loads(p.get("prices") or "[]")
+    if len(prices) != 1 or not 1 <= prices[0].get("amount", 0) <= 10_000:
+        return "Stars invoices take exactly one price of 1-10000 Stars"
+    period = p.get("subscription_period")
+    if period not in (None, "", "2592000", 2592000):
+        return "SUBSCRIPTION_PERIOD_INVALID"
+    return None
 
 
 def main() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 
@@ -67,7 +69,12 @@ def test_set_webhook_goes_live_with_the_secret_and_both_command_menus(make_live,
     (hook,) = telegram.calls_to("setWebhook")
     assert hook.params["url"] == "https://bot.example.com/api/bot/webhook"
     assert hook.params["secret_token"] == WEBHOOK_SECRET
-    assert hook.params["allowed_updates"] == '["message", "callback_query", "my_chat_member"]'
+    assert json.loads(hook.params["allowed_updates"]) == [
+        "message",
+        "callback_query",
+        "my_chat_member",
+        "pre_checkout_query",  # without it no payment could ever go through
+    ]
     assert "drop_pending_updates" not in hook.params
     menus = telegram.calls_to("setMyCommands")
     by_language = {m.params.get("language_code"): m.params["commands"] for m in menus}

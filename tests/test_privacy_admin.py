@@ -61,7 +61,8 @@ def test_admins_get_stats_and_grant_credits_once(make_live, telegram):
     trained_model(live, telegram, USER)
     live.post_update(f.message(ADMIN, "/stats"))
     assert telegram.texts(ADMIN)[-1] == (
-        "Users: 2\nModels: 1 (1 ready)\nGenerations: 0\nCredits spent today: 1"
+        "Users: 2\nModels: 1 (1 ready)\nGenerations: 0\nCredits spent today: 1\n"
+        "Stars earned: 0 (refunded: 0), paying users: 0"
     )
     grant = f.message(ADMIN, f"/grant {USER} 5")
     live.post_update(grant)

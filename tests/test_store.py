@@ -102,7 +102,42 @@ def test_stats_count_users_models_and_net_spending(store):
     store.fail_model(created.id, "x", refund=1)
     model(store, title="second")
     stats = store.stats(datetime.now(UTC) - timedelta(hours=1))
-    assert stats == {"users": 1, "models": 2, "models_ready": 0, "generations": 0, "spent_since": 1}
+    assert stats == {
+        "users": 1,
+        "models": 2,
+        "models_ready": 0,
+        "generations": 0,
+        "spent_since": 1,
+        "stars_earned": 0,
+        "stars_refunded": 0,
+        "paying_users": 0,
+    }
+
+
+def test_a_payment_grants_once_per_charge_and_a_refund_takes_back_once(store):
+    buyer, _ = user(store, credits=5)
+    order = store.create_order(buyer.telegram_id, 10, 100)
+    assert store.get_order(order.id).paid_at is None
+    payment, balance = store.record_payment(buyer.telegram_id, "ch-1", order.id, 10, 100)
+    assert balance == 15 and payment.charge_id == "ch-1" and payment.order_id == order.id
+    assert store.get_order(order.id).paid_at is not None
+    again, balance = store.record_payment(buyer.telegram_id, "ch-1", order.id, 10, 100)
+    assert balance is None and again.id == payment.id
+    # an old invoice paid once more is a new charge: its own payment and grant
+    _, balance = store.record_payment(buyer.telegram_id, "ch-2", order.id, 10, 100)
+    assert balance == 25
+    assert [p.charge_id for p in store.payments_of(buyer.telegram_id)] == ["ch-2", "ch-1"]
+    store.grant(buyer.telegram_id, -22, "test", "spend")  # 3 left
+    refunded = store.refund_payment("ch-1")
+    assert refunded.taken_back == 3 and refunded.refunded_at is not None
+    assert store.refund_payment("ch-1") is None and store.refund_payment("nope") is None
+    assert store.get_user(buyer.telegram_id).credits == 0
+    assert balance_matches_ledger(store)
+    stats = store.stats(datetime.now(UTC) - timedelta(hours=1))
+    assert (stats["stars_earned"], stats["stars_refunded"], stats["paying_users"]) == (200, 100, 1)
+    # the record of money taken outlives /delete
+    store.delete_user(buyer.telegram_id)
+    assert store.get_payment("ch-2") is not None
 
 
 def test_update_ids_are_claimed_once(store):

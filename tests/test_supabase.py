@@ -48,7 +48,8 @@ def test_migrations_apply_to_an_empty_database(supabase, database):
         database=database,
     )
     assert tables == (
-        "conversation_states,credit_ledger,processed_updates,signup_grants,telegram_models,"
+        "conversation_states,credit_ledger,orders,payments,processed_updates,signup_grants,"
+        "telegram_models,"
         "telegram_prompts,telegram_users"
     )
     rls = supabase.psql(

@@ -61,19 +61,25 @@ def create_app(settings: Settings | None = None) -> Flask:
     jobs = Jobs(settings.job_workers)
     images = ImagePolicy(settings)
     telegram = storage = None
-    notifier, files = LogNotifier(), NoFiles()
+    notifier, files, cashier = LogNotifier(), NoFiles(), None
     send_alert = None
     if settings.telegram_bot_token:
         import bot
+        from bot.cashier import TelegramCashier
         from bot.files import TelegramFiles
         from bot.notifier import BotNotifier
 
         telegram, storage = bot.build_bot(settings, store)
         notifier = BotNotifier(telegram, images, settings.app_url)
         files = TelegramFiles(telegram, settings.telegram_api_url)
+        cashier = TelegramCashier(telegram)
         send_alert = telegram.send_message
     alerts = Alerts(send_alert, settings.admin_chat_ids, redis_url=settings.redis_url)
-    services = build_services(settings, store, astria, jobs, notifier, files, alerts, images)
+    services = build_services(
+        settings, store, astria, jobs, notifier, files, alerts, images, cashier
+    )
+    if cashier is not None:
+        cashier.payments = services.payments
     rt = Runtime(
         settings=settings,
         store=store,

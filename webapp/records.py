@@ -127,6 +127,43 @@ class DeletedUser:
 
 
 @dataclass(frozen=True)
+class Pack:
+    """Credits sold for Telegram Stars (CREDIT_PACKS); a pack is named by its credits."""
+
+    credits: int
+    stars: int
+
+
+@dataclass(frozen=True)
+class Order:
+    """A pack a user asked to buy: the invoice's payload is its id. Paid once it has a payment
+    (an old invoice can still be paid again: each payment is its own, by its charge id)."""
+
+    id: int
+    telegram_id: int
+    credits: int
+    stars: int
+    created_at: datetime
+    paid_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Payment:
+    """Stars Telegram took for an order, once per `charge_id` (telegram_payment_charge_id);
+    `taken_back` credits were removed when it was refunded."""
+
+    id: int
+    charge_id: str
+    telegram_id: int
+    order_id: int | None
+    credits: int
+    stars: int
+    created_at: datetime
+    refunded_at: datetime | None
+    taken_back: int
+
+
+@dataclass(frozen=True)
 class Conversation:
     """Where a user is in a chat flow, and what the flow has gathered so far."""
 
@@ -180,6 +217,20 @@ class ModelNotReady(DomainError):
 
     code = "model_not_ready"
     http_status = 409
+
+
+class SellingOff(DomainError):
+    """Nothing is for sale here (CREDIT_PACKS is empty, or there is no Telegram to pay in)."""
+
+    code = "selling_off"
+    http_status = 409
+
+
+class PaymentUnavailable(DomainError):
+    """Telegram could not make an invoice just now; nothing was charged, try again."""
+
+    code = "payment_unavailable"
+    http_status = 503
 
 
 class StoreError(Exception):

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from webapp.records import Pack
+
 SANDBOX_PREFIX = "/astria-sandbox"
 # Where Astria's generated images live (public S3 and Astria's CDN).
 ASTRIA_IMAGE_HOSTS = ("sdbooth2-production.s3.amazonaws.com", "mp.astria.ai")
@@ -18,6 +20,8 @@ WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # Every Redis client (rate limits, flood control, the alert throttle): a Redis that does not
 # answer costs a request at most this long before the app counts in its own memory instead.
 REDIS_TIMEOUTS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+CREDIT_PACKS = "10:100,50:450,200:1500"  # credits:stars
+MAX_STARS = 10_000  # Telegram's highest price for one invoice
 
 
 class SettingsError(ValueError):
@@ -36,6 +40,22 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _packs(env: Mapping[str, str]) -> tuple[Pack, ...]:
+    """CREDIT_PACKS: `credits:stars` pairs, comma-separated, cheapest first; empty: nothing sold."""
+    raw = env.get("CREDIT_PACKS", CREDIT_PACKS).replace(" ", "")
+    packs = []
+    for part in filter(None, raw.split(",")):
+        credits, _, stars = part.partition(":")
+        if not (credits.isdigit() and stars.isdigit() and 0 < int(credits) <= 100_000):
+            raise SettingsError(f"CREDIT_PACKS must look like 10:100,50:450 (got {part!r})")
+        if not 1 <= int(stars) <= MAX_STARS:
+            raise SettingsError(f"CREDIT_PACKS: a price must be 1-{MAX_STARS} Stars ({part!r})")
+        packs.append(Pack(int(credits), int(stars)))
+    if len({p.credits for p in packs}) != len(packs):
+        raise SettingsError("CREDIT_PACKS: two packs with the same number of credits")
+    return tuple(sorted(packs, key=lambda p: p.credits))
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -98,6 +118,10 @@ class Settings:
     telegram_chat_burst: int = 3
     telegram_global_rate: float = 25.0
     flood_messages: int = 12  # a chat sending more in 10 s is ignored for a while
+    # Selling credits for Telegram Stars; no packs: nothing is sold.
+    credit_packs: tuple[Pack, ...] = ()
+    refund_days: int = 14  # purchases are refundable this long (told in /paysupport and /terms)
+    support_contact: str | None = None  # e.g. @our_support: shown by /paysupport
 
     def __post_init__(self) -> None:
         """Refuse combinations that cannot work, before anything is built on them."""
@@ -180,6 +204,9 @@ class Settings:
             telegram_chat_burst=_int(env, "TELEGRAM_CHAT_BURST", 3, minimum=1),
             telegram_global_rate=_float(env, "TELEGRAM_GLOBAL_RATE", 25.0),
             flood_messages=_int(env, "FLOOD_MESSAGES", 12, minimum=1),
+            credit_packs=_packs(env),
+            refund_days=_int(env, "REFUND_DAYS", 14),
+            support_contact=text("SUPPORT_CONTACT"),
         )
         return replace(settings, **overrides) if overrides else settings
 

@@ -1,13 +1,16 @@
-"""/stats and /grant for the chats in ADMIN_CHAT_IDS (others get the usual "not sure" reply)."""
+"""/stats, /grant and /refund for the chats in ADMIN_CHAT_IDS (others get the usual "not sure"
+reply)."""
 
 from __future__ import annotations
 
 from telebot import TeleBot
-from telebot.types import Message
+from telebot.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.flows.buy import tell_refunded
 from bot.replies import send
 from webapp.records import NotEnoughCredits, NotFound, User, bounded_id
 from webapp.services import Services
+from webapp.services.payments import Refund, RefundOutcome
 from webapp.texts import Texts
 
 
@@ -56,3 +59,50 @@ def register(bot: TeleBot, services: Services) -> None:
                 balance=t.credits(balance),
             ),
         )
+
+    def refund_said(t: Texts, done: Refund) -> tuple[str, InlineKeyboardMarkup | None]:
+        """What the admin is told about a refund (and the button to confirm one)."""
+        payment = done.payment
+        if done.outcome == RefundOutcome.UNKNOWN:
+            return t("refund_unknown"), None
+        if done.outcome == RefundOutcome.ALREADY:
+            return t("refund_already"), None
+        if done.outcome == RefundOutcome.REFUSED:
+            return t("refund_refused", reason=done.reason), None
+        if done.outcome == RefundOutcome.SPENT:
+            markup = InlineKeyboardMarkup().add(
+                InlineKeyboardButton(t("btn_refund_anyway"), callback_data=f"rf:{payment.id}")
+            )
+            text = t(
+                "refund_spent",
+                credits=t.credits(payment.credits),
+                have=t.credits(done.have),
+                stars=t.stars(payment.stars),
+            )
+            return text, markup
+        tell_refunded(bot, done)
+        text = t(
+            "refund_done",
+            stars=t.stars(payment.stars),
+            telegram_id=payment.telegram_id,
+            taken=t.credits(payment.taken_back),
+        )
+        return text, None
+
+    @bot.message_handler(commands=["refund"], func=is_admin)
+    def refund(message: Message, t: Texts) -> None:
+        parts = message.text.split()
+        if len(parts) != 2 or len(parts[1]) > 256:
+            send(bot, message, t("refund_usage"))
+            return
+        text, markup = refund_said(t, services.payments.refund(parts[1]))
+        send(bot, message, text, reply_markup=markup)
+
+    @bot.callback_query_handler(
+        func=lambda call: call.data.startswith("rf:") and call.from_user.id in admins
+    )
+    def refund_anyway(call: CallbackQuery, t: Texts) -> None:
+        bot.answer_callback_query(call.id)
+        done = services.payments.refund_by_id(bounded_id(call.data[3:]), force=True)
+        text, _ = refund_said(t, done)
+        bot.edit_message_text(text, call.message.chat.id, call.message.message_id)

@@ -30,6 +30,7 @@ def register(bot: TeleBot, services: Services) -> None:
     """Attach the handlers."""
     generations = services.generations
     cost = services.accounts.prices.generate
+    packs = services.payments.packs
     images = services.settings.images_per_prompt
 
     @bot.message_handler(commands=["generate"])
@@ -45,7 +46,12 @@ def register(bot: TeleBot, services: Services) -> None:
                 send(bot, message, t("no_models"))
             return
         if user.credits < cost:
-            send(bot, message, no_credits(t, "generate_no_credits", cost, user.credits))
+            send(
+                bot,
+                message,
+                no_credits(t, "generate_no_credits", cost, user.credits),
+                reply_markup=keyboards.packs(t, packs),
+            )
             return
         send(bot, message, t("choose_model"), reply_markup=keyboards.models(t, ready))
 
@@ -62,7 +68,12 @@ def register(bot: TeleBot, services: Services) -> None:
             send(bot, call, t("model_not_ready"))
             return
         if user.credits < cost:
-            send(bot, call, no_credits(t, "generate_no_credits", cost, user.credits))
+            send(
+                bot,
+                call,
+                no_credits(t, "generate_no_credits", cost, user.credits),
+                reply_markup=keyboards.packs(t, packs),
+            )
             return
         state.delete()
         state.set(GenerateStates.prompt)
@@ -80,7 +91,12 @@ def register(bot: TeleBot, services: Services) -> None:
             send(bot, message, t(exc.params["reason"], limit=PROMPT_MAX))
             return
         except NotEnoughCredits as exc:
-            send(bot, message, no_credits(t, "generate_no_credits", **exc.params))
+            send(
+                bot,
+                message,
+                no_credits(t, "generate_no_credits", **exc.params),
+                reply_markup=keyboards.packs(t, packs),
+            )
             return
         except (NotFound, ModelNotReady):
             state.delete()

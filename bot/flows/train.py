@@ -61,10 +61,16 @@ def _incoming(message: Message) -> photo_checks.Incoming:
 def register(bot: TeleBot, services: Services, files: FileSource) -> None:
     """Attach the handlers."""
     train_cost = services.accounts.prices.train
+    packs = services.payments.packs
 
     def begin(update: Message | CallbackQuery, user: User, t: Texts, state: StateContext) -> None:
         if user.credits < train_cost:
-            send(bot, update, no_credits(t, "train_no_credits", train_cost, user.credits))
+            send(
+                bot,
+                update,
+                no_credits(t, "train_no_credits", train_cost, user.credits),
+                reply_markup=keyboards.packs(t, packs),
+            )
             return
         state.delete()
         state.set(TrainStates.photos)
@@ -167,7 +173,12 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
             )
         except NotEnoughCredits as exc:
             bot.answer_callback_query(call.id)
-            send(bot, call, no_credits(t, "train_no_credits", **exc.params))
+            send(
+                bot,
+                call,
+                no_credits(t, "train_no_credits", **exc.params),
+                reply_markup=keyboards.packs(t, packs),
+            )
             return
         except InvalidInput:
             bot.answer_callback_query(call.id, t("stale_button"))

@@ -166,6 +166,11 @@ def me():
             "prompt_max": PROMPT_MAX,
             "classes": list(CLASSES),
         },
+        packs=[  # credits sold for Stars (empty: nothing is sold), with what each buys now
+            {"credits": p.credits, "stars": p.stars, "trainings": w[0], "generations": w[1]}
+            for p in rt.services.payments.packs
+            for w in [rt.services.payments.worth(p)]
+        ],
         dev_mode=rt.settings.dev_mode,
     )
 
@@ -232,6 +237,22 @@ def generate():
     return jsonify(
         generation=generation_json(generation, Texts(user.language_code)), credits=balance
     ), 201
+
+
+@bp.post("/invoice")
+@limit(WRITES, key=user_key)
+def invoice():
+    """A Stars invoice link for a pack: JSON {"pack": <its credits>} → {"link": …}. The Mini App
+    opens it with Telegram.WebApp.openInvoice; the credits come only with Telegram's
+    successful_payment to the webhook, never from the client."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or "pack" not in body:
+        raise BadRequest('Send JSON: {"pack": <credits of the pack>}.')
+    user = _user()
+    link = runtime().services.payments.invoice_link(
+        user.telegram_id, body["pack"], user.language_code
+    )
+    return jsonify(link=link), 201
 
 
 _MB, _MP = photo_checks.MAX_BYTES // 2**20, photo_checks.MAX_PIXELS / 1e6

@@ -12,7 +12,8 @@ from webapp.security import callback_token
 from webapp.services.accounts import Accounts
 from webapp.services.callbacks import Callbacks
 from webapp.services.generation import Generations
-from webapp.services.ports import FileSource, Notifier
+from webapp.services.payments import Payments
+from webapp.services.ports import Cashier, FileSource, NoCashier, Notifier
 from webapp.services.reconcile import Reconciler
 from webapp.services.training import Training
 from webapp.settings import Settings
@@ -28,6 +29,7 @@ class Services:
     generations: Generations
     callbacks: Callbacks
     reconciler: Reconciler
+    payments: Payments
     settings: Settings
 
     def resume(self) -> None:
@@ -45,6 +47,7 @@ def build_services(
     files: FileSource,
     alerts: Alerts | None = None,
     images: ImagePolicy | None = None,
+    cashier: Cashier | None = None,
 ) -> Services:
     """Wire the services together once, at start-up."""
 
@@ -62,5 +65,6 @@ def build_services(
         generations=generations,
         callbacks=callbacks,
         reconciler=Reconciler(store, astria, settings, callbacks, training, generations),
+        payments=Payments(store, settings, cashier or NoCashier()),
         settings=settings,
     )

@@ -10,7 +10,7 @@ import logging
 from typing import Protocol
 
 from webapp.astria import Photo
-from webapp.records import Generation, Model, User
+from webapp.records import Generation, Model, Order, SellingOff, User
 
 log = logging.getLogger("notify")
 
@@ -55,6 +55,24 @@ class FileSource(Protocol):
         """The photo's bytes; raises on failure."""
 
 
+class RefundRefused(Exception):
+    """Telegram would not refund a payment; the message is Telegram's reason."""
+
+
+class AlreadyRefunded(RefundRefused):
+    """Telegram says the charge was refunded before (CHARGE_ALREADY_REFUNDED)."""
+
+
+class Cashier(Protocol):
+    """Telegram's side of selling: invoice links for the Mini App and refunds of Stars."""
+
+    def invoice_link(self, order: Order, language_code: str | None) -> str:
+        """A t.me invoice link for the order (its payload is the order's id)."""
+
+    def refund(self, telegram_id: int, charge_id: str) -> None:
+        """Give the Stars of one payment back; raises RefundRefused or AlreadyRefunded."""
+
+
 class LogNotifier:
     """Dev mode has no chat to write to: each outcome the user would be told of becomes a log
     line instead (ids only, none of their content)."""
@@ -93,3 +111,15 @@ class NoFiles:
     def download(self, file_id: str) -> Photo:
         """Always fails: there is no bot token."""
         raise RuntimeError("no Telegram bot token: cannot download Telegram files")
+
+
+class NoCashier:
+    """Dev mode has no Telegram to pay in."""
+
+    def invoice_link(self, order: Order, language_code: str | None) -> str:
+        """Always refused: Stars are paid in Telegram."""
+        raise SellingOff("Payments need Telegram: there is no bot token (dev mode).")
+
+    def refund(self, telegram_id: int, charge_id: str) -> None:
+        """Always refused."""
+        raise RefundRefused("no Telegram bot token")

@@ -10,7 +10,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from webapp.records import Conversation, DeletedUser, Generation, LedgerEntry, Model, User
+from webapp.records import (
+    Conversation,
+    DeletedUser,
+    Generation,
+    LedgerEntry,
+    Model,
+    Order,
+    Payment,
+    User,
+)
 from webapp.settings import Settings
 
 
@@ -56,7 +65,8 @@ class Store(Protocol):
         deleted (work that reaches Astria afterwards finds no row and deletes itself)."""
 
     def stats(self, since: datetime) -> dict:
-        """users, models, models_ready, generations, and spent_since (net credits)."""
+        """users, models, models_ready, generations, spent_since (net credits), and of the
+        payments: stars_earned, stars_refunded, paying_users."""
 
     # webhook deliveries
     def claim_update(self, update_id: int) -> bool:
@@ -153,6 +163,32 @@ class Store(Protocol):
         self, generation_id: int, error: str, refund: int
     ) -> tuple[Generation, int | None] | None:
         """processing → failed and refund once; None when it was not processing."""
+
+    # selling credits for Telegram Stars
+    def create_order(self, telegram_id: int, credits: int, stars: int) -> Order:
+        """A new unpaid order for a pack (the invoice's payload is its id)."""
+
+    def get_order(self, order_id: int) -> Order | None:
+        """One order, or None."""
+
+    def record_payment(
+        self, telegram_id: int, charge_id: str, order_id: int | None, credits: int, stars: int
+    ) -> tuple[Payment, int | None]:
+        """Keep a payment, mark its order paid and grant `credits`, once per charge id, in one
+        transaction: (payment, new balance), or (the payment kept before, None) for a repeat."""
+
+    def get_payment(self, charge_id: str) -> Payment | None:
+        """One payment by its telegram_payment_charge_id, or None."""
+
+    def get_payment_by_id(self, payment_id: int) -> Payment | None:
+        """One payment by our id, or None."""
+
+    def payments_of(self, telegram_id: int, limit: int = 5) -> list[Payment]:
+        """The user's latest payments, newest first."""
+
+    def refund_payment(self, charge_id: str) -> Payment | None:
+        """Mark a payment refunded and take back its credits (what is left of them), once: the
+        refunded payment, or None when it is unknown or was refunded before."""
 
 
 def open_store(settings: Settings) -> Store:

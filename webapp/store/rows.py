@@ -12,6 +12,8 @@ from webapp.records import (
     LedgerEntry,
     Model,
     ModelStatus,
+    Order,
+    Payment,
     User,
     UserStatus,
 )
@@ -86,4 +88,31 @@ def ledger_entry(row: Mapping) -> LedgerEntry:
     """credit_ledger → LedgerEntry."""
     return LedgerEntry(
         row["telegram_user_id"], row["delta"], row["reason"], row["ref"], when(row["created_at"])
+    )
+
+
+def order(row: Mapping) -> Order:
+    """orders → Order."""
+    return Order(
+        id=row["id"],
+        telegram_id=row["telegram_user_id"],
+        credits=row["credits"],
+        stars=row["stars"],
+        created_at=when(row["created_at"]),
+        paid_at=when(row["paid_at"]),
+    )
+
+
+def payment(row: Mapping) -> Payment:
+    """payments → Payment."""
+    return Payment(
+        id=row["id"],
+        charge_id=row["charge_id"],
+        telegram_id=row["telegram_user_id"],
+        order_id=row["order_id"],
+        credits=row["credits"],
+        stars=row["stars"],
+        created_at=when(row["created_at"]),
+        refunded_at=when(row["refunded_at"]),
+        taken_back=row["taken_back"],
     )

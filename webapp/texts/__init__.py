@@ -49,6 +49,10 @@ class Texts:
         """A number of credits: 1 credit, 3 credits, 3 кредита."""
         return self.count(n, "credit")
 
+    def stars(self, n: int) -> str:
+        """A number of Telegram Stars: 1 Star, 5 звёзд."""
+        return self.count(n, "star")
+
     def images(self, n: int) -> str:
         """A number of images: 1 image, 5 изображений."""
         return self.count(n, "image")

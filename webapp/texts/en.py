@@ -8,7 +8,13 @@ def plural(n: int) -> int:
     return 0 if n == 1 else 1
 
 
-WORDS = {"credit": ("credit", "credits"), "image": ("image", "images")}
+WORDS = {
+    "credit": ("credit", "credits"),
+    "image": ("image", "images"),
+    "star": ("Star", "Stars"),
+    "training": ("training", "trainings"),
+    "generation": ("generation", "generations"),
+}
 
 TEXTS = {
     "start": (
@@ -24,9 +30,11 @@ TEXTS = {
         "/generate — make images with one of your ready models\n"
         "/models — your models and how they are doing\n"
         "/credits — your balance and prices\n"
+        "/buy — buy credits with Telegram Stars\n"
         "/cancel — stop what we are doing\n"
         "/delete — delete your models, images and data\n"
-        "/help — this list\n\n"
+        "/help — this list\n"
+        "/paysupport — help with a payment; /terms — the terms of sale\n\n"
         "Tips: clear, well-lit photos of one face, no sunglasses, different angles."
     ),
     "credits": (
@@ -154,13 +162,75 @@ TEXTS = {
     "Please try again later.",
     "stats": (
         "Users: {users}\nModels: {models} ({models_ready} ready)\nGenerations: {generations}\n"
-        "Credits spent today: {spent_since}"
+        "Credits spent today: {spent_since}\n"
+        "Stars earned: {stars_earned} (refunded: {stars_refunded}), paying users: {paying_users}"
     ),
     "grant_usage": "Usage: /grant <telegram_id> <credits>",
     "grant_done": "Granted {credits} to {telegram_id}; their balance is now {balance}.",
     "grant_repeat": "That grant was already made.",
     "grant_unknown": "There is no user {telegram_id}.",
     "menu_app": "App",
+    "cmd_buy": "Buy credits",
+    "cmd_paysupport": "Help with a payment",
+    "cmd_terms": "Terms of sale",
+    "buy": (
+        "Credits for Telegram Stars. Training a model costs {train}, a generation ({images}) "
+        "{generate}. You have {credits}.\n\n{packs}"
+    ),
+    "buy_off": "Credits are not on sale at the moment.",
+    "buy_more": "Buy credits:",
+    "btn_pack": "{credits} — ⭐️ {stars}",
+    "pack_worth": "{trainings} or {generations}",
+    "pack_line": "• {credits} for ⭐️ {stars}: {worth}",
+    "invoice_title": "{credits}",
+    "invoice_description": "{credits} for AI photos of yourself: {worth}.",
+    "invoice_label": "{credits}",
+    "precheckout_unknown_order": (
+        "This invoice is not ours any more. Please choose a pack again with /buy."
+    ),
+    "precheckout_not_yours": "This invoice was made for someone else. Use /buy to get your own.",
+    "precheckout_already_paid": "This invoice is already paid. Use /buy for a new one.",
+    "precheckout_changed": "The price of this pack has changed. Please choose it again with /buy.",
+    "paid": "Thank you! {credits} added. You have {balance}.",
+    "paid_unmatched": (
+        "Your payment arrived, but I could not match it to a pack. Nothing is lost: write "
+        "/paysupport and we will settle it."
+    ),
+    "paysupport": (
+        "Help with a payment: write /paysupport followed by what happened (the date and the pack "
+        "help), and it reaches the people who run this bot; they answer here.{contact}\n\n"
+        "Purchases can be refunded within {days} days if the credits are unused; Telegram "
+        "returns the Stars."
+    ),
+    "paysupport_contact": "\nOr write to {contact}.",
+    "paysupport_sent": "Sent. We will answer you here.",
+    "paysupport_admin": (
+        "Payment question from {user} (id {telegram_id}):\n{text}\n\nTheir payments: {payments}"
+    ),
+    "terms": (
+        "Terms of sale\n\n"
+        "• You buy credits for Telegram Stars; they are spent on trainings and generations at the "
+        "prices /credits shows, and never expire.\n"
+        "• A training or generation that fails is refunded in credits automatically.\n"
+        "• Unused credits can be refunded within {days} days of purchase: write /paysupport.\n"
+        "• /delete removes your models, images and data; records of payments are kept for "
+        "refunds and accounting.\n"
+        "• The images are made by AI (Astria) from your photos; use them lawfully and only with "
+        "photos of yourself or people who agreed."
+    ),
+    "refund_usage": "Usage: /refund <telegram_payment_charge_id>",
+    "refund_unknown": "There is no payment with that charge id.",
+    "refund_already": "That payment was refunded already.",
+    "refund_spent": (
+        "The user bought {credits} with it and has {have} left. Refund the {stars} anyway and "
+        "take back what is left?"
+    ),
+    "btn_refund_anyway": "Refund anyway",
+    "refund_refused": "Telegram did not refund it: {reason}",
+    "refund_done": "Refunded {stars} to {telegram_id}; {taken} taken back.",
+    "refunded_to_user": (
+        "Your payment of {stars} was refunded; {taken} were taken back. You have {balance}."
+    ),
 }
 
 # What the Mini App says. "{name}" fields are filled in by the page; a dict of plural categories

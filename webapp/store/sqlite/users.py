@@ -161,7 +161,11 @@ class Users(Database):
             "(SELECT COUNT(*) FROM telegram_models WHERE status = 'ready') AS models_ready, "
             "(SELECT COUNT(*) FROM telegram_prompts) AS generations, "
             "(SELECT COALESCE(-SUM(delta), 0) FROM credit_ledger WHERE created_at >= ? AND "
-            "reason IN ('train', 'generate', 'train_refund', 'generate_refund')) AS spent_since",
+            "reason IN ('train', 'generate', 'train_refund', 'generate_refund')) AS spent_since, "
+            "(SELECT COALESCE(SUM(stars), 0) FROM payments) AS stars_earned, "
+            "(SELECT COALESCE(SUM(stars), 0) FROM payments WHERE refunded_at IS NOT NULL) "
+            "AS stars_refunded, "
+            "(SELECT COUNT(DISTINCT telegram_user_id) FROM payments) AS paying_users",
             (ts(since),),
         )
         return dict(row)

@@ -1,0 +1,79 @@
+"""Telegram's side of selling credits: Stars invoices (in the chat and as links for the Mini
+App) and refunds, with the words in the buyer's language."""
+
+from __future__ import annotations
+
+from telebot import TeleBot
+from telebot.apihelper import ApiTelegramException
+from telebot.types import LabeledPrice
+
+from webapp.records import Order, Pack, PaymentUnavailable
+from webapp.services.payments import CURRENCY, Payments, payload_of
+from webapp.services.ports import AlreadyRefunded, RefundRefused
+from webapp.texts import Texts
+
+ALREADY_REFUNDED = "CHARGE_ALREADY_REFUNDED"
+
+
+def worth(t: Texts, payments: Payments, pack: Pack) -> str:
+    """What a pack buys at today's prices: "10 trainings or 10 generations"."""
+    trainings, generations = payments.worth(pack)
+    return t(
+        "pack_worth",
+        trainings=t.count(trainings, "training"),
+        generations=t.count(generations, "generation"),
+    )
+
+
+def pack_lines(t: Texts, payments: Payments) -> str:
+    """Every pack on sale, a line each, with its price and what it buys."""
+    return "\n".join(
+        t(
+            "pack_line",
+            credits=t.credits(p.credits),
+            stars=p.stars,
+            worth=worth(t, payments, p),
+        )
+        for p in payments.packs
+    )
+
+
+def invoice(t: Texts, payments: Payments, order: Order) -> dict:
+    """The fields of a Stars invoice for an order (send_invoice and create_invoice_link)."""
+    credits = t.credits(order.credits)
+    return {
+        "title": t("invoice_title", credits=credits),
+        "description": t(
+            "invoice_description",
+            credits=credits,
+            worth=worth(t, payments, Pack(order.credits, order.stars)),
+        ),
+        "provider_token": "",  # Stars: no payment provider
+        "currency": CURRENCY,
+        "prices": [LabeledPrice(t("invoice_label", credits=credits), order.stars)],
+    }
+
+
+class TelegramCashier:
+    """The Cashier port on the bot."""
+
+    def __init__(self, bot: TeleBot) -> None:
+        self.bot = bot
+        self.payments: Payments | None = None  # set once the services are built
+
+    def invoice_link(self, order: Order, language_code: str | None) -> str:
+        """A t.me/invoice link for the Mini App's openInvoice."""
+        fields = invoice(Texts(language_code), self.payments, order)
+        try:
+            return self.bot.create_invoice_link(payload=payload_of(order), **fields)
+        except ApiTelegramException as exc:
+            raise PaymentUnavailable(f"Telegram: {exc.description or exc.error_code}") from None
+
+    def refund(self, telegram_id: int, charge_id: str) -> None:
+        """refundStarPayment; Telegram's refusals become RefundRefused / AlreadyRefunded."""
+        try:
+            self.bot.refund_star_payment(telegram_id, charge_id)
+        except ApiTelegramException as exc:
+            if ALREADY_REFUNDED in (exc.description or ""):
+                raise AlreadyRefunded(exc.description) from None
+            raise RefundRefused(exc.description or str(exc.error_code)) from None

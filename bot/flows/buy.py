@@ -1,0 +1,159 @@
+"""Buying credits with Telegram Stars: /buy and its pack buttons, the invoice, Telegram's
+pre-checkout question, the payment (granted once per charge id), a refund made elsewhere,
+and /paysupport and /terms, which Telegram's terms require of every bot that sells."""
+
+from __future__ import annotations
+
+import logging
+
+from telebot import TeleBot
+from telebot.types import CallbackQuery, Message, PreCheckoutQuery
+
+from bot import keyboards
+from bot.cashier import invoice, pack_lines
+from bot.replies import chat_id, send
+from webapp.records import InvalidInput, SellingOff, User, bounded_id
+from webapp.services import Services
+from webapp.services.payments import Refund, payload_of
+from webapp.texts import Texts
+
+log = logging.getLogger("payments")
+
+SUPPORT_MAX = 1000  # characters of a /paysupport message passed on to the admins
+
+
+def is_payment(message: Message) -> bool:
+    """A service message about money from a person: a payment or a refund (never dropped,
+    never flooded, whichever chat it comes from)."""
+    return (
+        isinstance(message, Message)
+        and (message.successful_payment is not None or message.refunded_payment is not None)
+        and message.from_user is not None
+        and bounded_id(message.from_user.id) is not None
+    )
+
+
+def tell_refunded(bot: TeleBot, done: Refund) -> None:
+    """Tell the buyer, in their language, that a payment was refunded and what it took back."""
+    t = Texts(done.user.language_code if done.user else None)
+    balance = done.user.credits if done.user else 0
+    text = t(
+        "refunded_to_user",
+        stars=t.stars(done.payment.stars),
+        taken=t.credits(done.payment.taken_back),
+        balance=t.credits(balance),
+    )
+    bot.send_message(done.payment.telegram_id, text)
+
+
+def register(bot: TeleBot, services: Services) -> None:
+    """Attach the handlers."""
+    payments = services.payments
+    prices = services.accounts.prices
+    settings = services.settings
+
+    def offer(update: Message | CallbackQuery, user: User, t: Texts) -> None:
+        if not payments.packs:
+            send(bot, update, t("buy_off"))
+            return
+        text = t(
+            "buy",
+            train=t.credits(prices.train),
+            generate=t.credits(prices.generate),
+            images=t.images(prices.images_per_generation),
+            credits=t.credits(user.credits),
+            packs=pack_lines(t, payments),
+        )
+        send(bot, update, text, reply_markup=keyboards.packs(t, payments.packs))
+
+    @bot.message_handler(commands=["buy"])
+    def buy(message: Message, user: User, t: Texts) -> None:
+        offer(message, user, t)
+
+    @bot.callback_query_handler(func=lambda call: call.data.startswith("buy:"))
+    def chosen(call: CallbackQuery, user: User, t: Texts) -> None:
+        bot.answer_callback_query(call.id)
+        try:
+            order = payments.order(user.telegram_id, bounded_id(call.data.removeprefix("buy:")))
+        except (SellingOff, InvalidInput):  # a button from before the packs changed
+            offer(call, user, t)
+            return
+        bot.send_invoice(
+            chat_id(call), invoice_payload=payload_of(order), **invoice(t, payments, order)
+        )
+
+    @bot.pre_checkout_query_handler(func=lambda query: True)
+    def pre_checkout(query: PreCheckoutQuery) -> None:
+        """Answered inline, within Telegram's 10 seconds: ok only for an unpaid order of this
+        user at the pack's price."""
+        refusal = payments.check(
+            query.from_user.id, query.invoice_payload, query.currency, query.total_amount
+        )
+        if refusal is None:
+            bot.answer_pre_checkout_query(query.id, ok=True)
+        else:
+            t = Texts(query.from_user.language_code)
+            bot.answer_pre_checkout_query(
+                query.id, ok=False, error_message=t(f"precheckout_{refusal}")
+            )
+
+    @bot.message_handler(content_types=["successful_payment"])
+    def paid(message: Message, user: User, t: Texts) -> None:
+        done = message.successful_payment
+        payment, balance = payments.paid(
+            user.telegram_id,
+            done.telegram_payment_charge_id,
+            done.invoice_payload,
+            done.currency,
+            done.total_amount,
+        )
+        if balance is None:
+            return  # the same charge again: granted before, said before
+        if not payment.credits:
+            send(bot, message, t("paid_unmatched"))
+            return
+        text = t("paid", credits=t.credits(payment.credits), balance=t.credits(balance))
+        send(bot, message, text)
+
+    # telebot gives a refunded_payment message no content type: it is matched by None
+    @bot.message_handler(content_types=[None], func=lambda m: m.refunded_payment is not None)
+    def refunded(message: Message) -> None:
+        """Telegram refunded a payment (not through our /refund): take its credits back once."""
+        done = payments.refunded(message.refunded_payment.telegram_payment_charge_id)
+        if done is not None:
+            tell_refunded(bot, done)
+
+    @bot.message_handler(commands=["paysupport"])
+    def paysupport(message: Message, user: User, t: Texts) -> None:
+        question = message.text.partition(" ")[2].strip()[:SUPPORT_MAX]
+        if not question or not settings.admin_chat_ids:
+            contact = settings.support_contact
+            text = t(
+                "paysupport",
+                days=settings.refund_days,
+                contact=t("paysupport_contact", contact=contact) if contact else "",
+            )
+            send(bot, message, text)
+            return
+        en = Texts("en")
+        mine = ", ".join(
+            f"{p.charge_id} ({p.stars}⭐️, {p.created_at:%Y-%m-%d})"
+            for p in payments.of(user.telegram_id)
+        )
+        who = f"@{user.username}" if user.username else (user.first_name or "?")
+        for admin in settings.admin_chat_ids:
+            bot.send_message(
+                admin,
+                en(
+                    "paysupport_admin",
+                    user=who,
+                    telegram_id=user.telegram_id,
+                    text=question,
+                    payments=mine or "—",
+                ),
+            )
+        send(bot, message, t("paysupport_sent"))
+
+    @bot.message_handler(commands=["terms"])
+    def terms(message: Message, t: Texts) -> None:
+        send(bot, message, t("terms", days=settings.refund_days))

@@ -1,0 +1,267 @@
+"""Selling credits for Telegram Stars, over the webhook, on both stores: /buy → invoice →
+pre-checkout → payment → credits, once per charge id; refunds; /paysupport and /terms."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from tests import factories as f
+from tests.support import call
+
+USER = 7100
+OTHER = 7200
+ADMIN = 111
+
+
+def invoice_of(telegram, user_id):
+    """The last invoice sent to a user: (payload, amount, the call)."""
+    sent = telegram.calls_to("sendInvoice", user_id)[-1]
+    return sent.params["payload"], json.loads(sent.params["prices"])[0]["amount"], sent
+
+
+def answers(telegram):
+    """Every answerPreCheckoutQuery: (ok, error_message)."""
+    return [
+        (c.params["ok"] in (True, "true", "True"), c.params.get("error_message"))
+        for c in telegram.calls_to("answerPreCheckoutQuery")
+    ]
+
+
+def buy(live, telegram, user_id, credits=50):
+    """Tap /buy and a pack: the invoice's payload and amount."""
+    live.post_update(f.message(user_id, "/buy"))
+    live.post_update(f.callback(user_id, f"buy:{credits}"))
+    payload, amount, _ = invoice_of(telegram, user_id)
+    return payload, amount
+
+
+def pay(live, telegram, user_id, payload, amount):
+    """Pre-checkout then payment, as Telegram does; the charge id."""
+    live.post_update(f.pre_checkout(user_id, payload, amount))
+    assert answers(telegram)[-1] == (True, None)
+    charge_id = telegram.charge(user_id, amount)
+    live.post_update(f.successful_payment(user_id, payload, amount, charge_id))
+    return charge_id
+
+
+def test_a_user_buys_a_pack_in_the_chat_once_per_charge(make_live, telegram, store_env):
+    live = make_live(**store_env)
+    live.post_update(f.message(USER, "/buy"))
+    offer = telegram.calls_to("sendMessage", USER)[-1]
+    assert "50 credits for ⭐️ 450: 50 trainings or 50 generations" in offer.text
+    assert [b["callback_data"] for b in offer.buttons()] == ["buy:10", "buy:50", "buy:200"]
+    assert offer.buttons()[1]["text"] == "50 credits — ⭐️ 450"
+
+    live.post_update(f.callback(USER, "buy:50"))
+    payload, amount, sent = invoice_of(telegram, USER)
+    assert (sent.params["currency"], amount) == ("XTR", 450)
+    assert sent.params.get("provider_token", "") == ""
+    assert sent.params["title"] == "50 credits"
+
+    charge_id = pay(live, telegram, USER, payload, amount)
+    assert telegram.texts(USER)[-1] == "Thank you! 50 credits added. You have 53 credits."
+    store = live.rt.store
+    assert store.get_user(USER).credits == 53
+    entry = store.ledger(USER)[-1]
+    assert (entry.reason, entry.ref, entry.delta) == ("purchase", charge_id, 50)
+    payment = store.get_payment(charge_id)
+    assert (payment.telegram_id, payment.credits, payment.stars) == (USER, 50, 450)
+
+    # the same update redelivered, and the same charge in a second message: nothing more
+    said = len(telegram.texts(USER))
+    again = f.successful_payment(USER, payload, amount, charge_id)
+    live.post_update(again)
+    live.post_update(again)
+    assert store.get_user(USER).credits == 53
+    assert len(telegram.texts(USER)) == said
+    # the paid invoice cannot be paid again
+    live.post_update(f.pre_checkout(USER, payload, amount))
+    assert answers(telegram)[-1] == (False, "This invoice is already paid. Use /buy for a new one.")
+
+
+def test_twenty_deliveries_at_once_over_two_apps_grant_once(make_live, telegram, store_env):
+    first, second = make_live(**store_env), make_live(**store_env)
+    payload, amount = buy(first, telegram, USER, 10)
+    first.post_update(f.pre_checkout(USER, payload, amount))
+    charge_id = telegram.charge(USER, amount)
+    go = threading.Barrier(20)
+
+    def deliver(n):
+        update = f.successful_payment(USER, payload, amount, charge_id)
+        go.wait()
+        assert (first if n % 2 else second).post_update(update).status_code == 200
+
+    threads = [threading.Thread(target=deliver, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    store = first.rt.store
+    assert store.get_user(USER).credits == 3 + 10
+    assert [e.reason for e in store.ledger(USER)].count("purchase") == 1
+    assert sum("credits added" in text for text in telegram.texts(USER)) == 1
+
+
+def test_pre_checkout_refuses_what_does_not_match_the_order(live, telegram):
+    payload, amount = buy(live, telegram, USER, 10)
+    checks = [
+        (f.pre_checkout(USER, payload, amount + 1), "The price of this pack has changed."),
+        (f.pre_checkout(USER, payload, amount, currency="USD"), "The price of this pack"),
+        (f.pre_checkout(OTHER, payload, amount), "This invoice was made for someone else."),
+        (f.pre_checkout(USER, "o99999", amount), "This invoice is not ours any more."),
+        (f.pre_checkout(USER, "nonsense", amount), "This invoice is not ours any more."),
+        (f.pre_checkout(USER, "o" + "9" * 40, amount), "This invoice is not ours any more."),
+    ]
+    for update, words in checks:
+        live.post_update(update)
+        ok, message = answers(telegram)[-1]
+        assert not ok and message.startswith(words), message
+    live.post_update(f.pre_checkout(OTHER, payload, amount, language_code="ru"))
+    assert answers(telegram)[-1] == (
+        False,
+        "Этот счёт выписан другому человеку. Получите свой: /buy.",
+    )
+    assert live.rt.store.get_user(USER).credits == 3  # nothing granted by any of it
+
+
+def test_a_pack_no_longer_sold_is_refused_at_pre_checkout(make_live, telegram):
+    before = make_live()
+    payload, amount = buy(before, telegram, USER, 10)
+    after = make_live(CREDIT_PACKS="10:150")  # the price went up since the invoice
+    after.post_update(f.pre_checkout(USER, payload, amount))
+    assert answers(telegram)[-1][0] is False
+    after.post_update(f.callback(USER, "buy:50"))  # an old button for a pack no longer sold
+    assert "10 credits for ⭐️ 150" in telegram.texts(USER)[-1]
+
+
+def test_an_admin_refunds_once_and_is_asked_first_when_credits_were_spent(
+    make_live, telegram, store_env
+):
+    live = make_live(ADMIN_CHAT_IDS=str(ADMIN), **store_env)
+    payload, amount = buy(live, telegram, USER, 10)
+    charge_id = pay(live, telegram, USER, payload, amount)
+    store = live.rt.store
+    assert store.get_user(USER).credits == 13
+
+    live.post_update(f.message(ADMIN, f"/refund {charge_id}"))
+    assert telegram.texts(ADMIN)[-1] == f"Refunded 100 Stars to {USER}; 10 credits taken back."
+    assert telegram.texts(USER)[-1] == (
+        "Your payment of 100 Stars was refunded; 10 credits were taken back. You have 3 credits."
+    )
+    assert telegram.charges[charge_id]["refunded"]
+    assert store.get_user(USER).credits == 3
+    assert store.ledger(USER)[-1].reason == "purchase_refund"
+    # again: Telegram's refund is not asked twice and nothing more is taken
+    live.post_update(f.message(ADMIN, f"/refund {charge_id}"))
+    assert telegram.texts(ADMIN)[-1] == "That payment was refunded already."
+    # Telegram's own refunded_payment for it changes nothing either
+    live.post_update(f.refunded_payment(USER, payload, amount, charge_id))
+    assert store.get_user(USER).credits == 3
+    assert len(telegram.calls_to("refundStarPayment")) == 1
+
+    # a second purchase whose credits were spent: the admin is asked, then it takes what is left
+    payload, amount = buy(live, telegram, USER, 10)
+    charge_id = pay(live, telegram, USER, payload, amount)
+    store.grant(USER, -12, "test", "spend")  # 13 - 12: one left
+    live.post_update(f.message(ADMIN, f"/refund {charge_id}"))
+    ask = telegram.calls_to("sendMessage", ADMIN)[-1]
+    assert ask.text.startswith("The user bought 10 credits with it and has 1 credit left.")
+    assert not telegram.charges[charge_id]["refunded"]
+    live.post_update(f.callback(ADMIN, ask.buttons()[0]["callback_data"]))
+    edited = telegram.calls_to("editMessageText", ADMIN)[-1]
+    assert edited.text == f"Refunded 100 Stars to {USER}; 1 credit taken back."
+    assert store.get_user(USER).credits == 0 and telegram.charges[charge_id]["refunded"]
+
+    live.post_update(f.message(ADMIN, "/refund nope"))
+    assert telegram.texts(ADMIN)[-1] == "There is no payment with that charge id."
+    live.post_update(f.message(USER, f"/refund {charge_id}"))  # not an admin
+    assert "refund" not in telegram.texts(USER)[-1].lower()
+
+
+def test_a_refund_telegram_already_made_is_recorded_and_one_it_refuses_is_not(make_live, telegram):
+    live = make_live(ADMIN_CHAT_IDS=str(ADMIN))
+    payload, amount = buy(live, telegram, USER, 10)
+    charge_id = pay(live, telegram, USER, payload, amount)
+    telegram.fail("refundStarPayment", 400, description="Bad Request: REFUND_PERIOD_EXPIRED")
+    live.post_update(f.message(ADMIN, f"/refund {charge_id}"))
+    assert telegram.texts(ADMIN)[-1] == (
+        "Telegram did not refund it: Bad Request: REFUND_PERIOD_EXPIRED"
+    )
+    assert live.rt.store.get_user(USER).credits == 13
+    telegram.charges[charge_id]["refunded"] = True  # refunded elsewhere, the message lost
+    live.post_update(f.message(ADMIN, f"/refund {charge_id}"))
+    assert telegram.texts(ADMIN)[-1].startswith("Refunded 100 Stars")
+    assert live.rt.store.get_user(USER).credits == 3
+
+
+def test_a_refund_made_outside_the_bot_takes_the_credits_back_once(live, telegram, store_env):
+    payload, amount = buy(live, telegram, USER, 10)
+    charge_id = pay(live, telegram, USER, payload, amount)
+    refunded = f.refunded_payment(USER, payload, amount, charge_id)
+    live.post_update(refunded)
+    refunded["update_id"] += 1
+    live.post_update(refunded)
+    assert live.rt.store.get_user(USER).credits == 3
+    assert sum("was refunded" in text for text in telegram.texts(USER)) == 1
+
+
+def test_every_no_credits_message_offers_the_packs(live, telegram):
+    live.post_update(f.message(USER, "/start"))
+    live.rt.store.grant(USER, -3, "test", "spend")
+    for command in ("/train", "/generate"):
+        live.post_update(f.message(USER, command))
+        said = telegram.calls_to("sendMessage", USER)[-1]
+        assert "Nothing was charged" in said.text or "no models" in said.text.lower()
+    live.post_update(f.message(USER, "/train"))
+    said = telegram.calls_to("sendMessage", USER)[-1]
+    assert [b["callback_data"] for b in said.buttons()] == ["buy:10", "buy:50", "buy:200"]
+
+
+def test_payments_are_never_lost_to_flood_control_or_odd_chats(make_live, telegram):
+    live = make_live(FLOOD_MESSAGES="2")
+    payload, amount = buy(live, telegram, USER, 10)
+    for _ in range(5):
+        live.post_update(f.message(USER, "hi"))  # flooding: ignored
+    charge_id = telegram.charge(USER, amount)
+    live.post_update(f.successful_payment(USER, payload, amount, charge_id))
+    assert live.rt.store.get_payment(charge_id) is not None
+    assert live.rt.store.get_user(USER).credits == 13
+
+
+def test_selling_can_be_turned_off(make_live, telegram):
+    live = make_live(CREDIT_PACKS="")
+    live.post_update(f.message(USER, "/buy"))
+    assert telegram.texts(USER)[-1] == "Credits are not on sale at the moment."
+    response = call(live, "POST", "/api/bot/invoice", user_id=USER, data={"pack": 10})
+    assert response.status_code == 409 and response.json()["error"]["code"] == "selling_off"
+
+
+def test_paysupport_and_terms_answer_in_both_languages_and_reach_the_admins(make_live, telegram):
+    live = make_live(ADMIN_CHAT_IDS=str(ADMIN), REFUND_DAYS="21")
+    live.post_update(f.message(USER, "/paysupport"))
+    assert "refunded within 21 days" in telegram.texts(USER)[-1]
+    live.post_update(f.message(USER, "/terms", language_code="ru"))
+    assert telegram.texts(USER)[-1].startswith("Условия продажи")
+    assert "21 дней" in telegram.texts(USER)[-1]
+    payload, amount = buy(live, telegram, USER, 10)
+    charge_id = pay(live, telegram, USER, payload, amount)
+    live.post_update(f.message(USER, "/paysupport I paid but see nothing"))
+    assert telegram.texts(USER)[-1] == "Sent. We will answer you here."
+    told = telegram.texts(ADMIN)[-1]
+    assert "I paid but see nothing" in told and charge_id in told and f"id {USER}" in told
+    live.post_update(f.message(USER, "/help"))
+    assert "/buy" in telegram.texts(USER)[-1] and "/paysupport" in telegram.texts(USER)[-1]
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_command_menu_offers_buying_and_payment_help(live, telegram, lang):
+    from bot import go_live
+
+    go_live(live.rt.bot, live.rt.settings)
+    menus = telegram.calls_to("setMyCommands")
+    menu = next(c for c in menus if c.params.get("language_code", "en") == lang)
+    names = [c["command"] for c in json.loads(menu.params["commands"])]
+    assert {"buy", "paysupport", "terms"} <= set(names)

@@ -1,0 +1,192 @@
+"""Selling credits for Telegram Stars: packs, orders, the pre-checkout check, granting a payment
+once per charge id, and refunds. Telegram's side (invoices, refunds) is the Cashier port.
+
+Credits are granted only when Telegram reports a `successful_payment` to the webhook, never on
+a client's word; the charge id (not the order) is the key, since an old invoice can be paid
+again, each time with a new charge id."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+from webapp.records import InvalidInput, Order, Pack, Payment, SellingOff, User, bounded_id
+from webapp.services.ports import AlreadyRefunded, Cashier, RefundRefused
+from webapp.settings import Settings
+from webapp.store import Store
+
+log = logging.getLogger("payments")
+
+CURRENCY = "XTR"  # Telegram Stars: the only currency for digital goods
+
+
+class Refusal(StrEnum):
+    """Why a pre-checkout is answered ok=False (each has words in texts: precheckout_<value>)."""
+
+    UNKNOWN_ORDER = "unknown_order"
+    NOT_YOURS = "not_yours"
+    ALREADY_PAID = "already_paid"
+    CHANGED = "changed"  # the price or currency differ from the pack (or it is no longer sold)
+
+
+class RefundOutcome(StrEnum):
+    """How an admin's /refund ended."""
+
+    UNKNOWN = "unknown"  # no payment with that charge id
+    ALREADY = "already"  # refunded before
+    SPENT = "spent"  # the user has spent some of the credits: ask the admin to confirm
+    REFUSED = "refused"  # Telegram would not refund it
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class Refund:
+    """What /refund did: the outcome, the payment, and the user's balance or Telegram's reason."""
+
+    outcome: RefundOutcome
+    payment: Payment | None = None
+    have: int = 0  # the user's credits (SPENT)
+    reason: str = ""  # Telegram's words (REFUSED)
+    user: User | None = None  # the buyer after the refund (DONE), if they are still here
+
+
+def order_id_of(payload: str | None) -> int | None:
+    """Our order id from an invoice payload (`o<id>`), or None."""
+    if not isinstance(payload, str) or not payload.startswith("o"):
+        return None
+    return bounded_id(payload[1:])
+
+
+def payload_of(order: Order) -> str:
+    """The invoice payload naming an order."""
+    return f"o{order.id}"
+
+
+class Payments:
+    """Packs for sale, orders, and what a payment or a refund does to the credits."""
+
+    def __init__(self, store: Store, settings: Settings, cashier: Cashier) -> None:
+        self.store = store
+        self.settings = settings
+        self.cashier = cashier
+        self.packs: tuple[Pack, ...] = settings.credit_packs
+
+    def worth(self, pack: Pack) -> tuple[int, int]:
+        """What a pack buys at today's prices: (trainings, generations)."""
+        train, generate = self.settings.train_cost, self.settings.generate_cost
+        return (pack.credits // train if train else 0, pack.credits // generate if generate else 0)
+
+    def pack(self, credits) -> Pack:
+        """The pack of that many credits; SellingOff when nothing is sold, else InvalidInput."""
+        if not self.packs:
+            raise SellingOff()
+        for pack in self.packs:
+            if type(credits) is int and pack.credits == credits:
+                return pack
+        raise InvalidInput(
+            "There is no such pack.",
+            reason="unknown_pack",
+            packs=[p.credits for p in self.packs],
+        )
+
+    def order(self, telegram_id: int, credits) -> Order:
+        """A new order for the pack of `credits`: its id is the invoice's payload."""
+        pack = self.pack(credits)
+        order = self.store.create_order(telegram_id, pack.credits, pack.stars)
+        log.info("order=%s user=%s pack=%s", order.id, telegram_id, pack.credits)
+        return order
+
+    def invoice_link(self, telegram_id: int, credits, language_code: str | None) -> str:
+        """An invoice link for the Mini App's openInvoice (a new order each time)."""
+        return self.cashier.invoice_link(self.order(telegram_id, credits), language_code)
+
+    def check(self, telegram_id: int, payload: str, currency: str, amount: int) -> Refusal | None:
+        """Telegram's pre-checkout: None when the payment may go ahead, else why not."""
+        order_id = order_id_of(payload)
+        order = self.store.get_order(order_id) if order_id else None
+        refusal = None
+        if order is None:
+            refusal = Refusal.UNKNOWN_ORDER
+        elif order.telegram_id != telegram_id:
+            refusal = Refusal.NOT_YOURS
+        elif order.paid_at is not None:
+            refusal = Refusal.ALREADY_PAID
+        elif (
+            currency != CURRENCY
+            or amount != order.stars
+            or Pack(order.credits, order.stars) not in self.packs
+        ):
+            refusal = Refusal.CHANGED
+        log.info("pre-checkout user=%s order=%s: %s", telegram_id, order_id, refusal or "ok")
+        return refusal
+
+    def paid(
+        self, telegram_id: int, charge_id: str, payload: str, currency: str, amount: int
+    ) -> tuple[Payment, int | None]:
+        """Telegram took the Stars: keep the payment and grant the order's credits, once per
+        charge id. (payment, new balance), or (payment, None) for a charge seen before.
+
+        A payment that matches no order of this user (it cannot pass the pre-checkout, but money
+        was taken) is kept with no credits and reported as an error for an admin to settle."""
+        order_id = order_id_of(payload)
+        order = self.store.get_order(order_id) if order_id else None
+        credits = 0
+        if order is not None and order.telegram_id == telegram_id and currency == CURRENCY:
+            credits = order.credits
+        else:
+            log.error(
+                "payment charge matches no order of user=%s payload=%r: kept, no credits",
+                telegram_id,
+                payload[:32],
+            )
+            order = None
+        payment, balance = self.store.record_payment(
+            telegram_id, charge_id, order.id if order else None, credits, amount
+        )
+        if balance is None:
+            log.info("payment=%s user=%s is a repeat; nothing granted", payment.id, telegram_id)
+        else:
+            log.info("payment=%s user=%s +%s credits", payment.id, telegram_id, credits)
+        return payment, balance
+
+    def of(self, telegram_id: int) -> list[Payment]:
+        """A user's latest payments (for /paysupport)."""
+        return self.store.payments_of(telegram_id)
+
+    def refund_by_id(self, payment_id: int | None, force: bool = False) -> Refund:
+        """/refund confirmed with its button, which names our payment id."""
+        payment = self.store.get_payment_by_id(payment_id) if payment_id else None
+        if payment is None:
+            return Refund(RefundOutcome.UNKNOWN)
+        return self.refund(payment.charge_id, force)
+
+    def refund(self, charge_id: str, force: bool = False) -> Refund:
+        """An admin's refund: Telegram gives the Stars back, then the credits are taken back
+        once. When the user has spent some of them, nothing happens unless `force`."""
+        payment = self.store.get_payment(charge_id)
+        if payment is None:
+            return Refund(RefundOutcome.UNKNOWN)
+        if payment.refunded_at is not None:
+            return Refund(RefundOutcome.ALREADY, payment)
+        user = self.store.get_user(payment.telegram_id)
+        have = user.credits if user else 0
+        if have < payment.credits and not force:
+            return Refund(RefundOutcome.SPENT, payment, have=have)
+        try:
+            self.cashier.refund(payment.telegram_id, charge_id)
+        except AlreadyRefunded:
+            log.info("payment=%s was refunded on Telegram already; recording it", payment.id)
+        except RefundRefused as exc:
+            log.warning("payment=%s refund refused by Telegram: %s", payment.id, exc)
+            return Refund(RefundOutcome.REFUSED, payment, reason=str(exc))
+        return self.refunded(charge_id) or Refund(RefundOutcome.ALREADY, payment)
+
+    def refunded(self, charge_id: str) -> Refund | None:
+        """Telegram refunded a payment (our /refund, or a `refunded_payment` from elsewhere):
+        take its credits back once. None when unknown or already recorded."""
+        payment = self.store.refund_payment(charge_id)
+        if payment is None:
+            return None
+        log.info("payment=%s refunded; %s credits taken back", payment.id, payment.taken_back)
+        return Refund(RefundOutcome.DONE, payment, user=self.store.get_user(payment.telegram_id))
