@@ -67,7 +67,9 @@ class TelegramCashier:
         try:
             return self.bot.create_invoice_link(payload=payload_of(order), **fields)
         except ApiTelegramException as exc:
-            raise PaymentUnavailable(f"Telegram: {exc.description or exc.error_code}") from None
+            raise PaymentUnavailable(
+                f"Telegram: {exc.description or exc.error_code}", reason="payment_unavailable"
+            ) from None
 
     def refund(self, telegram_id: int, charge_id: str) -> None:
         """refundStarPayment; Telegram's refusals become RefundRefused / AlreadyRefunded."""

@@ -51,9 +51,7 @@ export async function home(route, view) {
   screen.querySelectorAll(".cell[data-id]").forEach((el) => {
     el.onclick = () => go({ screen: "model", id: +el.dataset.id });
   });
-  $("#credits").onclick = () => popup(
-    nCredits(me.credits), T.costLine({ price: nCredits(me.prices.train), balance: nCredits(me.credits) }),
-  );
+  $("#credits").onclick = () => go({ screen: "buy" });
   mainButton(models.length ? T.newModel : T.createModel, () => go({ screen: "new" }));
   if (training) view.poll(() => home(route, view));
 }

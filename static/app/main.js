@@ -1,6 +1,7 @@
 /* The Mini App starts here, after Telegram's telegram-web-app.js has read its launch
    parameters: pick the first screen, draw it, and tell Telegram we are ready. */
 
+import { buyScreen } from "./buy.js";
 import { home } from "./home.js";
 import { modelScreen } from "./model.js";
 import { newModel } from "./new-model.js";
@@ -19,6 +20,7 @@ if (window.APP.devHost && window.top === window) {
   register("home", home);
   register("new", newModel);
   register("model", modelScreen);
+  register("buy", buyScreen);
   go(launchRoute());
 } else {
   screen.innerHTML = empty("✈️", T.openInTelegram); // no signed user to speak for

@@ -20,6 +20,7 @@ const SCREENS = {
   home: { start: null, path: null },
   new: { start: "new", path: "/new" },
   model: { start: "m_", path: "/m/", id: true },
+  buy: { start: "buy", path: "/buy" },
 };
 export const HOME = { screen: "home" };
 const ID = /^\d{1,15}$/;
@@ -45,7 +46,7 @@ function fromHashPath(hash) {
   return null;
 }
 
-/** A startapp parameter: `m_42` opens model 42, `new` a new model. */
+/** A startapp parameter: `m_42` opens model 42, `new` a new model, `buy` the packs. */
 export function fromStartParam(param) {
   for (const [screen, spec] of Object.entries(SCREENS)) {
     if (!spec.start) continue;

@@ -133,6 +133,15 @@ class Phone:
             self.page.wait_for_timeout(50)
         return popup
 
+    def wait_event(self, kind: str, count: int = 1, timeout: float = 10.0) -> dict:
+        """The `count`-th event of a kind the app sent Telegram, once it has."""
+        deadline = time.monotonic() + timeout
+        while len(found := self.events(kind)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the app sent no {kind} (#{count})")
+            self.page.wait_for_timeout(50)
+        return found[count - 1]
+
     # what the user does ----------------------------------------------------------------------
 
     def _receive(self, kind: str, data: dict | None = None) -> None:
@@ -152,6 +161,11 @@ class Phone:
         """The user taps a popup's button (None: dismissed it)."""
         self.page.evaluate("window.__phone.popup = null")
         self._receive("popup_closed", {"button_id": button_id})
+
+    def close_invoice(self, slug: str, status: str) -> None:
+        """Telegram's invoice closes: paid, cancelled, failed or pending (what the client says;
+        the server learns of a payment only from Telegram's update)."""
+        self._receive("invoice_closed", {"slug": slug, "status": status})
 
     def close(self) -> None:
         """Close the page; it must have raised no error."""

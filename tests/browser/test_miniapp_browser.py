@@ -241,3 +241,43 @@ def test_the_servers_refusal_reaches_the_user_in_their_words(browser, live, tmp_
     assert popup["message"] == "Два фото — один и тот же снимок. Выберите 4 разных."
     assert live.rt.store.get_user(5302).credits == 3  # refused before any charge
     phone.close()
+
+
+def test_buying_credits_opens_telegrams_invoice_and_shows_the_new_balance(browser, live, telegram):
+    raw = signers.telegram_init_data(TOKEN, 5600)
+    phone = Phone.launch(browser, live.url, raw, theme="light", platform="ios")
+    page = phone.page
+    page.get_by_text("No models yet").wait_for()
+    page.locator("#credits").click()  # the credits pill opens the packs
+    page.get_by_text("Buy credits").wait_for()
+    assert phone.back_visible()
+    pack = page.locator('.cell[data-pack="50"]')
+    assert pack.inner_text().split("\n") == [
+        "50 credits",
+        "50 trainings or 50 generations",
+        "⭐ 450",
+    ]
+
+    pack.click()
+    slug = phone.wait_event("web_app_open_invoice")["slug"]
+    assert telegram.invoices[slug]["currency"] == "XTR" and telegram.invoices[slug]["amount"] == 450
+    phone.close_invoice(slug, "cancelled")
+    page.get_by_text("Payment cancelled. Nothing was charged.").wait_for()
+
+    pack.click()
+    slug = phone.wait_event("web_app_open_invoice", count=2)["slug"]
+    payload = telegram.invoices[slug]["payload"]
+    live.post_update(f.pre_checkout(5600, payload, 450))
+    assert telegram.calls_to("answerPreCheckoutQuery")[-1].params["ok"] in (True, "true", "True")
+    phone.close_invoice(slug, "paid")  # the client says paid before Telegram's update arrives
+    page.get_by_text("Payment received. Adding your credits…").wait_for()
+    page.wait_for_timeout(1500)
+    assert live.rt.store.get_user(5600).credits == 3  # nothing granted on the client's word
+    charge_id = telegram.charge(5600, 450)
+    live.post_update(f.successful_payment(5600, payload, 450, charge_id))
+    page.get_by_text("50 credits added. Thank you!").wait_for(timeout=10000)
+    page.get_by_text("You have 53 credits.", exact=False).wait_for()
+    phone.press_back()
+    page.get_by_text("My models").wait_for()
+    assert page.locator("#credits").inner_text().endswith("53 credits")
+    phone.close()

@@ -80,7 +80,7 @@ class Payments:
     def pack(self, credits) -> Pack:
         """The pack of that many credits; SellingOff when nothing is sold, else InvalidInput."""
         if not self.packs:
-            raise SellingOff()
+            raise SellingOff("Credits are not on sale.", reason="selling_off")
         for pack in self.packs:
             if type(credits) is int and pack.credits == credits:
                 return pack

@@ -118,7 +118,9 @@ class NoCashier:
 
     def invoice_link(self, order: Order, language_code: str | None) -> str:
         """Always refused: Stars are paid in Telegram."""
-        raise SellingOff("Payments need Telegram: there is no bot token (dev mode).")
+        raise SellingOff(
+            "Payments need Telegram: there is no bot token (dev mode).", reason="no_telegram"
+        )
 
     def refund(self, telegram_id: int, charge_id: str) -> None:
         """Always refused."""

@@ -178,7 +178,6 @@ TEXTS = {
         "{generate}. You have {credits}.\n\n{packs}"
     ),
     "buy_off": "Credits are not on sale at the moment.",
-    "buy_more": "Buy credits:",
     "btn_pack": "{credits} — ⭐️ {stars}",
     "pack_worth": "{trainings} or {generations}",
     "pack_line": "• {credits} for ⭐️ {stars}: {worth}",
@@ -312,6 +311,21 @@ APP = {
         "Cyberpunk city at night, neon",
     ],
     # Why the server refused, by the reason it names; fields come with the refusal and /me's limits.
+    "buyTitle": "Buy credits",
+    "buyLead": "You have {balance}. A model costs {train}, a generation {generate}.",
+    "packWorth": "{trainings} or {generations}",
+    "trainings": {"one": "{n} training", "other": "{n} trainings"},
+    "generations": {"one": "{n} generation", "other": "{n} generations"},
+    "buyFoot": "Paid with Telegram Stars. Credits never expire. Help with a payment or a refund: "
+    "/paysupport in the chat.",
+    "notSelling": "Credits are not on sale at the moment",
+    "updateTelegram": "Update Telegram to pay in the app, or use /buy in the chat.",
+    "payCancelled": "Payment cancelled. Nothing was charged.",
+    "payFailed": "The payment did not go through. Nothing was charged.",
+    "paidWaiting": "Payment received. Adding your credits…",
+    "paid": "{credits} added. Thank you!",
+    "paidSlow": "Your payment is being recorded; the credits will appear in a minute. The bot "
+    "will also confirm it in the chat.",
     "reasons": {
         "name_empty": "The name can't be empty.",
         "name_too_long": "The name is too long ({name_max} characters at most).",
@@ -323,5 +337,9 @@ APP = {
         "unreadable": "Photo {photo} can't be read: the file is damaged.",
         "too_small": "Photo {photo} is too small; each side must be at least {min_side} px.",
         "duplicate_photos": "Two of the photos are the same picture. Pick {photos} different ones.",
+        "selling_off": "Credits are not on sale at the moment.",
+        "no_telegram": "Payments work only inside Telegram (this is dev mode).",
+        "unknown_pack": "That pack is no longer sold. Pick another one.",
+        "payment_unavailable": "Telegram could not make the invoice just now. Try again.",
     },
 }
