@@ -28,7 +28,7 @@ from webapp.texts import LANGUAGES, Texts
 log = logging.getLogger("telegram")
 
 COMMANDS = (
-    "start", "help", "train", "generate", "models", "credits", "buy", "cancel", "delete",
+    "start", "help", "train", "generate", "models", "credits", "buy", "plan", "cancel", "delete",
     "paysupport", "terms",
 )  # fmt: skip
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "pre_checkout_query"]
@@ -70,10 +70,17 @@ def _send(method, url, params=None, files=None, timeout=None, proxies=None):
 OUTBOX = Outbox(_send)
 
 
+def api_urls(settings: Settings) -> tuple[str, str]:
+    """The Bot API's method and file URL templates ({0} the token, {1} the method or path);
+    Telegram's test environment adds /test after the token."""
+    test = "/test" if settings.telegram_test_env else ""
+    base = settings.telegram_api_url
+    return f"{base}/bot{{0}}{test}/{{1}}", f"{base}/file/bot{{0}}{test}/{{1}}"
+
+
 def configure_telebot(settings: Settings) -> None:
     """Point telebot at TELEGRAM_API_URL and send its calls through the outbox (process-wide)."""
-    apihelper.API_URL = settings.telegram_api_url + "/bot{0}/{1}"
-    apihelper.FILE_URL = settings.telegram_api_url + "/file/bot{0}/{1}"
+    apihelper.API_URL, apihelper.FILE_URL = api_urls(settings)
     apihelper.CUSTOM_REQUEST_SENDER = OUTBOX.request
     OUTBOX.pacer.pace = Pace(
         settings.telegram_chat_rate, settings.telegram_chat_burst, settings.telegram_global_rate
@@ -140,9 +147,14 @@ def go_live(bot: TeleBot, settings: Settings) -> str:
         allowed_updates=ALLOWED_UPDATES,
         max_connections=40,
     )
+    offered = set(COMMANDS)
+    if not settings.credit_packs:
+        offered.discard("buy")
+    if not settings.monthly_plan:
+        offered.discard("plan")
     for lang in LANGUAGES:
         t = Texts(lang)
-        commands = [BotCommand(c, t(f"cmd_{c}")) for c in COMMANDS]
+        commands = [BotCommand(c, t(f"cmd_{c}")) for c in COMMANDS if c in offered]
         bot.set_my_commands(commands, language_code=None if lang == "en" else lang)
     if settings.app_url:  # the chat's menu button opens the Mini App
         bot.set_chat_menu_button(

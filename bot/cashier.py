@@ -13,6 +13,7 @@ from webapp.services.ports import AlreadyRefunded, RefundRefused
 from webapp.texts import Texts
 
 ALREADY_REFUNDED = "CHARGE_ALREADY_REFUNDED"
+MONTH = 2592000  # the only subscription period Telegram offers: 30 days
 
 
 def worth(t: Texts, payments: Payments, pack: Pack) -> str:
@@ -41,13 +42,21 @@ def pack_lines(t: Texts, payments: Payments) -> str:
 def invoice(t: Texts, payments: Payments, order: Order) -> dict:
     """The fields of a Stars invoice for an order (send_invoice and create_invoice_link)."""
     credits = t.credits(order.credits)
-    return {
-        "title": t("invoice_title", credits=credits),
-        "description": t(
+    if order.kind == "plan":
+        title, description = (
+            t("plan_title", credits=credits),
+            t("plan_description", credits=credits),
+        )
+    else:
+        title = t("invoice_title", credits=credits)
+        description = t(
             "invoice_description",
             credits=credits,
             worth=worth(t, payments, Pack(order.credits, order.stars)),
-        ),
+        )
+    return {
+        "title": title,
+        "description": description,
         "provider_token": "",  # Stars: no payment provider
         "currency": CURRENCY,
         "prices": [LabeledPrice(t("invoice_label", credits=credits), order.stars)],
@@ -64,6 +73,8 @@ class TelegramCashier:
     def invoice_link(self, order: Order, language_code: str | None) -> str:
         """A t.me/invoice link for the Mini App's openInvoice."""
         fields = invoice(Texts(language_code), self.payments, order)
+        if order.kind == "plan":
+            fields["subscription_period"] = MONTH
         try:
             return self.bot.create_invoice_link(payload=payload_of(order), **fields)
         except ApiTelegramException as exc:
@@ -78,4 +89,11 @@ class TelegramCashier:
         except ApiTelegramException as exc:
             if ALREADY_REFUNDED in (exc.description or ""):
                 raise AlreadyRefunded(exc.description) from None
+            raise RefundRefused(exc.description or str(exc.error_code)) from None
+
+    def renew(self, telegram_id: int, charge_id: str, renew: bool) -> None:
+        """editUserStarSubscription: cancel the plan's renewal, or resume it."""
+        try:
+            self.bot.edit_user_star_subscription(telegram_id, charge_id, is_canceled=not renew)
+        except ApiTelegramException as exc:
             raise RefundRefused(exc.description or str(exc.error_code)) from None

@@ -42,15 +42,15 @@ def _fetch(session: requests.Session, url: str, limit: int, what: str) -> bytes:
 class TelegramFiles:
     """Downloads photos the user sent, by file id, into memory (never to disk, never as a URL)."""
 
-    def __init__(self, bot: TeleBot, files_base: str) -> None:
+    def __init__(self, bot: TeleBot, file_url: str) -> None:
         self.bot = bot
-        self.files_base = files_base
+        self.file_url = file_url  # "…/file/bot{0}/{1}": token, file path
         self.session = requests.Session()
 
     def download(self, file_id: str) -> Photo:
         """The photo's bytes, with its type checked by Pillow."""
         info = self.bot.get_file(file_id)
-        url = f"{self.files_base}/file/bot{self.bot.token}/{info.file_path}"
+        url = self.file_url.format(self.bot.token, info.file_path)
         content = _fetch(self.session, url, photo_checks.MAX_BYTES, "telegram")
         _, _, mime_type = photo_checks.inspect(content)
         name = PurePosixPath(info.file_path or "photo.jpg").name

@@ -149,19 +149,28 @@ def pre_checkout(
 
 
 def successful_payment(
-    user_id: int, payload: str, amount: int, charge_id: str, currency: str = "XTR"
+    user_id: int,
+    payload: str,
+    amount: int,
+    charge_id: str,
+    currency: str = "XTR",
+    expires: int | None = None,
+    first: bool = False,
 ) -> dict:
-    """The service message Telegram sends once the Stars are taken."""
-    return message(
-        user_id,
-        successful_payment={
-            "currency": currency,
-            "total_amount": amount,
-            "invoice_payload": payload,
-            "telegram_payment_charge_id": charge_id,
-            "provider_payment_charge_id": "",
-        },
-    )
+    """The service message Telegram sends once the Stars are taken (`expires`: a subscription's
+    period ends then; `first`: its first payment)."""
+    paid = {
+        "currency": currency,
+        "total_amount": amount,
+        "invoice_payload": payload,
+        "telegram_payment_charge_id": charge_id,
+        "provider_payment_charge_id": "",
+    }
+    if expires is not None:
+        paid.update(subscription_expiration_date=expires, is_recurring=True)
+        if first:
+            paid["is_first_recurring"] = True
+    return message(user_id, successful_payment=paid)
 
 
 def refunded_payment(user_id: int, payload: str, amount: int, charge_id: str) -> dict:

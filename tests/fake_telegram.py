@@ -24,6 +24,7 @@ class Call:
     files: dict = field(default_factory=dict)
     error: int | None = None  # the error code the stand-in answered with, if it failed the call
     at: float = field(default_factory=time.monotonic)  # when it arrived
+    test_env: bool = False  # made at /bot<token>/test/<method> (Telegram's test environment)
 
     @property
     def chat_id(self) -> int | None:
@@ -214,6 +215,7 @@ class FakeTelegram:
         app = Flask("fake_telegram")
 
         @app.route("/bot<token>/<method>", methods=["GET", "POST"])
+        @app.route("/bot<token>/test/<method>", methods=["GET", "POST"], endpoint="test_env")
         def api(token: str, method: str):
             if token != self.token:
                 return jsonify(ok=False, error_code=401, description="Unauthorized"), 401
@@ -221,7 +223,7 @@ class FakeTelegram:
             if request.is_json:
                 params.update(request.get_json())
             files = {k: f.read() for k, f in request.files.items()}
-            call = Call(method, params, files)
+            call = Call(method, params, files, test_env="/test/" in request.path)
             with self._lock:
                 self.calls.append(call)
                 failure = next(
@@ -263,6 +265,7 @@ class FakeTelegram:
 
         @app.get("/file/bot<token>/<path:file_path>")
         def file(token: str, file_path: str):
+            file_path = file_path.removeprefix("test/")  # Telegram's test environment
             file_id = file_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
             if token != self.token or file_id not in self.files:
                 return Response("Not Found", 404)

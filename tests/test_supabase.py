@@ -49,7 +49,7 @@ def test_migrations_apply_to_an_empty_database(supabase, database):
     )
     assert tables == (
         "conversation_states,credit_ledger,orders,payments,processed_updates,signup_grants,"
-        "telegram_models,"
+        "subscriptions,telegram_models,"
         "telegram_prompts,telegram_users"
     )
     rls = supabase.psql(

@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
         telegram, storage = bot.build_bot(settings, store)
         notifier = BotNotifier(telegram, images, settings.app_url)
-        files = TelegramFiles(telegram, settings.telegram_api_url)
+        files = TelegramFiles(telegram, bot.api_urls(settings)[1])
         cashier = TelegramCashier(telegram)
         send_alert = telegram.send_message
     alerts = Alerts(send_alert, settings.admin_chat_ids, redis_url=settings.redis_url)

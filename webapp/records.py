@@ -145,6 +145,7 @@ class Order:
     stars: int
     created_at: datetime
     paid_at: datetime | None
+    kind: str = "pack"  # or "plan": the monthly plan, paid again each period
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,21 @@ class Payment:
     created_at: datetime
     refunded_at: datetime | None
     taken_back: int
+    expires_at: datetime | None = None  # a plan's payment: when the period it paid for ends
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A user's monthly plan: paid until `expires_at`; `canceled` means it will not renew."""
+
+    telegram_id: int
+    charge_id: str  # the latest period's payment
+    expires_at: datetime
+    canceled: bool
+
+    def active(self, at: datetime | None = None) -> bool:
+        """Paid for the current period."""
+        return self.expires_at > (at or datetime.now(UTC))
 
 
 @dataclass(frozen=True)

@@ -42,17 +42,20 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
+def _pack(name: str, part: str) -> Pack:
+    """One `credits:stars` pair of CREDIT_PACKS or MONTHLY_PLAN."""
+    credits, _, stars = part.partition(":")
+    if not (credits.isdigit() and stars.isdigit() and 0 < int(credits) <= 100_000):
+        raise SettingsError(f"{name} must look like 10:100 (credits:stars), got {part!r}")
+    if not 1 <= int(stars) <= MAX_STARS:
+        raise SettingsError(f"{name}: a price must be 1-{MAX_STARS} Stars ({part!r})")
+    return Pack(int(credits), int(stars))
+
+
 def _packs(env: Mapping[str, str]) -> tuple[Pack, ...]:
     """CREDIT_PACKS: `credits:stars` pairs, comma-separated, cheapest first; empty: nothing sold."""
     raw = env.get("CREDIT_PACKS", CREDIT_PACKS).replace(" ", "")
-    packs = []
-    for part in filter(None, raw.split(",")):
-        credits, _, stars = part.partition(":")
-        if not (credits.isdigit() and stars.isdigit() and 0 < int(credits) <= 100_000):
-            raise SettingsError(f"CREDIT_PACKS must look like 10:100,50:450 (got {part!r})")
-        if not 1 <= int(stars) <= MAX_STARS:
-            raise SettingsError(f"CREDIT_PACKS: a price must be 1-{MAX_STARS} Stars ({part!r})")
-        packs.append(Pack(int(credits), int(stars)))
+    packs = [_pack("CREDIT_PACKS", part) for part in filter(None, raw.split(","))]
     if len({p.credits for p in packs}) != len(packs):
         raise SettingsError("CREDIT_PACKS: two packs with the same number of credits")
     return tuple(sorted(packs, key=lambda p: p.credits))
@@ -80,6 +83,7 @@ class Settings:
     telegram_bot_token: str | None = None
     telegram_webhook_secret: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
+    telegram_test_env: bool = False  # TELEGRAM_TEST_ENV=1: a bot of Telegram's test environment
     astria_api_key: str | None = None
     astria_api_url: str | None = None  # None: the built-in sandbox when there is no key
     astria_sandbox: bool = False  # ASTRIA_SANDBOX=1: the sandbox although a bot token is set
@@ -120,6 +124,7 @@ class Settings:
     flood_messages: int = 12  # a chat sending more in 10 s is ignored for a while
     # Selling credits for Telegram Stars; no packs: nothing is sold.
     credit_packs: tuple[Pack, ...] = ()
+    monthly_plan: Pack | None = None  # credits every 30 days for Stars, as a Stars subscription
     refund_days: int = 14  # purchases are refundable this long (told in /paysupport and /terms)
     support_contact: str | None = None  # e.g. @our_support: shown by /paysupport
 
@@ -166,6 +171,7 @@ class Settings:
             telegram_bot_token=text("TELEGRAM_BOT_TOKEN"),
             telegram_webhook_secret=text("TELEGRAM_WEBHOOK_SECRET"),
             telegram_api_url=(text("TELEGRAM_API_URL") or cls.telegram_api_url).rstrip("/"),
+            telegram_test_env=text("TELEGRAM_TEST_ENV") == "1",
             astria_api_key=text("ASTRIA_API_KEY"),
             astria_api_url=(text("ASTRIA_API_URL") or "").rstrip("/") or None,
             astria_sandbox=text("ASTRIA_SANDBOX") == "1",
@@ -205,6 +211,7 @@ class Settings:
             telegram_global_rate=_float(env, "TELEGRAM_GLOBAL_RATE", 25.0),
             flood_messages=_int(env, "FLOOD_MESSAGES", 12, minimum=1),
             credit_packs=_packs(env),
+            monthly_plan=_pack("MONTHLY_PLAN", plan) if (plan := text("MONTHLY_PLAN")) else None,
             refund_days=_int(env, "REFUND_DAYS", 14),
             support_contact=text("SUPPORT_CONTACT"),
         )

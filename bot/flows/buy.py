@@ -7,14 +7,21 @@ from __future__ import annotations
 import logging
 
 from telebot import TeleBot
-from telebot.types import CallbackQuery, Message, PreCheckoutQuery
+from telebot.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    PreCheckoutQuery,
+)
 
 from bot import keyboards
-from bot.cashier import invoice, pack_lines
+from bot.cashier import invoice, pack_lines, worth
 from bot.replies import chat_id, send
 from webapp.records import InvalidInput, SellingOff, User, bounded_id
 from webapp.services import Services
 from webapp.services.payments import Refund, payload_of
+from webapp.services.ports import RefundRefused
 from webapp.texts import Texts
 
 log = logging.getLogger("payments")
@@ -106,14 +113,19 @@ def register(bot: TeleBot, services: Services) -> None:
             done.invoice_payload,
             done.currency,
             done.total_amount,
+            done.subscription_expiration_date,
         )
         if balance is None:
             return  # the same charge again: granted before, said before
         if not payment.credits:
             send(bot, message, t("paid_unmatched"))
             return
-        text = t("paid", credits=t.credits(payment.credits), balance=t.credits(balance))
-        send(bot, message, text)
+        credits, balance = t.credits(payment.credits), t.credits(balance)
+        if payment.expires_at is not None:
+            date = f"{payment.expires_at:%Y-%m-%d}"
+            send(bot, message, t("paid_plan", credits=credits, date=date, balance=balance))
+        else:
+            send(bot, message, t("paid", credits=credits, balance=balance))
 
     # telebot gives a refunded_payment message no content type: it is matched by None
     @bot.message_handler(content_types=[None], func=lambda m: m.refunded_payment is not None)
@@ -122,6 +134,51 @@ def register(bot: TeleBot, services: Services) -> None:
         done = payments.refunded(message.refunded_payment.telegram_payment_charge_id)
         if done is not None:
             tell_refunded(bot, done)
+
+    def plan_said(t: Texts, telegram_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
+        """/plan: the user's plan with a button to cancel or resume it, else the offer."""
+        plan = settings.monthly_plan
+        mine = payments.subscription(telegram_id)
+        if mine is not None and mine.active():
+            date = f"{mine.expires_at:%Y-%m-%d}"
+            if mine.canceled:
+                text, button, data = t("plan_canceled", date=date), "btn_plan_resume", "plan:on"
+            else:
+                credits = t.credits(plan.credits) if plan else "?"
+                text = t("plan_active", credits=credits, date=date)
+                button, data = "btn_plan_cancel", "plan:off"
+            return text, InlineKeyboardMarkup().add(
+                InlineKeyboardButton(t(button), callback_data=data)
+            )
+        if plan is None:
+            return t("plan_off"), None
+        link = payments.plan_link(telegram_id, t.lang)
+        text = t(
+            "plan_offer",
+            credits=t.credits(plan.credits),
+            stars=plan.stars,
+            worth=worth(t, payments, plan),
+        )
+        button = InlineKeyboardButton(t("btn_plan_subscribe", stars=plan.stars), url=link)
+        return text, InlineKeyboardMarkup().add(button)
+
+    @bot.message_handler(commands=["plan"])
+    def plan(message: Message, user: User, t: Texts) -> None:
+        text, markup = plan_said(t, user.telegram_id)
+        send(bot, message, text, reply_markup=markup)
+
+    @bot.callback_query_handler(func=lambda call: call.data in ("plan:on", "plan:off"))
+    def renew(call: CallbackQuery, user: User, t: Texts) -> None:
+        bot.answer_callback_query(call.id)
+        try:
+            payments.renew(user.telegram_id, call.data == "plan:on")
+        except RefundRefused as exc:
+            send(bot, call, t("plan_failed", reason=str(exc)[:100]))
+            return
+        text, markup = plan_said(t, user.telegram_id)
+        bot.edit_message_text(
+            text, call.message.chat.id, call.message.message_id, reply_markup=markup
+        )
 
     @bot.message_handler(commands=["paysupport"])
     def paysupport(message: Message, user: User, t: Texts) -> None:

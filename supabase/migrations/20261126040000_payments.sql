@@ -1,11 +1,13 @@
--- Selling credits for Telegram Stars: the orders behind invoices and the payments Telegram made
--- for them, and the functions that grant and take back their credits, each in one transaction.
+-- Selling credits for Telegram Stars: the orders behind invoices (a pack, or the monthly plan),
+-- the payments Telegram made for them, each user's plan subscription, and the functions that
+-- grant and take back credits, each in one transaction.
 -- Neither table refers to telegram_users: a payment is kept after /delete (it may still be
 -- refunded, and it is the record of money taken). The client roles get nothing, as elsewhere.
 
 CREATE TABLE IF NOT EXISTS orders (
   id BIGSERIAL PRIMARY KEY,
   telegram_user_id BIGINT NOT NULL,
+  kind TEXT NOT NULL DEFAULT 'pack' CHECK (kind IN ('pack', 'plan')),
   credits INTEGER NOT NULL CHECK (credits > 0),
   stars INTEGER NOT NULL CHECK (stars > 0),
   created_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW(),
@@ -22,23 +24,36 @@ CREATE TABLE IF NOT EXISTS payments (
   stars INTEGER NOT NULL,
   created_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW(),
   refunded_at TIMESTAMP WITH TIME ZONE,
-  taken_back INTEGER NOT NULL DEFAULT 0
+  taken_back INTEGER NOT NULL DEFAULT 0,
+  expires_at TIMESTAMP WITH TIME ZONE  -- a plan's payment: when the period it paid for ends
 );
 CREATE INDEX IF NOT EXISTS payments_user ON payments (telegram_user_id, id);
 ALTER TABLE payments ENABLE ROW LEVEL SECURITY;
 
--- Keep a payment, mark its order paid and grant the credits, once per charge id:
+-- The monthly plan: one per user, renewed by each period's payment.
+CREATE TABLE IF NOT EXISTS subscriptions (
+  telegram_user_id BIGINT PRIMARY KEY,
+  charge_id TEXT NOT NULL,  -- the latest payment's, for editUserStarSubscription
+  expires_at TIMESTAMP WITH TIME ZONE NOT NULL,
+  canceled BOOLEAN NOT NULL DEFAULT FALSE,
+  updated_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW()
+);
+ALTER TABLE subscriptions ENABLE ROW LEVEL SECURITY;
+
+-- Keep a payment, mark its order paid and grant the credits, once per charge id (a plan's
+-- payment also renews the subscription until p_expires_at):
 -- {"payment": …, "balance": the new balance, or null when the charge was recorded before}.
 CREATE OR REPLACE FUNCTION record_payment(
-  p_telegram_id BIGINT, p_charge_id TEXT, p_order_id BIGINT, p_credits INTEGER, p_stars INTEGER
+  p_telegram_id BIGINT, p_charge_id TEXT, p_order_id BIGINT, p_credits INTEGER, p_stars INTEGER,
+  p_expires_at TIMESTAMP WITH TIME ZONE
 ) RETURNS JSON
 LANGUAGE plpgsql SET search_path = public AS $$
 DECLARE
   v_payment payments;
   v_balance INTEGER;
 BEGIN
-  INSERT INTO payments (charge_id, telegram_user_id, order_id, credits, stars)
-  VALUES (p_charge_id, p_telegram_id, p_order_id, p_credits, p_stars)
+  INSERT INTO payments (charge_id, telegram_user_id, order_id, credits, stars, expires_at)
+  VALUES (p_charge_id, p_telegram_id, p_order_id, p_credits, p_stars, p_expires_at)
   ON CONFLICT (charge_id) DO NOTHING
   RETURNING * INTO v_payment;
   IF NOT FOUND THEN
@@ -46,6 +61,14 @@ BEGIN
     RETURN json_build_object('payment', row_to_json(v_payment), 'balance', NULL);
   END IF;
   UPDATE orders SET paid_at = COALESCE(paid_at, NOW()) WHERE id = p_order_id;
+  IF p_expires_at IS NOT NULL THEN
+    INSERT INTO subscriptions (telegram_user_id, charge_id, expires_at, canceled, updated_at)
+    VALUES (p_telegram_id, p_charge_id, p_expires_at, FALSE, NOW())
+    ON CONFLICT (telegram_user_id) DO UPDATE
+    SET charge_id = excluded.charge_id, expires_at = excluded.expires_at, canceled = FALSE,
+        updated_at = NOW()
+    WHERE subscriptions.expires_at <= excluded.expires_at;
+  END IF;
   v_balance := change_credits(p_telegram_id, p_credits, 'purchase', p_charge_id);
   RETURN json_build_object('payment', row_to_json(v_payment), 'balance', v_balance);
 END $$;
@@ -98,9 +121,10 @@ DECLARE
   v_table TEXT;
   v_function TEXT;
 BEGIN
-  FOREACH v_function IN ARRAY ARRAY['record_payment(BIGINT, TEXT, BIGINT, INTEGER, INTEGER)',
-                                    'refund_payment(TEXT)',
-                                    'bot_stats(TIMESTAMP WITH TIME ZONE)'] LOOP
+  FOREACH v_function IN ARRAY ARRAY[
+      'record_payment(BIGINT, TEXT, BIGINT, INTEGER, INTEGER, TIMESTAMP WITH TIME ZONE)',
+      'refund_payment(TEXT)',
+      'bot_stats(TIMESTAMP WITH TIME ZONE)'] LOOP
     EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', v_function);
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'service_role') THEN
       EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO service_role', v_function);
@@ -112,8 +136,9 @@ BEGIN
       EXECUTE format('REVOKE ALL ON TABLE public.%I FROM %I', v_table, v_role);
       EXECUTE format('REVOKE ALL ON SEQUENCE public.%I FROM %I', v_table || '_id_seq', v_role);
     END LOOP;
-    EXECUTE format('REVOKE ALL ON FUNCTION record_payment(BIGINT, TEXT, BIGINT, INTEGER, INTEGER) '
-                   'FROM %I', v_role);
+    EXECUTE format('REVOKE ALL ON TABLE public.subscriptions FROM %I', v_role);
+    EXECUTE format('REVOKE ALL ON FUNCTION record_payment(BIGINT, TEXT, BIGINT, INTEGER, '
+                   'INTEGER, TIMESTAMP WITH TIME ZONE) FROM %I', v_role);
     EXECUTE format('REVOKE ALL ON FUNCTION refund_payment(TEXT) FROM %I', v_role);
   END LOOP;
 END $$;

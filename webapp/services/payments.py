@@ -9,9 +9,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
-from webapp.records import InvalidInput, Order, Pack, Payment, SellingOff, User, bounded_id
+from webapp.records import (
+    InvalidInput,
+    Order,
+    Pack,
+    Payment,
+    SellingOff,
+    Subscription,
+    User,
+    bounded_id,
+)
 from webapp.services.ports import AlreadyRefunded, Cashier, RefundRefused
 from webapp.settings import Settings
 from webapp.store import Store
@@ -101,8 +111,38 @@ class Payments:
         """An invoice link for the Mini App's openInvoice (a new order each time)."""
         return self.cashier.invoice_link(self.order(telegram_id, credits), language_code)
 
+    def plan_link(self, telegram_id: int, language_code: str | None) -> str:
+        """A Stars subscription link for the monthly plan (a new order each time)."""
+        plan = self.settings.monthly_plan
+        if plan is None:
+            raise SellingOff("There is no monthly plan.", reason="no_plan")
+        order = self.store.create_order(telegram_id, plan.credits, plan.stars, kind="plan")
+        log.info("order=%s user=%s plan=%s", order.id, telegram_id, plan.credits)
+        return self.cashier.invoice_link(order, language_code)
+
+    def subscription(self, telegram_id: int) -> Subscription | None:
+        """The user's monthly plan, if they ever had one."""
+        return self.store.get_subscription(telegram_id)
+
+    def renew(self, telegram_id: int, renew: bool) -> Subscription | None:
+        """Cancel the plan's renewal or resume it (Telegram first); the plan after, or None
+        when the user has no paid plan. Raises RefundRefused when Telegram refuses."""
+        plan = self.store.get_subscription(telegram_id)
+        if plan is None or not plan.active():
+            return None
+        self.cashier.renew(telegram_id, plan.charge_id, renew)
+        self.store.set_subscription_canceled(telegram_id, not renew)
+        log.info("plan user=%s %s", telegram_id, "resumed" if renew else "canceled")
+        return self.store.get_subscription(telegram_id)
+
+    def _on_sale(self, order: Order) -> bool:
+        """The order's pack (or plan) is still sold at its price."""
+        pack = Pack(order.credits, order.stars)
+        return pack == self.settings.monthly_plan if order.kind == "plan" else pack in self.packs
+
     def check(self, telegram_id: int, payload: str, currency: str, amount: int) -> Refusal | None:
-        """Telegram's pre-checkout: None when the payment may go ahead, else why not."""
+        """Telegram's pre-checkout: None when the payment may go ahead, else why not. A plan's
+        order is paid again each period, so only a pack's order can be already paid."""
         order_id = order_id_of(payload)
         order = self.store.get_order(order_id) if order_id else None
         refusal = None
@@ -110,25 +150,28 @@ class Payments:
             refusal = Refusal.UNKNOWN_ORDER
         elif order.telegram_id != telegram_id:
             refusal = Refusal.NOT_YOURS
-        elif order.paid_at is not None:
+        elif order.paid_at is not None and order.kind != "plan":
             refusal = Refusal.ALREADY_PAID
-        elif (
-            currency != CURRENCY
-            or amount != order.stars
-            or Pack(order.credits, order.stars) not in self.packs
-        ):
+        elif currency != CURRENCY or amount != order.stars or not self._on_sale(order):
             refusal = Refusal.CHANGED
         log.info("pre-checkout user=%s order=%s: %s", telegram_id, order_id, refusal or "ok")
         return refusal
 
     def paid(
-        self, telegram_id: int, charge_id: str, payload: str, currency: str, amount: int
+        self,
+        telegram_id: int,
+        charge_id: str,
+        payload: str,
+        currency: str,
+        amount: int,
+        expires: int | None = None,
     ) -> tuple[Payment, int | None]:
         """Telegram took the Stars: keep the payment and grant the order's credits, once per
         charge id. (payment, new balance), or (payment, None) for a charge seen before.
 
         A payment that matches no order of this user (it cannot pass the pre-checkout, but money
-        was taken) is kept with no credits and reported as an error for an admin to settle."""
+        was taken) is kept with no credits and reported as an error for an admin to settle.
+        `expires` (a Unix time) comes with a plan's payments: the period it paid for."""
         order_id = order_id_of(payload)
         order = self.store.get_order(order_id) if order_id else None
         credits = 0
@@ -141,8 +184,11 @@ class Payments:
                 payload[:32],
             )
             order = None
+        until = None
+        if order is not None and order.kind == "plan" and isinstance(expires, int):
+            until = datetime.fromtimestamp(expires, UTC)
         payment, balance = self.store.record_payment(
-            telegram_id, charge_id, order.id if order else None, credits, amount
+            telegram_id, charge_id, order.id if order else None, credits, amount, until
         )
         if balance is None:
             log.info("payment=%s user=%s is a repeat; nothing granted", payment.id, telegram_id)

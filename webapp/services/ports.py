@@ -67,10 +67,15 @@ class Cashier(Protocol):
     """Telegram's side of selling: invoice links for the Mini App and refunds of Stars."""
 
     def invoice_link(self, order: Order, language_code: str | None) -> str:
-        """A t.me invoice link for the order (its payload is the order's id)."""
+        """A t.me invoice link for the order (its payload is the order's id); for a plan's
+        order, a Stars subscription renewed every 30 days."""
 
     def refund(self, telegram_id: int, charge_id: str) -> None:
         """Give the Stars of one payment back; raises RefundRefused or AlreadyRefunded."""
+
+    def renew(self, telegram_id: int, charge_id: str, renew: bool) -> None:
+        """Let a Stars subscription renew, or not (editUserStarSubscription); raises
+        RefundRefused when Telegram refuses."""
 
 
 class LogNotifier:
@@ -123,5 +128,9 @@ class NoCashier:
         )
 
     def refund(self, telegram_id: int, charge_id: str) -> None:
+        """Always refused."""
+        raise RefundRefused("no Telegram bot token")
+
+    def renew(self, telegram_id: int, charge_id: str, renew: bool) -> None:
         """Always refused."""
         raise RefundRefused("no Telegram bot token")

@@ -18,6 +18,7 @@ from webapp.records import (
     Model,
     Order,
     Payment,
+    Subscription,
     User,
 )
 from webapp.settings import Settings
@@ -165,23 +166,36 @@ class Store(Protocol):
         """processing → failed and refund once; None when it was not processing."""
 
     # selling credits for Telegram Stars
-    def create_order(self, telegram_id: int, credits: int, stars: int) -> Order:
-        """A new unpaid order for a pack (the invoice's payload is its id)."""
+    def create_order(self, telegram_id: int, credits: int, stars: int, kind: str = "pack") -> Order:
+        """A new unpaid order for a pack or the plan (the invoice's payload is its id)."""
 
     def get_order(self, order_id: int) -> Order | None:
         """One order, or None."""
 
     def record_payment(
-        self, telegram_id: int, charge_id: str, order_id: int | None, credits: int, stars: int
+        self,
+        telegram_id: int,
+        charge_id: str,
+        order_id: int | None,
+        credits: int,
+        stars: int,
+        expires_at: datetime | None = None,
     ) -> tuple[Payment, int | None]:
         """Keep a payment, mark its order paid and grant `credits`, once per charge id, in one
-        transaction: (payment, new balance), or (the payment kept before, None) for a repeat."""
+        transaction (a plan's payment, with `expires_at`, also renews the user's subscription):
+        (payment, new balance), or (the payment kept before, None) for a repeat."""
 
     def get_payment(self, charge_id: str) -> Payment | None:
         """One payment by its telegram_payment_charge_id, or None."""
 
     def get_payment_by_id(self, payment_id: int) -> Payment | None:
         """One payment by our id, or None."""
+
+    def get_subscription(self, telegram_id: int) -> Subscription | None:
+        """The user's monthly plan, or None."""
+
+    def set_subscription_canceled(self, telegram_id: int, canceled: bool) -> None:
+        """Record that the plan will (not) renew."""
 
     def payments_of(self, telegram_id: int, limit: int = 5) -> list[Payment]:
         """The user's latest payments, newest first."""

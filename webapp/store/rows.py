@@ -14,6 +14,7 @@ from webapp.records import (
     ModelStatus,
     Order,
     Payment,
+    Subscription,
     User,
     UserStatus,
 )
@@ -100,6 +101,7 @@ def order(row: Mapping) -> Order:
         stars=row["stars"],
         created_at=when(row["created_at"]),
         paid_at=when(row["paid_at"]),
+        kind=row["kind"],
     )
 
 
@@ -115,4 +117,15 @@ def payment(row: Mapping) -> Payment:
         created_at=when(row["created_at"]),
         refunded_at=when(row["refunded_at"]),
         taken_back=row["taken_back"],
+        expires_at=when(row["expires_at"]),
+    )
+
+
+def subscription(row: Mapping) -> Subscription:
+    """subscriptions → Subscription."""
+    return Subscription(
+        telegram_id=row["telegram_user_id"],
+        charge_id=row["charge_id"],
+        expires_at=when(row["expires_at"]),
+        canceled=bool(row["canceled"]),
     )

@@ -30,7 +30,7 @@ TEXTS = {
         "/generate — make images with one of your ready models\n"
         "/models — your models and how they are doing\n"
         "/credits — your balance and prices\n"
-        "/buy — buy credits with Telegram Stars\n"
+        "/buy — buy credits with Telegram Stars; /plan — a monthly plan\n"
         "/cancel — stop what we are doing\n"
         "/delete — delete your models, images and data\n"
         "/help — this list\n"
@@ -230,6 +230,21 @@ TEXTS = {
     "refunded_to_user": (
         "Your payment of {stars} was refunded; {taken} were taken back. You have {balance}."
     ),
+    "cmd_plan": "Monthly plan",
+    "plan_off": "There is no monthly plan at the moment. /buy has packs of credits.",
+    "plan_offer": (
+        "Monthly plan: {credits} every 30 days for ⭐️ {stars} ({worth}). It renews by itself; "
+        "cancel any time with /plan."
+    ),
+    "btn_plan_subscribe": "⭐️ Subscribe: {stars} a month",
+    "plan_title": "{credits} a month",
+    "plan_description": "{credits} every 30 days for AI photos of yourself. Cancel any time.",
+    "plan_active": "Your plan: {credits} every 30 days. The next payment and credits: {date}.",
+    "plan_canceled": "Your plan is canceled: it ends on {date} and will not renew.",
+    "btn_plan_cancel": "Cancel the plan",
+    "btn_plan_resume": "Resume the plan",
+    "plan_failed": "Telegram could not change the plan just now ({reason}). Try again later.",
+    "paid_plan": "Thank you! {credits} added; the next ones come on {date}. You have {balance}.",
 }
 
 # What the Mini App says. "{name}" fields are filled in by the page; a dict of plural categories

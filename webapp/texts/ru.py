@@ -34,7 +34,7 @@ TEXTS = {
         "/generate — создать изображения с готовой моделью\n"
         "/models — ваши модели и их состояние\n"
         "/credits — баланс и цены\n"
-        "/buy — купить кредиты за Telegram Stars\n"
+        "/buy — купить кредиты за Telegram Stars; /plan — подписка\n"
         "/cancel — прервать текущее действие\n"
         "/delete — удалить ваши модели, изображения и данные\n"
         "/help — этот список\n"
@@ -222,6 +222,21 @@ TEXTS = {
     "refund_refused": "Telegram не вернул платёж: {reason}",
     "refund_done": "Возвращено {stars} пользователю {telegram_id}; списано {taken}.",
     "refunded_to_user": "Ваш платёж ({stars}) возвращён; списано {taken}. У вас {balance}.",
+    "cmd_plan": "Подписка на месяц",
+    "plan_off": "Подписки сейчас нет. В /buy есть пакеты кредитов.",
+    "plan_offer": (
+        "Подписка: {credits} каждые 30 дней за ⭐️ {stars} ({worth}). Продлевается сама; "
+        "отменить можно в любой момент через /plan."
+    ),
+    "btn_plan_subscribe": "⭐️ Подписаться: {stars} в месяц",
+    "plan_title": "{credits} в месяц",
+    "plan_description": "{credits} каждые 30 дней на ИИ-фото с вами. Отмена в любой момент.",
+    "plan_active": "Ваша подписка: {credits} каждые 30 дней. Следующий платёж и кредиты: {date}.",
+    "plan_canceled": "Подписка отменена: она закончится {date} и не продлится.",
+    "btn_plan_cancel": "Отменить подписку",
+    "btn_plan_resume": "Возобновить подписку",
+    "plan_failed": "Telegram не смог изменить подписку ({reason}). Попробуйте позже.",
+    "paid_plan": "Спасибо! Начислено: {credits}; следующие — {date}. У вас {balance}.",
 }
 
 # Что говорит Mini App (см. en.py: поля "{name}", формы множественного числа one/few/many/other).

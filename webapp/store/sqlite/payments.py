@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from webapp.records import Order, Payment
+from datetime import datetime
+
+from webapp.records import Order, Payment, Subscription
 from webapp.store import rows
 from webapp.store.sqlite.connection import Database, now, ts
 from webapp.store.sqlite.users import change_credits
@@ -11,13 +13,13 @@ from webapp.store.sqlite.users import change_credits
 class Payments(Database):
     """The store's order and payment methods."""
 
-    def create_order(self, telegram_id: int, credits: int, stars: int) -> Order:
-        """A new unpaid order for a pack."""
+    def create_order(self, telegram_id: int, credits: int, stars: int, kind: str = "pack") -> Order:
+        """A new unpaid order for a pack or the plan."""
         with self._write() as db:
             row = db.execute(
-                "INSERT INTO orders (telegram_user_id, credits, stars, created_at) "
-                "VALUES (?, ?, ?, ?) RETURNING *",
-                (telegram_id, credits, stars, ts(now())),
+                "INSERT INTO orders (telegram_user_id, kind, credits, stars, created_at) "
+                "VALUES (?, ?, ?, ?, ?) RETURNING *",
+                (telegram_id, kind, credits, stars, ts(now())),
             ).fetchone()
         return rows.order(row)
 
@@ -27,7 +29,13 @@ class Payments(Database):
         return rows.order(row) if row else None
 
     def record_payment(
-        self, telegram_id: int, charge_id: str, order_id: int | None, credits: int, stars: int
+        self,
+        telegram_id: int,
+        charge_id: str,
+        order_id: int | None,
+        credits: int,
+        stars: int,
+        expires_at: datetime | None = None,
     ) -> tuple[Payment, int | None]:
         """Keep a payment and grant its credits, once per charge id, in one transaction:
         (the payment, the new balance), or (the payment kept before, None) for a repeat."""
@@ -35,9 +43,9 @@ class Payments(Database):
             at = ts(now())
             row = db.execute(
                 "INSERT INTO payments (charge_id, telegram_user_id, order_id, credits, stars, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (charge_id) DO NOTHING "
-                "RETURNING *",
-                (charge_id, telegram_id, order_id, credits, stars, at),
+                "expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (charge_id) DO NOTHING RETURNING *",
+                (charge_id, telegram_id, order_id, credits, stars, ts(expires_at), at),
             ).fetchone()
             if row is None:
                 known = db.execute("SELECT * FROM payments WHERE charge_id = ?", (charge_id,))
@@ -45,6 +53,16 @@ class Payments(Database):
             if order_id is not None:
                 db.execute(
                     "UPDATE orders SET paid_at = COALESCE(paid_at, ?) WHERE id = ?", (at, order_id)
+                )
+            if expires_at is not None:  # a period of the plan: renewed until then
+                db.execute(
+                    "INSERT INTO subscriptions (telegram_user_id, charge_id, expires_at, "
+                    "canceled, updated_at) VALUES (?, ?, ?, 0, ?) "
+                    "ON CONFLICT (telegram_user_id) DO UPDATE SET "
+                    "charge_id = excluded.charge_id, expires_at = excluded.expires_at, "
+                    "canceled = 0, updated_at = excluded.updated_at "
+                    "WHERE subscriptions.expires_at <= excluded.expires_at",
+                    (telegram_id, charge_id, ts(expires_at), at),
                 )
             balance = change_credits(db, telegram_id, credits, "purchase", charge_id)
         return rows.payment(row), balance
@@ -58,6 +76,19 @@ class Payments(Database):
         """One payment by our id, or None."""
         row = self._one("SELECT * FROM payments WHERE id = ?", (payment_id,))
         return rows.payment(row) if row else None
+
+    def get_subscription(self, telegram_id: int) -> Subscription | None:
+        """The user's monthly plan, or None."""
+        row = self._one("SELECT * FROM subscriptions WHERE telegram_user_id = ?", (telegram_id,))
+        return rows.subscription(row) if row else None
+
+    def set_subscription_canceled(self, telegram_id: int, canceled: bool) -> None:
+        """Record that the plan will (not) renew."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE subscriptions SET canceled = ?, updated_at = ? WHERE telegram_user_id = ?",
+                (int(canceled), ts(now()), telegram_id),
+            )
 
     def payments_of(self, telegram_id: int, limit: int = 5) -> list[Payment]:
         """The user's latest payments, newest first."""

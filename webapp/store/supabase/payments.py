@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from webapp.records import Order, Payment
+from datetime import datetime
+
+from webapp.records import Order, Payment, Subscription
 from webapp.store import rows
-from webapp.store.supabase.client import PostgREST
+from webapp.store.supabase.client import PostgREST, now
 
 
 class Payments(PostgREST):
     """The store's order and payment methods (record_payment() and refund_payment())."""
 
-    def create_order(self, telegram_id: int, credits: int, stars: int) -> Order:
-        """A new unpaid order for a pack."""
-        created = self._run(
-            self._table("orders").insert(
-                {"telegram_user_id": telegram_id, "credits": credits, "stars": stars}
-            )
-        )
+    def create_order(self, telegram_id: int, credits: int, stars: int, kind: str = "pack") -> Order:
+        """A new unpaid order for a pack or the plan."""
+        row = {"telegram_user_id": telegram_id, "kind": kind, "credits": credits, "stars": stars}
+        created = self._run(self._table("orders").insert(row))
         return rows.order(created[0])
 
     def get_order(self, order_id: int) -> Order | None:
@@ -25,7 +24,13 @@ class Payments(PostgREST):
         return rows.order(found[0]) if found else None
 
     def record_payment(
-        self, telegram_id: int, charge_id: str, order_id: int | None, credits: int, stars: int
+        self,
+        telegram_id: int,
+        charge_id: str,
+        order_id: int | None,
+        credits: int,
+        stars: int,
+        expires_at: datetime | None = None,
     ) -> tuple[Payment, int | None]:
         """Keep a payment and grant its credits once per charge id, in one transaction."""
         result = self._rpc(
@@ -35,6 +40,7 @@ class Payments(PostgREST):
             p_order_id=order_id,
             p_credits=credits,
             p_stars=stars,
+            p_expires_at=expires_at.isoformat() if expires_at else None,
         )
         return rows.payment(result["payment"]), result["balance"]
 
@@ -47,6 +53,21 @@ class Payments(PostgREST):
         """One payment by our id, or None."""
         found = self._run(self._table("payments").select("*").eq("id", payment_id))
         return rows.payment(found[0]) if found else None
+
+    def get_subscription(self, telegram_id: int) -> Subscription | None:
+        """The user's monthly plan, or None."""
+        found = self._run(
+            self._table("subscriptions").select("*").eq("telegram_user_id", telegram_id)
+        )
+        return rows.subscription(found[0]) if found else None
+
+    def set_subscription_canceled(self, telegram_id: int, canceled: bool) -> None:
+        """Record that the plan will (not) renew."""
+        self._run(
+            self._table("subscriptions")
+            .update({"canceled": canceled, "updated_at": now()})
+            .eq("telegram_user_id", telegram_id)
+        )
 
     def payments_of(self, telegram_id: int, limit: int = 5) -> list[Payment]:
         """The user's latest payments, newest first."""
