@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
 
+from tests import factories as f
 from tests.journey import run_journey
 from tests.live import TOKEN, WEBHOOK_SECRET, base_env
 from tests.support import init_data
@@ -139,3 +142,36 @@ def test_a_broken_chunked_body_is_a_400_without_an_alert(gunicorn):
         assert status == 400, answer
     log = (tmp_path / "gunicorn.log").read_text()
     assert "critical" not in log and "Traceback" not in log and " 500 " not in log, log[-3000:]
+
+
+@pytest.mark.gunicorn
+def test_a_payment_delivered_twenty_times_at_once_to_two_workers_grants_once(gunicorn, telegram):
+    url, tmp_path = gunicorn
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+
+    def post(update):
+        response = requests.post(f"{url}/api/bot/webhook", json=update, timeout=30, headers=headers)
+        assert response.status_code == 200, response.text
+
+    post(f.message(4400, "/buy"))
+    post(f.callback(4400, "buy:10"))
+    invoice = telegram.wait_for(lambda calls: [c for c in calls if c.method == "sendInvoice"])
+    payload = invoice[-1].params["payload"]
+    post(f.pre_checkout(4400, payload, 100))
+    charge_id = telegram.charge(4400, 100)
+    updates = [f.successful_payment(4400, payload, 100, charge_id) for _ in range(20)]
+    with ThreadPoolExecutor(20) as pool:
+        list(pool.map(post, updates))
+    db = sqlite3.connect(tmp_path / "bot.sqlite3")
+    purchases = db.execute(
+        "SELECT COUNT(*) FROM credit_ledger WHERE reason = 'purchase' AND ref = ?", (charge_id,)
+    ).fetchone()[0]
+    (credits,) = db.execute(
+        "SELECT credits FROM telegram_users WHERE telegram_id = 4400"
+    ).fetchone()
+    db.close()
+    assert (purchases, credits) == (1, 13)
+    telegram.wait_text(4400, "10 credits added")
+    assert sum("credits added" in text for text in telegram.texts(4400)) == 1
+    log = (tmp_path / "gunicorn.log").read_text()
+    assert log.count("Booting worker") == 2 and "Traceback" not in log
