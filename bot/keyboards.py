@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
-from webapp.records import Model, Pack
+from webapp.records import Generation, Model, Pack
+from webapp.services.styles import Style
 from webapp.services.training import CLASSES
 from webapp.texts import Texts
 
@@ -76,4 +77,54 @@ def packs(t: Texts, on_sale: tuple[Pack, ...]) -> InlineKeyboardMarkup | None:
             for p in on_sale
         )
     )
+    return markup
+
+
+STYLES_PER_PAGE = 6
+
+
+def styles(
+    t: Texts, catalogue: tuple[Style, ...], model: Model, page: int, base_price: int
+) -> InlineKeyboardMarkup:
+    """A page of the style catalogue for a model, two to a row (a price shown when it is not
+    the usual one), the pages' arrows, and "describe my own"."""
+    pages = max(1, -(-len(catalogue) // STYLES_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = catalogue[page * STYLES_PER_PAGE : (page + 1) * STYLES_PER_PAGE]
+    markup = InlineKeyboardMarkup(row_width=2)
+    markup.add(
+        *(
+            InlineKeyboardButton(
+                s.name(t.lang) if s.price == base_price else f"{s.name(t.lang)} · {s.price}",
+                callback_data=f"sty:{model.id}:{s.id}",
+            )
+            for s in shown
+        )
+    )
+    arrows = []
+    if page > 0:
+        arrows.append(InlineKeyboardButton("‹", callback_data=f"stp:{model.id}:{page - 1}"))
+    if page < pages - 1:
+        arrows.append(InlineKeyboardButton("›", callback_data=f"stp:{model.id}:{page + 1}"))
+    if arrows:
+        markup.row(*arrows)
+    markup.row(InlineKeyboardButton(t("btn_own_prompt"), callback_data=f"own:{model.id}"))
+    return markup
+
+
+def after_album(
+    t: Texts, model: Model, generation: Generation, hd_cost: int, app_url: str | None = None
+) -> InlineKeyboardMarkup:
+    """Under a delivered album: more of the same, another style, the same in HD, the app."""
+    markup = InlineKeyboardMarkup()
+    markup.row(
+        InlineKeyboardButton(t("btn_more"), callback_data=f"more:{generation.id}"),
+        InlineKeyboardButton(t("btn_another_style"), callback_data=f"sts:{model.id}"),
+    )
+    if not generation.hd:
+        label = t("btn_more_hd", cost=t.credits(hd_cost))
+        markup.row(InlineKeyboardButton(label, callback_data=f"mhd:{generation.id}"))
+    if app_url:
+        url = f"{app_url}?screen=model&id={model.id}"
+        markup.row(InlineKeyboardButton(t("btn_open_model"), web_app=WebAppInfo(url)))
     return markup

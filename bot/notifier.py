@@ -13,6 +13,7 @@ from bot.outbox import refusal
 from webapp.images import ImagePolicy, ImageRefused
 from webapp.records import Generation, Model, User, UserStatus
 from webapp.services.ports import to_a_user
+from webapp.services.styles import Styles
 from webapp.texts import Texts
 
 log = logging.getLogger("telegram")
@@ -26,9 +27,18 @@ class BotNotifier:
     Its calls go through the outbox like every Bot API call (paced, 429 waited out); a 403 means
     the user blocked the bot: the outbox marks them, and they are not written to again."""
 
-    def __init__(self, bot: TeleBot, images: ImagePolicy, app_url: str | None = None) -> None:
+    def __init__(
+        self,
+        bot: TeleBot,
+        images: ImagePolicy,
+        styles: Styles,
+        hd_cost: int,
+        app_url: str | None = None,
+    ) -> None:
         self.bot = bot
         self.images = images
+        self.styles = styles  # to name a generation's style in the caption
+        self.hd_cost = hd_cost
         self.app_url = app_url  # the Mini App, when it is served over https
 
     def _deliver(self, user: User, call, *args, **kwargs):
@@ -82,7 +92,9 @@ class BotNotifier:
         """The images as an album: by URL; uploaded as bytes if Telegram refuses the URLs; as
         links if the app cannot fetch them either (they are in the Mini App's gallery too)."""
         t = Texts(user.language_code)
-        caption = t("generation_done", prompt=generation.prompt[:900])
+        style = self.styles.find(generation.style)
+        what = " · ".join(x for x in (style and style.name(t.lang), generation.prompt) if x)
+        caption = t("generation_done", prompt=what[:900])
         urls = list(generation.images)
         try:
             sent = self._send_images(user, urls, caption)
@@ -105,7 +117,9 @@ class BotNotifier:
                 self.bot.send_message,
                 user.telegram_id,
                 t("generate_more", name=model.name),
-                reply_markup=keyboards.generate_with(t, model, again=True, app_url=self.app_url),
+                reply_markup=keyboards.after_album(
+                    t, model, generation, self.hd_cost, self.app_url
+                ),
             )
 
     def _send_images(self, user: User, media: list, caption: str) -> bool:

@@ -65,8 +65,10 @@ def run_journey(
     choose = telegram.wait_text(user_id, "Which model should I use?")
     assert [b["callback_data"] for b in choose.buttons()] == [f"gen:{model_id}"]
     post(f.callback(user_id, f"gen:{model_id}"))
-    telegram.wait_text(user_id, "Describe the picture of you with “Me at the beach”")
-    post(f.message(user_id, "astronaut on the moon, film photo"))
+    styles = telegram.wait_text(user_id, "Pick a style for “Me at the beach” (1 credit each)")
+    data = [b["callback_data"] for b in styles.buttons()]
+    assert f"sty:{model_id}:headshot" in data and data[-1] == f"own:{model_id}"
+    post(f.message(user_id, "astronaut on the moon, film photo"))  # or just type one
     telegram.wait_text(
         user_id, "Creating 4 images with “Me at the beach”… 1 credit spent; 1 credit left"
     )
@@ -75,7 +77,9 @@ def run_journey(
         lambda calls: [c for c in calls if c.method == "sendMediaGroup" and c.chat_id == user_id],
         what="the album",
     )[0]
-    telegram.wait_text(user_id, "Want more pictures with “Me at the beach”?")
+    more = telegram.wait_text(user_id, "Want more pictures with “Me at the beach”?")
+    kinds = [b["callback_data"].split(":")[0] for b in more.buttons() if "callback_data" in b]
+    assert kinds == ["more", "sts", "mhd"]  # more of the same, another style, the same in HD
 
     if sandbox_db:
         text, tune_id = (

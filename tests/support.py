@@ -135,14 +135,14 @@ def call(live, method, path, data=None, user_id=6001, auth=None, **kwargs):
     )
 
 
-def upload(live, photos, name="Me", class_name="man", user_id=6001):
-    """POST /api/bot/train-model with these photos."""
+def upload(live, photos, name="Me", class_name="man", user_id=6001, **form):
+    """POST /api/bot/train-model with these photos (and more `form` fields, e.g. model_type)."""
     files = [("images", (f"p{n}.jpg", content, "image/jpeg")) for n, content in enumerate(photos)]
     return live.http.post(
         f"{live.url}/api/bot/train-model",
         files=files,
         timeout=30,
-        data={"name": name, "class_name": class_name},
+        data={"name": name, "class_name": class_name, **form},
         headers={"Authorization": f"tma {init_data(user_id)}"},
     )
 
@@ -161,6 +161,16 @@ def sandbox_tunes(live) -> list[sqlite3.Row]:
     db.row_factory = sqlite3.Row
     try:
         return db.execute("SELECT * FROM tunes").fetchall()
+    finally:
+        db.close()
+
+
+def sandbox_prompts(live) -> list[sqlite3.Row]:
+    """Every prompt the app's sandbox received, oldest first (text, tune_id, options as JSON)."""
+    db = sqlite3.connect(f"{live.rt.settings.instance_path}/astria-sandbox.sqlite3")
+    db.row_factory = sqlite3.Row
+    try:
+        return db.execute("SELECT * FROM prompts ORDER BY id").fetchall()
     finally:
         db.close()
 

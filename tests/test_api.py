@@ -75,7 +75,8 @@ def test_every_route_needs_fresh_genuine_init_data(live, method, path):
 def test_me_registers_and_shows_credits_prices_and_limits(live):
     body = call(live, "GET", "/api/bot/me").json()
     assert body["credits"] == 3 and body["user"]["id"] == 6001
-    assert body["prices"] == {"train": 1, "generate": 1, "images_per_generation": 4}
+    assert body["prices"] == {"train": 1, "generate": 1, "images_per_generation": 4, "hd": 1}
+    assert body["model_types"] == [{"type": "lora", "price": 1}, {"type": "faceid", "price": 1}]
     assert body["limits"] == {
         "photos": 4,
         "min_side": 512,

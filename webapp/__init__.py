@@ -29,6 +29,7 @@ from webapp.routes import (
 from webapp.runtime import Runtime
 from webapp.services import build_services
 from webapp.services.ports import LogNotifier, NoFiles
+from webapp.services.styles import Styles
 from webapp.settings import Settings
 from webapp.store import open_store
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     jobs = Jobs(settings.job_workers)
     images = ImagePolicy(settings)
+    styles = Styles.load(settings.generate_cost)  # the catalogue, checked before anything runs
     telegram = storage = None
     notifier, files, cashier = LogNotifier(), NoFiles(), None
     send_alert = None
@@ -70,13 +72,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         from bot.notifier import BotNotifier
 
         telegram, storage = bot.build_bot(settings, store)
-        notifier = BotNotifier(telegram, images, settings.app_url)
+        notifier = BotNotifier(telegram, images, styles, settings.hd_cost, settings.app_url)
         files = TelegramFiles(telegram, bot.api_urls(settings)[1])
         cashier = TelegramCashier(telegram)
         send_alert = telegram.send_message
     alerts = Alerts(send_alert, settings.admin_chat_ids, redis_url=settings.redis_url)
     services = build_services(
-        settings, store, astria, jobs, notifier, files, alerts, images, cashier
+        settings, store, astria, jobs, notifier, files, alerts, images, cashier, styles
     )
     if cashier is not None:
         cashier.payments = services.payments

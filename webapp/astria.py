@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -268,13 +268,25 @@ class AstriaClient:
 
     # prompts ----------------------------------------------------------------------------------
 
-    def create_prompt(self, *, tune_id: int, text: str, num_images: int, callback: str) -> Prompt:
-        """POST /tunes/:id/prompts as multipart; never repeated blindly (no idempotency key)."""
+    def create_prompt(
+        self,
+        *,
+        tune_id: int,
+        text: str,
+        num_images: int,
+        callback: str,
+        options: Mapping[str, str | int | bool] | None = None,
+    ) -> Prompt:
+        """POST /tunes/:id/prompts as multipart; never repeated blindly (no idempotency key).
+        `options` are more prompt fields (aspect_ratio, super_resolution, …)."""
         fields = [
             ("prompt[text]", text),
             ("prompt[num_images]", str(num_images)),
             ("prompt[callback]", callback),
         ]
+        for key, value in (options or {}).items():
+            value = str(value).lower() if isinstance(value, bool) else str(value)
+            fields.append((f"prompt[{key}]", value))
         files = [(k, (None, v)) for k, v in fields]
         body = self._request("POST", f"/tunes/{tune_id}/prompts", idempotent=False, files=files)
         return parse_prompt(body)

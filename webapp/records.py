@@ -80,6 +80,8 @@ class Model:
     photo_file_ids: tuple[str, ...]
     created_at: datetime
     trained_at: datetime | None
+    model_type: str = "lora"  # "lora" (trained, best likeness) or "faceid" (instant)
+    cost: int | None = None  # credits charged (None: made before costs were kept)
 
     def minutes_left(self) -> int | None:
         """Whole minutes until Astria's ETA (rounded up), 0 once it has passed, None if unknown."""
@@ -102,6 +104,9 @@ class Generation:
     images: tuple[str, ...]
     error: str | None
     created_at: datetime
+    style: str | None = None  # a style id of the catalogue (webapp/styles.toml)
+    hd: bool = False  # Astria's super_resolution and inpaint_faces
+    cost: int | None = None  # credits charged (None: made before costs were kept)
 
 
 @dataclass(frozen=True)

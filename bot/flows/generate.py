@@ -1,4 +1,5 @@
-"""/generate: choose a ready model → describe the picture → charge and generate."""
+"""/generate: choose a ready model → pick a style (one tap) or describe the picture → charge and
+generate. Under each album: more of the same, another style, the same in HD."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bot.states import GenerateStates
 from webapp.records import (
     MAX_ROW_ID,
     InvalidInput,
+    Model,
     ModelNotReady,
     ModelStatus,
     NotEnoughCredits,
@@ -32,6 +34,7 @@ def register(bot: TeleBot, services: Services) -> None:
     cost = services.accounts.prices.generate
     packs = services.payments.packs
     images = services.settings.images_per_prompt
+    catalogue = generations.styles.all
 
     @bot.message_handler(commands=["generate"])
     def generate(message: Message, user: User, t: Texts, state: StateContext) -> None:
@@ -55,18 +58,20 @@ def register(bot: TeleBot, services: Services) -> None:
             return
         send(bot, message, t("choose_model"), reply_markup=keyboards.models(t, ready))
 
-    @bot.callback_query_handler(func=lambda call: call.data.startswith("gen:"))
-    def model_chosen(call: CallbackQuery, user: User, t: Texts, state: StateContext) -> None:
-        bot.answer_callback_query(call.id)
-        model_id = bounded_id(call.data.removeprefix("gen:"), MAX_ROW_ID)
+    def ready_model(call: CallbackQuery, user: User, t: Texts, model_id) -> Model | None:
+        """The user's ready model named by a button, or None having said why not."""
         try:
-            model = generations.own_model(user.telegram_id, model_id or 0)
+            model = generations.own_model(user.telegram_id, bounded_id(model_id, MAX_ROW_ID) or 0)
         except NotFound:
             send(bot, call, t("model_not_found"))
-            return
+            return None
         if model.status != ModelStatus.READY:
             send(bot, call, t("model_not_ready"))
-            return
+            return None
+        return model
+
+    def offer_styles(call: CallbackQuery, user: User, t: Texts, state: StateContext, model):
+        """The catalogue for a model; typing a description works as well from here."""
         if user.credits < cost:
             send(
                 bot,
@@ -78,41 +83,114 @@ def register(bot: TeleBot, services: Services) -> None:
         state.delete()
         state.set(GenerateStates.prompt)
         state.add_data(model_id=model.id)
+        send(
+            bot,
+            call,
+            t("choose_style", name=model.name, cost=t.credits(cost)),
+            reply_markup=keyboards.styles(t, catalogue, model, 0, cost),
+        )
+
+    @bot.callback_query_handler(func=lambda call: call.data.startswith(("gen:", "sts:")))
+    def model_chosen(call: CallbackQuery, user: User, t: Texts, state: StateContext) -> None:
+        bot.answer_callback_query(call.id)
+        model = ready_model(call, user, t, call.data[4:])
+        if model is not None:
+            offer_styles(call, user, t, state, model)
+
+    @bot.callback_query_handler(func=lambda call: call.data.startswith("stp:"))
+    def style_page(call: CallbackQuery, user: User, t: Texts) -> None:
+        bot.answer_callback_query(call.id)
+        model_id, _, page = call.data[4:].partition(":")
+        model = ready_model(call, user, t, model_id)
+        if model is None or not page.isdigit() or len(page) > 3:
+            return
+        markup = keyboards.styles(t, catalogue, model, int(page), cost)
+        bot.edit_message_reply_markup(
+            call.message.chat.id, call.message.message_id, reply_markup=markup
+        )
+
+    @bot.callback_query_handler(func=lambda call: call.data.startswith("own:"))
+    def own_prompt(call: CallbackQuery, user: User, t: Texts, state: StateContext) -> None:
+        bot.answer_callback_query(call.id)
+        model = ready_model(call, user, t, call.data[4:])
+        if model is None:
+            return
+        state.delete()
+        state.set(GenerateStates.prompt)
+        state.add_data(model_id=model.id)
         send(bot, call, t("ask_prompt", name=model.name))
 
-    @bot.message_handler(state=GenerateStates.prompt, content_types=["text"])
-    def prompt(message: Message, user: User, t: Texts, state: StateContext) -> None:
-        model_id = flow_data(state).get("model_id")
+    def started(update, t: Texts, state: StateContext, begin) -> None:
+        """Charge and start a generation (`begin` calls the service); say how it went."""
         try:
-            generation, model, balance = generations.start(
-                user.telegram_id, model_id=model_id, prompt=message.text
-            )
+            generation, model, balance = begin()
         except InvalidInput as exc:
-            send(bot, message, t(exc.params["reason"], limit=PROMPT_MAX))
+            reason = exc.params.get("reason")
+            if reason == "unknown_style":
+                send(bot, update, t("style_gone"))
+            else:
+                send(bot, update, t(reason, limit=PROMPT_MAX))
             return
         except NotEnoughCredits as exc:
             send(
                 bot,
-                message,
+                update,
                 no_credits(t, "generate_no_credits", **exc.params),
                 reply_markup=keyboards.packs(t, packs),
             )
             return
         except (NotFound, ModelNotReady):
             state.delete()
-            send(bot, message, t("model_not_ready"))
+            send(bot, update, t("model_not_ready"))
             return
         state.delete()
         send(
             bot,
-            message,
+            update,
             t(
                 "generation_queued",
                 images=t.images(images),
                 name=model.name,
-                cost=t.credits(cost),
+                cost=t.credits(generation.cost),
                 credits=t.credits(balance),
             ),
+        )
+
+    @bot.callback_query_handler(func=lambda call: call.data.startswith("sty:"))
+    def style_chosen(call: CallbackQuery, user: User, t: Texts, state: StateContext) -> None:
+        """One tap: the style's generation starts at once."""
+        bot.answer_callback_query(call.id)
+        model_id, _, style = call.data[4:].partition(":")
+        started(
+            call,
+            t,
+            state,
+            lambda: generations.start(
+                user.telegram_id, model_id=bounded_id(model_id, MAX_ROW_ID) or 0, style=style
+            ),
+        )
+
+    @bot.callback_query_handler(func=lambda call: call.data.startswith(("more:", "mhd:")))
+    def more(call: CallbackQuery, user: User, t: Texts, state: StateContext) -> None:
+        """🔁 More (the same again) or ✨ More in HD, under a delivered album."""
+        bot.answer_callback_query(call.id)
+        generation_id = bounded_id(call.data.partition(":")[2], MAX_ROW_ID)
+        hd = True if call.data.startswith("mhd:") else None
+        started(
+            call,
+            t,
+            state,
+            lambda: generations.again(user.telegram_id, generation_id or 0, hd=hd),
+        )
+
+    @bot.message_handler(state=GenerateStates.prompt, content_types=["text"])
+    def prompt(message: Message, user: User, t: Texts, state: StateContext) -> None:
+        model_id = flow_data(state).get("model_id")
+        started(
+            message,
+            t,
+            state,
+            lambda: generations.start(user.telegram_id, model_id=model_id, prompt=message.text),
         )
 
     @bot.message_handler(state=GenerateStates.prompt)

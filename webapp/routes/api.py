@@ -117,16 +117,21 @@ def model_json(model: Model, t: Texts) -> dict:
         "error_text": failure,
         "created_at": _when(model.created_at),
         "trained_at": _when(model.trained_at),
+        "model_type": model.model_type,
     }
 
 
 def generation_json(generation: Generation, t: Texts) -> dict:
     """A generation as the gallery shows it (a failure also in the user's words)."""
     failed = generation.status == GenerationStatus.FAILED
+    style = runtime().services.generations.styles.find(generation.style)
     return {
         "id": generation.id,
         "model_id": generation.model_id,
         "prompt": generation.prompt,
+        "style": generation.style,
+        "style_name": style.name(t.lang) if style else None,
+        "hd": generation.hd,
         "status": str(generation.status),
         "num_images": generation.num_images,
         "images": list(generation.images),
@@ -157,7 +162,12 @@ def me():
             "train": prices.train,
             "generate": prices.generate,
             "images_per_generation": prices.images_per_generation,
+            "hd": rt.settings.hd_cost,
         },
+        model_types=[  # what a new model can be, the default first, each with its price
+            {"type": kind, "price": rt.services.training.price(kind)}
+            for kind in rt.services.training.model_types()
+        ],
         limits={  # what the server enforces; the Mini App shows and checks the same
             "photos": photo_checks.PHOTOS_PER_MODEL,
             "min_side": photo_checks.MIN_SIDE,
@@ -216,23 +226,44 @@ def prompts(model_id: int):
     )
 
 
+@bp.get("/styles")
+def styles():
+    """The style catalogue in the caller's language: id, name, description, price."""
+    lang = Texts(g.web_user.language_code).lang
+    catalogue = runtime().services.generations.styles.all
+    return jsonify(
+        styles=[
+            {"id": s.id, "name": s.name(lang), "description": s.description(lang), "price": s.price}
+            for s in catalogue
+        ]
+    )
+
+
 @bp.post("/generate")
 @limit(WRITES, key=user_key)
 def generate():
-    """Charge and start a generation: JSON {model_id, prompt}."""
+    """Charge and start a generation: JSON {model_id, prompt?, style?, hd?} — a prompt, a style
+    id from /styles, or both; hd (boolean) adds Astria's super-resolution and face inpainting."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise BadRequest('Send JSON: {"model_id": …, "prompt": "…"}.')
+        raise BadRequest('Send JSON: {"model_id": …, "prompt": "…", "style": "…", "hd": false}.')
     model_id = body.get("model_id")
     if type(model_id) is not int:
         raise InvalidInput("model_id must be a number.")
     if bounded_id(model_id, MAX_ROW_ID) is None:
         raise NotFound(what="model")
-    if not isinstance(body.get("prompt"), str):
+    prompt, style, hd = body.get("prompt"), body.get("style"), body.get("hd", False)
+    if style is None and not isinstance(prompt, str):
+        raise InvalidInput("prompt must be text (or send a style).")
+    if prompt is not None and not isinstance(prompt, str):
         raise InvalidInput("prompt must be text.")
+    if style is not None and not isinstance(style, str):
+        raise InvalidInput("style must be a style id from /api/bot/styles.", reason="unknown_style")
+    if type(hd) is not bool:
+        raise InvalidInput("hd must be true or false.")
     user = _user()
     generation, _, balance = runtime().services.generations.start(
-        user.telegram_id, model_id=model_id, prompt=body["prompt"]
+        user.telegram_id, model_id=model_id, prompt=prompt, style=style, hd=hd
     )
     return jsonify(
         generation=generation_json(generation, Texts(user.language_code)), credits=balance
@@ -292,17 +323,22 @@ def photo_error(exc: InvalidInput):
 @bp.post("/train-model")
 @limit(WRITES, key=user_key)
 def train_model():
-    """Charge and start a training: multipart `name`, `class_name`, 4 × `images`.
+    """Charge and start a training: multipart `name`, `class_name`, `model_type` (lora, the
+    default, or faceid), 4 × `images`.
 
     The cheap checks come before any photo is decoded: the count, then the credits (a user who
     cannot pay costs no CPU), then each photo's header."""
     request.max_content_length = MAX_UPLOAD
     files = request.files.getlist("images")
     name, class_name = request.form.get("name", ""), request.form.get("class_name", "")
+    training = runtime().services.training
+    model_type = request.form.get("model_type") or training.model_types()[0]
+    if model_type not in training.model_types():
+        raise InvalidInput("model_type must be lora or faceid.", reason="model_type_unknown")
     try:
         photo_checks.check_count(len(files))
         user = _user()
-        price = runtime().services.accounts.prices.train
+        price = training.price(model_type)
         if user.credits < price:
             raise NotEnoughCredits(need=price, have=user.credits)
         photos = photo_checks.check_uploads(
@@ -310,7 +346,7 @@ def train_model():
         )
     except InvalidInput as exc:
         return photo_error(exc)
-    model, balance = runtime().services.training.start(
-        user.telegram_id, name=name, class_name=class_name, photos=photos
+    model, balance = training.start(
+        user.telegram_id, name=name, class_name=class_name, photos=photos, model_type=model_type
     )
     return jsonify(model=model_json(model, Texts(user.language_code)), credits=balance), 201

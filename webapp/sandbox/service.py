@@ -41,6 +41,9 @@ def _as_int(value) -> int | None:
     return number if number is None or abs(number) < 2**63 else None
 
 
+PROMPT_FIELDS = {"text", "num_images", "callback"}  # the rest are options, kept as sent
+
+
 class Sandbox:
     """The sandbox's behaviour; the routes are thin wrappers around it."""
 
@@ -189,7 +192,9 @@ class Sandbox:
                 return {"error": f"image {n + 1} is not a valid image"}, 422
         failure = self.state.take_fault("fail", "tune")
         now = time.time()
-        ready = now + self.train_seconds(fields.get("branch"))
+        # FaceID has no training: trained_at is set on creation and no callback is needed
+        faceid = fields.get("model_type") == "faceid"
+        ready = now if faceid else now + self.train_seconds(fields.get("branch"))
         with self.state.db() as db:
             tune_id = db.execute(
                 "INSERT INTO tunes (id, title, name, model_type, base_tune_id, branch, token, "
@@ -212,7 +217,7 @@ class Sandbox:
                 ),
             ).fetchone()[0]
         row = self.get_tune(tune_id)
-        if row["callback"]:
+        if row["callback"] and not faceid:
             self._later(ready - now, "tune", tune_id)
         return self.tune_json(row), 201
 
@@ -232,6 +237,7 @@ class Sandbox:
             return {"error": "text is required"}, 422
         if refused := self._callback_refused(fields.get("callback")):
             return refused, 422
+        options = {k: v for k, v in fields.items() if k not in PROMPT_FIELDS}
         num_images = _as_int(fields.get("num_images")) or 1
         if not 1 <= num_images <= 8:
             return {"error": "num_images must be between 1 and 8"}, 422
@@ -249,8 +255,9 @@ class Sandbox:
         with self.state.db() as db:
             prompt_id = db.execute(
                 "INSERT INTO prompts (id, tune_id, text, num_images, callback, created_at, "
-                "ready_at, error) VALUES ((SELECT COALESCE(MAX(id), 3000000) + 1 FROM prompts), "
-                "?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "ready_at, error, options) VALUES "
+                "((SELECT COALESCE(MAX(id), 3000000) + 1 FROM prompts), ?, ?, ?, ?, ?, ?, ?, ?) "
+                "RETURNING id",
                 (
                     tune_id,
                     text,
@@ -259,6 +266,7 @@ class Sandbox:
                     now,
                     ready,
                     (failure["body"] or "generation failed") if failure else None,
+                    json.dumps(options),
                 ),
             ).fetchone()[0]
         row = self.get_prompt(prompt_id)

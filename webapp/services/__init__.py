@@ -15,6 +15,7 @@ from webapp.services.generation import Generations
 from webapp.services.payments import Payments
 from webapp.services.ports import Cashier, FileSource, NoCashier, Notifier
 from webapp.services.reconcile import Reconciler
+from webapp.services.styles import Styles
 from webapp.services.training import Training
 from webapp.settings import Settings
 from webapp.store import Store
@@ -48,6 +49,7 @@ def build_services(
     alerts: Alerts | None = None,
     images: ImagePolicy | None = None,
     cashier: Cashier | None = None,
+    styles: Styles | None = None,
 ) -> Services:
     """Wire the services together once, at start-up."""
 
@@ -57,6 +59,7 @@ def build_services(
 
     training = Training(store, astria, settings, jobs, notifier, callback_url, alerts, files=files)
     generations = Generations(store, astria, settings, jobs, notifier, callback_url, alerts)
+    generations.styles = styles or Styles.load(settings.generate_cost)
     images = images or ImagePolicy(settings)
     callbacks = Callbacks(store, settings, jobs, notifier, training, generations, images)
     return Services(

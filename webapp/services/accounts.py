@@ -134,7 +134,9 @@ class Accounts:
             if number is None:
                 log.warning("a malformed prompt id %r is not deleted on Astria", prompt_id[:32])
                 continue
-            on_astria.add((prompt_tune(self.settings, tune_id), number))
+            on_astria.add(
+                (prompt_tune(self.settings, self.settings.astria_model_type, tune_id), number)
+            )
         return {t for t in tunes if t is not None}, on_astria
 
     @staticmethod

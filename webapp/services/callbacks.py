@@ -84,11 +84,8 @@ class Callbacks:
             return "failed"
         if tune.trained_at is None:
             return "not finished"
-        ready = self.store.finish_model(model.id, tune.id, tune.trained_at)
-        if ready is None:
+        if not self.training.ready(model, tune.id, tune.trained_at):
             return "repeat" if model.status != ModelStatus.TRAINING else "ignored"
-        log.info("model ready user=%s model=%s tune=%s", ready.telegram_user_id, ready.id, tune.id)
-        self.notifier.model_ready(self.store.get_user(ready.telegram_user_id), ready)
         return "ready"
 
     def prompt(self, generation_id: int, token: str | None, read_body: Callable[[], object]) -> str:

@@ -1,10 +1,15 @@
-"""Generation: charge once, send the prompt to Astria in the background, refund on refusal."""
+"""Generation: charge once, send the prompt to Astria in the background, refund on refusal.
+
+A generation is a free prompt, a catalogue style, or both (the style's template, then the
+user's words), in HD or not; its price is the style's (GENERATE_COST without one) plus
+HD_COST, and exactly that is refunded if it fails."""
 
 from __future__ import annotations
 
 import logging
 
 from webapp.records import Generation, InvalidInput, Model, ModelNotReady, ModelStatus, NotFound
+from webapp.services.styles import HD, Style, Styles
 from webapp.services.training import clean_text
 from webapp.services.work import AstriaWork, forget_on_astria
 from webapp.settings import Settings
@@ -24,30 +29,45 @@ def clean_prompt(prompt: str | None) -> str:
     return cleaned
 
 
-def prompt_tune(settings: Settings, tune_id: int | None) -> int | None:
-    """The tune the prompts of a model (whose tune is `tune_id`) are posted to: the base model
-    for a LoRA or FaceID (Flux), the model's own tune otherwise."""
-    if settings.astria_model_type in ("lora", "faceid"):
+def prompt_tune(settings: Settings, model_type: str, tune_id: int | None) -> int | None:
+    """The tune the prompts of a model (of `model_type`, whose tune is `tune_id`) are posted
+    to: the base model for a LoRA or FaceID (Flux), the model's own tune otherwise."""
+    if model_type in ("lora", "faceid"):
         return settings.astria_base_tune_id
     return tune_id
 
 
-def astria_request(settings: Settings, model: Model, prompt: str) -> tuple[int, str]:
-    """Which tune the prompt is posted to, and its text, the way Astria documents per model type.
+def astria_request(
+    settings: Settings, model: Model, prompt: str, style: Style | None = None, hd: bool = False
+) -> tuple[int, str, dict]:
+    """Which tune the prompt is posted to, its text and its options, the way Astria documents
+    per model type — the one place a prompt is built.
 
-    A Flux LoRA (or FaceID) is used through the base model: `<lora:TUNE_ID:1> ohwx man, …`."""
-    subject = f"{settings.astria_token} {model.class_name}"
-    if settings.astria_model_type == "lora":
-        text = f"<lora:{model.tune_id}:1> {subject}, {prompt}"
-    elif settings.astria_model_type == "faceid":
-        text = f"<faceid:{model.tune_id}:1> {model.class_name}, {prompt}"
+    A Flux LoRA is used through the base model with its tag and token:
+    `<lora:TUNE_ID:1> ohwx man, …`; a FaceID with its tag and the class alone:
+    `<faceid:TUNE_ID:1> man, …`. A style puts the subject into its template; the user's words
+    follow it. HD adds super_resolution and inpaint_faces to the style's options."""
+    if model.model_type == "faceid":
+        tag, subject = f"<faceid:{model.tune_id}:1> ", model.class_name
+    elif model.model_type == "lora":
+        tag, subject = f"<lora:{model.tune_id}:1> ", f"{settings.astria_token} {model.class_name}"
     else:
-        text = f"{subject}, {prompt}"
-    return prompt_tune(settings, model.tune_id), text
+        tag, subject = "", f"{settings.astria_token} {model.class_name}"
+    body = style.text(subject) if style else subject
+    text = f"{tag}{body}, {prompt}" if prompt else f"{tag}{body}"
+    options = {**(style.options if style else {}), **(HD if hd else {})}
+    return prompt_tune(settings, model.model_type, model.tune_id), text, options
 
 
 class Generations(AstriaWork):
     """Starts generations and carries them to Astria."""
+
+    styles: Styles  # the catalogue, set by build_services
+
+    def price(self, style: Style | None, hd: bool) -> int:
+        """What a generation costs: the style's price (GENERATE_COST without one), plus HD."""
+        base = style.price if style else self.settings.generate_cost
+        return base + (self.settings.hd_cost if hd else 0)
 
     def own_model(self, telegram_id: int, model_id: int) -> Model:
         """The user's own model, or NotFound (another user's model does not exist for them)."""
@@ -67,26 +87,37 @@ class Generations(AstriaWork):
         )
 
     def start(
-        self, telegram_id: int, *, model_id: int, prompt: str
+        self,
+        telegram_id: int,
+        *,
+        model_id: int,
+        prompt: str | None = None,
+        style: str | None = None,
+        hd: bool = False,
     ) -> tuple[Generation, Model, int]:
-        """Charge GENERATE_COST and queue the prompt; (generation, its model, new balance).
+        """Charge the price and queue the prompt; (generation, its model, new balance). A style
+        id (from the catalogue) may stand instead of the prompt, or before it.
 
         Raises a DomainError, having charged nothing, when it cannot."""
-        prompt = clean_prompt(prompt)
+        chosen = self.styles.get(style) if style is not None else None
+        prompt = clean_prompt(prompt) if chosen is None or prompt else ""
         model = self.own_model(telegram_id, model_id)
         if model.status != ModelStatus.READY:
             raise ModelNotReady(status=model.status)
+        cost = self.price(chosen, hd)
         generation, balance = self.store.create_generation(
             telegram_id,
             model_id=model.id,
             prompt=prompt,
             num_images=self.settings.images_per_prompt,
-            cost=self.settings.generate_cost,
+            cost=cost,
+            style=chosen.id if chosen else None,
+            hd=hd,
         )
         log.info(
             "credits user=%s delta=-%s reason=generate ref=%s balance=%s",
             telegram_id,
-            self.settings.generate_cost,
+            cost,
             generation.id,
             balance,
         )
@@ -95,6 +126,23 @@ class Generations(AstriaWork):
         )
         self.jobs.submit(f"submit generation {generation.id}", self.submit, generation.id)
         return generation, model, balance
+
+    def again(
+        self, telegram_id: int, generation_id: int, *, hd: bool | None = None
+    ) -> tuple[Generation, Model, int]:
+        """ "More": the same prompt and style on the same model, charged as usual (HD as before
+        unless `hd` says otherwise). NotFound for anyone else's generation."""
+        before = self.store.get_generation(generation_id)
+        if before is None or before.telegram_user_id != telegram_id:
+            raise NotFound(what="generation")
+        style = before.style if self.styles.find(before.style) else None  # still offered
+        return self.start(
+            telegram_id,
+            model_id=before.model_id,
+            prompt=before.prompt,
+            style=style,
+            hd=before.hd if hd is None else hd,
+        )
 
     def submit(self, generation_id: int) -> None:
         """Create the Astria prompt; on refusal, fail and refund."""
@@ -106,13 +154,17 @@ class Generations(AstriaWork):
         model = generation and self.store.get_model(generation.model_id)
         if model is None:  # deleted with its user since the job was queued
             return
-        tune_id, text = astria_request(self.settings, model, generation.prompt)
+        style = self.styles.find(generation.style)
+        tune_id, text, options = astria_request(
+            self.settings, model, generation.prompt, style, generation.hd
+        )
         prompt = self.send(
             lambda: self.astria.create_prompt(
                 tune_id=tune_id,
                 text=text,
                 num_images=generation.num_images,
                 callback=self.callback_url("prompt", generation.id),
+                options=options,
             ),
             "POST /tunes/:id/prompts",
             lambda failure: self.fail(generation_id, failure),
@@ -128,8 +180,11 @@ class Generations(AstriaWork):
         log.info("generate submitted generation=%s prompt=%s", generation_id, prompt.id)
 
     def fail(self, generation_id: int, error: str) -> None:
-        """Mark a generation failed, refund its charge once and tell the user."""
-        price = self.settings.generate_cost
+        """Mark a generation failed, refund what it cost once and tell the user."""
+        generation = self.store.get_generation(generation_id)
+        if generation is None:
+            return  # deleted with its user
+        price = self.settings.generate_cost if generation.cost is None else generation.cost
         outcome = self.store.fail_generation(generation_id, error, price)
         failed = self.refunded(outcome, price, "generate_refund")
         if failed is not None:

@@ -80,7 +80,8 @@ class Reconciler:
             self.generations.fail(generation.id, Failure.ASTRIA_UNAVAILABLE)
             return "never sent"
         model = self.store.get_model(generation.model_id)
-        tune_id = prompt_tune(self.settings, model.tune_id if model else None)
+        kind = model.model_type if model else self.settings.astria_model_type
+        tune_id = prompt_tune(self.settings, kind, model.tune_id if model else None)
         return self._ask(
             lambda: self.astria.get_prompt(tune_id, int(generation.prompt_id)),
             lambda: self.generations.fail(generation.id, Failure.astria("the generation was lost")),

@@ -6,6 +6,7 @@ import logging
 import unicodedata
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from webapp.astria import (
     Photo,
@@ -19,6 +20,7 @@ log = logging.getLogger("training")
 
 NAME_MAX = 40
 CLASSES = ("man", "woman", "person", "boy", "girl", "dog", "cat")
+MODEL_TYPES = ("lora", "faceid")  # what a user picks between (ASTRIA_MODEL_TYPE: the default)
 
 
 def clean_text(text: str | None) -> str:
@@ -52,8 +54,9 @@ class Training(AstriaWork):
         class_name: str,
         photo_file_ids: Sequence[str] = (),
         photos: Sequence[Photo] = (),
+        model_type: str | None = None,
     ) -> tuple[Model, int]:
-        """Charge TRAIN_COST and queue the upload; (model, new balance).
+        """Charge the model type's price and queue the upload; (model, new balance).
 
         The photos are Telegram file ids (the chat: durable, downloaded when uploading) or bytes
         (the Mini App: kept in memory only, until Astria has them). Raises NotEnoughCredits or
@@ -64,6 +67,10 @@ class Training(AstriaWork):
         if photo_file_ids and photos:
             raise ValueError("photos come as Telegram file ids or as bytes, not both")
         photo_checks.check_count(len(photo_file_ids) + len(photos))
+        model_type = model_type or self.settings.astria_model_type
+        if model_type not in self.model_types():
+            raise InvalidInput(reason="model_type_unknown")
+        cost = self.price(model_type)
         try:
             model, balance = self.store.create_model(
                 telegram_id,
@@ -71,7 +78,8 @@ class Training(AstriaWork):
                 class_name=class_name,
                 title=str(uuid.uuid4()),
                 photo_file_ids=photo_file_ids,
-                cost=self.settings.train_cost,
+                cost=cost,
+                model_type=model_type,
             )
         except NotEnoughCredits:
             log.info("train refused user=%s reason=not_enough_credits", telegram_id)
@@ -79,13 +87,23 @@ class Training(AstriaWork):
         log.info(
             "credits user=%s delta=-%s reason=train ref=%s balance=%s",
             telegram_id,
-            self.settings.train_cost,
+            cost,
             model.id,
             balance,
         )
         log.info("train started user=%s model=%s class=%s", telegram_id, model.id, class_name)
         self.jobs.submit(f"upload model {model.id}", self.upload, model.id, tuple(photos))
         return model, balance
+
+    def model_types(self) -> tuple[str, ...]:
+        """The kinds of model a user may pick, the default first: a trained Flux LoRA (best
+        likeness, ~20-30 min) and an instant FaceID (ready in about a minute)."""
+        default = self.settings.astria_model_type
+        return (default, *(t for t in MODEL_TYPES if t != default))
+
+    def price(self, model_type: str) -> int:
+        """What a model of that type costs: FACEID_COST for FaceID, TRAIN_COST otherwise."""
+        return self.settings.faceid_cost if model_type == "faceid" else self.settings.train_cost
 
     def models_of(self, telegram_id: int) -> list[Model]:
         """The user's models, newest first."""
@@ -121,7 +139,7 @@ class Training(AstriaWork):
                 photos=photos,
                 callback=self.callback_url("tune", model.id),
                 base_tune_id=self.settings.astria_base_tune_id,
-                model_type=self.settings.astria_model_type,
+                model_type=model.model_type,
                 token=self.settings.astria_token,
                 branch=self.settings.astria_branch,
             ),
@@ -138,12 +156,27 @@ class Training(AstriaWork):
             forget_on_astria(self.astria.delete_tune, tune.id)
             return
         log.info("train submitted model=%s tune=%s eta=%s", model_id, tune.id, tune.eta)
-        if model.status == "training":
+        if tune.trained_at is not None:  # FaceID: ready at once, and Astria may never call back
+            self.ready(model, tune.id, tune.trained_at)
+        elif model.status == "training":
             self.notifier.training_started(self.store.get_user(model.telegram_user_id), model)
 
+    def ready(self, model: Model, tune_id: int, trained_at: datetime) -> bool:
+        """training → ready once, and tell the user; False when it was not training (a
+        repeated callback, or a FaceID already made ready when Astria answered)."""
+        ready = self.store.finish_model(model.id, tune_id, trained_at)
+        if ready is None:
+            return False
+        log.info("model ready user=%s model=%s tune=%s", ready.telegram_user_id, ready.id, tune_id)
+        self.notifier.model_ready(self.store.get_user(ready.telegram_user_id), ready)
+        return True
+
     def fail(self, model_id: int, error: str) -> None:
-        """Mark a training model failed, refund its charge once and tell the user."""
-        price = self.settings.train_cost
+        """Mark a training model failed, refund what it cost once and tell the user."""
+        model = self.store.get_model(model_id)
+        if model is None:
+            return  # deleted with its user
+        price = self.settings.train_cost if model.cost is None else model.cost
         failed = self.refunded(self.store.fail_model(model_id, error, price), price, "train_refund")
         if failed is not None:
             model, refunded = failed

@@ -93,8 +93,10 @@ class Store(Protocol):
         title: str,
         photo_file_ids: Sequence[str],
         cost: int,
+        model_type: str = "lora",
     ) -> tuple[Model, int]:
-        """Charge `cost` and insert a training model in one transaction; (model, new balance).
+        """Charge `cost` and insert a training model of `model_type` (lora or faceid) in one
+        transaction; (model, new balance).
 
         Raises NotEnoughCredits and writes nothing when the balance is short."""
 
@@ -126,9 +128,18 @@ class Store(Protocol):
 
     # generations
     def create_generation(
-        self, telegram_id: int, *, model_id: int, prompt: str, num_images: int, cost: int
+        self,
+        telegram_id: int,
+        *,
+        model_id: int,
+        prompt: str,
+        num_images: int,
+        cost: int,
+        style: str | None = None,
+        hd: bool = False,
     ) -> tuple[Generation, int]:
-        """Charge `cost` and insert a processing generation in one transaction."""
+        """Charge `cost` and insert a processing generation (in a catalogue `style`, HD or not)
+        in one transaction."""
 
     def get_generation(self, generation_id: int) -> Generation | None:
         """One generation, or None."""

@@ -66,6 +66,8 @@ def model(row: Mapping) -> Model:
         photo_file_ids=_json_list(row["photo_file_ids"]),
         created_at=when(row["created_at"]),
         trained_at=when(row["trained_at"]),
+        model_type=row["model_type"] or "lora",
+        cost=row["cost"],
     )
 
 
@@ -82,6 +84,9 @@ def generation(row: Mapping) -> Generation:
         images=_json_list(row["images"]),
         error=row["error"],
         created_at=when(row["created_at"]),
+        style=row["style"],
+        hd=bool(row["hd"]),
+        cost=row["cost"],
     )
 
 

@@ -245,6 +245,14 @@ TEXTS = {
     "btn_plan_resume": "Resume the plan",
     "plan_failed": "Telegram could not change the plan just now ({reason}). Try again later.",
     "paid_plan": "Thank you! {credits} added; the next ones come on {date}. You have {balance}.",
+    "choose_style": (
+        "Pick a style for “{name}” ({cost} each), or just write what you would like to see."
+    ),
+    "btn_own_prompt": "✍️ Describe my own",
+    "btn_more": "🔁 More",
+    "btn_another_style": "🎨 Another style",
+    "btn_more_hd": "✨ More in HD (+{cost})",
+    "style_gone": "That style is no longer offered. Pick another one:",
 }
 
 # What the Mini App says. "{name}" fields are filled in by the page; a dict of plural categories

@@ -237,6 +237,14 @@ TEXTS = {
     "btn_plan_resume": "Возобновить подписку",
     "plan_failed": "Telegram не смог изменить подписку ({reason}). Попробуйте позже.",
     "paid_plan": "Спасибо! Начислено: {credits}; следующие — {date}. У вас {balance}.",
+    "choose_style": (
+        "Выберите стиль для «{name}» ({cost} за раз) или просто напишите, что хотите увидеть."
+    ),
+    "btn_own_prompt": "✍️ Опишу сам",
+    "btn_more": "🔁 Ещё",
+    "btn_another_style": "🎨 Другой стиль",
+    "btn_more_hd": "✨ Ещё в HD (+{cost})",
+    "style_gone": "Этого стиля больше нет. Выберите другой:",
 }
 
 # Что говорит Mini App (см. en.py: поля "{name}", формы множественного числа one/few/many/other).

@@ -21,16 +21,24 @@ class Generations(Work):
     """The store's generation methods."""
 
     def create_generation(
-        self, telegram_id: int, *, model_id: int, prompt: str, num_images: int, cost: int
+        self,
+        telegram_id: int,
+        *,
+        model_id: int,
+        prompt: str,
+        num_images: int,
+        cost: int,
+        style: str | None = None,
+        hd: bool = False,
     ) -> tuple[Generation, int]:
         """Charge and insert a processing generation in one transaction."""
         at = ts(now())
         with self._write() as db:
             row = db.execute(
                 "INSERT INTO telegram_prompts (telegram_user_id, model_id, prompt, created_at, "
-                "status, images, num_images, updated_at) "
-                "VALUES (?, ?, ?, ?, 'processing', '[]', ?, ?) RETURNING *",
-                (telegram_id, model_id, prompt, at, num_images, at),
+                "status, images, num_images, updated_at, style, hd, cost) "
+                "VALUES (?, ?, ?, ?, 'processing', '[]', ?, ?, ?, ?, ?) RETURNING *",
+                (telegram_id, model_id, prompt, at, num_images, at, style, int(hd), cost),
             ).fetchone()
             generation = rows.generation(row)
             balance = change_credits(db, telegram_id, -cost, "generate", str(generation.id))

@@ -27,15 +27,17 @@ class Models(Work):
         title: str,
         photo_file_ids: Sequence[str],
         cost: int,
+        model_type: str = "lora",
     ) -> tuple[Model, int]:
         """Charge and insert a training model in one transaction."""
         at = ts(now())
+        photos = json.dumps(list(photo_file_ids))
         with self._write() as db:
             row = db.execute(
                 "INSERT INTO telegram_models (telegram_user_id, created_at, status, name, "
-                "class_name, title, photo_file_ids, updated_at) "
-                "VALUES (?, ?, 'training', ?, ?, ?, ?, ?) RETURNING *",
-                (telegram_id, at, name, class_name, title, json.dumps(list(photo_file_ids)), at),
+                "class_name, title, photo_file_ids, updated_at, model_type, cost) "
+                "VALUES (?, ?, 'training', ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                (telegram_id, at, name, class_name, title, photos, at, model_type, cost),
             ).fetchone()
             model = rows.model(row)
             balance = change_credits(db, telegram_id, -cost, "train", str(model.id))

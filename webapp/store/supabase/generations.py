@@ -23,7 +23,15 @@ class Generations(Work):
     """The store's generation methods."""
 
     def create_generation(
-        self, telegram_id: int, *, model_id: int, prompt: str, num_images: int, cost: int
+        self,
+        telegram_id: int,
+        *,
+        model_id: int,
+        prompt: str,
+        num_images: int,
+        cost: int,
+        style: str | None = None,
+        hd: bool = False,
     ) -> tuple[Generation, int]:
         """Charge and insert a processing generation in one transaction (create_generation())."""
         result = self._rpc(
@@ -33,6 +41,8 @@ class Generations(Work):
             p_prompt=prompt,
             p_num_images=num_images,
             p_cost=cost,
+            p_style=style,
+            p_hd=hd,
         )
         return rows.generation(result["generation"]), result["balance"]
 

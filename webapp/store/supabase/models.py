@@ -24,6 +24,7 @@ class Models(Work):
         title: str,
         photo_file_ids: Sequence[str],
         cost: int,
+        model_type: str = "lora",
     ) -> tuple[Model, int]:
         """Charge and insert a training model in one transaction (create_model())."""
         result = self._rpc(
@@ -34,6 +35,7 @@ class Models(Work):
             p_title=title,
             p_photo_file_ids=list(photo_file_ids),
             p_cost=cost,
+            p_model_type=model_type,
         )
         return rows.model(result["model"]), result["balance"]
 

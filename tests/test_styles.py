@@ -1,0 +1,171 @@
+"""The style catalogue, generating in a style with one tap (chat and API), 🔁 More, HD, and the
+two model types (a trained LoRA and an instant FaceID)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests import factories as f
+from tests.support import call, good_photos, sandbox_prompts, trained_model, upload
+from webapp.services.styles import CATALOGUE, CatalogueError, Styles
+from webapp.texts import LANGUAGES
+
+USER = 6001
+
+
+def test_the_catalogue_is_complete_in_every_language():
+    styles = Styles.load(1)
+    assert len(styles.all) >= 12
+    for style in styles.all:
+        for lang in LANGUAGES:
+            assert style.words[lang]["name"] and style.words[lang]["description"]
+        assert style.text("ohwx man").count("ohwx man") == 1
+    names = {lang: {s.name(lang) for s in styles.all} for lang in LANGUAGES}
+    assert all(len(n) == len(styles.all) for n in names.values()), "two styles share a name"
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda t: t.replace('ru = { name = "Деловой портрет"', 'xx = { name = "X"'), "[ru]"),
+        (lambda t: t.replace("headshot of {subject}", "headshot"), "{subject}"),
+        (
+            lambda t: t.replace(
+                'aspect_ratio = "4:5", face_correct', 'aspect_ratio = "5:9", face_correct'
+            ),
+            "aspect_ratio",
+        ),  # fmt: skip
+        (lambda t: t.replace("price = 2", "price = -1"), "price"),
+        (lambda t: t.replace('id = "cinematic"', 'id = "headshot"'), "same id"),
+        (lambda t: t.replace("film_grain = true }", "grain = true }", 1), "unknown option"),
+    ],
+)
+def test_a_broken_catalogue_is_refused_at_start_saying_what_is_wrong(tmp_path, change, says):
+    broken = tmp_path / "styles.toml"
+    broken.write_text(change(CATALOGUE.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=re.escape(says)):
+        Styles.load(1, broken)
+
+
+def ready(live, telegram, user=USER):
+    """A model trained on the sandbox through the chat, and 20 more credits (22 in all)."""
+    model = trained_model(live, telegram, user)
+    live.rt.store.grant(user, 20, "test", f"styles-{user}")
+    return model
+
+
+def test_a_style_is_one_tap_in_the_chat_then_more_and_hd(live, telegram):
+    model = ready(live, telegram)
+    live.post_update(f.callback(USER, f"gen:{model.id}"))
+    offer = telegram.calls_to("sendMessage", USER)[-1]
+    data = [b["callback_data"] for b in offer.buttons()]
+    assert data[:6] == [
+        f"sty:{model.id}:{s.id}" for s in live.rt.services.generations.styles.all[:6]
+    ]
+    assert data[6:] == [f"stp:{model.id}:1", f"own:{model.id}"]
+    live.post_update(f.callback(USER, f"stp:{model.id}:1"))  # the next page, in place
+    page = telegram.calls_to("editMessageReplyMarkup", USER)[-1]
+    labels = [b["text"] for b in page.buttons()]
+    assert "Superhero · 2" in labels and "‹" in labels
+
+    live.post_update(f.callback(USER, f"sty:{model.id}:cinematic"))
+    telegram.wait_text(USER, "Creating 4 images with “Me”… 1 credit spent")
+    more = telegram.wait_text(USER, "Want more pictures with “Me”?")
+    (first,) = live.rt.store.list_generations(USER)
+    assert first.style == "cinematic" and first.prompt == "" and not first.hd
+    sent = sandbox_prompts(live)[-1]
+    assert sent["text"].startswith(f"<lora:{model.tune_id}:1> cinematic film still of ohwx man,")
+    assert json.loads(sent["options"]) == {"aspect_ratio": "16:9", "film_grain": "true"}
+    album = telegram.calls_to("sendMediaGroup", USER)[-1]
+    assert json.loads(album.params["media"])[0]["caption"] == "Here you are! “Cinematic”"
+
+    buttons = {b["callback_data"].split(":")[0]: b for b in more.buttons() if "callback_data" in b}
+    assert buttons["mhd"]["text"] == "✨ More in HD (+1 credit)"
+    live.post_update(f.callback(USER, buttons["more"]["callback_data"]))
+    telegram.wait_text(USER, "Creating 4 images with “Me”… 1 credit spent", after=0)
+    live.post_update(f.callback(USER, buttons["mhd"]["callback_data"]))
+    telegram.wait_text(USER, "Creating 4 images with “Me”… 2 credits spent")
+    live.idle()
+    newest, again, _ = live.rt.store.list_generations(USER)
+    assert (again.style, again.hd, again.cost) == ("cinematic", False, 1)
+    assert (newest.style, newest.hd, newest.cost) == ("cinematic", True, 2)
+    hd = json.loads(sandbox_prompts(live)[-1]["options"])
+    assert hd["super_resolution"] == hd["inpaint_faces"] == "true"
+    assert live.rt.store.get_user(USER).credits == 22 - 1 - 1 - 2
+
+
+def test_a_failed_styled_hd_generation_refunds_exactly_what_it_cost(live, telegram):
+    model = ready(live, telegram)
+    live.sandbox_fault(kind="http", method="POST", path=r"/tunes/\d+/prompts", status=422, times=1)
+    response = call(
+        live, "POST", "/api/bot/generate", {"model_id": model.id, "style": "superhero", "hd": True}
+    )
+    assert response.status_code == 201 and response.json()["credits"] == 22 - 3
+    telegram.wait_text(USER, "I couldn't create the images")
+    live.idle()
+    assert live.rt.store.get_user(USER).credits == 22
+    assert live.rt.store.ledger(USER)[-1].delta == 3
+
+
+def test_the_api_lists_styles_in_the_users_language_and_checks_what_it_is_sent(live, telegram):
+    model = ready(live, telegram)
+    listed = call(live, "GET", "/api/bot/styles")
+    assert listed.status_code == 200
+    first = listed.json()["styles"][0]
+    assert set(first) == {"id", "name", "description", "price"}
+    for body, reason in (
+        ({"model_id": model.id, "style": "nope"}, "unknown_style"),
+        ({"model_id": model.id, "style": 5}, "unknown_style"),
+        ({"model_id": model.id, "style": "noir", "hd": "yes"}, None),
+        ({"model_id": model.id}, None),
+    ):
+        response = call(live, "POST", "/api/bot/generate", body)
+        assert response.status_code == 422, body
+        assert response.json()["error"].get("reason") == reason
+    both = call(
+        live,
+        "POST",
+        "/api/bot/generate",
+        {"model_id": model.id, "style": "noir", "prompt": "with a hat"},
+    )
+    assert both.status_code == 201
+    body = both.json()["generation"]
+    assert (body["style"], body["style_name"], body["hd"]) == ("noir", "Black & white", False)
+    live.idle()
+    assert sandbox_prompts(live)[-1]["text"].endswith("deep shadows, with a hat")
+    assert live.rt.store.get_user(USER).credits == 21  # the refused ones cost nothing
+
+
+def test_styles_come_in_russian_for_a_russian_user(live):
+    from tests.support import init_data
+
+    raw = init_data(6002, user=json.dumps({"id": 6002, "first_name": "Ира", "language_code": "ru"}))
+    response = call(live, "GET", "/api/bot/styles", auth=f"tma {raw}")
+    names = [s["name"] for s in response.json()["styles"]]
+    assert "Деловой портрет" in names and "Business headshot" not in names
+
+
+def test_a_faceid_model_is_ready_at_once_priced_apart_and_prompted_with_its_tag(
+    make_live, telegram
+):
+    live = make_live(FACEID_COST="2", SANDBOX_TRAIN_SECONDS="600")  # a LoRA would take 10 min
+    live.rt.services.accounts.register(USER)
+    live.rt.store.grant(USER, 5, "test", "faceid")
+    response = upload(live, good_photos(), name="Quick", model_type="faceid")
+    assert response.status_code == 201, response.text
+    assert response.json()["credits"] == 8 - 2
+    assert response.json()["model"]["model_type"] == "faceid"
+    telegram.wait_text(USER, "Your model “Quick” is ready!", timeout=10)
+    (model,) = live.rt.store.list_models(USER)
+    assert model.status == "ready" and model.cost == 2
+    generated = call(live, "POST", "/api/bot/generate", {"model_id": model.id, "style": "anime"})
+    assert generated.status_code == 201
+    live.idle()
+    text = sandbox_prompts(live)[-1]["text"]
+    assert text.startswith(f"<faceid:{model.tune_id}:1> anime illustration of man,")
+    refused = upload(live, good_photos(), name="X", model_type="checkpoint")
+    assert refused.status_code == 422
+    assert refused.json()["error"]["reason"] == "model_type_unknown"
