@@ -128,3 +128,18 @@ def after_album(
         url = f"{app_url}?screen=model&id={model.id}"
         markup.row(InlineKeyboardButton(t("btn_open_model"), web_app=WebAppInfo(url)))
     return markup
+
+
+def model_types(t: Texts, kinds: tuple[str, ...], price, chosen: str) -> InlineKeyboardMarkup:
+    """The kinds of model, one a row with its price; the chosen one ticked."""
+    markup = InlineKeyboardMarkup(row_width=1)
+    markup.add(
+        *(
+            InlineKeyboardButton(
+                ("✓ " if kind == chosen else "") + t(f"type_{kind}", cost=t.credits(price(kind))),
+                callback_data=f"typ:{kind}",
+            )
+            for kind in kinds
+        )
+    )
+    return markup

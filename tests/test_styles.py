@@ -9,7 +9,13 @@ import re
 import pytest
 
 from tests import factories as f
-from tests.support import call, good_photos, sandbox_prompts, trained_model, upload
+from tests.support import (
+    call,
+    good_photos,
+    sandbox_prompts,
+    trained_model,
+    upload,
+)
 from webapp.services.styles import CATALOGUE, CatalogueError, Styles
 from webapp.texts import LANGUAGES
 
@@ -169,3 +175,28 @@ def test_a_faceid_model_is_ready_at_once_priced_apart_and_prompted_with_its_tag(
     refused = upload(live, good_photos(), name="X", model_type="checkpoint")
     assert refused.status_code == 422
     assert refused.json()["error"]["reason"] == "model_type_unknown"
+
+
+def test_the_chat_offers_both_kinds_of_model_with_their_prices(make_live, telegram):
+    live = make_live(FACEID_COST="0", SANDBOX_TRAIN_SECONDS="600")
+    live.post_update(f.message(USER, "/train"))
+    intro = telegram.calls_to("sendMessage", USER)[-1]
+    assert "🎯 Best likeness: trained on your photos, ready in 20–30 minutes." in intro.text
+    assert [b["text"] for b in intro.buttons()] == [
+        "✓ 🎯 Best likeness · 1 credit",
+        "⚡ Instant · 0 credits",
+    ]
+    live.post_update(f.callback(USER, "typ:faceid"))
+    ticked = telegram.calls_to("editMessageReplyMarkup", USER)[-1]
+    assert [b["text"] for b in ticked.buttons()][1] == "✓ ⚡ Instant · 0 credits"
+    for n in range(4):
+        telegram.add_file(f"fast-{n}", f.jpeg(700 + n, 700))
+        live.post_update(f.photo(USER, f"fast-{n}", 700 + n, 700))
+    live.post_update(f.message(USER, "Fast me"))
+    live.post_update(f.callback(USER, "cls:woman"))
+    telegram.wait_text(USER, "Your model “Fast me” is ready!", timeout=10)
+    (model,) = live.rt.store.list_models(USER)
+    assert (model.model_type, model.cost) == ("faceid", 0)
+    assert live.rt.store.get_user(USER).credits == 3
+    live.post_update(f.callback(USER, "typ:lora"))  # a stale button: nothing to choose for now
+    assert telegram.calls_to("answerCallbackQuery")[-1].params.get("text")

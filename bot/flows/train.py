@@ -60,8 +60,13 @@ def _incoming(message: Message) -> photo_checks.Incoming:
 
 def register(bot: TeleBot, services: Services, files: FileSource) -> None:
     """Attach the handlers."""
-    train_cost = services.accounts.prices.train
+    training = services.training
+    types = training.model_types()  # the default first
+    train_cost = min(training.price(kind) for kind in types)  # the least a model can cost
     packs = services.payments.packs
+
+    def type_buttons(t: Texts, chosen: str):
+        return keyboards.model_types(t, types, training.price, chosen)
 
     def begin(update: Message | CallbackQuery, user: User, t: Texts, state: StateContext) -> None:
         if user.credits < train_cost:
@@ -81,9 +86,26 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
             t(
                 "train_intro",
                 min_side=photo_checks.MIN_SIDE,
-                cost=t.credits(train_cost),
                 credits=t.credits(user.credits),
+                types="\n".join(t(f"type_{kind}_about") for kind in types),
             ),
+            reply_markup=type_buttons(t, types[0]),
+        )
+
+    @bot.callback_query_handler(
+        state=[TrainStates.photos, TrainStates.name, TrainStates.class_name],
+        func=lambda call: call.data.startswith("typ:"),
+    )
+    def type_chosen(call: CallbackQuery, t: Texts, state: StateContext) -> None:
+        """The kind of model, chosen (or changed) until the model is charged."""
+        kind = call.data.removeprefix("typ:")
+        if kind not in types:
+            bot.answer_callback_query(call.id, t("stale_button"))
+            return
+        bot.answer_callback_query(call.id)
+        state.add_data(model_type=kind)
+        bot.edit_message_reply_markup(
+            call.message.chat.id, call.message.message_id, reply_markup=type_buttons(t, kind)
         )
 
     @bot.message_handler(commands=["train"])
@@ -170,6 +192,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
                 name=gathered.get("name", ""),
                 class_name=class_name,
                 photo_file_ids=[p["file_id"] for p in gathered.get("photos", [])],
+                model_type=gathered.get("model_type"),
             )
         except NotEnoughCredits as exc:
             bot.answer_callback_query(call.id)
@@ -196,7 +219,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
             t(
                 "train_queued",
                 name=model.name,
-                cost=t.credits(train_cost),
+                cost=t.credits(model.cost),
                 credits=t.credits(balance),
             ),
         )

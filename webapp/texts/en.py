@@ -57,7 +57,7 @@ TEXTS = {
     "train_intro": (
         "Send me 4 photos of the same person: the face clearly visible, good light, different "
         "angles, no sunglasses. Photos or image files (JPEG, PNG, WebP), at least {min_side} px.\n"
-        "Training costs {cost}; you have {credits}. /cancel to stop."
+        "You have {credits}. /cancel to stop.\n\nThe kind of model (tap to change):\n{types}"
     ),
     "train_no_credits": ("Training needs {need} and you have {have}. Nothing was charged."),
     "photo_received": "Photo {count} of {total} received. {left} to go.",
@@ -253,6 +253,14 @@ TEXTS = {
     "btn_another_style": "🎨 Another style",
     "btn_more_hd": "✨ More in HD (+{cost})",
     "style_gone": "That style is no longer offered. Pick another one:",
+    "type_lora": "🎯 Best likeness · {cost}",
+    "type_faceid": "⚡ Instant · {cost}",
+    "type_pti": "🎯 Trained · {cost}",
+    "type_checkpoint": "🎯 Trained · {cost}",
+    "type_lora_about": "🎯 Best likeness: trained on your photos, ready in 20–30 minutes.",
+    "type_faceid_about": "⚡ Instant: ready in about a minute, a little less like you (FaceID).",
+    "type_pti_about": "🎯 Trained on your photos, ready in 20–30 minutes.",
+    "type_checkpoint_about": "🎯 Trained on your photos, ready in 20–30 minutes.",
 }
 
 # What the Mini App says. "{name}" fields are filled in by the page; a dict of plural categories
