@@ -1,5 +1,6 @@
-/* A model: its status while training; once ready, a prompt with ideas and its gallery, newest
-   first, paged as the user scrolls and refreshed while generations are in progress. */
+/* A model: its status while training; once ready, the styles (a row of cards), a prompt with
+   ideas, an HD switch and its gallery, newest first, paged as the user scrolls and refreshed
+   while generations are in progress. A style alone, a prompt alone, or both can be generated. */
 
 import { api, loadMe, session } from "./api.js";
 import { go, HOME } from "./router.js";
@@ -16,6 +17,16 @@ function header(model) {
     + `<div class="status${bad}">${esc(statusLine(model))}</div></div></div>`;
 }
 
+/** What a generation was asked for: its style's name and/or the prompt. */
+const what = (g) => [g.style_name, g.prompt].filter(Boolean).join(" · ");
+
+function styleCard(s, base) {
+  const price = s.price === base ? "" : ` · ${esc(nCredits(s.price))}`;
+  return `<button class="style" data-style="${esc(s.id)}" aria-pressed="false">`
+    + `<span class="t1">${esc(s.name)}${price}</span><span class="t2">${esc(s.description)}</span>`
+    + "</button>";
+}
+
 function tiles(generations) {
   let n = 0;
   return generations.map((g) => {
@@ -29,7 +40,7 @@ function tiles(generations) {
         + `${esc(T.genFailed)}</button>`;
     }
     return g.images.map((url) => `<button class="tile" data-i="${n++}"><img src="${esc(url)}" `
-      + `loading="lazy" decoding="async" width="256" height="256" alt="${esc(g.prompt)}">`
+      + `loading="lazy" decoding="async" width="256" height="256" alt="${esc(what(g))}">`
       + "</button>").join("");
   }).join("");
 }
@@ -40,6 +51,7 @@ export async function modelScreen(route, view) {
   try {
     [, { model }, page] = await Promise.all([
       loadMe(), api(`/models/${route.id}`), api(`/models/${route.id}/prompts`),
+      session.styles || api("/styles").then((r) => { session.styles = r.styles; }),
     ]);
   } catch (e) {
     if (e.status === 404) return go(HOME); // not theirs, or deleted: a deep link gone stale
@@ -50,15 +62,40 @@ export async function modelScreen(route, view) {
   const me = session.me;
   const gens = page.generations;
   let next = page.next_before;
-  const price = me.prices.generate;
+  const base = me.prices.generate;
+  let style = null;
+  let price = base;
   const ideas = T.ideas.map((i) => `<button class="chip" data-idea="${esc(i)}">${esc(i)}</button>`);
-  screen.innerHTML = header(model) + `<div class="sh">${esc(T.genFor)}</div>
+  screen.innerHTML = header(model) + `<div class="sh">${esc(T.styles)}</div>
+    <div class="styles">${session.styles.map((s) => styleCard(s, base)).join("")}</div>
+    <div class="sh">${esc(T.genFor)}</div>
     <div class="card"><textarea id="prompt" rows="2" maxlength="${me.limits.prompt_max}"
       placeholder="${esc(T.promptPh)}" aria-label="${esc(T.promptPh)}"></textarea></div>
     <div class="chips">${ideas.join("")}</div>
+    <label class="card switch"><span class="grow">${esc(T.hd)}<span class="t2">`
+    + `${esc(T.hdHint({ price: nCredits(me.prices.hd) }))}</span></span>`
+    + `<input type="checkbox" role="switch" id="hd"></label>
     <p class="foot" id="cost"></p>
     <div id="gallery"></div><div class="sentinel" id="more"></div>`;
   const prompt = $("#prompt");
+  const hd = $("#hd");
+  const reprice = () => {
+    price = (style ? style.price : base) + (hd.checked ? me.prices.hd : 0);
+    cost();
+    update();
+  };
+  hd.onchange = () => { haptic.pick(); reprice(); };
+  screen.querySelectorAll("[data-style]").forEach((card) => {
+    card.onclick = () => {
+      const again = style && style.id === card.dataset.style;
+      style = again ? null : session.styles.find((s) => s.id === card.dataset.style);
+      screen.querySelectorAll("[data-style]").forEach((c) => {
+        c.setAttribute("aria-pressed", String(!!style && c === card));
+      });
+      haptic.pick();
+      reprice();
+    };
+  });
   const cost = () => {
     $("#cost").textContent = T.genCost({ price: nCredits(price), balance: nCredits(me.credits) });
     $("#cost").className = "foot" + (me.credits < price ? " warn" : "");
@@ -76,18 +113,24 @@ export async function modelScreen(route, view) {
   let busy = false;
   function update() {
     if (me.credits < price) return mainButton(T.notEnough, () => haptic.err(), { active: false });
-    const active = !!prompt.value.trim() && !busy;
-    mainButton(T.generate({ price: nCredits(price) }), send, { active, progress: busy });
+    const active = (!!style || !!prompt.value.trim()) && !busy;
+    mainButton(T.generate({ price: nCredits(price) }), () => send(), { active, progress: busy });
   }
-  async function send() {
+  /** Generate what is chosen on the screen, or `again` (a generation's prompt, style, HD). */
+  async function send(again) {
+    if (busy) return;
     busy = true;
     update();
     try {
-      const json = { model_id: model.id, prompt: prompt.value };
+      const json = again
+        ? { model_id: model.id, prompt: again.prompt, style: again.style, hd: again.hd }
+        : { model_id: model.id, prompt: prompt.value, style: style && style.id, hd: hd.checked };
+      if (!json.style) delete json.style;
+      if (!json.prompt && json.style) delete json.prompt;
       const result = await api("/generate", { method: "POST", json });
       me.credits = result.credits;
       gens.unshift(result.generation);
-      prompt.value = "";
+      if (!again) prompt.value = "";
       grow();
       prompt.blur();
       haptic.ok();
@@ -103,7 +146,7 @@ export async function modelScreen(route, view) {
   }
 
   const images = () => gens.filter((g) => g.status === "done")
-    .flatMap((g) => g.images.map((url) => ({ url, prompt: g.prompt })));
+    .flatMap((g) => g.images.map((url) => ({ url, prompt: what(g), generation: g })));
   function render() {
     const gallery = $("#gallery");
     if (!gens.length) {
@@ -119,9 +162,10 @@ export async function modelScreen(route, view) {
       b.onclick = () => popup(T.genFailed, `${b.dataset.why} ${T.refunded}`);
     });
     gallery.querySelectorAll("[data-i]").forEach((b) => {
-      b.onclick = () => openViewer(images(), +b.dataset.i, view, () => {
+      b.onclick = () => openViewer(images(), +b.dataset.i, view, (more) => {
         backButton(() => go(HOME));
         update();
+        if (more) send(more); // "More like this": the same prompt, style and HD again
       });
     });
   }

@@ -1,5 +1,6 @@
 /* New model: one single-file slot per photo (Android WebViews break `multiple`), a name, who
-   is in the photos, and the price on the MainButton. */
+   is in the photos, the kind of model (a trained LoRA or an instant FaceID, each with its
+   price), and the price on the MainButton. */
 
 import { loadMe, session, upload } from "./api.js";
 import { prepare } from "./photos.js";
@@ -27,10 +28,11 @@ export async function newModel(route, view) {
     return failedScreen(errorText(e), () => go(route));
   }
   if (!view.live()) return;
-  const { credits, prices, limits } = session.me;
+  const { credits, limits } = session.me;
+  const kinds = session.me.model_types;
   const count = limits.photos;
   const draft = { slots: Array(count).fill(null), keys: Array(count).fill(null) };
-  Object.assign(draft, { name: "", cls: null, busy: false });
+  Object.assign(draft, { name: "", cls: null, busy: false, kind: kinds[0] });
   const slotsHtml = draft.slots
     .map((_, i) => `<label class="slot">${slotHtml(i + 1, null)}</label>`).join("");
   const chips = limits.classes.map((c) => `<button class="chip" role="radio" aria-pressed="false" `
@@ -43,6 +45,11 @@ export async function newModel(route, view) {
       autocomplete="off" placeholder="${esc(T.namePh)}" aria-label="${esc(T.name)}">
       <span class="count" id="count">0/${limits.name_max}</span></div>
     <div class="sh">${esc(T.who)}</div><div class="chips" role="radiogroup">${chips}</div>
+    <div class="sh">${esc(T.kind)}</div><div class="list" role="radiogroup">${kinds.map((k) =>
+      `<button class="cell" role="radio" data-kind="${esc(k.type)}"><div class="grow">`
+      + `<div class="t1">${esc(T.typeNames[k.type])}</div><div class="t2">${esc(T.typeAbout[k.type])}`
+      + ` · ${esc(nCredits(k.price))}</div></div><span class="tick" aria-hidden="true">✓</span>`
+      + "</button>").join("")}</div>
     <p class="foot" id="hint"></p>`;
   const slots = [...screen.querySelectorAll(".slot")];
 
@@ -120,22 +127,38 @@ export async function newModel(route, view) {
     };
   });
 
+  const kindCells = [...screen.querySelectorAll("[data-kind]")];
+  const pickKind = (kind) => {
+    draft.kind = kind;
+    kindCells.forEach((c) => c.setAttribute("aria-checked", String(c.dataset.kind === kind.type)));
+  };
+  kindCells.forEach((cell) => {
+    cell.onclick = () => {
+      haptic.pick();
+      pickKind(kinds.find((k) => k.type === cell.dataset.kind));
+      update();
+    };
+  });
+  pickKind(draft.kind);
+
   function update(progress) {
+    const price = draft.kind.price;
     const have = draft.slots.filter((s) => s && s.blob).length;
     $("#ph").textContent = `${T.photos} · ${have}/${count}`;
     let missing = null;
     if (have < count) missing = T.needPhotos({ n: count - have });
     else if (!draft.name.trim()) missing = T.needName;
     else if (!draft.cls) missing = T.needClass;
-    const poor = credits < prices.train;
+    const poor = credits < price;
     const hint = $("#hint");
     hint.textContent = poor
-      ? T.notEnoughText({ price: nCredits(prices.train), balance: nCredits(credits) })
-      : missing || T.costLine({ price: nCredits(prices.train), balance: nCredits(credits) });
+      ? T.notEnoughText({ price: nCredits(price), balance: nCredits(credits) })
+      : missing || T.costLine({ price: nCredits(price), balance: nCredits(credits) });
     hint.className = "foot" + (poor ? " warn" : "");
     closingConfirmation(draft.slots.some((s) => s && s.blob));
     if (poor) return mainButton(T.notEnough, () => haptic.err(), { active: false });
-    const text = progress != null ? T.uploading({ percent: progress }) : T.startTraining({ price: nCredits(prices.train) });
+    const text = progress != null
+      ? T.uploading({ percent: progress }) : T.startTraining({ price: nCredits(price) });
     mainButton(text, submit, { active: !missing && !draft.busy, progress: progress != null });
   }
 
@@ -146,6 +169,7 @@ export async function newModel(route, view) {
     const form = new FormData();
     form.append("name", draft.name.trim());
     form.append("class_name", draft.cls);
+    form.append("model_type", draft.kind.type);
     draft.slots.forEach((s, i) => form.append("images", s.blob, `photo${i + 1}.jpg`));
     try {
       await upload("/train-model", form, (p) => { if (draft.busy && view.live()) update(p); });

@@ -1,5 +1,5 @@
 /* The full-screen viewer: black edge to edge, swipe between images, Download on the MainButton,
-   Share in its bar, BackButton closes it. */
+   More like this and Share in its bar, BackButton closes it. */
 
 import {
   backButton, blackChrome, download, mainButton, share, verticalSwipes,
@@ -8,8 +8,8 @@ import { $, esc, T } from "./ui.js";
 
 let open = false;
 
-/** Show `items` ({url, prompt}) from `index` over the screen `view`; `onClose` gives the
-    screen its own buttons back. */
+/** Show `items` ({url, prompt, generation}) from `index` over the screen `view`; `onClose`
+    gives the screen its own buttons back, with the generation to repeat for "More like this". */
 export function openViewer(items, index, view, onClose) {
   const v = $("#viewer");
   open = true;
@@ -20,6 +20,7 @@ export function openViewer(items, index, view, onClose) {
   v.innerHTML = `<div class="vtrack" id="vtrack">${slides}</div>
     <div class="vprompt" id="vprompt"></div>
     <div class="vbar"><span class="vcount" id="vcount"></span>
+      <button id="vagain">${esc(T.moreLike)}</button>
       <button id="vshare">${esc(T.share)}</button></div>`;
   v.hidden = false;
   const track = $("#vtrack");
@@ -45,6 +46,10 @@ export function openViewer(items, index, view, onClose) {
     if (i !== current && items[i]) show(i);
   };
   $("#vshare").onclick = () => share(items[current].url);
+  $("#vagain").onclick = () => {
+    closeViewer();
+    onClose(items[current].generation);
+  };
   blackChrome(true);
   verticalSwipes(false); // a swipe down would minimise the app instead of scrolling
   mainButton(T.download, () => download(items[current].url, `ai-photo-${current + 1}.jpg`));

@@ -9,7 +9,7 @@ from tests import factories as f
 from tests import signers
 from tests.browser.client import Phone, add_photos
 from tests.live import TOKEN
-from tests.support import Recorder, make_model, tune_sizes
+from tests.support import Recorder, make_model, sandbox_prompts, trained_model, tune_sizes
 
 
 def luminance(css_color: str) -> float:
@@ -280,4 +280,56 @@ def test_buying_credits_opens_telegrams_invoice_and_shows_the_new_balance(browse
     phone.press_back()
     page.get_by_text("My models").wait_for()
     assert page.locator("#credits").inner_text().endswith("53 credits")
+    phone.close()
+
+
+def test_a_style_a_tap_hd_and_more_like_this_in_the_app(browser, live, telegram, tmp_path):
+    trained_model(live, telegram, 5700)
+    live.rt.store.grant(5700, 10, "test", "styles")
+    raw = signers.telegram_init_data(TOKEN, 5700)
+    phone = Phone.launch(browser, live.url, raw, theme="dark", platform="android")
+    page = phone.page
+    page.locator(".cell[data-id]").click()
+    page.locator(".style").first.wait_for()
+    assert page.locator(".style").count() >= 12
+    assert phone.main_button()["is_active"] is False  # nothing chosen yet
+    page.locator('.style[data-style="cinematic"]').click()
+    phone.wait_main("Generate · 1 credit")
+    page.locator(".switch").click()  # HD
+    phone.wait_main("Generate · 2 credits")
+    phone.press_main()
+    page.locator(".tile img.in").nth(3).wait_for(timeout=20000)
+    live.idle()
+    sent = sandbox_prompts(live)[-1]
+    assert "cinematic film still of ohwx man" in sent["text"]
+    assert '"super_resolution": "true"' in sent["options"]
+
+    page.locator(".tile").first.click()
+    page.locator("#vagain").click()  # More like this: the same style and HD again
+    page.locator(".tile.pend").first.wait_for()
+    page.locator(".tile img.in").nth(7).wait_for(timeout=20000)
+    newest = live.rt.store.list_generations(5700)[0]
+    assert (newest.style, newest.hd, newest.cost) == ("cinematic", True, 2)
+    assert live.rt.store.get_user(5700).credits == 2 + 10 - 2 - 2
+    phone.close()
+
+
+def test_an_instant_model_is_chosen_priced_and_ready_at_once(browser, make_live, tmp_path):
+    live = make_live(FACEID_COST="2", SANDBOX_TRAIN_SECONDS="600")
+    raw = signers.telegram_init_data(TOKEN, 5800)
+    phone = Phone.launch(browser, live.url, raw)
+    page = phone.page
+    phone.wait_main("Create model")
+    phone.press_main()
+    add_photos(page, tmp_path)
+    page.locator("#name").fill("Quick")
+    page.get_by_role("radio", name="Woman").click()
+    phone.wait_main("Start training · 1 credit")
+    page.locator('[data-kind="faceid"]').click()
+    phone.wait_main("Start training · 2 credits")
+    assert page.locator('[data-kind="faceid"]').get_attribute("aria-checked") == "true"
+    phone.press_main()
+    page.locator(".cell .chev").wait_for(timeout=10000)  # ready without 10 minutes of training
+    (model,) = live.rt.store.list_models(5800)
+    assert (model.model_type, model.cost, model.status) == ("faceid", 2, "ready")
     phone.close()
