@@ -12,7 +12,7 @@ from telebot import TeleBot, apihelper, custom_filters
 from telebot.states.sync.middleware import StateMiddleware
 from telebot.types import BotCommand, MenuButtonWebApp, Update, WebAppInfo
 
-from bot.failures import Failures, current_update
+from bot.failures import Failures, current_update, update_failed
 from bot.flood import FloodControl
 from bot.flows import account, admin, buy, common, generate, train
 from bot.middleware import UserMiddleware
@@ -125,15 +125,20 @@ def update_handler(bot: TeleBot, storage: StoreStateStorage):
     """A function that runs one update through the flows; whatever fails is dealt with by the
     bot's Failures (bot/failures.py), never silently."""
 
-    def handle(update: Update) -> None:
+    def handle(update: Update) -> bool:
+        """Run one update; False when answering it failed (Failures has dealt with that)."""
         storage.begin_update()
         token = current_update.set(update)
+        failed = update_failed.set(False)
         try:
             bot.process_new_updates([update])
         except Exception as exc:  # raised outside telebot's own handling
             bot.exception_handler.failed(exc, update)
         finally:
             current_update.reset(token)
+        ok = not update_failed.get()
+        update_failed.reset(failed)
+        return ok
 
     return handle
 

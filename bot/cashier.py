@@ -3,8 +3,9 @@ App) and refunds, with the words in the buyer's language."""
 
 from __future__ import annotations
 
+import requests
 from telebot import TeleBot
-from telebot.apihelper import ApiTelegramException
+from telebot.apihelper import ApiHTTPException, ApiTelegramException
 from telebot.types import LabeledPrice
 
 from webapp.records import Order, Pack, PaymentUnavailable
@@ -13,6 +14,17 @@ from webapp.services.ports import AlreadyRefunded, RefundRefused
 from webapp.texts import Texts
 
 ALREADY_REFUNDED = "CHARGE_ALREADY_REFUNDED"
+# Telegram answered no (JSON), with an error page (a proxy's 502), or not at all
+TELEGRAM_FAILED = (ApiTelegramException, ApiHTTPException, requests.RequestException)
+
+
+def why(exc: Exception) -> str:
+    """Telegram's reason, or what went wrong on the way (no URL: it holds the token)."""
+    if isinstance(exc, ApiTelegramException):
+        return exc.description or str(exc.error_code)
+    return f"no answer from Telegram ({type(exc).__name__}); the outcome is unknown"
+
+
 MONTH = 2592000  # the only subscription period Telegram offers: 30 days
 
 
@@ -77,23 +89,23 @@ class TelegramCashier:
             fields["subscription_period"] = MONTH
         try:
             return self.bot.create_invoice_link(payload=payload_of(order), **fields)
-        except ApiTelegramException as exc:
+        except TELEGRAM_FAILED as exc:
             raise PaymentUnavailable(
-                f"Telegram: {exc.description or exc.error_code}", reason="payment_unavailable"
+                f"Telegram: {why(exc)}", reason="payment_unavailable"
             ) from None
 
     def refund(self, telegram_id: int, charge_id: str) -> None:
         """refundStarPayment; Telegram's refusals become RefundRefused / AlreadyRefunded."""
         try:
             self.bot.refund_star_payment(telegram_id, charge_id)
-        except ApiTelegramException as exc:
-            if ALREADY_REFUNDED in (exc.description or ""):
-                raise AlreadyRefunded(exc.description) from None
-            raise RefundRefused(exc.description or str(exc.error_code)) from None
+        except TELEGRAM_FAILED as exc:
+            if ALREADY_REFUNDED in why(exc):
+                raise AlreadyRefunded(why(exc)) from None
+            raise RefundRefused(why(exc)) from None
 
     def renew(self, telegram_id: int, charge_id: str, renew: bool) -> None:
         """editUserStarSubscription: cancel the plan's renewal, or resume it."""
         try:
             self.bot.edit_user_star_subscription(telegram_id, charge_id, is_canceled=not renew)
-        except ApiTelegramException as exc:
-            raise RefundRefused(exc.description or str(exc.error_code)) from None
+        except TELEGRAM_FAILED as exc:
+            raise RefundRefused(why(exc)) from None

@@ -7,7 +7,9 @@ handler; anything else escapes `process_new_updates`. Both land in `Failures.fai
 - Telegram busy (429 on a call whose answer we needed): the user is asked to try again;
 - anything else: logged with its traceback, the admins alerted (once per error signature), the
   user told something went wrong.
-The webhook still answers 200: a 500 would make Telegram redeliver the update forever.
+The webhook still answers 200: a 500 would make Telegram redeliver the update forever. The
+exception is an update about money (a payment or a refund): recording it is safe to repeat, so
+when it fails nobody is apologised to and the webhook asks Telegram to deliver it again.
 """
 
 from __future__ import annotations
@@ -26,6 +28,15 @@ from webapp.texts import Texts
 log = logging.getLogger("bot")
 
 current_update: ContextVar[Update | None] = ContextVar("current_update", default=None)
+update_failed: ContextVar[bool] = ContextVar("update_failed", default=False)
+
+
+def about_money(update: Update | None) -> bool:
+    """A payment or a refund Telegram reports (recorded once per charge id, so safe to redo)."""
+    message = update and update.message
+    return bool(message) and (
+        message.successful_payment is not None or message.refunded_payment is not None
+    )
 
 
 class Failures(ExceptionHandler):
@@ -47,16 +58,19 @@ class Failures(ExceptionHandler):
         if kind in ("unreachable", "stale"):
             log.info("update=%s: telegram refused (%s); nothing more to do", update_id, kind)
             return
+        update_failed.set(True)
         if kind == "flood":
             log.warning("update=%s: telegram is busy (429)", update_id)
-            self._tell(update, "busy")
+            if not about_money(update):
+                self._tell(update, "busy")
             return
         log.error("update=%s failed", update_id, exc_info=(type(exc), exc, exc.__traceback__))
         if isinstance(exc, StoreError):  # no message text in alerts: no user data
             self.alerts.critical("storage_unreachable", f"{type(exc).__name__} in an update", exc)
         else:
             self.alerts.critical("unhandled_error", f"{type(exc).__name__} in an update", exc)
-        self._tell(update, "error")
+        if not about_money(update):  # it comes again; the thank-you will follow then
+            self._tell(update, "error")
 
     def _tell(self, update: Update | None, key: str) -> None:
         """Say `key` in the user's private chat, if the update came from one."""

@@ -25,7 +25,7 @@ class Runtime:
     services: Services
     images: ImagePolicy
     bot: object | None = None  # telebot.TeleBot when a token is set
-    handle_update: Callable[[object], None] | None = None  # runs one telebot Update
+    handle_update: Callable[[object], bool] | None = None  # runs one telebot Update; ok?
     outbox: object | None = None  # bot.outbox.Outbox: Bot API calls queued or waiting
     sweepers: list[Sweeper] = field(default_factory=list)
     alerts: Alerts = field(default_factory=lambda: Alerts(None, ()))

@@ -80,7 +80,6 @@ def register(bot: TeleBot, services: Services) -> None:
                 stars=t.stars(payment.stars),
             )
             return text, markup
-        tell_refunded(bot, done)
         text = t(
             "refund_done",
             stars=t.stars(payment.stars),
@@ -95,8 +94,11 @@ def register(bot: TeleBot, services: Services) -> None:
         if len(parts) != 2 or len(parts[1]) > 256:
             send(bot, message, t("refund_usage"))
             return
-        text, markup = refund_said(t, services.payments.refund(parts[1]))
+        done = services.payments.refund(parts[1])
+        text, markup = refund_said(t, done)
         send(bot, message, text, reply_markup=markup)
+        if done.outcome == RefundOutcome.DONE:
+            tell_refunded(bot, done)  # after the admin heard: the buyer may be unreachable
 
     @bot.callback_query_handler(
         func=lambda call: call.data.startswith("rf:") and call.from_user.id in admins
@@ -106,3 +108,5 @@ def register(bot: TeleBot, services: Services) -> None:
         done = services.payments.refund_by_id(bounded_id(call.data[3:]), force=True)
         text, _ = refund_said(t, done)
         bot.edit_message_text(text, call.message.chat.id, call.message.message_id)
+        if done.outcome == RefundOutcome.DONE:
+            tell_refunded(bot, done)

@@ -18,7 +18,7 @@ from telebot.types import (
 from bot import keyboards
 from bot.cashier import invoice, pack_lines, worth
 from bot.replies import chat_id, send
-from webapp.records import InvalidInput, SellingOff, User, bounded_id
+from webapp.records import InvalidInput, PaymentUnavailable, SellingOff, User, bounded_id
 from webapp.services import Services
 from webapp.services.payments import Refund, payload_of
 from webapp.services.ports import RefundRefused
@@ -41,7 +41,8 @@ def is_payment(message: Message) -> bool:
 
 
 def tell_refunded(bot: TeleBot, done: Refund) -> None:
-    """Tell the buyer, in their language, that a payment was refunded and what it took back."""
+    """Tell the buyer, in their language, that a payment was refunded and what it took back
+    (if they can be told: the refund is made either way)."""
     t = Texts(done.user.language_code if done.user else None)
     balance = done.user.credits if done.user else 0
     text = t(
@@ -50,7 +51,10 @@ def tell_refunded(bot: TeleBot, done: Refund) -> None:
         taken=t.credits(done.payment.taken_back),
         balance=t.credits(balance),
     )
-    bot.send_message(done.payment.telegram_id, text)
+    try:
+        bot.send_message(done.payment.telegram_id, text)
+    except Exception as exc:  # they blocked the bot, or never wrote to it
+        log.info("payment=%s: the buyer could not be told (%s)", done.payment.id, exc)
 
 
 def register(bot: TeleBot, services: Services) -> None:
@@ -107,6 +111,12 @@ def register(bot: TeleBot, services: Services) -> None:
     @bot.message_handler(content_types=["successful_payment"])
     def paid(message: Message, user: User, t: Texts) -> None:
         done = message.successful_payment
+        if (
+            not isinstance(done.telegram_payment_charge_id, str)
+            or not done.telegram_payment_charge_id
+        ):
+            log.error("a successful_payment without a charge id from user=%s", user.telegram_id)
+            return  # not Telegram's: every payment it reports has one
         payment, balance = payments.paid(
             user.telegram_id,
             done.telegram_payment_charge_id,
@@ -117,21 +127,25 @@ def register(bot: TeleBot, services: Services) -> None:
         )
         if balance is None:
             return  # the same charge again: granted before, said before
+        # told in their private chat, whichever chat the payment was reported in
         if not payment.credits:
-            send(bot, message, t("paid_unmatched"))
+            bot.send_message(user.telegram_id, t("paid_unmatched"))
             return
         credits, balance = t.credits(payment.credits), t.credits(balance)
         if payment.expires_at is not None:
             date = f"{payment.expires_at:%Y-%m-%d}"
-            send(bot, message, t("paid_plan", credits=credits, date=date, balance=balance))
+            text = t("paid_plan", credits=credits, date=date, balance=balance)
         else:
-            send(bot, message, t("paid", credits=credits, balance=balance))
+            text = t("paid", credits=credits, balance=balance)
+        bot.send_message(user.telegram_id, text)
 
     # telebot gives a refunded_payment message no content type: it is matched by None
     @bot.message_handler(content_types=[None], func=lambda m: m.refunded_payment is not None)
     def refunded(message: Message) -> None:
         """Telegram refunded a payment (not through our /refund): take its credits back once."""
-        done = payments.refunded(message.refunded_payment.telegram_payment_charge_id)
+        done = payments.refunded(
+            message.refunded_payment.telegram_payment_charge_id, message.from_user.id
+        )
         if done is not None:
             tell_refunded(bot, done)
 
@@ -152,7 +166,10 @@ def register(bot: TeleBot, services: Services) -> None:
             )
         if plan is None:
             return t("plan_off"), None
-        link = payments.plan_link(telegram_id, t.lang)
+        try:
+            link = payments.plan_link(telegram_id, t.lang)
+        except PaymentUnavailable:
+            return t("invoice_unavailable"), None
         text = t(
             "plan_offer",
             credits=t.credits(plan.credits),

@@ -40,6 +40,7 @@ READS = "120/minute"  # per user: the Mini App polling every few seconds stays f
 WRITES = "10/minute"  # per user: trainings and generations
 MAX_UPLOAD = photo_checks.PHOTOS_PER_MODEL * photo_checks.MAX_BYTES + 1024 * 1024
 PAGE = 30
+JSON_MAX = 64 * 1024  # a generation or an invoice is a few hundred bytes
 
 
 def user_key() -> str:
@@ -96,6 +97,17 @@ def _user() -> User:
         last_name=w.last_name,
         language_code=w.language_code,
     )
+
+
+def _json_object() -> dict | None:
+    """The body as a JSON object, or None (not JSON, not an object, nested past Python's
+    limit); JSON bodies here are small."""
+    request.max_content_length = JSON_MAX
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def _when(value: datetime | None) -> str | None:
@@ -244,8 +256,8 @@ def styles():
 def generate():
     """Charge and start a generation: JSON {model_id, prompt?, style?, hd?} — a prompt, a style
     id from /styles, or both; hd (boolean) adds Astria's super-resolution and face inpainting."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
+    body = _json_object()
+    if body is None:
         raise BadRequest('Send JSON: {"model_id": …, "prompt": "…", "style": "…", "hd": false}.')
     model_id = body.get("model_id")
     if type(model_id) is not int:
@@ -276,8 +288,8 @@ def invoice():
     """A Stars invoice link for a pack: JSON {"pack": <its credits>} → {"link": …}. The Mini App
     opens it with Telegram.WebApp.openInvoice; the credits come only with Telegram's
     successful_payment to the webhook, never from the client."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or "pack" not in body:
+    body = _json_object()
+    if body is None or "pack" not in body:
         raise BadRequest('Send JSON: {"pack": <credits of the pack>}.')
     user = _user()
     link = runtime().services.payments.invoice_link(

@@ -72,7 +72,8 @@ def webhook():
     if payload is None:
         return json_error(400, "bad_request", "Expected a Telegram update as JSON.")
     update_id = payload["update_id"]
-    if not rt.store.claim_update(update_id):
+    money = _about_money(payload)
+    if not money and not rt.store.claim_update(update_id):
         log.info("update=%s is a redelivery; skipped", update_id)
         return "", 200
     try:
@@ -80,5 +81,17 @@ def webhook():
     except Exception:
         log.warning("update=%s could not be parsed; skipped", update_id)
         return "", 200
-    rt.handle_update(update)
+    if not rt.handle_update(update) and money:
+        # Telegram took or gave back Stars and we could not record it: deliver it again later
+        # (recording is once per charge id, so a second delivery is safe)
+        log.warning("update=%s about a payment failed; Telegram will deliver it again", update_id)
+        return json_error(503, "try_again", "Could not record the payment yet.")
     return "", 200
+
+
+def _about_money(payload: dict) -> bool:
+    """A payment or a refund: never claimed up front, so a failure can be delivered again."""
+    message = payload.get("message")
+    return isinstance(message, dict) and (
+        "successful_payment" in message or "refunded_payment" in message
+    )

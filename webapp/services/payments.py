@@ -175,7 +175,12 @@ class Payments:
         order_id = order_id_of(payload)
         order = self.store.get_order(order_id) if order_id else None
         credits = 0
-        if order is not None and order.telegram_id == telegram_id and currency == CURRENCY:
+        if (
+            order is not None
+            and order.telegram_id == telegram_id
+            and currency == CURRENCY
+            and amount == order.stars
+        ):
             credits = order.credits
         else:
             log.error(
@@ -187,8 +192,9 @@ class Payments:
         until = None
         if order is not None and order.kind == "plan" and isinstance(expires, int):
             until = datetime.fromtimestamp(expires, UTC)
+        stars = amount if currency == CURRENCY and isinstance(amount, int) else 0
         payment, balance = self.store.record_payment(
-            telegram_id, charge_id, order.id if order else None, credits, amount, until
+            telegram_id, charge_id, order.id if order else None, credits, stars, until
         )
         if balance is None:
             log.info("payment=%s user=%s is a repeat; nothing granted", payment.id, telegram_id)
@@ -228,9 +234,15 @@ class Payments:
             return Refund(RefundOutcome.REFUSED, payment, reason=str(exc))
         return self.refunded(charge_id) or Refund(RefundOutcome.ALREADY, payment)
 
-    def refunded(self, charge_id: str) -> Refund | None:
-        """Telegram refunded a payment (our /refund, or a `refunded_payment` from elsewhere):
-        take its credits back once. None when unknown or already recorded."""
+    def refunded(self, charge_id: str, telegram_id: int | None = None) -> Refund | None:
+        """Telegram refunded a payment (our /refund, or a `refunded_payment` from elsewhere,
+        which must come from the buyer): take its credits back once. None when unknown, not
+        theirs, or already recorded."""
+        if telegram_id is not None:
+            known = self.store.get_payment(charge_id)
+            if known is None or known.telegram_id != telegram_id:
+                log.warning("refunded_payment from user=%s for a charge not theirs", telegram_id)
+                return None
         payment = self.store.refund_payment(charge_id)
         if payment is None:
             return None

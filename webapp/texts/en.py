@@ -261,6 +261,7 @@ TEXTS = {
     "type_faceid_about": "⚡ Instant: ready in about a minute, a little less like you (FaceID).",
     "type_pti_about": "🎯 Trained on your photos, ready in 20–30 minutes.",
     "type_checkpoint_about": "🎯 Trained on your photos, ready in 20–30 minutes.",
+    "invoice_unavailable": "Telegram couldn't make the invoice just now. Please try again soon.",
 }
 
 # What the Mini App says. "{name}" fields are filled in by the page; a dict of plural categories
