@@ -82,6 +82,7 @@ def main() -> None:
                 "TELEGRAM_BOT_TOKEN": TOKEN,
                 "TELEGRAM_WEBHOOK_SECRET": SECRET,
                 "TELEGRAM_API_URL": f"http://127.0.0.1:{port}",
+                "ASTRIA_SANDBOX": "1",  # no Astria key: the sandbox, said out loud
                 "INSTANCE_PATH": tmp,
                 "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
                 # Pacing off: a paced reply would be sent by the outbox's thread after the

@@ -1,0 +1,23 @@
+"""The benchmark scripts keep working (their numbers are read by people, not asserted here: the
+machines are noisy). The webhook benchmark once stopped starting when a setting became required,
+and nobody noticed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_webhook_cpu_benchmark_runs_and_prints_its_ratio():
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.bench.webhook_cpu", "20", "1", "--quiet"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "ratio app/echo:" in done.stdout and "(bar: 1.25)" in done.stdout
