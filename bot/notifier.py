@@ -10,6 +10,7 @@ from telebot.types import InputMediaPhoto
 
 from bot import keyboards
 from bot.outbox import refusal
+from bot.render import problem_words
 from webapp.images import ImagePolicy, ImageRefused
 from webapp.records import Generation, Model, User, UserStatus
 from webapp.services.ports import to_a_user
@@ -121,6 +122,13 @@ class BotNotifier:
                     t, model, generation, self.hd_cost, self.app_url
                 ),
             )
+
+    @to_a_user
+    def photo_problems(self, user: User, number: int, problems: tuple[str, ...]) -> None:
+        """A training photo sent in the chat will train badly: said at once."""
+        t = Texts(user.language_code)
+        text = t("photo_flagged", number=number, problems=problem_words(t, problems))
+        self._deliver(user, self.bot.send_message, user.telegram_id, text)
 
     def _send_images(self, user: User, media: list, caption: str) -> bool:
         """The images as one photo or albums of up to 10; False if the user blocked the bot."""

@@ -30,3 +30,8 @@ def model_line(t: Texts, model: Model) -> str:
 def no_credits(t: Texts, key: str, need: int, have: int) -> str:
     """The not-enough-credits message of training or generation (`key`), with plurals."""
     return t(key, need=t.credits(need), have=t.credits(have))
+
+
+def problem_words(t: Texts, problems) -> str:
+    """What the photo check found in a photo, in words: "blurry, sunglasses"."""
+    return ", ".join(t(f"problem_{p}") for p in problems)

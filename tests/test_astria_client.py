@@ -193,3 +193,30 @@ def test_parsing_real_callback_bodies():
     assert tune.trained_at is None and tune.eta is None and not tune.failed
     with pytest.raises(ValueError):
         parse_tune({"id": "1"})
+
+
+def test_characteristics_and_an_inspection_are_sent_as_astria_documents(astria):
+    server, client = astria
+    server.then(201, TUNE).then(200, {"name": "man", "blurry": False})
+    client.create_tune(
+        title="uuid",
+        class_name="man",
+        photos=[Photo("0.jpg", b"jpeg")],
+        callback="https://app/cb",
+        base_tune_id=None,
+        model_type="faceid",
+        token="ohwx",
+        characteristics={"age": "30 yo", "hair_color": "black hair"},
+    )
+    assert server.requests[0]["form"]["tune[characteristics][age]"] == ["30 yo"]
+    assert server.requests[0]["form"]["tune[characteristics][hair_color]"] == ["black hair"]
+    assert client.inspect_image("man", Photo("p.jpg", b"jpeg"), timeout=2) == {
+        "name": "man",
+        "blurry": False,
+    }
+    sent = server.requests[1]
+    assert sent["path"] == "/images/inspect" and sent["form"] == {"name": ["man"]}
+    assert sent["files"] == {"file": [b"jpeg"]}
+    server.then(500).then(200, {})
+    with pytest.raises(AstriaUnavailable):  # one try: a check must not keep the user waiting
+        client.inspect_image("man", Photo("p.jpg", b"jpeg"), timeout=2)

@@ -174,14 +174,28 @@ class AstriaClient:
         self.session.headers["Authorization"] = f"Bearer {api_key}"
         self.session.headers["Accept"] = "application/json"
 
-    def _request(self, method: str, path: str, *, idempotent: bool, **kwargs) -> dict:
-        """Send with the retry policy above; return the JSON body."""
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        idempotent: bool,
+        retries: int | None = None,
+        timeout: float | None = None,
+        **kwargs,
+    ) -> dict:
+        """Send with the retry policy above (`retries` and `timeout` may be tighter for one
+        call); return the JSON body."""
+        retries = self.retries if retries is None else retries
+        for attempt in range(retries + 1):
+            last = attempt == retries
             started = time.perf_counter()
             try:
                 response = self.session.request(
-                    method, self.base_url + path, timeout=(5, self.timeout), **kwargs
+                    method,
+                    self.base_url + path,
+                    timeout=(5, timeout or self.timeout),
+                    **kwargs,
                 )
             except requests.ConnectTimeout as exc:
                 self._log(method, path, "connect-timeout", started)
@@ -236,6 +250,7 @@ class AstriaClient:
         model_type: str,
         token: str,
         branch: str | None = None,
+        characteristics: Mapping[str, str] | None = None,
     ) -> Tune:
         """POST /tunes as multipart with the photos as `tune[images][]` files.
 
@@ -253,10 +268,27 @@ class AstriaClient:
             fields.append(("tune[model_type]", model_type))
         if branch:
             fields.append(("tune[branch]", branch))
+        for key, value in (characteristics or {}).items():  # what /images/inspect saw most
+            fields.append((f"tune[characteristics][{key}]", value))
         files = [(k, (None, v)) for k, v in fields] + [
             ("tune[images][]", (p.filename, p.content, p.mime_type)) for p in photos
         ]
         return parse_tune(self._request("POST", "/tunes", idempotent=True, files=files))
+
+    def inspect_image(self, class_name: str, photo: Photo, timeout: float) -> dict:
+        """POST /images/inspect: what Astria sees in a training photo (blurry, several people,
+        sunglasses, a hat, the class it recognises, age, hair…). One try, a short timeout: a
+        check before paying must not keep the user waiting."""
+        files = [
+            ("name", (None, class_name)),
+            ("file", (photo.filename, photo.content, photo.mime_type)),
+        ]
+        body = self._request(
+            "POST", "/images/inspect", idempotent=True, retries=0, timeout=timeout, files=files
+        )
+        if not isinstance(body, dict):
+            raise AstriaUnavailable("Astria's inspection is not an object")
+        return body
 
     def get_tune(self, tune_id: int) -> Tune:
         """GET /tunes/:id."""

@@ -82,6 +82,7 @@ class Model:
     trained_at: datetime | None
     model_type: str = "lora"  # "lora" (trained, best likeness) or "faceid" (instant)
     cost: int | None = None  # credits charged (None: made before costs were kept)
+    characteristics: dict | None = None  # what the photo check saw most (age, hair…)
 
     def minutes_left(self) -> int | None:
         """Whole minutes until Astria's ETA (rounded up), 0 once it has passed, None if unknown."""

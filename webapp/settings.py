@@ -98,6 +98,7 @@ class Settings:
     free_credits: int = 3
     train_cost: int = 1
     generate_cost: int = 1
+    inspect_seconds: float = 8.0  # Astria's photo check before paying (0: off)
     hd_cost: int = 1  # the extra for HD (Astria's super_resolution + inpaint_faces)
     faceid_cost: int = 1  # an instant FaceID model (TRAIN_COST is a trained LoRA's)
     images_per_prompt: int = 4
@@ -193,6 +194,7 @@ class Settings:
             train_cost=_int(env, "TRAIN_COST", 1),
             generate_cost=_int(env, "GENERATE_COST", 1),
             hd_cost=_int(env, "HD_COST", 1),
+            inspect_seconds=_float(env, "INSPECT_SECONDS", 8.0),
             faceid_cost=_int(env, "FACEID_COST", 1),
             images_per_prompt=_int(env, "IMAGES_PER_PROMPT", 4, minimum=1),
             astria_base_tune_id=_int(env, "ASTRIA_BASE_TUNE_ID", 1504944, minimum=1),

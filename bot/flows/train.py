@@ -9,7 +9,7 @@ from telebot.states.sync.context import StateContext
 from telebot.types import CallbackQuery, Message
 
 from bot import keyboards
-from bot.render import no_credits
+from bot.render import no_credits, problem_words
 from bot.replies import send
 from bot.state_storage import flow_data
 from bot.states import TrainStates
@@ -136,6 +136,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
             data.setdefault("photos", []).append({**taken_now, "print": picture.fingerprint})
             count = len(data["photos"])
         log.info("user=%s photo %s/%s", user.telegram_id, count, PHOTOS_PER_MODEL)
+        services.training.inspect_later(user.telegram_id, picture.file_id, count)
         if count < PHOTOS_PER_MODEL:
             send(
                 bot,
@@ -147,6 +148,10 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
                     left=PHOTOS_PER_MODEL - count,
                 ),
             )
+            return
+        if flow_data(state).get("name"):  # photos the check refused, replaced: on to the class
+            state.set(TrainStates.class_name)
+            send(bot, message, t("choose_class"), reply_markup=keyboards.classes(t))
             return
         state.set(TrainStates.name)
         send(bot, message, t("photos_complete", total=PHOTOS_PER_MODEL, limit=NAME_MAX))
@@ -186,13 +191,28 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
     def class_chosen(call: CallbackQuery, user: User, t: Texts, state: StateContext) -> None:
         class_name = call.data.removeprefix("cls:")
         gathered = flow_data(state)
+        photos = gathered.get("photos", [])
+        file_ids = [p["file_id"] for p in photos]
+        bad, traits = services.training.chat_verdicts(user.telegram_id, class_name, file_ids)
+        if bad:  # before any charge: the photos that would train badly are sent again
+            refused = {n for n, _ in bad}
+            with state.data() as data:
+                data["photos"] = [p for n, p in enumerate(photos) if n not in refused]
+            state.set(TrainStates.photos)
+            bot.answer_callback_query(call.id)
+            lines = "\n".join(
+                t("photo_problem_line", n=n + 1, problems=problem_words(t, why)) for n, why in bad
+            )
+            send(bot, call, t("photos_to_replace", lines=lines, photos=t.count(len(bad), "photo")))
+            return
         try:
             model, balance = services.training.start(
                 user.telegram_id,
                 name=gathered.get("name", ""),
                 class_name=class_name,
-                photo_file_ids=[p["file_id"] for p in gathered.get("photos", [])],
+                photo_file_ids=file_ids,
                 model_type=gathered.get("model_type"),
+                characteristics=traits,
             )
         except NotEnoughCredits as exc:
             bot.answer_callback_query(call.id)

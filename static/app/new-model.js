@@ -176,6 +176,14 @@ export async function newModel(route, view) {
     } catch (e) {
       draft.busy = false;
       haptic.err();
+      if (e.reason === "photo_problems" && view.live()) {
+        // nothing was charged: the photos that would train badly are marked to be replaced
+        (e.params.photos || []).forEach(({ photo, problems }) => {
+          forget(photo - 1);
+          draft.slots[photo - 1] = { error: problems.map((p) => T.problems[p] || p).join(", ") };
+          paint(photo - 1);
+        });
+      }
       if (view.live()) update();
       return popup(T.error, errorText(e));
     }

@@ -1,9 +1,10 @@
--- Styles and model types: a model says which kind it is (a Flux LoRA or an instant FaceID) and
--- what it cost; a generation says which catalogue style and HD it asked for and what it cost,
+-- Styles and model types: a model says which kind it is (a Flux LoRA or an instant FaceID),
+-- what it cost and what the photo check saw in its photos; a generation says which catalogue style and HD it asked for and what it cost,
 -- so a refund gives back exactly what was charged. create_model() and create_generation() take
 -- the new fields (dropped and made again: their arguments change), with the same grants.
 ALTER TABLE telegram_models ADD COLUMN IF NOT EXISTS model_type TEXT NOT NULL DEFAULT 'lora';
 ALTER TABLE telegram_models ADD COLUMN IF NOT EXISTS cost INTEGER;
+ALTER TABLE telegram_models ADD COLUMN IF NOT EXISTS characteristics JSONB;
 ALTER TABLE telegram_prompts ADD COLUMN IF NOT EXISTS style TEXT;
 ALTER TABLE telegram_prompts ADD COLUMN IF NOT EXISTS hd BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE telegram_prompts ADD COLUMN IF NOT EXISTS cost INTEGER;
@@ -11,7 +12,7 @@ ALTER TABLE telegram_prompts ADD COLUMN IF NOT EXISTS cost INTEGER;
 DROP FUNCTION IF EXISTS create_model(BIGINT, TEXT, TEXT, TEXT, JSONB, INTEGER);
 CREATE OR REPLACE FUNCTION create_model(
   p_telegram_id BIGINT, p_name TEXT, p_class_name TEXT, p_title TEXT, p_photo_file_ids JSONB,
-  p_cost INTEGER, p_model_type TEXT
+  p_cost INTEGER, p_model_type TEXT, p_characteristics JSONB
 ) RETURNS JSON
 LANGUAGE plpgsql SET search_path = public AS $$
 DECLARE
@@ -19,9 +20,9 @@ DECLARE
   v_balance INTEGER;
 BEGIN
   INSERT INTO telegram_models (telegram_user_id, name, class_name, title, photo_file_ids, status,
-                               model_type, cost)
+                               model_type, cost, characteristics)
   VALUES (p_telegram_id, p_name, p_class_name, p_title, p_photo_file_ids, 'training',
-          p_model_type, p_cost)
+          p_model_type, p_cost, p_characteristics)
   RETURNING * INTO v_model;
   v_balance := change_credits(p_telegram_id, -p_cost, 'train', v_model.id::text);
   RETURN json_build_object('model', row_to_json(v_model), 'balance', v_balance);
@@ -51,7 +52,7 @@ DECLARE
   v_function TEXT;
 BEGIN
   FOREACH v_function IN ARRAY ARRAY[
-      'create_model(BIGINT, TEXT, TEXT, TEXT, JSONB, INTEGER, TEXT)',
+      'create_model(BIGINT, TEXT, TEXT, TEXT, JSONB, INTEGER, TEXT, JSONB)',
       'create_generation(BIGINT, INTEGER, TEXT, INTEGER, INTEGER, TEXT, BOOLEAN)'] LOOP
     EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', v_function);
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN

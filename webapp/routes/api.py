@@ -339,7 +339,8 @@ def train_model():
     default, or faceid), 4 × `images`.
 
     The cheap checks come before any photo is decoded: the count, then the credits (a user who
-    cannot pay costs no CPU), then each photo's header."""
+    cannot pay costs no CPU), then each photo's header; then Astria's photo check (422 with
+    reason photo_problems naming each photo and what is wrong), and only then the charge."""
     request.max_content_length = MAX_UPLOAD
     files = request.files.getlist("images")
     name, class_name = request.form.get("name", ""), request.form.get("class_name", "")
@@ -358,7 +359,15 @@ def train_model():
         )
     except InvalidInput as exc:
         return photo_error(exc)
+    if class_name not in CLASSES:
+        raise InvalidInput("class_name is not one of the classes.", reason="class_unknown")
+    traits = training.check_photos(class_name, photos)
     model, balance = training.start(
-        user.telegram_id, name=name, class_name=class_name, photos=photos, model_type=model_type
+        user.telegram_id,
+        name=name,
+        class_name=class_name,
+        photos=photos,
+        model_type=model_type,
+        characteristics=traits,
     )
     return jsonify(model=model_json(model, Texts(user.language_code)), credits=balance), 201

@@ -65,6 +65,15 @@ def create_tune():
     return jsonify(body), status
 
 
+@bp.post("/images/inspect")
+def inspect_image():
+    """POST /images/inspect (multipart `name` and `file`)."""
+    upload = request.files.get("file")
+    content = upload.read() if upload else b""
+    body, status = _sandbox().inspect_image(request.form.get("name", ""), content)
+    return jsonify(body), status
+
+
 @bp.get("/tunes/<id64:tune_id>")
 @bp.get("/tunes/<id64:tune_id>.json")
 def get_tune(tune_id: int):

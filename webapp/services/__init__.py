@@ -12,6 +12,7 @@ from webapp.security import callback_token
 from webapp.services.accounts import Accounts
 from webapp.services.callbacks import Callbacks
 from webapp.services.generation import Generations
+from webapp.services.inspection import Inspector
 from webapp.services.payments import Payments
 from webapp.services.ports import Cashier, FileSource, NoCashier, Notifier
 from webapp.services.reconcile import Reconciler
@@ -57,7 +58,18 @@ def build_services(
         token = callback_token(settings.secret_key, kind, object_id)
         return f"{settings.public_url}/api/astria/callback/{kind}/{object_id}?token={token}"
 
-    training = Training(store, astria, settings, jobs, notifier, callback_url, alerts, files=files)
+    inspector = Inspector(astria, settings.inspect_seconds, enabled=settings.inspect_seconds > 0)
+    training = Training(
+        store,
+        astria,
+        settings,
+        jobs,
+        notifier,
+        callback_url,
+        alerts,
+        files=files,
+        inspector=inspector,
+    )
     generations = Generations(store, astria, settings, jobs, notifier, callback_url, alerts)
     generations.styles = styles or Styles.load(settings.generate_cost)
     images = images or ImagePolicy(settings)

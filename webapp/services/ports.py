@@ -47,6 +47,9 @@ class Notifier(Protocol):
     def generation_failed(self, user: User | None, generation: Generation, refunded: int) -> None:
         """The generation failed; `refunded` credits went back."""
 
+    def photo_problems(self, user: User | None, number: int, problems: tuple[str, ...]) -> None:
+        """A training photo sent in the chat will train badly (blurry, several people…)."""
+
 
 class FileSource(Protocol):
     """Where the photos named in a model's `photo_file_ids` are fetched from (Telegram)."""
@@ -108,6 +111,11 @@ class LogNotifier:
         """The generation failed; `refunded` credits went back."""
         log.info("notify user=%s generation failed generation=%s refunded=%s", user.telegram_id,
                  generation.id, refunded)  # fmt: skip
+
+    @to_a_user
+    def photo_problems(self, user: User | None, number: int, problems: tuple[str, ...]) -> None:
+        """A chat photo will train badly."""
+        log.info("notify user=%s photo %s: %s", user.telegram_id, number, ",".join(problems))
 
 
 class NoFiles:

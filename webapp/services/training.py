@@ -13,6 +13,13 @@ from webapp.astria import (
 )
 from webapp.records import Failure, InvalidInput, Model, NotEnoughCredits
 from webapp.services import photos as photo_checks
+from webapp.services.inspection import (
+    GENERIC,
+    Inspector,
+    Verdict,
+    characteristics,
+    mismatched,
+)
 from webapp.services.ports import FileSource
 from webapp.services.work import AstriaWork, forget_on_astria
 
@@ -42,9 +49,77 @@ def clean_name(name: str | None) -> str:
 class Training(AstriaWork):
     """Starts trainings and carries them to Astria."""
 
-    def __init__(self, *args, files: FileSource, **kwargs) -> None:
+    def __init__(self, *args, files: FileSource, inspector: Inspector, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.files = files
+        self.inspector = inspector
+
+    # the photo check before paying -------------------------------------------------------
+
+    def check_photos(self, class_name: str, photos: Sequence[Photo]) -> dict:
+        """The Mini App's photos, inspected before the charge: InvalidInput (reason
+        photo_problems, naming each photo and what is wrong) when some will train badly; else
+        the characteristics to train with."""
+        verdicts = self.inspector.inspect(class_name, photos)
+        refuse(verdicts)
+        return characteristics(verdicts)
+
+    def inspect_later(self, telegram_id: int, file_id: str, number: int) -> None:
+        """Queue the check of a photo sent in the chat (it downloads: not on the webhook)."""
+        if self.inspector.enabled:
+            self.jobs.submit(
+                f"inspect photo {number} of user {telegram_id}",
+                self.inspect_chat_photo,
+                telegram_id,
+                file_id,
+                number,
+            )
+
+    def inspect_chat_photo(self, telegram_id: int, file_id: str, number: int) -> None:
+        """A job: a photo sent in the chat, inspected as it arrives (the class is not known
+        yet: asked as a person). The verdict waits in the store for the charge; the user hears
+        at once of a problem."""
+        try:
+            photo = photo_checks.for_upload(self.files.download(file_id))
+        except Exception as exc:  # Telegram is slow or the photo went: not checked, not blocked
+            log.warning("photo %s of user=%s not inspected: %s", number, telegram_id,
+                        type(exc).__name__)  # fmt: skip
+            return
+        (found,) = self.inspector.inspect(GENERIC, [photo])
+        if found is None:
+            return
+        data = {"problems": list(found.problems), "seen_as": found.seen_as, "traits": found.traits}
+        self.store.set_conversation(_verdict_key(telegram_id, file_id), "inspected", data)
+        if found.problems:
+            user = self.store.get_user(telegram_id)
+            self.notifier.photo_problems(user, number, found.problems)
+
+    def chat_verdicts(
+        self, telegram_id: int, class_name: str, file_ids: Sequence[str]
+    ) -> tuple[list[tuple[int, tuple[str, ...]]], dict]:
+        """At the charge: the chat's photos' verdicts (those ready by now): the photos to
+        replace, with why (also a class other than the chosen one), and the characteristics;
+        the verdicts are forgotten once read."""
+        verdicts = []
+        for file_id in file_ids:
+            key = _verdict_key(telegram_id, file_id)
+            stored = self.store.get_conversation(key)
+            if stored.state == "inspected":
+                data = stored.data
+                verdicts.append(Verdict(tuple(data["problems"]), data["seen_as"], data["traits"]))
+            else:
+                verdicts.append(None)
+        other = set(mismatched(class_name, verdicts))
+        bad = [
+            (n, (*v.problems, *(("other_class",) if n in other else ())))
+            for n, v in enumerate(verdicts)
+            if v is not None and (v.problems or n in other)
+        ]
+        replaced = {n for n, _ in bad}
+        for n, file_id in enumerate(file_ids):  # read once: kept only for photos that stay
+            if not bad or n in replaced:
+                self.store.clear_conversation(_verdict_key(telegram_id, file_id))
+        return bad, characteristics(verdicts)
 
     def start(
         self,
@@ -55,6 +130,7 @@ class Training(AstriaWork):
         photo_file_ids: Sequence[str] = (),
         photos: Sequence[Photo] = (),
         model_type: str | None = None,
+        characteristics: dict | None = None,
     ) -> tuple[Model, int]:
         """Charge the model type's price and queue the upload; (model, new balance).
 
@@ -80,6 +156,7 @@ class Training(AstriaWork):
                 photo_file_ids=photo_file_ids,
                 cost=cost,
                 model_type=model_type,
+                characteristics=characteristics,
             )
         except NotEnoughCredits:
             log.info("train refused user=%s reason=not_enough_credits", telegram_id)
@@ -142,6 +219,7 @@ class Training(AstriaWork):
                 model_type=model.model_type,
                 token=self.settings.astria_token,
                 branch=self.settings.astria_branch,
+                characteristics=model.characteristics,
             ),
             "POST /tunes",
             lambda failure: self.fail(model_id, failure),
@@ -186,3 +264,19 @@ class Training(AstriaWork):
         """Queue the upload of every model that Astria has not acknowledged (after a crash)."""
         for model in self.store.models_awaiting_upload():
             self.jobs.submit(f"upload model {model.id}", self.upload, model.id)
+
+
+def _verdict_key(telegram_id: int, file_id: str) -> str:
+    """Where a chat photo's verdict waits (ends with the user's id: /delete takes it too)."""
+    return f"inspect:{file_id}:{telegram_id}"
+
+
+def refuse(verdicts: Sequence[Verdict | None]) -> None:
+    """InvalidInput naming each photo with a problem, if any has one."""
+    bad = [
+        {"photo": n + 1, "problems": list(v.problems)}
+        for n, v in enumerate(verdicts)
+        if v is not None and v.problems
+    ]
+    if bad:
+        raise InvalidInput("Some photos will not train well.", reason="photo_problems", photos=bad)

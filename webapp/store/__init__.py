@@ -94,6 +94,7 @@ class Store(Protocol):
         photo_file_ids: Sequence[str],
         cost: int,
         model_type: str = "lora",
+        characteristics: dict | None = None,
     ) -> tuple[Model, int]:
         """Charge `cost` and insert a training model of `model_type` (lora or faceid) in one
         transaction; (model, new balance).

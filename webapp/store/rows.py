@@ -36,6 +36,13 @@ def _json_list(value) -> tuple:
     return tuple(value)
 
 
+def _json_object(value) -> dict | None:
+    """A JSON object stored as text (SQLite) or already decoded (PostgREST), or None."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return value if isinstance(value, dict) else None
+
+
 def user(row: Mapping) -> User:
     """telegram_users → User."""
     return User(
@@ -68,6 +75,7 @@ def model(row: Mapping) -> Model:
         trained_at=when(row["trained_at"]),
         model_type=row["model_type"] or "lora",
         cost=row["cost"],
+        characteristics=_json_object(row["characteristics"]),
     )
 
 

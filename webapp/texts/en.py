@@ -14,6 +14,7 @@ WORDS = {
     "star": ("Star", "Stars"),
     "training": ("training", "trainings"),
     "generation": ("generation", "generations"),
+    "photo": ("new photo", "new photos"),
 }
 
 TEXTS = {
@@ -262,6 +263,20 @@ TEXTS = {
     "type_pti_about": "🎯 Trained on your photos, ready in 20–30 minutes.",
     "type_checkpoint_about": "🎯 Trained on your photos, ready in 20–30 minutes.",
     "invoice_unavailable": "Telegram couldn't make the invoice just now. Please try again soon.",
+    "problem_blurry": "blurry",
+    "problem_several_people": "more than one person",
+    "problem_sunglasses": "sunglasses",
+    "problem_hat": "a hat",
+    "problem_other_class": "not who you said is in the photos",
+    "photo_flagged": (
+        "⚠️ Photo {number}: {problems}. It would train badly; I'll ask you to replace it "
+        "before anything is charged."
+    ),
+    "photo_problem_line": "• Photo {n}: {problems}",
+    "photos_to_replace": (
+        "Nothing was charged: a check found photos that would train badly:\n{lines}\n"
+        "Send {photos} to replace them."
+    ),
 }
 
 # What the Mini App says. "{name}" fields are filled in by the page; a dict of plural categories
@@ -313,6 +328,13 @@ APP = {
     "genFor": "Generate",
     "styles": "Styles",
     "kind": "Kind of model",
+    "problems": {
+        "blurry": "Blurry",
+        "several_people": "More than one person",
+        "sunglasses": "Sunglasses",
+        "hat": "A hat",
+        "other_class": "Not who you chose",
+    },
     "typeNames": {
         "lora": "🎯 Best likeness",
         "faceid": "⚡ Instant",
@@ -386,6 +408,8 @@ APP = {
         "unreadable": "Photo {photo} can't be read: the file is damaged.",
         "too_small": "Photo {photo} is too small; each side must be at least {min_side} px.",
         "duplicate_photos": "Two of the photos are the same picture. Pick {photos} different ones.",
+        "photo_problems": "Some photos would train badly. Replace the marked ones; nothing was "
+        "charged.",
         "selling_off": "Credits are not on sale at the moment.",
         "no_telegram": "Payments work only inside Telegram (this is dev mode).",
         "unknown_pack": "That pack is no longer sold. Pick another one.",

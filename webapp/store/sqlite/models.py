@@ -28,6 +28,7 @@ class Models(Work):
         photo_file_ids: Sequence[str],
         cost: int,
         model_type: str = "lora",
+        characteristics: dict | None = None,
     ) -> tuple[Model, int]:
         """Charge and insert a training model in one transaction."""
         at = ts(now())
@@ -35,9 +36,20 @@ class Models(Work):
         with self._write() as db:
             row = db.execute(
                 "INSERT INTO telegram_models (telegram_user_id, created_at, status, name, "
-                "class_name, title, photo_file_ids, updated_at, model_type, cost) "
-                "VALUES (?, ?, 'training', ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                (telegram_id, at, name, class_name, title, photos, at, model_type, cost),
+                "class_name, title, photo_file_ids, updated_at, model_type, cost, "
+                "characteristics) VALUES (?, ?, 'training', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                (
+                    telegram_id,
+                    at,
+                    name,
+                    class_name,
+                    title,
+                    photos,
+                    at,
+                    model_type,
+                    cost,
+                    json.dumps(characteristics) if characteristics else None,
+                ),
             ).fetchone()
             model = rows.model(row)
             balance = change_credits(db, telegram_id, -cost, "train", str(model.id))

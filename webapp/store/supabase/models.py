@@ -25,6 +25,7 @@ class Models(Work):
         photo_file_ids: Sequence[str],
         cost: int,
         model_type: str = "lora",
+        characteristics: dict | None = None,
     ) -> tuple[Model, int]:
         """Charge and insert a training model in one transaction (create_model())."""
         result = self._rpc(
@@ -36,6 +37,7 @@ class Models(Work):
             p_photo_file_ids=list(photo_file_ids),
             p_cost=cost,
             p_model_type=model_type,
+            p_characteristics=characteristics or None,
         )
         return rows.model(result["model"]), result["balance"]
 

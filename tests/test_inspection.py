@@ -1,0 +1,96 @@
+"""The photo check before paying: Astria's /images/inspect (the sandbox's honest heuristics
+offline) finds photos that would train badly, per photo, in the chat and in the Mini App; what
+it sees most goes with the tune; a check that fails or is slow never blocks training."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import ImageFilter
+
+from tests import factories as f
+from tests.support import call, good_photos, upload
+from webapp.astria import Photo
+from webapp.services.inspection import characteristics, mismatched, verdict
+
+USER = 6001
+
+
+def blurred(width=900, height=900) -> bytes:
+    """A photo out of focus (its edges gone)."""
+    image = f.picture(width, height, (90, 140, 60)).filter(ImageFilter.GaussianBlur(width / 120))
+    out = io.BytesIO()
+    image.save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_astrias_answer_becomes_problems_and_characteristics():
+    answer = {
+        "name": "woman",
+        "blurry": "true",
+        "wearing_sunglasses": True,
+        "wearing_hat": "false",
+        "includes_multiple_people": False,
+        "age": "30 yo",
+        "hair_color": "black hair",
+        "glasses": "NONE",
+    }
+    seen = verdict("man", answer)
+    assert seen.problems == ("blurry", "sunglasses", "other_class")
+    assert seen.traits == {"age": "30 yo", "hair_color": "black hair"}
+    assert verdict("person", answer).problems == ("blurry", "sunglasses")  # no class to compare
+    others = [verdict("person", {"name": "woman", "age": "30 yo", "hair_color": "red hair"})] * 2
+    assert characteristics([seen, *others, None]) == {"age": "30 yo", "hair_color": "red hair"}
+    assert mismatched("man", [seen, None, verdict("man", {"name": "man"})]) == [0]
+
+
+def test_the_sandbox_tells_a_blurry_photo_from_a_sharp_one(live):
+    astria = live.rt.services.training.astria
+    sharp = astria.inspect_image("man", Photo("a.jpg", f.jpeg(900, 900)), timeout=5)
+    soft = astria.inspect_image("man", Photo("b.jpg", blurred()), timeout=5)
+    assert sharp["blurry"] is False and soft["blurry"] is True and sharp["name"] == "man"
+
+
+def test_the_mini_app_is_told_which_photo_to_replace_before_paying(live):
+    photos = good_photos()
+    photos[1] = blurred()
+    refused = upload(live, photos)
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert error["reason"] == "photo_problems"
+    assert error["params"] == {"photos": [{"photo": 2, "problems": ["blurry"]}]}
+    assert live.rt.store.list_models(USER) == []
+    assert call(live, "GET", "/api/bot/me").json()["credits"] == 3  # nothing charged
+    assert upload(live, good_photos()).status_code == 201
+
+
+def test_a_check_that_fails_never_blocks_training(live):
+    live.sandbox_fault(kind="http", method="POST", path="/images/inspect", status=500, times=20)
+    photos = good_photos()
+    photos[0] = blurred()
+    assert upload(live, photos).status_code == 201  # not inspected: trained as before
+
+
+def test_the_chat_flags_a_photo_as_it_arrives_and_asks_for_another_before_paying(live, telegram):
+    live.post_update(f.message(USER, "/train"))
+    for n in range(4):
+        content = blurred(900 + n, 900) if n == 2 else f.jpeg(900 + n, 900)
+        telegram.add_file(f"chk-{n}", content)
+        live.post_update(f.photo(USER, f"chk-{n}", 900 + n, 900))
+    telegram.wait_text(USER, "⚠️ Photo 3: blurry. It would train badly")
+    live.idle()
+    live.post_update(f.message(USER, "Checked"))
+    live.post_update(f.callback(USER, "cls:man"))
+    said = telegram.calls_to("sendMessage", USER)[-1].text
+    assert said.startswith("Nothing was charged: a check found photos that would train badly:")
+    assert "• Photo 3: blurry" in said and said.endswith("Send 1 new photo to replace them.")
+    assert live.rt.store.get_user(USER).credits == 3 and live.rt.store.list_models(USER) == []
+
+    telegram.add_file("chk-new", f.jpeg(950, 950))
+    live.post_update(f.photo(USER, "chk-new", 950, 950))
+    assert telegram.texts(USER)[-1].startswith("Who is in the photos?")  # the name is kept
+    live.idle()
+    live.post_update(f.callback(USER, "cls:man"))
+    telegram.wait_text(USER, "Uploading your photos to start training “Checked”")
+    (model,) = live.rt.store.list_models(USER)
+    assert "chk-2" not in model.photo_file_ids and "chk-new" in model.photo_file_ids
