@@ -92,7 +92,11 @@ def test_deleting_a_user_returns_the_astria_ids_their_rows_named(store):
     store.mark_generation_submitted(sent.id, "3000001")
     store.create_generation(TG, model_id=ready.id, prompt="y", num_images=1, cost=1)  # unsent
     deleted = store.delete_user(TG)
-    assert (deleted.models, deleted.tunes, deleted.prompts) == (2, (2**40,), (("3000001", 2**40),))
+    assert (deleted.models, deleted.tunes, deleted.prompts) == (
+        2,
+        (2**40,),
+        (("3000001", 2**40, "lora"),),
+    )
     assert store.delete_user(TG).models == 0 and store.list_models(TG) == []
 
 

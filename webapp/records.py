@@ -125,11 +125,11 @@ class LedgerEntry:
 class DeletedUser:
     """What deleting a user's rows removed, and what Astria may still hold of theirs: the tune
     ids of their models and, for each of their generations Astria acknowledged, its prompt id
-    (as stored) with the tune id of its model."""
+    (as stored) with the tune id and the type of its model (which say where the prompt lives)."""
 
     models: int
     tunes: tuple[int, ...]
-    prompts: tuple[tuple[str, int | None], ...]
+    prompts: tuple[tuple[str, int | None, str], ...]
 
 
 @dataclass(frozen=True)

@@ -47,13 +47,44 @@ BEGIN
   RETURN json_build_object('generation', row_to_json(v_generation), 'balance', v_balance);
 END $$;
 
+-- /delete's rows now say where each prompt lives: the type of its model goes with its tune id.
+CREATE OR REPLACE FUNCTION forget_user(p_telegram_id BIGINT)
+RETURNS JSON
+LANGUAGE plpgsql SET search_path = public AS $$
+DECLARE
+  v_prompts JSON;
+  v_models INTEGER;
+  v_tunes JSON;
+BEGIN
+  -- the models are still there for this statement's join: it sees the table as it began
+  WITH gone AS (
+    DELETE FROM telegram_prompts WHERE telegram_user_id = p_telegram_id
+    RETURNING prompt_id, model_id
+  )
+  SELECT COALESCE(json_agg(json_build_array(g.prompt_id, m.model_id, m.model_type))
+                    FILTER (WHERE g.prompt_id IS NOT NULL), '[]'::json)
+  INTO v_prompts
+  FROM gone g LEFT JOIN telegram_models m ON m.id = g.model_id;
+  WITH gone AS (
+    DELETE FROM telegram_models WHERE telegram_user_id = p_telegram_id RETURNING model_id
+  )
+  SELECT COUNT(*), COALESCE(json_agg(model_id) FILTER (WHERE model_id IS NOT NULL), '[]'::json)
+  INTO v_models, v_tunes
+  FROM gone;
+  DELETE FROM credit_ledger WHERE telegram_user_id = p_telegram_id;
+  DELETE FROM conversation_states WHERE key LIKE '%:' || p_telegram_id::text;
+  DELETE FROM telegram_users WHERE telegram_id = p_telegram_id;
+  RETURN json_build_object('models', v_models, 'tunes', v_tunes, 'prompts', v_prompts);
+END $$;
+
 DO $$
 DECLARE
   v_function TEXT;
 BEGIN
   FOREACH v_function IN ARRAY ARRAY[
       'create_model(BIGINT, TEXT, TEXT, TEXT, JSONB, INTEGER, TEXT, JSONB)',
-      'create_generation(BIGINT, INTEGER, TEXT, INTEGER, INTEGER, TEXT, BOOLEAN)'] LOOP
+      'create_generation(BIGINT, INTEGER, TEXT, INTEGER, INTEGER, TEXT, BOOLEAN)',
+      'forget_user(BIGINT)'] LOOP
     EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', v_function);
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN
       EXECUTE format('REVOKE ALL ON FUNCTION %s FROM anon, authenticated', v_function);

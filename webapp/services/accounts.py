@@ -95,10 +95,13 @@ class Accounts:
         that reached Astria meanwhile (an upload in flight) is deleted there too. Work that
         reaches Astria later finds no row, and its own job deletes it there."""
         models = self.store.list_models(telegram_id)
-        tune_of = {m.id: m.tune_id for m in models}
+        model_of = {m.id: (m.tune_id, m.model_type) for m in models}
         tunes, prompts = self._on_astria(
             [m.tune_id for m in models],
-            [(g.prompt_id, tune_of.get(g.model_id)) for g in self._generations(telegram_id)],
+            [
+                (g.prompt_id, *model_of.get(g.model_id, (None, "lora")))
+                for g in self._generations(telegram_id)
+            ],
         )
         for tune_id in tunes:
             self._delete_on_astria(self.astria.delete_tune, tune_id)
@@ -127,16 +130,14 @@ class Accounts:
         to, prompt id), from the tune ids and the (prompt id, its model's tune id) pairs of
         rows. A stored prompt id that is no Astria id is skipped (logged), never a crash."""
         on_astria = set()
-        for prompt_id, tune_id in prompts:
+        for prompt_id, tune_id, model_type in prompts:
             if prompt_id is None or tune_id is None:
                 continue  # never acknowledged by Astria, or its model never was
             number = bounded_id(prompt_id)
             if number is None:
                 log.warning("a malformed prompt id %r is not deleted on Astria", prompt_id[:32])
                 continue
-            on_astria.add(
-                (prompt_tune(self.settings, self.settings.astria_model_type, tune_id), number)
-            )
+            on_astria.add((prompt_tune(self.settings, model_type, tune_id), number))
         return {t for t in tunes if t is not None}, on_astria
 
     @staticmethod

@@ -138,18 +138,21 @@ class Users(Database):
                 (telegram_id,),
             ).fetchall()
             models = db.execute(
-                "DELETE FROM telegram_models WHERE telegram_user_id = ? RETURNING id, model_id",
+                "DELETE FROM telegram_models WHERE telegram_user_id = ? "
+                "RETURNING id, model_id, model_type",
                 (telegram_id,),
             ).fetchall()
             db.execute("DELETE FROM credit_ledger WHERE telegram_user_id = ?", (telegram_id,))
             db.execute("DELETE FROM conversation_states WHERE key LIKE ?", (f"%:{telegram_id}",))
             db.execute("DELETE FROM telegram_users WHERE telegram_id = ?", (telegram_id,))
-        tune_of = {m["id"]: m["model_id"] for m in models}
+        model_of = {m["id"]: (m["model_id"], m["model_type"] or "lora") for m in models}
         return DeletedUser(
             models=len(models),
             tunes=tuple(m["model_id"] for m in models if m["model_id"] is not None),
             prompts=tuple(
-                (p["prompt_id"], tune_of.get(p["model_id"])) for p in prompts if p["prompt_id"]
+                (p["prompt_id"], *model_of.get(p["model_id"], (None, "lora")))
+                for p in prompts
+                if p["prompt_id"]
             ),
         )
 
