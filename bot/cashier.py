@@ -1,17 +1,22 @@
-"""Telegram's side of selling credits: Stars invoices (in the chat and as links for the Mini
-App) and refunds, with the words in the buyer's language."""
+"""Telegram's side of selling credits: the fields of a Stars invoice, invoice links (the Mini App,
+/plan), refunds and subscriptions (the Cashier port), telling a buyer of a refund, and what
+counts as a message about money — with the words in the buyer's language."""
 
 from __future__ import annotations
+
+import logging
 
 import requests
 from telebot import TeleBot
 from telebot.apihelper import ApiHTTPException, ApiTelegramException
-from telebot.types import LabeledPrice
+from telebot.types import LabeledPrice, Message
 
-from webapp.records import Order, Pack, PaymentUnavailable
-from webapp.services.payments import CURRENCY, Payments, payload_of
-from webapp.services.ports import AlreadyRefunded, RefundRefused
+from webapp.records import Order, OrderKind, Pack, PaymentUnavailable, bounded_id
+from webapp.services.payments import CURRENCY, Payments, Refund, payload_of
+from webapp.services.ports import AlreadyRefunded, TelegramRefused
 from webapp.texts import Texts
+
+log = logging.getLogger("payments")
 
 ALREADY_REFUNDED = "CHARGE_ALREADY_REFUNDED"
 # Telegram answered no (JSON), with an error page (a proxy's 502), or not at all
@@ -54,7 +59,7 @@ def pack_lines(t: Texts, payments: Payments) -> str:
 def invoice(t: Texts, payments: Payments, order: Order) -> dict:
     """The fields of a Stars invoice for an order (send_invoice and create_invoice_link)."""
     credits = t.credits(order.credits)
-    if order.kind == "plan":
+    if order.kind == OrderKind.PLAN:
         title, description = (
             t("plan_title", credits=credits),
             t("plan_description", credits=credits),
@@ -75,8 +80,38 @@ def invoice(t: Texts, payments: Payments, order: Order) -> dict:
     }
 
 
+def is_payment(message: Message) -> bool:
+    """A service message about money from a person: a payment or a refund (never dropped,
+    never flooded, whichever chat it comes from)."""
+    return (
+        isinstance(message, Message)
+        and (message.successful_payment is not None or message.refunded_payment is not None)
+        and message.from_user is not None
+        and bounded_id(message.from_user.id) is not None
+    )
+
+
+def tell_refunded(bot: TeleBot, done: Refund) -> None:
+    """Tell the buyer, in their language, that a payment was refunded and what it took back
+    (if they can be told: the refund is made either way)."""
+    t = Texts(done.user.language_code if done.user else None)
+    balance = done.user.credits if done.user else 0
+    text = t(
+        "refunded_to_user",
+        stars=t.stars(done.payment.stars),
+        taken=t.credits(done.payment.taken_back),
+        balance=t.credits(balance),
+    )
+    try:
+        bot.send_message(done.payment.telegram_id, text)
+    except Exception as exc:  # they blocked the bot, or never wrote to it
+        log.info("payment=%s: the buyer could not be told (%s)", done.payment.id, exc)
+
+
 class TelegramCashier:
     """The Cashier port on the bot."""
+
+    available = True
 
     def __init__(self, bot: TeleBot) -> None:
         self.bot = bot
@@ -85,7 +120,7 @@ class TelegramCashier:
     def invoice_link(self, order: Order, language_code: str | None) -> str:
         """A t.me/invoice link for the Mini App's openInvoice."""
         fields = invoice(Texts(language_code), self.payments, order)
-        if order.kind == "plan":
+        if order.kind == OrderKind.PLAN:
             fields["subscription_period"] = MONTH
         try:
             return self.bot.create_invoice_link(payload=payload_of(order), **fields)
@@ -95,17 +130,17 @@ class TelegramCashier:
             ) from None
 
     def refund(self, telegram_id: int, charge_id: str) -> None:
-        """refundStarPayment; Telegram's refusals become RefundRefused / AlreadyRefunded."""
+        """refundStarPayment; Telegram's refusals become TelegramRefused / AlreadyRefunded."""
         try:
             self.bot.refund_star_payment(telegram_id, charge_id)
         except TELEGRAM_FAILED as exc:
             if ALREADY_REFUNDED in why(exc):
                 raise AlreadyRefunded(why(exc)) from None
-            raise RefundRefused(why(exc)) from None
+            raise TelegramRefused(why(exc)) from None
 
     def renew(self, telegram_id: int, charge_id: str, renew: bool) -> None:
         """editUserStarSubscription: cancel the plan's renewal, or resume it."""
         try:
             self.bot.edit_user_star_subscription(telegram_id, charge_id, is_canceled=not renew)
         except TELEGRAM_FAILED as exc:
-            raise RefundRefused(why(exc)) from None
+            raise TelegramRefused(why(exc)) from None

@@ -20,6 +20,7 @@ from contextvars import ContextVar
 from telebot import ExceptionHandler, TeleBot
 from telebot.types import Update
 
+from bot.cashier import is_payment
 from bot.outbox import refusal
 from webapp.alerts import Alerts
 from webapp.records import StoreError
@@ -33,10 +34,7 @@ update_failed: ContextVar[bool] = ContextVar("update_failed", default=False)
 
 def about_money(update: Update | None) -> bool:
     """A payment or a refund Telegram reports (recorded once per charge id, so safe to redo)."""
-    message = update and update.message
-    return bool(message) and (
-        message.successful_payment is not None or message.refunded_payment is not None
-    )
+    return update is not None and is_payment(update.message)
 
 
 class Failures(ExceptionHandler):

@@ -143,3 +143,8 @@ def model_types(t: Texts, kinds: tuple[str, ...], price, chosen: str) -> InlineK
         )
     )
     return markup
+
+
+def one_button(text: str, data: str) -> InlineKeyboardMarkup:
+    """A keyboard of one button (a confirmation, a plan's cancel or resume)."""
+    return InlineKeyboardMarkup().add(InlineKeyboardButton(text, callback_data=data))

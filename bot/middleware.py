@@ -9,8 +9,8 @@ from telebot import TeleBot
 from telebot.handler_backends import BaseMiddleware, CancelUpdate
 from telebot.types import CallbackQuery, Message
 
+from bot.cashier import is_payment
 from bot.flood import FloodControl
-from bot.flows.buy import is_payment
 from bot.replies import chat_id
 from webapp.records import bounded_id
 from webapp.services import Services

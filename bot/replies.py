@@ -5,6 +5,11 @@ from __future__ import annotations
 from telebot import TeleBot
 from telebot.types import CallbackQuery, Message
 
+from bot import keyboards
+from bot.render import no_credits
+from webapp.records import Pack
+from webapp.texts import Texts
+
 
 def chat_id(update: Message | CallbackQuery) -> int:
     """The chat to answer in, for a message or a button press."""
@@ -15,3 +20,17 @@ def send(bot: TeleBot, update: Message | CallbackQuery, text: str, **kwargs) -> 
     """Answer in the update's chat. The answer may be queued (Telegram's pace, a 429): then the
     Message returned is a placeholder with message_id 0, so never keep its id to edit later."""
     return bot.send_message(chat_id(update), text, **kwargs)
+
+
+def short_of_credits(
+    bot: TeleBot,
+    update: Message | CallbackQuery,
+    t: Texts,
+    key: str,
+    need: int,
+    have: int,
+    packs: tuple[Pack, ...],
+) -> None:
+    """Say what is missing (`key`: train_no_credits or generate_no_credits) and offer the
+    packs for sale under it, as every "not enough credits" message does."""
+    send(bot, update, no_credits(t, key, need, have), reply_markup=keyboards.packs(t, packs))

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests import factories as f
-from tests.support import call
+from tests.support import call, trained_model
 
 USER = 7100
 OTHER = 7200
@@ -81,7 +81,10 @@ def test_a_user_buys_a_pack_in_the_chat_once_per_charge(make_live, telegram, sto
     assert len(telegram.texts(USER)) == said
     # the paid invoice cannot be paid again
     live.post_update(f.pre_checkout(USER, payload, amount))
-    assert answers(telegram)[-1] == (False, "This invoice is already paid. Use /buy for a new one.")
+    assert answers(telegram)[-1] == (
+        False,
+        "This invoice is already paid. /buy or /plan makes a new one.",
+    )
 
 
 def test_twenty_deliveries_at_once_over_two_apps_grant_once(make_live, telegram, store_env):
@@ -110,8 +113,8 @@ def test_twenty_deliveries_at_once_over_two_apps_grant_once(make_live, telegram,
 def test_pre_checkout_refuses_what_does_not_match_the_order(live, telegram):
     payload, amount = buy(live, telegram, USER, 10)
     checks = [
-        (f.pre_checkout(USER, payload, amount + 1), "The price of this pack has changed."),
-        (f.pre_checkout(USER, payload, amount, currency="USD"), "The price of this pack"),
+        (f.pre_checkout(USER, payload, amount + 1), "The price has changed."),
+        (f.pre_checkout(USER, payload, amount, currency="USD"), "The price has changed."),
         (f.pre_checkout(OTHER, payload, amount), "This invoice was made for someone else."),
         (f.pre_checkout(USER, "o99999", amount), "This invoice is not ours any more."),
         (f.pre_checkout(USER, "nonsense", amount), "This invoice is not ours any more."),
@@ -124,7 +127,7 @@ def test_pre_checkout_refuses_what_does_not_match_the_order(live, telegram):
     live.post_update(f.pre_checkout(OTHER, payload, amount, language_code="ru"))
     assert answers(telegram)[-1] == (
         False,
-        "Этот счёт выписан другому человеку. Получите свой: /buy.",
+        "Этот счёт выписан другому человеку. Свой — через /buy или /plan.",
     )
     assert live.rt.store.get_user(USER).credits == 3  # nothing granted by any of it
 
@@ -211,15 +214,18 @@ def test_a_refund_made_outside_the_bot_takes_the_credits_back_once(live, telegra
 
 
 def test_every_no_credits_message_offers_the_packs(live, telegram):
-    live.post_update(f.message(USER, "/start"))
-    live.rt.store.grant(USER, -3, "test", "spend")
-    for command in ("/train", "/generate"):
-        live.post_update(f.message(USER, command))
+    model = trained_model(live, telegram, USER)  # 3 - 1: two credits left
+    live.rt.store.grant(USER, -2, "test", "spend")
+    packs = ["buy:10", "buy:50", "buy:200"]
+    for update in (
+        f.message(USER, "/train"),
+        f.message(USER, "/generate"),
+        f.callback(USER, f"gen:{model.id}"),
+    ):
+        live.post_update(update)
         said = telegram.calls_to("sendMessage", USER)[-1]
-        assert "Nothing was charged" in said.text or "no models" in said.text.lower()
-    live.post_update(f.message(USER, "/train"))
-    said = telegram.calls_to("sendMessage", USER)[-1]
-    assert [b["callback_data"] for b in said.buttons()] == ["buy:10", "buy:50", "buy:200"]
+        assert "you have 0 credits. Nothing was charged." in said.text
+        assert [b["callback_data"] for b in said.buttons()] == packs
 
 
 def test_payments_are_never_lost_to_flood_control_or_odd_chats(make_live, telegram):
@@ -247,7 +253,7 @@ def test_paysupport_and_terms_answer_in_both_languages_and_reach_the_admins(make
     assert "refunded within 21 days" in telegram.texts(USER)[-1]
     live.post_update(f.message(USER, "/terms", language_code="ru"))
     assert telegram.texts(USER)[-1].startswith("Условия продажи")
-    assert "21 дней" in telegram.texts(USER)[-1]
+    assert "в течение 21 дня" in telegram.texts(USER)[-1]
     payload, amount = buy(live, telegram, USER, 10)
     charge_id = pay(live, telegram, USER, payload, amount)
     live.post_update(f.message(USER, "/paysupport I paid but see nothing"))
@@ -335,3 +341,101 @@ def test_without_a_plan_or_packs_the_menu_does_not_offer_them(make_live, telegra
     assert "buy" not in names and "plan" not in names and "paysupport" in names
     live.post_update(f.message(USER, "/plan"))
     assert telegram.texts(USER)[-1].startswith("There is no monthly plan at the moment.")
+
+
+def test_the_russian_buyer_is_answered_in_russian(live, telegram):
+    live.post_update(f.message(USER, "/buy", language_code="ru"))
+    offer = telegram.calls_to("sendMessage", USER)[-1]
+    assert "• 50 кредитов за ⭐️ 450: 50 обучений или 50 генераций" in offer.text
+    assert offer.buttons()[0]["text"] == "10 кредитов — ⭐️ 100"
+    live.post_update(f.callback(USER, "buy:10", language_code="ru"))
+    payload, amount, sent = invoice_of(telegram, USER)
+    assert sent.params["title"] == "10 кредитов"
+    live.post_update(f.pre_checkout(USER, payload, amount, language_code="ru"))
+    charge_id = telegram.charge(USER, amount)
+    paid = f.successful_payment(USER, payload, amount, charge_id)
+    paid["message"]["from"]["language_code"] = "ru"
+    live.post_update(paid)
+    assert telegram.texts(USER)[-1] == "Спасибо! Начислено: 10 кредитов. У вас 13 кредитов."
+
+
+def test_a_refunded_plan_ends_and_delete_stops_a_plan_renewing(make_live, telegram):
+    live = make_live(MONTHLY_PLAN="100:800", ADMIN_CHAT_IDS=str(ADMIN))
+    ends = int(time.time()) + 30 * 86400
+
+    def subscribe(user):
+        live.post_update(f.message(user, "/plan"))
+        slug = telegram.calls_to("sendMessage", user)[-1].buttons()[0]["url"].split("$")[1]
+        payload = telegram.invoices[slug]["payload"]
+        charge = telegram.charge(user, 800)
+        live.post_update(f.successful_payment(user, payload, 800, charge, expires=ends, first=True))
+        return charge
+
+    charge = subscribe(USER)
+    live.post_update(f.message(ADMIN, f"/refund {charge}"))
+    assert telegram.texts(ADMIN)[-1].startswith("Refunded 800 Stars")
+    edit = telegram.calls_to("editUserStarSubscription")[-1]
+    assert edit.params["is_canceled"] in (True, "true", "True")
+    live.post_update(f.message(USER, "/plan"))
+    assert telegram.texts(USER)[-1].startswith("Monthly plan: 100 credits")  # offered again
+
+    subscribe(OTHER)
+    live.post_update(f.message(OTHER, "/delete"))
+    live.post_update(f.callback(OTHER, "del:yes"))
+    assert telegram.calls_to("editUserStarSubscription")[-1].params["user_id"] == str(OTHER)
+
+
+def test_the_plan_shows_what_the_subscriber_pays_for(make_live, telegram):
+    first = make_live(MONTHLY_PLAN="100:800")
+    live_ends = int(time.time()) + 30 * 86400
+    first.post_update(f.message(USER, "/plan"))
+    slug = telegram.calls_to("sendMessage", USER)[-1].buttons()[0]["url"].split("$")[1]
+    payload = telegram.invoices[slug]["payload"]
+    charge = telegram.charge(USER, 800)
+    first.post_update(f.successful_payment(USER, payload, 800, charge, expires=live_ends))
+    later = make_live(MONTHLY_PLAN="150:800")  # the offer changed since they subscribed
+    later.post_update(f.message(USER, "/plan"))
+    assert telegram.texts(USER)[-1].startswith("Your plan: 100 credits every 30 days.")
+
+
+def test_paysupport_without_admins_says_so_and_admins_can_reply(make_live, telegram):
+    alone = make_live(SUPPORT_CONTACT="@help_desk")
+    alone.post_update(f.message(USER, "/paysupport where are my credits"))
+    assert telegram.texts(USER)[-1] == (
+        "Questions cannot be passed on from here at the moment.\nOr write to @help_desk."
+    )
+    staffed = make_live(ADMIN_CHAT_IDS=str(ADMIN))
+    staffed.post_update(f.message(USER, "/paysupport where are my credits", language_code="ru"))
+    assert f"Answer with /reply {USER} <text>" in telegram.texts(ADMIN)[-1]
+    staffed.post_update(f.message(ADMIN, f"/reply {USER} They are there now."))
+    assert telegram.texts(USER)[-1] == "Поддержка: They are there now."
+    assert telegram.texts(ADMIN)[-1] == f"Sent to {USER}."
+    staffed.post_update(f.message(ADMIN, "/reply nobody"))
+    assert telegram.texts(ADMIN)[-1] == "Usage: /reply <telegram_id> <text>"
+    staffed.post_update(f.message(USER, f"/reply {ADMIN} hi"))  # not an admin
+    assert not telegram.texts(ADMIN)[-1].startswith("hi")
+
+
+def test_only_a_plan_on_sale_points_buy_to_plan(make_live, telegram):
+    live = make_live(CREDIT_PACKS="", MONTHLY_PLAN="100:800")
+    live.post_update(f.message(USER, "/buy"))
+    assert (
+        telegram.texts(USER)[-1] == "Packs of credits are not on sale; /plan has the monthly plan."
+    )
+
+
+def test_dev_mode_makes_no_order_it_cannot_sell(tmp_path):
+    from tests.live import LiveApp
+
+    dev = LiveApp(tmp_path / "dev", telegram=None)
+    try:
+        raw = dev.rt.settings.dev_bot_token
+        from tests.support import init_data
+
+        response = call(dev, "POST", "/api/bot/invoice", auth=f"tma {init_data(1, token=raw)}",
+                        data={"pack": 10})  # fmt: skip
+        assert response.status_code == 409
+        assert response.json()["error"]["reason"] == "no_telegram"
+        assert dev.rt.store.get_order(1) is None
+    finally:
+        dev.close()

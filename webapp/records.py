@@ -132,9 +132,17 @@ class DeletedUser:
     prompts: tuple[tuple[str, int | None, str], ...]
 
 
+class OrderKind(StrEnum):
+    """What an order buys."""
+
+    PACK = "pack"  # credits once (CREDIT_PACKS)
+    PLAN = "plan"  # credits every 30 days, a Stars subscription (MONTHLY_PLAN)
+
+
 @dataclass(frozen=True)
 class Pack:
-    """Credits sold for Telegram Stars (CREDIT_PACKS); a pack is named by its credits."""
+    """Credits for Telegram Stars: a pack of CREDIT_PACKS (named by its credits), or what the
+    monthly plan brings each period (MONTHLY_PLAN)."""
 
     credits: int
     stars: int
@@ -142,8 +150,9 @@ class Pack:
 
 @dataclass(frozen=True)
 class Order:
-    """A pack a user asked to buy: the invoice's payload is its id. Paid once it has a payment
-    (an old invoice can still be paid again: each payment is its own, by its charge id)."""
+    """A pack (or the monthly plan) a user asked to buy: the invoice's payload is its id. Paid
+    once it has a payment (an old invoice can still be paid again: each payment is its own, by
+    its charge id; a plan's order is paid again every period)."""
 
     id: int
     telegram_id: int
@@ -151,7 +160,7 @@ class Order:
     stars: int
     created_at: datetime
     paid_at: datetime | None
-    kind: str = "pack"  # or "plan": the monthly plan, paid again each period
+    kind: OrderKind = OrderKind.PACK
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,8 @@ class Settings:
     telegram_chat_burst: int = 3
     telegram_global_rate: float = 25.0
     flood_messages: int = 12  # a chat sending more in 10 s is ignored for a while
-    # Selling credits for Telegram Stars; no packs: nothing is sold.
+    # Selling credits for Telegram Stars; no packs: nothing is sold (Settings() made in code
+    # sells nothing; from_env's default is CREDIT_PACKS above).
     credit_packs: tuple[Pack, ...] = ()
     monthly_plan: Pack | None = None  # credits every 30 days for Stars, as a Stars subscription
     refund_days: int = 14  # purchases are refundable this long (told in /paysupport and /terms)

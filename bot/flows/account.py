@@ -39,6 +39,7 @@ def register(bot: TeleBot, services: Services) -> None:
             text = t("delete_kept")
         else:
             try:
+                services.payments.stop_plan(user.telegram_id)  # Telegram would charge again
                 services.accounts.delete_everything(user.telegram_id)
                 text = t("delete_done")
             except DeleteFailed:

@@ -1,12 +1,13 @@
-"""/stats, /grant and /refund for the chats in ADMIN_CHAT_IDS (others get the usual "not sure"
-reply)."""
+"""/stats, /grant, /refund and /reply (to a /paysupport question) for the chats in
+ADMIN_CHAT_IDS (others get the usual "not sure" reply)."""
 
 from __future__ import annotations
 
 from telebot import TeleBot
-from telebot.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telebot.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.flows.buy import tell_refunded
+from bot import keyboards
+from bot.cashier import tell_refunded
 from bot.replies import send
 from webapp.records import NotEnoughCredits, NotFound, User, bounded_id
 from webapp.services import Services
@@ -70,9 +71,7 @@ def register(bot: TeleBot, services: Services) -> None:
         if done.outcome == RefundOutcome.REFUSED:
             return t("refund_refused", reason=done.reason), None
         if done.outcome == RefundOutcome.SPENT:
-            markup = InlineKeyboardMarkup().add(
-                InlineKeyboardButton(t("btn_refund_anyway"), callback_data=f"rf:{payment.id}")
-            )
+            markup = keyboards.one_button(t("btn_refund_anyway"), f"rf:{payment.id}")
             text = t(
                 "refund_spent",
                 credits=t.credits(payment.credits),
@@ -110,3 +109,19 @@ def register(bot: TeleBot, services: Services) -> None:
         bot.edit_message_text(text, call.message.chat.id, call.message.message_id)
         if done.outcome == RefundOutcome.DONE:
             tell_refunded(bot, done)
+
+    @bot.message_handler(commands=["reply"], func=is_admin)
+    def reply(message: Message, t: Texts) -> None:
+        """An admin answers a /paysupport question: the text goes to the user as Support."""
+        parts = message.text.split(maxsplit=2)
+        telegram_id = bounded_id(parts[1]) if len(parts) == 3 else None
+        if telegram_id is None:
+            send(bot, message, t("reply_usage"))
+            return
+        said = Texts(services.accounts.language_of(telegram_id))("support_reply", text=parts[2])
+        try:
+            bot.send_message(telegram_id, said)
+        except Exception:  # blocked, or never wrote to the bot
+            send(bot, message, t("reply_failed", telegram_id=telegram_id))
+            return
+        send(bot, message, t("reply_done", telegram_id=telegram_id))

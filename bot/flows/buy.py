@@ -16,45 +16,17 @@ from telebot.types import (
 )
 
 from bot import keyboards
-from bot.cashier import invoice, pack_lines, worth
+from bot.cashier import invoice, pack_lines, tell_refunded, worth
 from bot.replies import chat_id, send
 from webapp.records import InvalidInput, PaymentUnavailable, SellingOff, User, bounded_id
 from webapp.services import Services
-from webapp.services.payments import Refund, payload_of
-from webapp.services.ports import RefundRefused
+from webapp.services.payments import payload_of
+from webapp.services.ports import TelegramRefused
 from webapp.texts import Texts
 
 log = logging.getLogger("payments")
 
 SUPPORT_MAX = 1000  # characters of a /paysupport message passed on to the admins
-
-
-def is_payment(message: Message) -> bool:
-    """A service message about money from a person: a payment or a refund (never dropped,
-    never flooded, whichever chat it comes from)."""
-    return (
-        isinstance(message, Message)
-        and (message.successful_payment is not None or message.refunded_payment is not None)
-        and message.from_user is not None
-        and bounded_id(message.from_user.id) is not None
-    )
-
-
-def tell_refunded(bot: TeleBot, done: Refund) -> None:
-    """Tell the buyer, in their language, that a payment was refunded and what it took back
-    (if they can be told: the refund is made either way)."""
-    t = Texts(done.user.language_code if done.user else None)
-    balance = done.user.credits if done.user else 0
-    text = t(
-        "refunded_to_user",
-        stars=t.stars(done.payment.stars),
-        taken=t.credits(done.payment.taken_back),
-        balance=t.credits(balance),
-    )
-    try:
-        bot.send_message(done.payment.telegram_id, text)
-    except Exception as exc:  # they blocked the bot, or never wrote to it
-        log.info("payment=%s: the buyer could not be told (%s)", done.payment.id, exc)
 
 
 def register(bot: TeleBot, services: Services) -> None:
@@ -65,7 +37,7 @@ def register(bot: TeleBot, services: Services) -> None:
 
     def offer(update: Message | CallbackQuery, user: User, t: Texts) -> None:
         if not payments.packs:
-            send(bot, update, t("buy_off"))
+            send(bot, update, t("buy_off_plan" if settings.monthly_plan else "buy_off"))
             return
         text = t(
             "buy",
@@ -153,17 +125,15 @@ def register(bot: TeleBot, services: Services) -> None:
         """/plan: the user's plan with a button to cancel or resume it, else the offer."""
         plan = settings.monthly_plan
         mine = payments.subscription(telegram_id)
-        if mine is not None and mine.active():
-            date = f"{mine.expires_at:%Y-%m-%d}"
-            if mine.canceled:
+        if mine is not None:
+            subscription, credits = mine  # what they pay for, whatever MONTHLY_PLAN says now
+            date = f"{subscription.expires_at:%Y-%m-%d}"
+            if subscription.canceled:
                 text, button, data = t("plan_canceled", date=date), "btn_plan_resume", "plan:on"
             else:
-                credits = t.credits(plan.credits) if plan else "?"
-                text = t("plan_active", credits=credits, date=date)
+                text = t("plan_active", credits=t.credits(credits), date=date)
                 button, data = "btn_plan_cancel", "plan:off"
-            return text, InlineKeyboardMarkup().add(
-                InlineKeyboardButton(t(button), callback_data=data)
-            )
+            return text, keyboards.one_button(t(button), data)
         if plan is None:
             return t("plan_off"), None
         try:
@@ -189,7 +159,7 @@ def register(bot: TeleBot, services: Services) -> None:
         bot.answer_callback_query(call.id)
         try:
             payments.renew(user.telegram_id, call.data == "plan:on")
-        except RefundRefused as exc:
+        except TelegramRefused as exc:
             send(bot, call, t("plan_failed", reason=str(exc)[:100]))
             return
         text, markup = plan_said(t, user.telegram_id)
@@ -200,14 +170,17 @@ def register(bot: TeleBot, services: Services) -> None:
     @bot.message_handler(commands=["paysupport"])
     def paysupport(message: Message, user: User, t: Texts) -> None:
         question = message.text.partition(" ")[2].strip()[:SUPPORT_MAX]
-        if not question or not settings.admin_chat_ids:
-            contact = settings.support_contact
-            text = t(
-                "paysupport",
-                days=settings.refund_days,
-                contact=t("paysupport_contact", contact=contact) if contact else "",
+        contact = settings.support_contact
+        also = t("paysupport_contact", contact=contact) if contact else ""
+        if not question:
+            days = t.count(settings.refund_days, "day")
+            send(bot, message, t("paysupport", days=days, contact=also))
+            return
+        if not settings.admin_chat_ids:  # nobody to pass it to: say so, never drop it silently
+            log.warning(
+                "a /paysupport question from user=%s: ADMIN_CHAT_IDS is empty", user.telegram_id
             )
-            send(bot, message, text)
+            send(bot, message, t("paysupport_nobody", contact=also))
             return
         en = Texts("en")
         mine = ", ".join(
@@ -230,4 +203,4 @@ def register(bot: TeleBot, services: Services) -> None:
 
     @bot.message_handler(commands=["terms"])
     def terms(message: Message, t: Texts) -> None:
-        send(bot, message, t("terms", days=settings.refund_days))
+        send(bot, message, t("terms", days=t.count(settings.refund_days, "day")))

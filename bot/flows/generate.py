@@ -8,8 +8,8 @@ from telebot.states.sync.context import StateContext
 from telebot.types import CallbackQuery, Message
 
 from bot import keyboards
-from bot.render import eta_text, no_credits
-from bot.replies import send
+from bot.render import eta_text
+from bot.replies import send, short_of_credits
 from bot.state_storage import flow_data
 from bot.states import GenerateStates
 from webapp.records import (
@@ -49,12 +49,7 @@ def register(bot: TeleBot, services: Services) -> None:
                 send(bot, message, t("no_models"))
             return
         if user.credits < cost:
-            send(
-                bot,
-                message,
-                no_credits(t, "generate_no_credits", cost, user.credits),
-                reply_markup=keyboards.packs(t, packs),
-            )
+            short_of_credits(bot, message, t, "generate_no_credits", cost, user.credits, packs)
             return
         send(bot, message, t("choose_model"), reply_markup=keyboards.models(t, ready))
 
@@ -73,12 +68,7 @@ def register(bot: TeleBot, services: Services) -> None:
     def offer_styles(call: CallbackQuery, user: User, t: Texts, state: StateContext, model):
         """The catalogue for a model; typing a description works as well from here."""
         if user.credits < cost:
-            send(
-                bot,
-                call,
-                no_credits(t, "generate_no_credits", cost, user.credits),
-                reply_markup=keyboards.packs(t, packs),
-            )
+            short_of_credits(bot, call, t, "generate_no_credits", cost, user.credits, packs)
             return
         state.delete()
         state.set(GenerateStates.prompt)
@@ -132,12 +122,7 @@ def register(bot: TeleBot, services: Services) -> None:
                 send(bot, update, t(reason, limit=PROMPT_MAX))
             return
         except NotEnoughCredits as exc:
-            send(
-                bot,
-                update,
-                no_credits(t, "generate_no_credits", **exc.params),
-                reply_markup=keyboards.packs(t, packs),
-            )
+            short_of_credits(bot, update, t, "generate_no_credits", packs=packs, **exc.params)
             return
         except (NotFound, ModelNotReady):
             state.delete()

@@ -9,8 +9,8 @@ from telebot.states.sync.context import StateContext
 from telebot.types import CallbackQuery, Message
 
 from bot import keyboards
-from bot.render import no_credits, problem_words
-from bot.replies import send
+from bot.render import problem_words
+from bot.replies import send, short_of_credits
 from bot.state_storage import flow_data
 from bot.states import TrainStates
 from webapp.records import InvalidInput, NotEnoughCredits, User
@@ -70,12 +70,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
 
     def begin(update: Message | CallbackQuery, user: User, t: Texts, state: StateContext) -> None:
         if user.credits < train_cost:
-            send(
-                bot,
-                update,
-                no_credits(t, "train_no_credits", train_cost, user.credits),
-                reply_markup=keyboards.packs(t, packs),
-            )
+            short_of_credits(bot, update, t, "train_no_credits", train_cost, user.credits, packs)
             return
         state.delete()
         state.set(TrainStates.photos)
@@ -216,12 +211,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
             )
         except NotEnoughCredits as exc:
             bot.answer_callback_query(call.id)
-            send(
-                bot,
-                call,
-                no_credits(t, "train_no_credits", **exc.params),
-                reply_markup=keyboards.packs(t, packs),
-            )
+            short_of_credits(bot, call, t, "train_no_credits", packs=packs, **exc.params)
             return
         except InvalidInput:
             bot.answer_callback_query(call.id, t("stale_button"))

@@ -50,6 +50,7 @@ export async function buyScreen(route, view) {
 
 async function pay(credits, cell, view) {
   if (cell.disabled) return;
+  if (!at("6.1")) return popup(T.error, T.updateTelegram); // before any order is made
   haptic.light();
   cell.disabled = true;
   let link;
@@ -60,29 +61,25 @@ async function pay(credits, cell, view) {
     haptic.err();
     return popup(T.error, errorText(e));
   }
-  if (!at("6.1")) {
-    cell.disabled = false;
-    return popup(T.error, T.updateTelegram);
-  }
   const before = session.me.credits;
   try {
     tg.openInvoice(link, (status) => {
       cell.disabled = false;
-      closed(status, before, view);
+      closed(status, credits, before, view);
     });
   } catch (e) { // an invoice is open already
     cell.disabled = false;
   }
 }
 
-async function closed(status, before, view) {
+async function closed(status, credits, before, view) {
   if (status === "cancelled") return snack(T.payCancelled);
   if (status === "failed") {
     haptic.err();
     return popup(T.error, T.payFailed);
   }
   // paid (or pending): the server grants the credits when Telegram tells it; wait for that
-  snack(T.paidWaiting);
+  snack(status === "paid" ? T.paidWaiting : T.payPending);
   const until = Date.now() + WAIT_MS;
   while (Date.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -94,7 +91,7 @@ async function closed(status, before, view) {
     }
     if (me.credits > before) {
       haptic.ok();
-      snack(T.paid({ credits: nCredits(me.credits - before) }));
+      snack(T.paid({ credits: nCredits(credits) }));
       if (view.live()) go(view.route);
       return;
     }

@@ -112,7 +112,10 @@ export async function modelScreen(route, view) {
 
   let busy = false;
   function update() {
-    if (me.credits < price) return mainButton(T.notEnough, () => haptic.err(), { active: false });
+    if (me.credits < price) {
+      if (me.packs.length) return mainButton(T.buyCredits, () => go({ screen: "buy" }));
+      return mainButton(T.notEnough, () => haptic.err(), { active: false });
+    }
     const active = (!!style || !!prompt.value.trim()) && !busy;
     mainButton(T.generate({ price: nCredits(price) }), () => send(), { active, progress: busy });
   }

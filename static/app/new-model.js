@@ -156,6 +156,7 @@ export async function newModel(route, view) {
       : missing || T.costLine({ price: nCredits(price), balance: nCredits(credits) });
     hint.className = "foot" + (poor ? " warn" : "");
     closingConfirmation(draft.slots.some((s) => s && s.blob));
+    if (poor && session.me.packs.length) return mainButton(T.buyCredits, () => go({ screen: "buy" }));
     if (poor) return mainButton(T.notEnough, () => haptic.err(), { active: false });
     const text = progress != null
       ? T.uploading({ percent: progress }) : T.startTraining({ price: nCredits(price) });

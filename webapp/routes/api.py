@@ -201,7 +201,9 @@ def me():
 def delete_me():
     """Delete the caller's models (on Astria too), images, credits and history."""
     user = _user()
-    models = runtime().services.accounts.delete_everything(user.telegram_id)
+    services = runtime().services
+    services.payments.stop_plan(user.telegram_id)  # a paid plan would be charged again
+    models = services.accounts.delete_everything(user.telegram_id)
     return jsonify(deleted=True, models=models)
 
 

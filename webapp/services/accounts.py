@@ -79,6 +79,11 @@ class Accounts:
         message = f"signup:{telegram_id}".encode()
         return hmac.new(self.settings.secret_key.encode(), message, hashlib.sha256).hexdigest()
 
+    def language_of(self, telegram_id: int) -> str | None:
+        """The user's Telegram language, if they are known."""
+        user = self.store.get_user(telegram_id)
+        return user.language_code if user else None
+
     def set_reachable(self, telegram_id: int, reachable: bool) -> None:
         """Remember whether the user lets us write to them (they blocked or unblocked the bot)."""
         status = UserStatus.ACTIVE if reachable else UserStatus.BLOCKED

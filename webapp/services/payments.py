@@ -15,6 +15,7 @@ from enum import StrEnum
 from webapp.records import (
     InvalidInput,
     Order,
+    OrderKind,
     Pack,
     Payment,
     SellingOff,
@@ -22,7 +23,7 @@ from webapp.records import (
     User,
     bounded_id,
 )
-from webapp.services.ports import AlreadyRefunded, Cashier, RefundRefused
+from webapp.services.ports import AlreadyRefunded, Cashier, TelegramRefused
 from webapp.settings import Settings
 from webapp.store import Store
 
@@ -41,7 +42,7 @@ class Refusal(StrEnum):
 
 
 class RefundOutcome(StrEnum):
-    """How an admin's /refund ended."""
+    """How a refund ended (an admin's /refund, or Telegram's refunded_payment: DONE)."""
 
     UNKNOWN = "unknown"  # no payment with that charge id
     ALREADY = "already"  # refunded before
@@ -109,24 +110,51 @@ class Payments:
 
     def invoice_link(self, telegram_id: int, credits, language_code: str | None) -> str:
         """An invoice link for the Mini App's openInvoice (a new order each time)."""
+        self.pack(credits)  # unknown or not sold: refused before anything is written
+        self._payable()
         return self.cashier.invoice_link(self.order(telegram_id, credits), language_code)
+
+    def _payable(self) -> None:
+        """SellingOff when there is no Telegram to pay in (no order is made then)."""
+        if not self.cashier.available:
+            raise SellingOff(
+                "Payments need Telegram: there is no bot token (dev mode).", reason="no_telegram"
+            )
 
     def plan_link(self, telegram_id: int, language_code: str | None) -> str:
         """A Stars subscription link for the monthly plan (a new order each time)."""
         plan = self.settings.monthly_plan
         if plan is None:
             raise SellingOff("There is no monthly plan.", reason="no_plan")
-        order = self.store.create_order(telegram_id, plan.credits, plan.stars, kind="plan")
+        self._payable()
+        order = self.store.create_order(telegram_id, plan.credits, plan.stars, kind=OrderKind.PLAN)
         log.info("order=%s user=%s plan=%s", order.id, telegram_id, plan.credits)
         return self.cashier.invoice_link(order, language_code)
 
-    def subscription(self, telegram_id: int) -> Subscription | None:
-        """The user's monthly plan, if they ever had one."""
-        return self.store.get_subscription(telegram_id)
+    def subscription(self, telegram_id: int) -> tuple[Subscription, int] | None:
+        """The user's paid monthly plan and the credits each period brings (what they pay
+        for, whatever MONTHLY_PLAN says now), or None."""
+        plan = self.store.get_subscription(telegram_id)
+        if plan is None or not plan.active():
+            return None
+        paid = self.store.get_payment(plan.charge_id)
+        return plan, paid.credits if paid else 0
+
+    def stop_plan(self, telegram_id: int) -> None:
+        """Before /delete: a paid plan stops renewing (Telegram would charge again; best
+        effort: a refusal is logged)."""
+        plan = self.store.get_subscription(telegram_id)
+        if plan is None or not plan.active() or plan.canceled:
+            return
+        try:
+            self.cashier.renew(telegram_id, plan.charge_id, False)
+        except TelegramRefused as exc:
+            log.warning("plan of user=%s not canceled on Telegram: %s", telegram_id, exc)
+        self.store.set_subscription_canceled(telegram_id, True)
 
     def renew(self, telegram_id: int, renew: bool) -> Subscription | None:
         """Cancel the plan's renewal or resume it (Telegram first); the plan after, or None
-        when the user has no paid plan. Raises RefundRefused when Telegram refuses."""
+        when the user has no paid plan. Raises TelegramRefused when Telegram refuses."""
         plan = self.store.get_subscription(telegram_id)
         if plan is None or not plan.active():
             return None
@@ -138,7 +166,11 @@ class Payments:
     def _on_sale(self, order: Order) -> bool:
         """The order's pack (or plan) is still sold at its price."""
         pack = Pack(order.credits, order.stars)
-        return pack == self.settings.monthly_plan if order.kind == "plan" else pack in self.packs
+        return (
+            pack == self.settings.monthly_plan
+            if order.kind == OrderKind.PLAN
+            else pack in self.packs
+        )
 
     def check(self, telegram_id: int, payload: str, currency: str, amount: int) -> Refusal | None:
         """Telegram's pre-checkout: None when the payment may go ahead, else why not. A plan's
@@ -150,7 +182,7 @@ class Payments:
             refusal = Refusal.UNKNOWN_ORDER
         elif order.telegram_id != telegram_id:
             refusal = Refusal.NOT_YOURS
-        elif order.paid_at is not None and order.kind != "plan":
+        elif order.paid_at is not None and order.kind != OrderKind.PLAN:
             refusal = Refusal.ALREADY_PAID
         elif currency != CURRENCY or amount != order.stars or not self._on_sale(order):
             refusal = Refusal.CHANGED
@@ -190,7 +222,7 @@ class Payments:
             )
             order = None
         until = None
-        if order is not None and order.kind == "plan" and isinstance(expires, int):
+        if order is not None and order.kind == OrderKind.PLAN and isinstance(expires, int):
             until = datetime.fromtimestamp(expires, UTC)
         stars = amount if currency == CURRENCY and isinstance(amount, int) else 0
         payment, balance = self.store.record_payment(
@@ -229,7 +261,7 @@ class Payments:
             self.cashier.refund(payment.telegram_id, charge_id)
         except AlreadyRefunded:
             log.info("payment=%s was refunded on Telegram already; recording it", payment.id)
-        except RefundRefused as exc:
+        except TelegramRefused as exc:
             log.warning("payment=%s refund refused by Telegram: %s", payment.id, exc)
             return Refund(RefundOutcome.REFUSED, payment, reason=str(exc))
         return self.refunded(charge_id) or Refund(RefundOutcome.ALREADY, payment)
@@ -247,4 +279,7 @@ class Payments:
         if payment is None:
             return None
         log.info("payment=%s refunded; %s credits taken back", payment.id, payment.taken_back)
+        if payment.expires_at is not None:  # a period of the plan: the plan ends with it
+            self.stop_plan(payment.telegram_id)
+            self.store.end_subscription(payment.telegram_id)
         return Refund(RefundOutcome.DONE, payment, user=self.store.get_user(payment.telegram_id))

@@ -58,27 +58,30 @@ class FileSource(Protocol):
         """The photo's bytes; raises on failure."""
 
 
-class RefundRefused(Exception):
-    """Telegram would not refund a payment; the message is Telegram's reason."""
+class TelegramRefused(Exception):
+    """Telegram would not refund a payment or change a subscription (or did not answer); the
+    message is Telegram's reason."""
 
 
-class AlreadyRefunded(RefundRefused):
+class AlreadyRefunded(TelegramRefused):
     """Telegram says the charge was refunded before (CHARGE_ALREADY_REFUNDED)."""
 
 
 class Cashier(Protocol):
     """Telegram's side of selling: invoice links for the Mini App and refunds of Stars."""
 
+    available: bool  # False: there is no Telegram to pay in (dev mode)
+
     def invoice_link(self, order: Order, language_code: str | None) -> str:
         """A t.me invoice link for the order (its payload is the order's id); for a plan's
         order, a Stars subscription renewed every 30 days."""
 
     def refund(self, telegram_id: int, charge_id: str) -> None:
-        """Give the Stars of one payment back; raises RefundRefused or AlreadyRefunded."""
+        """Give the Stars of one payment back; raises TelegramRefused or AlreadyRefunded."""
 
     def renew(self, telegram_id: int, charge_id: str, renew: bool) -> None:
         """Let a Stars subscription renew, or not (editUserStarSubscription); raises
-        RefundRefused when Telegram refuses."""
+        TelegramRefused when Telegram refuses."""
 
 
 class LogNotifier:
@@ -129,16 +132,16 @@ class NoFiles:
 class NoCashier:
     """Dev mode has no Telegram to pay in."""
 
+    available = False
+
     def invoice_link(self, order: Order, language_code: str | None) -> str:
-        """Always refused: Stars are paid in Telegram."""
-        raise SellingOff(
-            "Payments need Telegram: there is no bot token (dev mode).", reason="no_telegram"
-        )
+        """Never called: Payments checks `available` first."""
+        raise SellingOff("Payments need Telegram (dev mode).", reason="no_telegram")
 
     def refund(self, telegram_id: int, charge_id: str) -> None:
         """Always refused."""
-        raise RefundRefused("no Telegram bot token")
+        raise TelegramRefused("no Telegram bot token")
 
     def renew(self, telegram_id: int, charge_id: str, renew: bool) -> None:
         """Always refused."""
-        raise RefundRefused("no Telegram bot token")
+        raise TelegramRefused("no Telegram bot token")

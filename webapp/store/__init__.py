@@ -17,6 +17,7 @@ from webapp.records import (
     LedgerEntry,
     Model,
     Order,
+    OrderKind,
     Payment,
     Subscription,
     User,
@@ -178,7 +179,9 @@ class Store(Protocol):
         """processing → failed and refund once; None when it was not processing."""
 
     # selling credits for Telegram Stars
-    def create_order(self, telegram_id: int, credits: int, stars: int, kind: str = "pack") -> Order:
+    def create_order(
+        self, telegram_id: int, credits: int, stars: int, kind: OrderKind = OrderKind.PACK
+    ) -> Order:
         """A new unpaid order for a pack or the plan (the invoice's payload is its id)."""
 
     def get_order(self, order_id: int) -> Order | None:
@@ -208,6 +211,9 @@ class Store(Protocol):
 
     def set_subscription_canceled(self, telegram_id: int, canceled: bool) -> None:
         """Record that the plan will (not) renew."""
+
+    def end_subscription(self, telegram_id: int) -> None:
+        """The plan ends now and will not renew (its payment was refunded)."""
 
     def payments_of(self, telegram_id: int, limit: int = 5) -> list[Payment]:
         """The user's latest payments, newest first."""

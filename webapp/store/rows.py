@@ -13,6 +13,7 @@ from webapp.records import (
     Model,
     ModelStatus,
     Order,
+    OrderKind,
     Payment,
     Subscription,
     User,
@@ -114,7 +115,7 @@ def order(row: Mapping) -> Order:
         stars=row["stars"],
         created_at=when(row["created_at"]),
         paid_at=when(row["paid_at"]),
-        kind=row["kind"],
+        kind=OrderKind(row["kind"]),
     )
 
 

@@ -15,6 +15,7 @@ WORDS = {
     "training": ("training", "trainings"),
     "generation": ("generation", "generations"),
     "photo": ("new photo", "new photos"),
+    "day": ("day", "days"),
 }
 
 TEXTS = {
@@ -153,7 +154,7 @@ TEXTS = {
     "cmd_delete": "Delete my data",
     "delete_confirm": (
         "Delete everything? Your models (also on Astria), images, credits and history will be "
-        "gone for good."
+        "gone for good. A monthly plan stops renewing; records of payments are kept."
     ),
     "btn_delete_yes": "🗑 Delete everything",
     "btn_delete_no": "Keep my data",
@@ -179,18 +180,17 @@ TEXTS = {
         "{generate}. You have {credits}.\n\n{packs}"
     ),
     "buy_off": "Credits are not on sale at the moment.",
+    "buy_off_plan": "Packs of credits are not on sale; /plan has the monthly plan.",
     "btn_pack": "{credits} — ⭐️ {stars}",
     "pack_worth": "{trainings} or {generations}",
     "pack_line": "• {credits} for ⭐️ {stars}: {worth}",
     "invoice_title": "{credits}",
     "invoice_description": "{credits} for AI photos of yourself: {worth}.",
     "invoice_label": "{credits}",
-    "precheckout_unknown_order": (
-        "This invoice is not ours any more. Please choose a pack again with /buy."
-    ),
-    "precheckout_not_yours": "This invoice was made for someone else. Use /buy to get your own.",
-    "precheckout_already_paid": "This invoice is already paid. Use /buy for a new one.",
-    "precheckout_changed": "The price of this pack has changed. Please choose it again with /buy.",
+    "precheckout_unknown_order": "This invoice is not ours any more. Start again: /buy or /plan.",
+    "precheckout_not_yours": "This invoice was made for someone else. Get yours: /buy or /plan.",
+    "precheckout_already_paid": "This invoice is already paid. /buy or /plan makes a new one.",
+    "precheckout_changed": "The price has changed. Please start again: /buy or /plan.",
     "paid": "Thank you! {credits} added. You have {balance}.",
     "paid_unmatched": (
         "Your payment arrived, but I could not match it to a pack. Nothing is lost: write "
@@ -199,20 +199,21 @@ TEXTS = {
     "paysupport": (
         "Help with a payment: write /paysupport followed by what happened (the date and the pack "
         "help), and it reaches the people who run this bot; they answer here.{contact}\n\n"
-        "Purchases can be refunded within {days} days if the credits are unused; Telegram "
+        "Purchases can be refunded within {days} if the credits are unused; Telegram "
         "returns the Stars."
     ),
     "paysupport_contact": "\nOr write to {contact}.",
     "paysupport_sent": "Sent. We will answer you here.",
     "paysupport_admin": (
-        "Payment question from {user} (id {telegram_id}):\n{text}\n\nTheir payments: {payments}"
+        "Payment question from {user} (id {telegram_id}):\n{text}\n\nTheir payments: {payments}\n"
+        "Answer with /reply {telegram_id} <text>"
     ),
     "terms": (
         "Terms of sale\n\n"
         "• You buy credits for Telegram Stars; they are spent on trainings and generations at the "
         "prices /credits shows, and never expire.\n"
         "• A training or generation that fails is refunded in credits automatically.\n"
-        "• Unused credits can be refunded within {days} days of purchase: write /paysupport.\n"
+        "• Unused credits can be refunded within {days} of purchase: write /paysupport.\n"
         "• /delete removes your models, images and data; records of payments are kept for "
         "refunds and accounting.\n"
         "• The images are made by AI (Astria) from your photos; use them lawfully and only with "
@@ -277,6 +278,11 @@ TEXTS = {
         "Nothing was charged: a check found photos that would train badly:\n{lines}\n"
         "Send {photos} to replace them."
     ),
+    "paysupport_nobody": "Questions cannot be passed on from here at the moment.{contact}",
+    "reply_usage": "Usage: /reply <telegram_id> <text>",
+    "reply_done": "Sent to {telegram_id}.",
+    "reply_failed": "Could not reach {telegram_id}: they blocked the bot or never wrote to it.",
+    "support_reply": "Support: {text}",
 }
 
 # What the Mini App says. "{name}" fields are filled in by the page; a dict of plural categories
@@ -394,6 +400,8 @@ APP = {
     "payCancelled": "Payment cancelled. Nothing was charged.",
     "payFailed": "The payment did not go through. Nothing was charged.",
     "paidWaiting": "Payment received. Adding your credits…",
+    "payPending": "Your payment is being processed…",
+    "buyCredits": "Buy credits",
     "paid": "{credits} added. Thank you!",
     "paidSlow": "Your payment is being recorded; the credits will appear in a minute. The bot "
     "will also confirm it in the chat.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from webapp.records import Order, Payment, Subscription
+from webapp.records import Order, OrderKind, Payment, Subscription
 from webapp.store import rows
 from webapp.store.sqlite.connection import Database, now, ts
 from webapp.store.sqlite.users import change_credits
@@ -13,7 +13,9 @@ from webapp.store.sqlite.users import change_credits
 class Payments(Database):
     """The store's order and payment methods."""
 
-    def create_order(self, telegram_id: int, credits: int, stars: int, kind: str = "pack") -> Order:
+    def create_order(
+        self, telegram_id: int, credits: int, stars: int, kind: OrderKind = OrderKind.PACK
+    ) -> Order:
         """A new unpaid order for a pack or the plan."""
         with self._write() as db:
             row = db.execute(
@@ -88,6 +90,16 @@ class Payments(Database):
             db.execute(
                 "UPDATE subscriptions SET canceled = ?, updated_at = ? WHERE telegram_user_id = ?",
                 (int(canceled), ts(now()), telegram_id),
+            )
+
+    def end_subscription(self, telegram_id: int) -> None:
+        """The plan ends now and will not renew."""
+        with self._write() as db:
+            at = ts(now())
+            db.execute(
+                "UPDATE subscriptions SET canceled = 1, expires_at = ?, updated_at = ? "
+                "WHERE telegram_user_id = ?",
+                (at, at, telegram_id),
             )
 
     def payments_of(self, telegram_id: int, limit: int = 5) -> list[Payment]:

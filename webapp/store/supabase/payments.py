@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from webapp.records import Order, Payment, Subscription
+from webapp.records import Order, OrderKind, Payment, Subscription
 from webapp.store import rows
 from webapp.store.supabase.client import PostgREST, now
 
@@ -12,7 +12,9 @@ from webapp.store.supabase.client import PostgREST, now
 class Payments(PostgREST):
     """The store's order and payment methods (record_payment() and refund_payment())."""
 
-    def create_order(self, telegram_id: int, credits: int, stars: int, kind: str = "pack") -> Order:
+    def create_order(
+        self, telegram_id: int, credits: int, stars: int, kind: OrderKind = OrderKind.PACK
+    ) -> Order:
         """A new unpaid order for a pack or the plan."""
         row = {"telegram_user_id": telegram_id, "kind": kind, "credits": credits, "stars": stars}
         created = self._run(self._table("orders").insert(row))
@@ -66,6 +68,14 @@ class Payments(PostgREST):
         self._run(
             self._table("subscriptions")
             .update({"canceled": canceled, "updated_at": now()})
+            .eq("telegram_user_id", telegram_id)
+        )
+
+    def end_subscription(self, telegram_id: int) -> None:
+        """The plan ends now and will not renew."""
+        self._run(
+            self._table("subscriptions")
+            .update({"canceled": True, "expires_at": now(), "updated_at": now()})
             .eq("telegram_user_id", telegram_id)
         )
 
