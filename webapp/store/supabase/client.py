@@ -37,6 +37,9 @@ class PostgREST:
                     httpx_client=self._http,
                     auto_refresh_token=False,
                     persist_session=False,
+                    # supabase-py retries reads for seconds when PostgREST cannot be reached;
+                    # a webhook answers 503 at once instead and Telegram delivers it again
+                    postgrest_client_retry=False,
                 ),
             )
         except Exception as exc:  # supabase-py says "Invalid API key" / "Invalid URL"
