@@ -169,14 +169,20 @@ def ready_users(live, telegram):
     user=st.integers(1, 2**40),
     body=json_values | st.fixed_dictionaries({"model_id": json_values, "prompt": json_values}),
     valid=st.none() | prompts,
-    extra=st.dictionaries(st.text(max_size=8), json_values, max_size=2),
+    # fields we do not know (style and hd are known: they come valid, below)
+    extra=st.dictionaries(
+        st.text(max_size=8).filter(lambda k: k not in ("style", "hd")), json_values, max_size=2
+    ),
+    style=st.none() | st.sampled_from(["headshot", "noir", "superhero"]),
+    hd=st.none() | st.booleans(),
 )
 def test_generate_never_crashes_and_valid_bodies_start_a_generation(
-    client, incidents, ready_users, reached, user, body, valid, extra
+    client, incidents, ready_users, reached, user, body, valid, extra, style, hd
 ):
     if valid is not None:  # a valid body, perhaps with fields we do not know
         user, model_id = next(ready_users)
         body = {**extra, "model_id": model_id, "prompt": valid}
+        body.update({k: v for k, v in (("style", style), ("hd", hd)) if v is not None})
     with Clean(incidents) as clean:
         response = client.post(
             "/api/bot/generate",
