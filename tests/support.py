@@ -155,24 +155,24 @@ def good_photos(n=4) -> list[bytes]:
 # the Astria sandbox -----------------------------------------------------------------------------
 
 
-def sandbox_tunes(live) -> list[sqlite3.Row]:
-    """Every tune the app's sandbox holds."""
+def _sandbox_rows(live, table: str) -> list[sqlite3.Row]:
+    """Every row of one of the sandbox's tables, oldest first."""
     db = sqlite3.connect(f"{live.rt.settings.instance_path}/astria-sandbox.sqlite3")
     db.row_factory = sqlite3.Row
     try:
-        return db.execute("SELECT * FROM tunes").fetchall()
+        return db.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
     finally:
         db.close()
+
+
+def sandbox_tunes(live) -> list[sqlite3.Row]:
+    """Every tune the app's sandbox holds."""
+    return _sandbox_rows(live, "tunes")
 
 
 def sandbox_prompts(live) -> list[sqlite3.Row]:
     """Every prompt the app's sandbox received, oldest first (text, tune_id, options as JSON)."""
-    db = sqlite3.connect(f"{live.rt.settings.instance_path}/astria-sandbox.sqlite3")
-    db.row_factory = sqlite3.Row
-    try:
-        return db.execute("SELECT * FROM prompts ORDER BY id").fetchall()
-    finally:
-        db.close()
+    return _sandbox_rows(live, "prompts")
 
 
 def tune_sizes(live, tune_id: int) -> list:
