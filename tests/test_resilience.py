@@ -3,7 +3,8 @@ duplicated webhook deliveries and callbacks, dropped callbacks, Astria 500/504/4
 jobs, Telegram 429 and 403. Afterwards every balance equals its ledger, nobody was charged twice
 or for nothing, nobody got a notification twice, and everybody was told the outcome.
 
-RESILIENCE_USERS (default 60; `make soak` runs 1,000) and RESILIENCE_SEED (default 20261126) set the size and the dice.
+RESILIENCE_USERS (default 60; `make soak` runs 1,000) and RESILIENCE_SEED (default 20261126)
+set the size and the dice.
 The soak (`make soak`, which CI also runs) is the same with 1,000 users, and the fuzz tests
 with 5,000 examples each.
 """

@@ -7,6 +7,7 @@ HD_COST, and exactly that is refunded if it fails."""
 from __future__ import annotations
 
 import logging
+import re
 
 from webapp.records import Generation, InvalidInput, Model, ModelNotReady, ModelStatus, NotFound
 from webapp.services.styles import HD, Style, Styles
@@ -19,9 +20,13 @@ log = logging.getLogger("generation")
 PROMPT_MAX = 600
 
 
+MODEL_TAG = re.compile(r"<\s*(lora|faceid)\s*:[^>]*>", re.IGNORECASE)
+
+
 def clean_prompt(prompt: str | None) -> str:
-    """A prompt of 1–600 characters without control characters, or InvalidInput."""
-    cleaned = clean_text(prompt)
+    """A prompt of 1–600 characters without control characters or model tags (a user's words
+    must never name another model), or InvalidInput."""
+    cleaned = clean_text(MODEL_TAG.sub(" ", prompt)) if isinstance(prompt, str) else ""
     if not cleaned:
         raise InvalidInput(reason="prompt_empty")
     if len(cleaned) > PROMPT_MAX:
