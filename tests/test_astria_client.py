@@ -220,3 +220,17 @@ def test_characteristics_and_an_inspection_are_sent_as_astria_documents(astria):
     server.then(500).then(200, {})
     with pytest.raises(AstriaUnavailable):  # one try: a check must not keep the user waiting
         client.inspect_image("man", Photo("p.jpg", b"jpeg"), timeout=2)
+
+
+def test_an_answer_that_cannot_be_decoded_is_an_astria_error_not_a_crash(astria):
+    server, client = astria
+    # a body that says it is gzip and is not: requests raises ContentDecodingError on reading
+    for _ in range(4):
+        server.then(200, {"id": 1}, **{"Content-Encoding": "gzip"})
+    with pytest.raises(AstriaUnavailable):  # a read is retried, then given up
+        client.get_tune(1)
+    assert len(server.requests) == 4
+    server.then(201, PROMPT, **{"Content-Encoding": "gzip"})
+    with pytest.raises(AstriaOutcomeUnknown):  # a paid prompt may have been made: not repeated
+        client.create_prompt(tune_id=1504944, text="x", num_images=4, callback="https://cb")
+    assert len(server.requests) == 5

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from PIL import ImageFilter
 
 from tests import factories as f
@@ -64,8 +65,11 @@ def test_the_mini_app_is_told_which_photo_to_replace_before_paying(live):
     assert upload(live, good_photos()).status_code == 201
 
 
-def test_a_check_that_fails_never_blocks_training(live):
-    live.sandbox_fault(kind="http", method="POST", path="/images/inspect", status=500, times=20)
+@pytest.mark.parametrize(("status", "body"), [(500, None), (200, "[1, 2]"), (200, '"odd"')])
+def test_a_check_that_fails_never_blocks_training(live, status, body):
+    live.sandbox_fault(
+        kind="http", method="POST", path="/images/inspect", status=status, body=body, times=20
+    )
     photos = good_photos()
     photos[0] = blurred()
     assert upload(live, photos).status_code == 201  # not inspected: trained as before

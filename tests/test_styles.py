@@ -177,6 +177,39 @@ def test_a_faceid_model_is_ready_at_once_priced_apart_and_prompted_with_its_tag(
     assert refused.json()["error"]["reason"] == "model_type_unknown"
 
 
+def test_a_faceid_astria_refuses_at_creation_is_failed_and_refunded_not_started(
+    make_live, telegram
+):
+    live = make_live(FACEID_COST="2")
+    live.rt.services.accounts.register(USER)
+    live.rt.store.grant(USER, 5, "test", "faceid")
+    live.sandbox_fault(kind="fail", target="tune", body="no face found")
+    assert upload(live, good_photos(), name="Quick", model_type="faceid").status_code == 201
+    telegram.wait_text(USER, "I couldn't train “Quick”: the AI service refused it (no face found).")
+    live.idle()
+    (model,) = live.rt.store.list_models(USER)
+    assert model.status == "failed"
+    assert live.rt.store.get_user(USER).credits == 8  # the 2 it cost came back
+    assert not any("started" in text or "ready" in text for text in telegram.texts(USER))
+
+
+def test_a_model_made_before_model_types_is_of_the_deployments_type(make_live, telegram):
+    live = make_live(ASTRIA_MODEL_TYPE="faceid")
+    model = trained_model(live, telegram, USER)
+    with live.rt.store._write() as db:  # what migration 0003 left on a row made before it
+        db.execute(
+            "UPDATE telegram_models SET model_type = 'lora', cost = NULL WHERE id = ?", (model.id,)
+        )
+    model = live.rt.store.get_model(model.id)
+    assert model.model_type is None
+    shown = call(live, "GET", f"/api/bot/models/{model.id}").json()
+    assert shown["model"]["model_type"] == "faceid"
+    generated = call(live, "POST", "/api/bot/generate", {"model_id": model.id, "prompt": "at sea"})
+    assert generated.status_code == 201
+    live.idle()
+    assert sandbox_prompts(live)[-1]["text"].startswith(f"<faceid:{model.tune_id}:1> man,")
+
+
 def test_the_chat_offers_both_kinds_of_model_with_their_prices(make_live, telegram):
     live = make_live(FACEID_COST="0", SANDBOX_TRAIN_SECONDS="600")
     live.post_update(f.message(USER, "/train"))

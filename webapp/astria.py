@@ -209,6 +209,12 @@ class AstriaClient:
                 self._log(method, path, "connection-error", started)
                 if last:
                     raise AstriaUnavailable("Astria could not be reached") from exc
+            except requests.RequestException as exc:  # a broken body or encoding, after sending
+                self._log(method, path, type(exc).__name__, started)
+                if not idempotent:
+                    raise AstriaOutcomeUnknown("Astria's answer could not be read") from exc
+                if last:
+                    raise AstriaUnavailable("Astria's answer could not be read") from exc
             else:
                 self._log(method, path, response.status_code, started)
                 status = response.status_code

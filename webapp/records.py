@@ -80,7 +80,9 @@ class Model:
     photo_file_ids: tuple[str, ...]
     created_at: datetime
     trained_at: datetime | None
-    model_type: str = "lora"  # "lora" (trained, best likeness) or "faceid" (instant)
+    # "lora" (trained, best likeness) or "faceid" (instant); None: made before models had a
+    # type, under the deployment's ASTRIA_MODEL_TYPE (prompt_tune and astria_request resolve it)
+    model_type: str | None = "lora"
     cost: int | None = None  # credits charged (None: made before costs were kept)
     characteristics: dict | None = None  # what the photo check saw most (age, hair…)
 

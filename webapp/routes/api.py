@@ -31,7 +31,7 @@ from webapp.security import InitDataError, WebAppUser, dev_user_allowed, validat
 from webapp.services import photos as photo_checks
 from webapp.services.generation import PROMPT_MAX
 from webapp.services.photos import Refusal
-from webapp.services.training import CLASSES, NAME_MAX
+from webapp.services.training import CLASSES, NAME_MAX, model_kind
 from webapp.texts import Texts
 
 bp = Blueprint("api", __name__, url_prefix="/api/bot")
@@ -129,7 +129,7 @@ def model_json(model: Model, t: Texts) -> dict:
         "error_text": failure,
         "created_at": _when(model.created_at),
         "trained_at": _when(model.trained_at),
-        "model_type": model.model_type,
+        "model_type": model_kind(runtime().settings, model.model_type),
     }
 
 

@@ -104,7 +104,7 @@ class Accounts:
         tunes, prompts = self._on_astria(
             [m.tune_id for m in models],
             [
-                (g.prompt_id, *model_of.get(g.model_id, (None, "lora")))
+                (g.prompt_id, *model_of.get(g.model_id, (None, None)))
                 for g in self._generations(telegram_id)
             ],
         )

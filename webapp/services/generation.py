@@ -11,7 +11,7 @@ import re
 
 from webapp.records import Generation, InvalidInput, Model, ModelNotReady, ModelStatus, NotFound
 from webapp.services.styles import HD, Style, Styles
-from webapp.services.training import clean_text
+from webapp.services.training import clean_text, model_kind
 from webapp.services.work import AstriaWork, forget_on_astria
 from webapp.settings import Settings
 
@@ -34,10 +34,10 @@ def clean_prompt(prompt: str | None) -> str:
     return cleaned
 
 
-def prompt_tune(settings: Settings, model_type: str, tune_id: int | None) -> int | None:
+def prompt_tune(settings: Settings, model_type: str | None, tune_id: int | None) -> int | None:
     """The tune the prompts of a model (of `model_type`, whose tune is `tune_id`) are posted
     to: the base model for a LoRA or FaceID (Flux), the model's own tune otherwise."""
-    if model_type in ("lora", "faceid"):
+    if model_kind(settings, model_type) in ("lora", "faceid"):
         return settings.astria_base_tune_id
     return tune_id
 
@@ -52,9 +52,10 @@ def astria_request(
     `<lora:TUNE_ID:1> ohwx man, …`; a FaceID with its tag and the class alone:
     `<faceid:TUNE_ID:1> man, …`. A style puts the subject into its template; the user's words
     follow it. HD adds super_resolution and inpaint_faces to the style's options."""
-    if model.model_type == "faceid":
+    kind = model_kind(settings, model.model_type)
+    if kind == "faceid":
         tag, subject = f"<faceid:{model.tune_id}:1> ", model.class_name
-    elif model.model_type == "lora":
+    elif kind == "lora":
         tag, subject = f"<lora:{model.tune_id}:1> ", f"{settings.astria_token} {model.class_name}"
     else:
         tag, subject = "", f"{settings.astria_token} {model.class_name}"

@@ -80,7 +80,7 @@ class Reconciler:
             self.generations.fail(generation.id, Failure.ASTRIA_UNAVAILABLE)
             return "never sent"
         model = self.store.get_model(generation.model_id)
-        kind = model.model_type if model else self.settings.astria_model_type
+        kind = model.model_type if model else None
         tune_id = prompt_tune(self.settings, kind, model.tune_id if model else None)
         return self._ask(
             lambda: self.astria.get_prompt(tune_id, int(generation.prompt_id)),

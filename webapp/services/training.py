@@ -22,12 +22,18 @@ from webapp.services.inspection import (
 )
 from webapp.services.ports import FileSource
 from webapp.services.work import AstriaWork, forget_on_astria
+from webapp.settings import Settings
 
 log = logging.getLogger("training")
 
 NAME_MAX = 40
 CLASSES = ("man", "woman", "person", "boy", "girl", "dog", "cat")
 MODEL_TYPES = ("lora", "faceid")  # what a user picks between (ASTRIA_MODEL_TYPE: the default)
+
+
+def model_kind(settings: Settings, model_type: str | None) -> str:
+    """A model's type; a model made before models had one is of the deployment's type."""
+    return model_type or settings.astria_model_type
 
 
 def clean_text(text: str | None) -> str:
@@ -216,7 +222,7 @@ class Training(AstriaWork):
                 photos=photos,
                 callback=self.callback_url("tune", model.id),
                 base_tune_id=self.settings.astria_base_tune_id,
-                model_type=model.model_type,
+                model_type=model_kind(self.settings, model.model_type),
                 token=self.settings.astria_token,
                 branch=self.settings.astria_branch,
                 characteristics=model.characteristics,
@@ -234,7 +240,9 @@ class Training(AstriaWork):
             forget_on_astria(self.astria.delete_tune, tune.id)
             return
         log.info("train submitted model=%s tune=%s eta=%s", model_id, tune.id, tune.eta)
-        if tune.trained_at is not None:  # FaceID: ready at once, and Astria may never call back
+        if tune.failed:  # a FaceID whose photos Astria could not use says so at once
+            self.fail(model_id, Failure.astria(tune.error or "training failed"))
+        elif tune.trained_at is not None:  # FaceID: ready at once, and Astria may never call back
             self.ready(model, tune.id, tune.trained_at)
         elif model.status == "training":
             self.notifier.training_started(self.store.get_user(model.telegram_user_id), model)

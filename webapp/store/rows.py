@@ -59,6 +59,12 @@ def user(row: Mapping) -> User:
     )
 
 
+def legacy_type(row: Mapping) -> str | None:
+    """A model's type, or None for a model made before models had one (its cost is NULL; the
+    migration gave it the column's default, not what the deployment trained then)."""
+    return row["model_type"] if row["cost"] is not None else None
+
+
 def model(row: Mapping) -> Model:
     """telegram_models → Model (`model_id` there is Astria's tune id)."""
     return Model(
@@ -74,7 +80,7 @@ def model(row: Mapping) -> Model:
         photo_file_ids=_json_list(row["photo_file_ids"]),
         created_at=when(row["created_at"]),
         trained_at=when(row["trained_at"]),
-        model_type=row["model_type"] or "lora",
+        model_type=legacy_type(row),
         cost=row["cost"],
         characteristics=_json_object(row["characteristics"]),
     )

@@ -139,13 +139,13 @@ class Users(Database):
             ).fetchall()
             models = db.execute(
                 "DELETE FROM telegram_models WHERE telegram_user_id = ? "
-                "RETURNING id, model_id, model_type",
+                "RETURNING id, model_id, model_type, cost",
                 (telegram_id,),
             ).fetchall()
             db.execute("DELETE FROM credit_ledger WHERE telegram_user_id = ?", (telegram_id,))
             db.execute("DELETE FROM conversation_states WHERE key LIKE ?", (f"%:{telegram_id}",))
             db.execute("DELETE FROM telegram_users WHERE telegram_id = ?", (telegram_id,))
-        model_of = {m["id"]: (m["model_id"], m["model_type"] or "lora") for m in models}
+        model_of = {m["id"]: (m["model_id"], rows.legacy_type(m)) for m in models}
         return DeletedUser(
             models=len(models),
             tunes=tuple(m["model_id"] for m in models if m["model_id"] is not None),

@@ -67,10 +67,7 @@ class Users(PostgREST):
         return DeletedUser(
             models=deleted["models"],
             tunes=tuple(deleted["tunes"]),
-            prompts=tuple(
-                (prompt_id, tune_id, model_type or "lora")
-                for prompt_id, tune_id, model_type in deleted["prompts"]
-            ),
+            prompts=tuple(tuple(triple) for triple in deleted["prompts"]),
         )
 
     def stats(self, since: datetime) -> dict:
