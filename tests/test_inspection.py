@@ -75,6 +75,33 @@ def test_a_check_that_fails_never_blocks_training(live, status, body):
     assert upload(live, photos).status_code == 201  # not inspected: trained as before
 
 
+def test_what_a_check_saw_is_not_kept_after_delete_or_past_a_day(live, telegram):
+    live.sandbox_fault(kind="delay", method="POST", path="/images/inspect", body="0.5")
+    live.post_update(f.message(USER, "/train"))
+    telegram.add_file("late-0", f.jpeg(900, 900))
+    live.post_update(f.photo(USER, "late-0", 900, 900))
+    live.post_update(f.message(USER, "/delete"))
+    live.post_update(f.callback(USER, "del:yes"))
+    live.idle()  # the check ends after the data went: nothing of it is written
+    assert live.rt.store.get_user(USER) is None
+    assert live.rt.store.get_conversation(f"inspect:late-0:{USER}").state is None
+
+    live.rt.services.accounts.register(USER)  # back, with no second signup bonus: buys some
+    live.rt.store.grant(USER, 5, "test", "bought")
+    live.post_update(f.message(USER, "/train"))
+    telegram.add_file("left-0", f.jpeg(901, 901))
+    live.post_update(f.photo(USER, "left-0", 901, 901))
+    live.idle()  # the flow is left here: the verdict waits for a charge that never comes
+    key = f"inspect:left-0:{USER}"
+    assert live.rt.store.get_conversation(key).state == "inspected"
+    live.rt.services.resume()
+    assert live.rt.store.get_conversation(key).state == "inspected"  # a day is not over
+    with live.rt.store._write() as db:
+        db.execute("UPDATE conversation_states SET updated_at = '2026-01-01' WHERE key = ?", (key,))
+    live.rt.services.resume()
+    assert live.rt.store.get_conversation(key).state is None
+
+
 def test_the_chat_flags_a_photo_as_it_arrives_and_asks_for_another_before_paying(live, telegram):
     live.post_update(f.message(USER, "/train"))
     for n in range(4):

@@ -159,6 +159,18 @@ def test_conversations_are_kept_and_cleared(store):
     assert store.get_conversation("k").data == {}
 
 
+def test_stale_states_under_a_prefix_are_forgotten_and_nothing_else(store):
+    store.set_conversation("inspect:AgAD_x-1:7", "inspected", {"problems": []})
+    store.set_conversation("inspectX:1:7", "x", {})
+    store.set_conversation("state:7:7", "TrainStates:photos", {})
+    later = datetime.now(UTC) + timedelta(seconds=1)
+    assert store.forget_conversations("inspect:", later - timedelta(hours=1)) == 0  # too young
+    assert store.forget_conversations("inspect:", later) == 1
+    assert store.get_conversation("inspect:AgAD_x-1:7").state is None
+    assert store.get_conversation("inspectX:1:7").state == "x"
+    assert store.get_conversation("state:7:7").state == "TrainStates:photos"
+
+
 def test_a_model_is_charged_with_its_row_or_not_at_all(store):
     user(store, credits=1)
     created, balance = model(store)

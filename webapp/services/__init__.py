@@ -35,9 +35,11 @@ class Services:
     settings: Settings
 
     def resume(self) -> None:
-        """Pick up work a crashed process left half-done (uploads and prompts not yet sent)."""
+        """Pick up work a crashed process left half-done (uploads and prompts not yet sent), and
+        forget photo verdicts no training read."""
         self.training.resume()
         self.generations.resume()
+        self.training.forget_stale_verdicts()
 
 
 def build_services(

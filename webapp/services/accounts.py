@@ -66,10 +66,11 @@ class Accounts:
             signup_key=self.signup_key(telegram_id),
         )
         if created:
+            # a user back after /delete gets no second bonus: the delta is what they got
             log.info(
                 "credits user=%s delta=+%s reason=signup balance=%s",
                 telegram_id,
-                self.settings.free_credits,
+                user.credits,
                 user.credits,
             )
         return user

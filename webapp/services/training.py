@@ -6,7 +6,7 @@ import logging
 import unicodedata
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from webapp.astria import (
     Photo,
@@ -92,13 +92,25 @@ class Training(AstriaWork):
                         type(exc).__name__)  # fmt: skip
             return
         (found,) = self.inspector.inspect(GENERIC, [photo])
-        if found is None:
-            return
+        if found is None or self.store.get_user(telegram_id) is None:
+            return  # not checked, or the user deleted their data meanwhile
+        key = _verdict_key(telegram_id, file_id)
         data = {"problems": list(found.problems), "seen_as": found.seen_as, "traits": found.traits}
-        self.store.set_conversation(_verdict_key(telegram_id, file_id), "inspected", data)
+        self.store.set_conversation(key, "inspected", data)
+        user = self.store.get_user(telegram_id)
+        if user is None:  # /delete came between the look and the write: what it saw goes too
+            self.store.clear_conversation(key)
+            return
         if found.problems:
-            user = self.store.get_user(telegram_id)
             self.notifier.photo_problems(user, number, found.problems)
+
+    def forget_stale_verdicts(self) -> int:
+        """Verdicts no charge read (the flow was left, or the check ended after the charge)
+        are forgotten a day after they were written: what a photo showed is not kept."""
+        gone = self.store.forget_conversations(VERDICT_PREFIX, datetime.now(UTC) - VERDICT_TTL)
+        if gone:
+            log.info("forgot %s photo verdicts no training read", gone)
+        return gone
 
     def chat_verdicts(
         self, telegram_id: int, class_name: str, file_ids: Sequence[str]
@@ -274,9 +286,13 @@ class Training(AstriaWork):
             self.jobs.submit(f"upload model {model.id}", self.upload, model.id)
 
 
+VERDICT_PREFIX = "inspect:"
+VERDICT_TTL = timedelta(days=1)  # a verdict no charge read is forgotten after this
+
+
 def _verdict_key(telegram_id: int, file_id: str) -> str:
     """Where a chat photo's verdict waits (ends with the user's id: /delete takes it too)."""
-    return f"inspect:{file_id}:{telegram_id}"
+    return f"{VERDICT_PREFIX}{file_id}:{telegram_id}"
 
 
 def refuse(verdicts: Sequence[Verdict | None]) -> None:

@@ -84,6 +84,10 @@ class Store(Protocol):
     def clear_conversation(self, key: str) -> None:
         """Forget the chat flow state under a key."""
 
+    def forget_conversations(self, prefix: str, before: datetime) -> int:
+        """Forget the states under keys starting with `prefix` last written before `before`;
+        how many went."""
+
     # models
     def create_model(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from webapp.records import Conversation
 from webapp.store.sqlite.connection import Database, now, ts
@@ -33,3 +34,11 @@ class Conversations(Database):
         """Forget the chat flow state under a key."""
         with self._write() as db:
             db.execute("DELETE FROM conversation_states WHERE key = ?", (key,))
+
+    def forget_conversations(self, prefix: str, before: datetime) -> int:
+        """Forget the states under keys starting with `prefix` last written before `before`."""
+        with self._write() as db:
+            return db.execute(
+                "DELETE FROM conversation_states WHERE substr(key, 1, ?) = ? AND updated_at < ?",
+                (len(prefix), prefix, ts(before)),
+            ).rowcount

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from webapp.records import Conversation
 from webapp.store.supabase.client import PostgREST, now
 
@@ -27,3 +29,14 @@ class Conversations(PostgREST):
     def clear_conversation(self, key: str) -> None:
         """Forget the chat flow state under a key."""
         self._run(self._table("conversation_states").delete().eq("key", key))
+
+    def forget_conversations(self, prefix: str, before: datetime) -> int:
+        """Forget the states under keys starting with `prefix` last written before `before`."""
+        assert prefix.replace(":", "").isalnum(), "a plain prefix: * is PostgREST's wildcard"
+        gone = self._run(
+            self._table("conversation_states")
+            .delete()
+            .like("key", f"{prefix}*")
+            .lt("updated_at", before.isoformat())
+        )
+        return len(gone or [])
