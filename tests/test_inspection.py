@@ -5,6 +5,7 @@ it sees most goes with the tune; a check that fails or is slow never blocks trai
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
 from PIL import ImageFilter
@@ -12,6 +13,7 @@ from PIL import ImageFilter
 from tests import factories as f
 from tests.support import call, good_photos, upload
 from webapp.astria import Photo
+from webapp.jobs import Jobs
 from webapp.services.inspection import characteristics, mismatched, verdict
 
 USER = 6001
@@ -125,3 +127,21 @@ def test_the_chat_flags_a_photo_as_it_arrives_and_asks_for_another_before_paying
     telegram.wait_text(USER, "Uploading your photos to start training “Checked”")
     (model,) = live.rt.store.list_models(USER)
     assert "chk-2" not in model.photo_file_ids and "chk-new" in model.photo_file_ids
+
+
+def test_photo_checks_have_their_own_bounded_pool_and_never_hold_paid_work():
+    jobs = Jobs(workers=1, optional_workers=1, optional_queue=2)
+    release = threading.Event()
+    try:
+        checks = [jobs.submit_optional(f"check {n}", release.wait, 10) for n in range(3)]
+        assert checks[0] is not None and checks[1] is not None
+        assert checks[2] is None  # the queue is full: this check is dropped, never waited for
+        paid = jobs.submit("upload", lambda: None)
+        paid.result(timeout=2)  # runs at once though every check is stuck
+        release.set()
+        checks[1].result(timeout=2)
+        assert jobs.submit_optional("check again", lambda: None) is not None
+        assert jobs.wait_idle(timeout=5)
+    finally:
+        release.set()
+        jobs.shutdown()

@@ -24,24 +24,57 @@ class ShuttingDown(RuntimeError):
 
 
 class Jobs:
-    """Runs callables off the request thread and keeps track of what is still running."""
+    """Runs callables off the request thread and keeps track of what is still running.
 
-    def __init__(self, workers: int = 4) -> None:
+    Work that matters (uploads, prompts, albums) has the main pool. Courtesies that may be
+    dropped (the check of a chat photo) have a small pool of their own with a bounded queue, so
+    a slow Astria or a crowd sending photos never delays the work users paid for."""
+
+    def __init__(self, workers: int = 4, optional_workers: int = 2, optional_queue: int = 32):
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
+        self._optional = ThreadPoolExecutor(optional_workers, thread_name_prefix="optional")
+        self._optional_queue = optional_queue
         self._running: set[Future] = set()
+        self._optional_running = 0
         self._lock = threading.Lock()
         self.stopping = False  # set by shutdown(): no new work is taken
 
     def submit(self, name: str, fn: Callable, *args) -> Future:
         """Run fn(*args) in the background; an exception is logged, never lost silently."""
+        return self._submit(self._pool, name, fn, args)
+
+    def submit_optional(self, name: str, fn: Callable, *args) -> Future | None:
+        """Run fn(*args) on the pool of work that may be dropped; None (logged) when that
+        pool already has its fill waiting."""
+        with self._lock:
+            if self._optional_running >= self._optional_queue:
+                log.warning(
+                    "job %s dropped: %s optional jobs waiting", name, self._optional_running
+                )
+                return None
+            self._optional_running += 1
         try:
-            future = self._pool.submit(self._run, name, fn, args)
+            future = self._submit(self._optional, name, fn, args)
+        except ShuttingDown:
+            with self._lock:
+                self._optional_running -= 1
+            raise
+        future.add_done_callback(self._optional_done)
+        return future
+
+    def _submit(self, pool: ThreadPoolExecutor, name: str, fn: Callable, args: tuple) -> Future:
+        try:
+            future = pool.submit(self._run, name, fn, args)
         except RuntimeError:  # the pool is shut down: the process is stopping
             raise ShuttingDown(f"not starting {name}: the process is stopping") from None
         with self._lock:
             self._running.add(future)
         future.add_done_callback(self._forget)
         return future
+
+    def _optional_done(self, _future: Future) -> None:
+        with self._lock:
+            self._optional_running -= 1
 
     @staticmethod
     def _run(name: str, fn: Callable, args: tuple) -> None:
@@ -74,6 +107,7 @@ class Jobs:
     def shutdown(self) -> None:
         """Stop taking work and let running jobs finish."""
         self.stopping = True
+        self._optional.shutdown(wait=False, cancel_futures=True)  # may be dropped: not waited for
         self._pool.shutdown(wait=True, cancel_futures=False)
 
 

@@ -73,7 +73,7 @@ class Training(AstriaWork):
     def inspect_later(self, telegram_id: int, file_id: str, number: int) -> None:
         """Queue the check of a photo sent in the chat (it downloads: not on the webhook)."""
         if self.inspector.enabled:
-            self.jobs.submit(
+            self.jobs.submit_optional(
                 f"inspect photo {number} of user {telegram_id}",
                 self.inspect_chat_photo,
                 telegram_id,
