@@ -103,6 +103,51 @@ def test_a_style_is_one_tap_in_the_chat_then_more_and_hd(live, telegram):
     assert live.rt.store.get_user(USER).credits == 22 - 1 - 1 - 2
 
 
+def test_a_style_taken_out_by_a_deploy_is_explained_and_never_charged_for(live, telegram):
+    model = ready(live, telegram)
+    live.post_update(f.callback(USER, f"sty:{model.id}:cinematic"))
+    more = telegram.wait_text(USER, "Want more pictures with “Me”?")
+    live.idle()
+    (first,) = live.rt.store.list_generations(USER)
+    live.post_update(f.message(USER, "/train"))  # a /train flow is under way meanwhile
+    telegram.add_file("kept-0", f.jpeg(800, 800))
+    live.post_update(f.photo(USER, "kept-0", 800, 800))
+    more_data = next(
+        b["callback_data"] for b in more.buttons() if b.get("callback_data", "").startswith("more:")
+    )
+    mark = telegram.mark()
+    live.post_update(f.callback(USER, more_data))  # More, while the /train flow is open
+    telegram.wait_text(USER, "Creating 4 images with “Me”… 1 credit spent", after=mark)
+    live.idle()
+    generations = live.rt.services.generations
+    generations.styles = Styles([s for s in generations.styles.all if s.id != "cinematic"])
+    credits = live.rt.store.get_user(USER).credits
+
+    live.post_update(f.callback(USER, more_data))
+    gone = telegram.calls_to("sendMessage", USER)[-1]
+    assert gone.text == "That style is no longer offered. Pick another one:"
+    offered = [b["callback_data"] for b in gone.buttons()]
+    assert offered[0] == f"sty:{model.id}:{generations.styles.all[0].id}"
+    assert f"sty:{model.id}:cinematic" not in offered
+    assert live.rt.store.get_user(USER).credits == credits
+    for n in range(1, 4):  # the /train flow was not ended by either tap
+        telegram.add_file(f"kept-{n}", f.jpeg(800 + n, 800))
+        live.post_update(f.photo(USER, f"kept-{n}", 800 + n, 800))
+    assert telegram.texts(USER)[-1].startswith("All 4 photos received")
+    assert live.post_update(f.callback(USER, f"stp:{model.id}:²")).status_code == 200
+
+    # queued before the deploy, sent after it: failed and refunded, never sent bare
+    queued, _ = live.rt.store.create_generation(
+        USER, model_id=model.id, prompt="", num_images=4, cost=2, style="cinematic", hd=False
+    )
+    generations.submit(queued.id)
+    telegram.wait_text(USER, "I couldn't create the images: that style is no longer offered.")
+    assert live.rt.store.get_generation(queued.id).status == "failed"
+    assert live.rt.store.get_user(USER).credits == credits
+    assert len(sandbox_prompts(live)) == 2
+    assert first.style == "cinematic"
+
+
 def test_a_failed_styled_hd_generation_refunds_exactly_what_it_cost(live, telegram):
     model = ready(live, telegram)
     live.sandbox_fault(kind="http", method="POST", path=r"/tunes/\d+/prompts", status=422, times=1)
@@ -142,7 +187,13 @@ def test_the_api_lists_styles_in_the_users_language_and_checks_what_it_is_sent(l
     assert (body["style"], body["style_name"], body["hd"]) == ("noir", "Black & white", False)
     live.idle()
     assert sandbox_prompts(live)[-1]["text"].endswith("deep shadows, with a hat")
-    assert live.rt.store.get_user(USER).credits == 21  # the refused ones cost nothing
+    blank = call(
+        live, "POST", "/api/bot/generate", {"model_id": model.id, "style": "noir", "prompt": " \n "}
+    )
+    assert blank.status_code == 201  # blank words with a style: the style alone
+    live.idle()
+    assert sandbox_prompts(live)[-1]["text"].endswith("deep shadows")
+    assert live.rt.store.get_user(USER).credits == 20  # the refused ones cost nothing
 
 
 def test_styles_come_in_russian_for_a_russian_user(live):

@@ -39,6 +39,7 @@ class Failure(StrEnum):
     PHOTOS_LOST = "photos_lost"  # Mini App photos, held in memory by a process that restarted
     ASTRIA_UNAVAILABLE = "astria_unavailable"  # Astria did not answer; nothing was made
     DUPLICATE_PHOTOS = "duplicate_photos"  # two of the photos are one picture
+    STYLE_GONE = "style_gone"  # the style was taken out of the catalogue before it was sent
 
     @staticmethod
     def astria(said: str) -> str:

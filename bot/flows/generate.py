@@ -34,7 +34,6 @@ def register(bot: TeleBot, services: Services) -> None:
     cost = services.accounts.prices.generate
     packs = services.payments.packs
     images = services.settings.images_per_prompt
-    catalogue = generations.styles.all
 
     @bot.message_handler(commands=["generate"])
     def generate(message: Message, user: User, t: Texts, state: StateContext) -> None:
@@ -77,7 +76,7 @@ def register(bot: TeleBot, services: Services) -> None:
             bot,
             call,
             t("choose_style", name=model.name, cost=t.credits(cost)),
-            reply_markup=keyboards.styles(t, catalogue, model, 0, cost),
+            reply_markup=keyboards.styles(t, generations.styles.all, model, 0, cost),
         )
 
     @bot.callback_query_handler(func=lambda call: call.data.startswith(("gen:", "sts:")))
@@ -92,9 +91,9 @@ def register(bot: TeleBot, services: Services) -> None:
         bot.answer_callback_query(call.id)
         model_id, _, page = call.data[4:].partition(":")
         model = ready_model(call, user, t, model_id)
-        if model is None or not page.isdigit() or len(page) > 3:
+        if model is None or not (page.isascii() and page.isdigit()) or len(page) > 3:
             return
-        markup = keyboards.styles(t, catalogue, model, int(page), cost)
+        markup = keyboards.styles(t, generations.styles.all, model, int(page), cost)
         bot.edit_message_reply_markup(
             call.message.chat.id, call.message.message_id, reply_markup=markup
         )
@@ -110,14 +109,20 @@ def register(bot: TeleBot, services: Services) -> None:
         state.add_data(model_id=model.id)
         send(bot, call, t("ask_prompt", name=model.name))
 
-    def started(update, t: Texts, state: StateContext, begin) -> None:
+    def end_prompt(state: StateContext) -> None:
+        """Leave the "describe the picture" step, and only it: a button under an old album
+        must not end a /train flow in progress."""
+        if state.get() == GenerateStates.prompt.name:
+            state.delete()
+
+    def started(update, user: User, t: Texts, state: StateContext, begin, model_id=None) -> None:
         """Charge and start a generation (`begin` calls the service); say how it went."""
         try:
             generation, model, balance = begin()
         except InvalidInput as exc:
             reason = exc.params.get("reason")
             if reason == "unknown_style":
-                send(bot, update, t("style_gone"))
+                style_gone(update, user, t, exc.params.get("model_id", model_id))
             else:
                 send(bot, update, t(reason, limit=PROMPT_MAX))
             return
@@ -125,10 +130,10 @@ def register(bot: TeleBot, services: Services) -> None:
             short_of_credits(bot, update, t, "generate_no_credits", packs=packs, **exc.params)
             return
         except (NotFound, ModelNotReady):
-            state.delete()
+            end_prompt(state)
             send(bot, update, t("model_not_ready"))
             return
-        state.delete()
+        end_prompt(state)
         send(
             bot,
             update,
@@ -141,6 +146,18 @@ def register(bot: TeleBot, services: Services) -> None:
             ),
         )
 
+    def style_gone(update, user: User, t: Texts, model_id) -> None:
+        """A style taken out of the catalogue: say so, with today's styles for the model."""
+        try:
+            model = generations.own_model(user.telegram_id, bounded_id(model_id, MAX_ROW_ID) or 0)
+        except NotFound:
+            model = None
+        if model is None or model.status != ModelStatus.READY:
+            send(bot, update, t("style_gone"))
+            return
+        markup = keyboards.styles(t, generations.styles.all, model, 0, cost)
+        send(bot, update, t("style_gone"), reply_markup=markup)
+
     @bot.callback_query_handler(func=lambda call: call.data.startswith("sty:"))
     def style_chosen(call: CallbackQuery, user: User, t: Texts, state: StateContext) -> None:
         """One tap: the style's generation starts at once."""
@@ -148,11 +165,13 @@ def register(bot: TeleBot, services: Services) -> None:
         model_id, _, style = call.data[4:].partition(":")
         started(
             call,
+            user,
             t,
             state,
             lambda: generations.start(
                 user.telegram_id, model_id=bounded_id(model_id, MAX_ROW_ID) or 0, style=style
             ),
+            model_id,
         )
 
     @bot.callback_query_handler(func=lambda call: call.data.startswith(("more:", "mhd:")))
@@ -163,6 +182,7 @@ def register(bot: TeleBot, services: Services) -> None:
         hd = True if call.data.startswith("mhd:") else None
         started(
             call,
+            user,
             t,
             state,
             lambda: generations.again(user.telegram_id, generation_id or 0, hd=hd),
@@ -173,6 +193,7 @@ def register(bot: TeleBot, services: Services) -> None:
         model_id = flow_data(state).get("model_id")
         started(
             message,
+            user,
             t,
             state,
             lambda: generations.start(user.telegram_id, model_id=model_id, prompt=message.text),

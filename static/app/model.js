@@ -127,7 +127,7 @@ export async function modelScreen(route, view) {
     try {
       const json = again
         ? { model_id: model.id, prompt: again.prompt, style: again.style, hd: again.hd }
-        : { model_id: model.id, prompt: prompt.value, style: style && style.id, hd: hd.checked };
+        : { model_id: model.id, prompt: prompt.value.trim(), style: style && style.id, hd: hd.checked };
       if (!json.style) delete json.style;
       if (!json.prompt && json.style) delete json.prompt;
       const result = await api("/generate", { method: "POST", json });

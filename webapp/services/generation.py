@@ -9,7 +9,15 @@ from __future__ import annotations
 import logging
 import re
 
-from webapp.records import Generation, InvalidInput, Model, ModelNotReady, ModelStatus, NotFound
+from webapp.records import (
+    Failure,
+    Generation,
+    InvalidInput,
+    Model,
+    ModelNotReady,
+    ModelStatus,
+    NotFound,
+)
 from webapp.services.styles import HD, Style, Styles
 from webapp.services.training import clean_text, model_kind
 from webapp.services.work import AstriaWork, forget_on_astria
@@ -106,7 +114,8 @@ class Generations(AstriaWork):
 
         Raises a DomainError, having charged nothing, when it cannot."""
         chosen = self.styles.get(style) if style is not None else None
-        prompt = clean_prompt(prompt) if chosen is None or prompt else ""
+        words = clean_text(prompt)  # with a style, blank words are no words
+        prompt = clean_prompt(words) if chosen is None or words else ""
         model = self.own_model(telegram_id, model_id)
         if model.status != ModelStatus.READY:
             raise ModelNotReady(status=model.status)
@@ -141,12 +150,15 @@ class Generations(AstriaWork):
         before = self.store.get_generation(generation_id)
         if before is None or before.telegram_user_id != telegram_id:
             raise NotFound(what="generation")
-        style = before.style if self.styles.find(before.style) else None  # still offered
+        if before.style and self.styles.find(before.style) is None:  # taken out since
+            raise InvalidInput(
+                "That style is no longer offered.", reason="unknown_style", model_id=before.model_id
+            )
         return self.start(
             telegram_id,
             model_id=before.model_id,
             prompt=before.prompt,
-            style=style,
+            style=before.style,
             hd=before.hd if hd is None else hd,
         )
 
@@ -161,6 +173,9 @@ class Generations(AstriaWork):
         if model is None:  # deleted with its user since the job was queued
             return
         style = self.styles.find(generation.style)
+        if generation.style and style is None:  # taken out of the catalogue by a deploy since
+            self.fail(generation_id, Failure.STYLE_GONE)
+            return
         tune_id, text, options = astria_request(
             self.settings, model, generation.prompt, style, generation.hd
         )

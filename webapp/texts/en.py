@@ -128,6 +128,7 @@ TEXTS = {
     "reason_duplicate_photos": "two of the photos are the same picture. Please /train again "
     "with 4 different photos.",
     "reason_astria_unavailable": "the AI service is unavailable right now. Please try later.",
+    "reason_style_gone": "that style is no longer offered. Please pick another one.",
     "reason_astria": "the AI service refused it ({detail}).",
     "reason_other": "something went wrong ({detail}).",
     # buttons

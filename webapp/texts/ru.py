@@ -126,6 +126,7 @@ TEXTS = {
     "reason_duplicate_photos": "два фото — это один и тот же снимок. Запустите /train ещё раз "
     "с 4 разными фото.",
     "reason_astria_unavailable": "сервис ИИ сейчас недоступен. Попробуйте позже.",
+    "reason_style_gone": "этого стиля больше нет. Выберите другой.",
     "reason_astria": "сервис ИИ отклонил запрос ({detail}).",
     "reason_other": "что-то пошло не так ({detail}).",
     "btn_generate": "🎨 Создать: {name}",
