@@ -130,8 +130,13 @@ def after_album(
     return markup
 
 
-def model_types(t: Texts, kinds: tuple[str, ...], price, chosen: str) -> InlineKeyboardMarkup:
-    """The kinds of model, one a row with its price; the chosen one ticked."""
+def model_types(
+    t: Texts, kinds: tuple[str, ...], price, chosen: str
+) -> InlineKeyboardMarkup | None:
+    """The kinds of model, one a row with its price; the chosen one ticked (none when there is
+    nothing to choose)."""
+    if len(kinds) < 2:
+        return None
     markup = InlineKeyboardMarkup(row_width=1)
     markup.add(
         *(

@@ -57,6 +57,8 @@ def test_the_sandbox_tells_a_blurry_photo_from_a_sharp_one(live):
 def test_the_mini_app_is_told_which_photo_to_replace_before_paying(live):
     photos = good_photos()
     photos[1] = blurred()
+    unnamed = upload(live, photos, name="  ")  # what the user can fix at once comes first
+    assert unnamed.json()["error"]["reason"] == "name_empty"
     refused = upload(live, photos)
     assert refused.status_code == 422
     error = refused.json()["error"]

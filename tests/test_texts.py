@@ -10,7 +10,9 @@ import pytest
 from bot.flows.train import PHOTO_REASONS
 from webapp.records import Failure
 from webapp.routes.api import PHOTO_ERRORS
+from webapp.services.inspection import PROBLEMS
 from webapp.services.photos import Refusal
+from webapp.services.training import MODEL_TYPES
 from webapp.texts import EN, LANGUAGES, Texts, language_of
 
 PLURAL_CATEGORIES = {"zero", "one", "two", "few", "many", "other"}  # Unicode's (CLDR)
@@ -71,6 +73,20 @@ def test_every_way_a_photo_is_refused_is_said_on_both_edges():
     assert set(PHOTO_REASONS) == set(Refusal) - {Refusal.PHOTO_COUNT}  # the chat counts itself
     for lang, language in LANGUAGES.items():
         assert set(Refusal) <= set(language.APP["reasons"]), lang
+
+
+def test_every_photo_problem_model_type_and_refusal_is_said_in_every_language():
+    kinds = (*MODEL_TYPES, "pti", "checkpoint")  # what a user picks, and the other defaults
+    reasons = {"unknown_style", "model_type_unknown", "class_unknown", "name_empty",
+               "name_too_long", "prompt_empty", "prompt_too_long"}  # fmt: skip
+    for lang, language in LANGUAGES.items():
+        texts, app = language.TEXTS, language.APP
+        for problem in PROBLEMS:
+            assert texts[f"problem_{problem}"] and app["problems"][problem], (lang, problem)
+        for kind in kinds:
+            assert texts[f"type_{kind}"] and texts[f"type_{kind}_about"], (lang, kind)
+            assert app["typeNames"][kind] and app["typeAbout"][kind], (lang, kind)
+        assert reasons <= set(app["reasons"]), (lang, reasons - set(app["reasons"]))
 
 
 def test_every_stored_failure_has_words_of_its_own():

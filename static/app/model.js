@@ -27,6 +27,9 @@ function styleCard(s, base) {
     + "</button>";
 }
 
+/** What a refund gave back, or nothing when the work was free. */
+const refunded = (cost) => (cost > 0 ? T.refunded({ credits: nCredits(cost) }) : "");
+
 function tiles(generations) {
   let n = 0;
   return generations.map((g) => {
@@ -36,7 +39,8 @@ function tiles(generations) {
       return tile.repeat(g.num_images);
     }
     if (g.status === "failed") {
-      return `<button class="tile fail" data-why="${esc(g.error_text || T.error)}">⚠️<br>`
+      return `<button class="tile fail" data-why="${esc(g.error_text || T.error)}" `
+        + `data-cost="${g.cost}">⚠️<br>`
         + `${esc(T.genFailed)}</button>`;
     }
     return g.images.map((url) => `<button class="tile" data-i="${n++}"><img src="${esc(url)}" `
@@ -122,6 +126,12 @@ export async function modelScreen(route, view) {
   /** Generate what is chosen on the screen, or `again` (a generation's prompt, style, HD). */
   async function send(again) {
     if (busy) return;
+    if (again && me.credits < again.cost) { // More like this, with too little left: the shop
+      haptic.err();
+      if (me.packs.length) go({ screen: "buy" });
+      else popup(T.error, T.notEnough);
+      return;
+    }
     busy = true;
     update();
     try {
@@ -142,6 +152,10 @@ export async function modelScreen(route, view) {
       refresh();
     } catch (e) {
       haptic.err();
+      if (e.code === "not_enough_credits" && me.packs.length) {
+        busy = false;
+        return go({ screen: "buy" });
+      }
       popup(T.error, errorText(e));
     }
     busy = false;
@@ -162,7 +176,7 @@ export async function modelScreen(route, view) {
       else img.onload = () => img.classList.add("in");
     });
     gallery.querySelectorAll("[data-why]").forEach((b) => {
-      b.onclick = () => popup(T.genFailed, `${b.dataset.why} ${T.refunded}`);
+      b.onclick = () => popup(T.genFailed, `${b.dataset.why} ${refunded(+b.dataset.cost)}`);
     });
     gallery.querySelectorAll("[data-i]").forEach((b) => {
       b.onclick = () => openViewer(images(), +b.dataset.i, view, (more) => {
@@ -215,7 +229,7 @@ export async function modelScreen(route, view) {
 function notReady(model, route, view) {
   const failed = model.status === "failed";
   screen.innerHTML = header(model) + (failed
-    ? empty("⚠️", T.failedTitle, `${model.error_text || T.error} ${T.refunded}`)
+    ? empty("⚠️", T.failedTitle, `${model.error_text || T.error} ${refunded(model.cost)}`)
     : empty("⏳", T.trainingTitle, T.closeHint));
   mainButton(failed ? T.newModel : null, () => go({ screen: "new" }));
   if (!failed) view.poll(() => modelScreen(route, view));

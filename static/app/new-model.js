@@ -45,11 +45,12 @@ export async function newModel(route, view) {
       autocomplete="off" placeholder="${esc(T.namePh)}" aria-label="${esc(T.name)}">
       <span class="count" id="count">0/${limits.name_max}</span></div>
     <div class="sh">${esc(T.who)}</div><div class="chips" role="radiogroup">${chips}</div>
-    <div class="sh">${esc(T.kind)}</div><div class="list" role="radiogroup">${kinds.map((k) =>
+    ${kinds.length < 2 ? "" : `<div class="sh">${esc(T.kind)}</div>
+    <div class="list plain" role="radiogroup">${kinds.map((k) =>
       `<button class="cell" role="radio" data-kind="${esc(k.type)}"><div class="grow">`
-      + `<div class="t1">${esc(T.typeNames[k.type])}</div><div class="t2">${esc(T.typeAbout[k.type])}`
-      + ` · ${esc(nCredits(k.price))}</div></div><span class="tick" aria-hidden="true">✓</span>`
-      + "</button>").join("")}</div>
+      + `<div class="t1">${esc(T.typeNames[k.type])}</div><div class="t2 wrap">`
+      + `${esc(T.typeAbout[k.type])}</div></div><span class="val">${esc(nCredits(k.price))}</span>`
+      + `<span class="tick" aria-hidden="true">✓</span></button>`).join("")}</div>`}
     <p class="foot" id="hint"></p>`;
   const slots = [...screen.querySelectorAll(".slot")];
 

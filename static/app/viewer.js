@@ -4,7 +4,7 @@
 import {
   backButton, blackChrome, download, mainButton, share, verticalSwipes,
 } from "./telegram.js";
-import { $, esc, T } from "./ui.js";
+import { $, esc, nCredits, T } from "./ui.js";
 
 let open = false;
 
@@ -29,6 +29,9 @@ export function openViewer(items, index, view, onClose) {
     current = i;
     $("#vcount").textContent = `${i + 1} ${T.of} ${items.length}`;
     $("#vprompt").textContent = items[i].prompt;
+    const again = items[i].generation;
+    $("#vagain").textContent = again && again.cost > 0
+      ? `${T.moreLike} · ${nCredits(again.cost)}` : T.moreLike;
     for (const j of [i - 1, i, i + 1]) {
       const img = track.children[j] && $("img", track.children[j]);
       if (img && img.dataset.src) {

@@ -305,12 +305,18 @@ def test_a_style_a_tap_hd_and_more_like_this_in_the_app(browser, live, telegram,
     assert '"super_resolution": "true"' in sent["options"]
 
     page.locator(".tile").first.click()
+    assert page.locator("#vagain").inner_text() == "More like this · 2 credits"
     page.locator("#vagain").click()  # More like this: the same style and HD again
     page.locator(".tile.pend").first.wait_for()
     page.locator(".tile img.in").nth(7).wait_for(timeout=20000)
     newest = live.rt.store.list_generations(5700)[0]
     assert (newest.style, newest.hd, newest.cost) == ("cinematic", True, 2)
     assert live.rt.store.get_user(5700).credits == 2 + 10 - 2 - 2
+    live.rt.store.grant(5700, -7, "test", "spent elsewhere")  # 1 left, the app still says 8
+    page.locator(".tile").first.click()
+    page.locator("#vagain").click()
+    page.get_by_role("heading", name="Buy credits").wait_for()  # the shop, not an error
+    assert live.rt.store.get_user(5700).credits == 1
     phone.close()
 
 
@@ -325,6 +331,7 @@ def test_an_instant_model_is_chosen_priced_and_ready_at_once(browser, make_live,
     page.locator("#name").fill("Quick")
     page.get_by_role("radio", name="Woman").click()
     phone.wait_main("Start training · 1 credit")
+    assert page.locator('[data-kind="faceid"] .val').inner_text() == "2 credits"
     page.locator('[data-kind="faceid"]').click()
     phone.wait_main("Start training · 2 credits")
     assert page.locator('[data-kind="faceid"]').get_attribute("aria-checked") == "true"

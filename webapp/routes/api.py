@@ -31,7 +31,7 @@ from webapp.security import InitDataError, WebAppUser, dev_user_allowed, validat
 from webapp.services import photos as photo_checks
 from webapp.services.generation import PROMPT_MAX
 from webapp.services.photos import Refusal
-from webapp.services.training import CLASSES, NAME_MAX, model_kind
+from webapp.services.training import CLASSES, NAME_MAX, clean_name, model_kind
 from webapp.texts import Texts
 
 bp = Blueprint("api", __name__, url_prefix="/api/bot")
@@ -130,6 +130,7 @@ def model_json(model: Model, t: Texts) -> dict:
         "created_at": _when(model.created_at),
         "trained_at": _when(model.trained_at),
         "model_type": model_kind(runtime().settings, model.model_type),
+        "cost": runtime().settings.train_cost if model.cost is None else model.cost,
     }
 
 
@@ -150,6 +151,7 @@ def generation_json(generation: Generation, t: Texts) -> dict:
         "error": generation.error,
         "error_text": t.failure(generation.error, sentence=True) if failed else None,
         "created_at": _when(generation.created_at),
+        "cost": runtime().settings.generate_cost if generation.cost is None else generation.cost,
     }
 
 
@@ -363,6 +365,7 @@ def train_model():
         return photo_error(exc)
     if class_name not in CLASSES:
         raise InvalidInput("class_name is not one of the classes.", reason="class_unknown")
+    clean_name(name)  # a bad name is refused before Astria is asked about the photos
     traits = training.check_photos(class_name, photos)
     model, balance = training.start(
         user.telegram_id,

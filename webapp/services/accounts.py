@@ -130,11 +130,14 @@ class Accounts:
             before = page[-1].id
 
     def _on_astria(
-        self, tunes: Iterable[int | None], prompts: Iterable[tuple[str | None, int | None]]
+        self,
+        tunes: Iterable[int | None],
+        prompts: Iterable[tuple[str | None, int | None, str | None]],
     ) -> tuple[set[int], set[tuple[int, int]]]:
         """What to delete on Astria: the tunes, and the prompts as (the tune they were posted
-        to, prompt id), from the tune ids and the (prompt id, its model's tune id) pairs of
-        rows. A stored prompt id that is no Astria id is skipped (logged), never a crash."""
+        to, prompt id), from the tune ids and the (prompt id, its model's tune id, its model's
+        type) triples of rows. A stored prompt id that is no Astria id is skipped (logged),
+        never a crash."""
         on_astria = set()
         for prompt_id, tune_id, model_type in prompts:
             if prompt_id is None or tune_id is None:

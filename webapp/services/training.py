@@ -194,6 +194,8 @@ class Training(AstriaWork):
         """The kinds of model a user may pick, the default first: a trained Flux LoRA (best
         likeness, ~20-30 min) and an instant FaceID (ready in about a minute)."""
         default = self.settings.astria_model_type
+        if default not in MODEL_TYPES:  # pti or checkpoint: a base of its own, not Flux
+            return (default,)
         return (default, *(t for t in MODEL_TYPES if t != default))
 
     def price(self, model_type: str) -> int:

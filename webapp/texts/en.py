@@ -365,7 +365,7 @@ APP = {
     "firstImagesText": "Describe a scene above, or start with one of the ideas.",
     "trainingTitle": "Training your model",
     "failedTitle": "Training failed",
-    "refunded": "Your credit was returned.",
+    "refunded": "The {credits} it cost went back to your balance.",
     "genFailed": "Failed · refunded",
     "loadFailed": "Couldn't load",
     "tryAgain": "Try again",
@@ -423,5 +423,8 @@ APP = {
         "no_telegram": "Payments work only inside Telegram (this is dev mode).",
         "unknown_pack": "That pack is no longer sold. Pick another one.",
         "payment_unavailable": "Telegram could not make the invoice just now. Try again.",
+        "unknown_style": "That style is no longer offered. Pick another one.",
+        "model_type_unknown": "That kind of model is not offered. Pick another one.",
+        "class_unknown": "Choose who is in the photos.",
     },
 }
