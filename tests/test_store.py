@@ -28,8 +28,18 @@ def store(request, tmp_path):
         stack = request.getfixturevalue("supabase")
         stack.reset()
         made = SupabaseStore(stack.url, stack.service_role_key)
+        made.stack = stack
     yield made
     made.close()
+
+
+def raw_sql(store, sql: str) -> None:
+    """Change the data behind the store's back (as an old version of the app left it)."""
+    if isinstance(store, SQLiteStore):
+        with store._write() as db:
+            db.execute(sql)
+    else:
+        store.stack.psql(sql)
 
 
 def same_kind(store):
@@ -98,6 +108,27 @@ def test_deleting_a_user_returns_the_astria_ids_their_rows_named(store):
         (("3000001", 2**40, "lora"),),
     )
     assert store.delete_user(TG).models == 0 and store.list_models(TG) == []
+
+
+def test_a_models_type_cost_and_traits_and_a_generations_style_are_kept(store):
+    user(store, credits=9)
+    traits = {"age": "30 yo", "glasses": "glasses"}
+    quick = make_model(
+        store, TG, model_type="faceid", cost=2, characteristics=traits, ready_as=3000
+    )
+    again = store.get_model(quick.id)
+    assert (again.model_type, again.cost, again.characteristics) == ("faceid", 2, traits)
+    made, balance = store.create_generation(
+        TG, model_id=quick.id, prompt="", num_images=4, cost=3, style="noir", hd=True
+    )
+    stored = store.get_generation(made.id)
+    assert (stored.style, stored.hd, stored.cost, stored.prompt) == ("noir", True, 3, "")
+    assert balance == 9 - 2 - 3
+    store.mark_generation_submitted(made.id, "3000002")
+    # what the migration left on a model made before models had types
+    raw_sql(store, "UPDATE telegram_models SET model_type = 'lora', cost = NULL")
+    assert store.get_model(quick.id).model_type is None  # the deployment's type
+    assert store.delete_user(TG).prompts == (("3000002", 3000, None),)
 
 
 def test_stats_count_users_models_and_net_spending(store):

@@ -205,6 +205,28 @@ def test_styles_come_in_russian_for_a_russian_user(live):
     assert "Деловой портрет" in names and "Business headshot" not in names
 
 
+def test_the_chat_offers_styles_more_and_kinds_in_russian(live, telegram):
+    model = ready(live, telegram, USER + 5)
+    ru = {"language_code": "ru"}
+    live.post_update(f.callback(USER + 5, f"gen:{model.id}", **ru))
+    offer = telegram.calls_to("sendMessage", USER + 5)[-1]
+    assert offer.text.startswith("Выберите стиль для «Me» (1 кредит за раз)")
+    labels = [b["text"] for b in offer.buttons()]
+    assert "Деловой портрет" in labels and "✍️ Опишу сам" in labels
+    live.post_update(f.callback(USER + 5, f"sty:{model.id}:cinematic", **ru))
+    more = telegram.wait_text(USER + 5, "Ещё изображения с «Me»?")
+    labels = [b["text"] for b in more.buttons()]
+    assert {"🔁 Ещё", "🎨 Другой стиль", "✨ Ещё в HD (+1 кредит)"} <= set(labels)
+    live.idle()
+    live.post_update(f.message(USER + 5, "/train", **ru))
+    intro = telegram.calls_to("sendMessage", USER + 5)[-1]
+    assert "⚡ Мгновенная: готова примерно за минуту" in intro.text
+    assert [b["text"] for b in intro.buttons()] == [
+        "✓ 🎯 Максимальное сходство · 1 кредит",
+        "⚡ Мгновенная · 1 кредит",
+    ]
+
+
 def test_a_faceid_model_is_ready_at_once_priced_apart_and_prompted_with_its_tag(
     make_live, telegram
 ):
@@ -284,3 +306,15 @@ def test_the_chat_offers_both_kinds_of_model_with_their_prices(make_live, telegr
     assert live.rt.store.get_user(USER).credits == 3
     live.post_update(f.callback(USER, "typ:lora"))  # a stale button: nothing to choose for now
     assert telegram.calls_to("answerCallbackQuery")[-1].params.get("text")
+
+
+def test_a_checkpoint_deployment_offers_its_own_kind_alone(make_live, telegram):
+    live = make_live(ASTRIA_MODEL_TYPE="checkpoint")  # a base of its own: no Flux LoRA or FaceID
+    live.post_update(f.message(USER, "/train"))
+    intro = telegram.calls_to("sendMessage", USER)[-1]
+    assert "🎯 Trained on your photos, ready in 20–30 minutes." in intro.text
+    assert "Instant" not in intro.text and intro.buttons() == []
+    kinds = call(live, "GET", "/api/bot/me").json()["model_types"]
+    assert [k["type"] for k in kinds] == ["checkpoint"]
+    refused = upload(live, good_photos(), model_type="faceid")
+    assert refused.json()["error"]["reason"] == "model_type_unknown"
