@@ -8,6 +8,12 @@ import { $, esc, nCredits, T } from "./ui.js";
 
 let open = false;
 
+/** "More like this", with what it costs (the image's generation again). */
+const moreLabel = (item) => {
+  const again = item && item.generation;
+  return again && again.cost > 0 ? `${T.moreLike} · ${nCredits(again.cost)}` : T.moreLike;
+};
+
 /** Show `items` ({url, prompt, generation}) from `index` over the screen `view`; `onClose`
     gives the screen its own buttons back, with the generation to repeat for "More like this". */
 export function openViewer(items, index, view, onClose) {
@@ -20,7 +26,7 @@ export function openViewer(items, index, view, onClose) {
   v.innerHTML = `<div class="vtrack" id="vtrack">${slides}</div>
     <div class="vprompt" id="vprompt"></div>
     <div class="vbar"><span class="vcount" id="vcount"></span>
-      <button id="vagain">${esc(T.moreLike)}</button>
+      <button id="vagain">${esc(moreLabel(items[index]))}</button>
       <button id="vshare">${esc(T.share)}</button></div>`;
   v.hidden = false;
   const track = $("#vtrack");
@@ -29,9 +35,7 @@ export function openViewer(items, index, view, onClose) {
     current = i;
     $("#vcount").textContent = `${i + 1} ${T.of} ${items.length}`;
     $("#vprompt").textContent = items[i].prompt;
-    const again = items[i].generation;
-    $("#vagain").textContent = again && again.cost > 0
-      ? `${T.moreLike} · ${nCredits(again.cost)}` : T.moreLike;
+    $("#vagain").textContent = moreLabel(items[i]);
     for (const j of [i - 1, i, i + 1]) {
       const img = track.children[j] && $("img", track.children[j]);
       if (img && img.dataset.src) {

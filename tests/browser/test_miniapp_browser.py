@@ -305,7 +305,7 @@ def test_a_style_a_tap_hd_and_more_like_this_in_the_app(browser, live, telegram,
     assert '"super_resolution": "true"' in sent["options"]
 
     page.locator(".tile").first.click()
-    assert page.locator("#vagain").inner_text() == "More like this · 2 credits"
+    page.locator("#vagain", has_text="More like this · 2 credits").wait_for()
     page.locator("#vagain").click()  # More like this: the same style and HD again
     page.locator(".tile.pend").first.wait_for()
     page.locator(".tile img.in").nth(7).wait_for(timeout=20000)
