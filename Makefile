@@ -17,9 +17,13 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $(STAMP)
 
-run: $(STAMP) ## Run the app on http://127.0.0.1:8000 (SQLite + the Astria sandbox unless configured)
-	PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} $(BIN)/gunicorn \
-		-c python:webapp.gunicorn_conf --workers $(WORKERS) --bind 127.0.0.1:$(PORT) wsgi:app
+run: $(STAMP) ## Run the app on http://127.0.0.1:8000 (SQLite + the Astria sandbox unless configured; with REDIS_URL, a job worker too)
+	@export PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)}; \
+	if [ -n "$$REDIS_URL" ]; then \
+		$(BIN)/flask --app wsgi worker & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	fi; \
+	$(BIN)/gunicorn -c python:webapp.gunicorn_conf --workers $(WORKERS) --bind 127.0.0.1:$(PORT) wsgi:app
 
 test: $(STAMP) ## Run the test suite (under 3 minutes on 2 cores; the soak is apart)
 	$(BIN)/python -m pytest

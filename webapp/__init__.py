@@ -14,7 +14,7 @@ from webapp import limits as rate_limits
 from webapp.alerts import Alerts
 from webapp.astria import AstriaClient
 from webapp.images import ImagePolicy
-from webapp.jobs import Jobs, Sweeper
+from webapp.jobs import Jobs, QueuedJobs, Sweeper
 from webapp.logs import init_logging
 from webapp.routes import (
     Id64Converter,
@@ -31,12 +31,11 @@ from webapp.services import build_services
 from webapp.services.ports import LogNotifier, NoFiles
 from webapp.services.styles import Styles
 from webapp.settings import Settings
+from webapp.stash import open_stash
 from webapp.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("app")
-
-SWEEP_SECONDS = 60.0
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -60,6 +59,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         backoff=settings.astria_backoff,
     )
     jobs = Jobs(settings.job_workers)
+    if settings.redis_url:  # durable jobs, run by `flask --app wsgi worker`
+        jobs = QueuedJobs(settings.redis_url, local=jobs)
     images = ImagePolicy(settings)
     styles = Styles.load(settings.generate_cost)  # the catalogue, checked before anything runs
     telegram = storage = None
@@ -78,8 +79,20 @@ def create_app(settings: Settings | None = None) -> Flask:
         send_alert = telegram.send_message
     alerts = Alerts(send_alert, settings.admin_chat_ids, redis_url=settings.redis_url)
     services = build_services(
-        settings, store, astria, jobs, notifier, files, alerts, images, cashier, styles
+        settings,
+        store,
+        astria,
+        jobs,
+        notifier,
+        files,
+        alerts,
+        images,
+        cashier,
+        styles,
+        open_stash(settings.redis_url),
     )
+    if isinstance(jobs, QueuedJobs):
+        jobs.bind(services)
     if cashier is not None:
         cashier.payments = services.payments
     rt = Runtime(
@@ -113,7 +126,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Work a previous process left half-done is picked up now and then every minute; work whose
     # callback never came is settled by asking Astria every few minutes.
     services.resume()
-    rt.sweepers.append(Sweeper(SWEEP_SECONDS, services.resume))
+    rt.sweepers.append(Sweeper(settings.sweep_seconds, services.resume))
     if settings.reconcile_every_minutes:
         margin = timedelta(minutes=settings.reconcile_margin_minutes)
         rt.sweepers.append(

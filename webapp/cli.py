@@ -48,3 +48,19 @@ def init_app(app: Flask) -> None:
         click.echo(
             f"models: {report.models or 'none'}; generations: {report.generations or 'none'}"
         )
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop once the queues are empty.")
+    def worker(burst: bool) -> None:
+        """Run the background jobs queued in Redis (REDIS_URL): uploads to Astria, prompts,
+        albums, photo checks. Run one or more beside the web processes; each takes one job at
+        a time, and a job interrupted by a crash is carried on by the next sweep."""
+        rt = runtime()
+        if not rt.settings.redis_url:
+            raise click.ClickException(
+                "REDIS_URL is not set: jobs run inside the web processes, no worker is needed."
+            )
+        from webapp.jobs import work
+
+        click.echo("Worker started: waiting for jobs (Ctrl+C stops it after the current one).")
+        work(rt.settings.redis_url, burst=burst)

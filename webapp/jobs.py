@@ -1,4 +1,4 @@
-"""Background work: an in-process thread pool (RQ on Redis is not built yet).
+"""Background work: an in-process thread pool, or RQ on Redis when REDIS_URL is set.
 
 Durable state lives in the store, so a job lost with its process is found again by the sweeper
 (`Services.resume`) and carried on; jobs themselves only log their failures.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextvars import ContextVar
@@ -135,3 +136,128 @@ class Sweeper:
     def stop(self) -> None:
         """Stop sweeping."""
         self._stop.set()
+
+
+# Durable jobs on Redis ------------------------------------------------------------------------
+
+QUEUE = "astria-bot"  # the work users paid for: uploads, prompts, albums
+OPTIONAL_QUEUE = "astria-bot-optional"  # courtesies that may be dropped: photo checks
+# The services whose methods run as jobs, by their name in Services: a job is "<name>.<method>"
+# with plain arguments (ids), so any process of the app can run it.
+TASK_OWNERS = ("training", "generations", "callbacks")
+JOB_TIMEOUT = 15 * 60  # an upload of 4 photos through Astria's retries stays well inside this
+FAILURE_TTL = 7 * 24 * 3600  # failed jobs are kept a week for operators (rq info, rq requeue)
+
+
+def run_task(task: str, *args) -> None:
+    """What an RQ worker runs: the service method `task` ("training.upload") of this process's
+    app with `args`. Every such method is idempotent: it claims its work in the store first."""
+    from webapp.runtime import runtime
+
+    owner, _, method = task.partition(".")
+    in_background.set(True)
+    getattr(getattr(runtime().services, owner), method)(*args)
+
+
+class QueuedJobs:
+    """Jobs on RQ (REDIS_URL): they outlive the process that queued them and are run by
+    `flask --app wsgi worker`. A job names a service method and its ids, never objects or
+    photo bytes. When Redis cannot take a job, it runs in this process instead (logged): a
+    request is never refused for it, and the store's claims keep a job from running twice."""
+
+    def __init__(self, redis_url: str, local: Jobs, optional_queue: int = 32) -> None:
+        from redis import Redis
+        from rq import Queue
+
+        from webapp.settings import REDIS_TIMEOUTS
+
+        self.redis = Redis.from_url(redis_url, **REDIS_TIMEOUTS)
+        self.queue = Queue(QUEUE, connection=self.redis)
+        self.optional = Queue(OPTIONAL_QUEUE, connection=self.redis)
+        self.local = local
+        self._optional_limit = optional_queue
+        self._owners: dict[int, str] = {}
+
+    @property
+    def stopping(self) -> bool:
+        return self.local.stopping
+
+    def bind(self, services) -> None:
+        """Learn which service is which (once, when the services are built)."""
+        self._owners = {id(getattr(services, name)): name for name in TASK_OWNERS}
+
+    def _task(self, fn: Callable) -> str:
+        owner = self._owners.get(id(getattr(fn, "__self__", None)))
+        if owner is None:
+            raise TypeError(f"{fn!r} is not a method of a service: it cannot be queued")
+        return f"{owner}.{fn.__name__}"
+
+    def _enqueue(self, queue, name: str, fn: Callable, args: tuple):
+        from redis.exceptions import RedisError
+        from rq import Retry
+
+        task = self._task(fn)
+        try:
+            return queue.enqueue(
+                run_task,
+                task,
+                *args,
+                description=name,
+                job_timeout=JOB_TIMEOUT,
+                result_ttl=0,
+                failure_ttl=FAILURE_TTL,
+                retry=Retry(max=3, interval=[10, 60, 300]),
+            )
+        except RedisError as exc:
+            log.warning("job %s runs here: Redis did not take it (%s)", name, type(exc).__name__)
+            return None
+
+    def submit(self, name: str, fn: Callable, *args):
+        """Queue fn(*args) for a worker (fn a service method, args plain values)."""
+        if self.local.stopping:
+            raise ShuttingDown(f"not starting {name}: the process is stopping")
+        job = self._enqueue(self.queue, name, fn, args)
+        return self.local.submit(name, fn, *args) if job is None else job
+
+    def submit_optional(self, name: str, fn: Callable, *args):
+        """Queue work that may be dropped; None (logged) when its queue is full or Redis down."""
+        try:
+            waiting = self.optional.count
+        except Exception:  # Redis is down: a courtesy is not worth a thread here
+            return None
+        if waiting >= self._optional_limit:
+            log.warning("job %s dropped: %s optional jobs waiting", name, waiting)
+            return None
+        return self._enqueue(self.optional, name, fn, args)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no job is queued or running here or on the workers; True when idle."""
+        from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            busy = any(
+                q.count or StartedJobRegistry(queue=q).count or ScheduledJobRegistry(queue=q).count
+                for q in (self.queue, self.optional)
+            )
+            if not busy and self.local.wait_idle(0.1):
+                return True
+            time.sleep(0.1)
+        return False
+
+    def shutdown(self) -> None:
+        """Stop taking work; what is queued waits in Redis for the workers."""
+        self.local.shutdown()
+
+
+def work(redis_url: str, burst: bool = False) -> None:
+    """Run an RQ worker for this app's queues (the paid work first) in this process: one job at
+    a time, in the process's app (no fork per job: the app, its connections and its Telegram
+    outbox are made once). Run several for more at once."""
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    connection = Redis.from_url(redis_url)
+    queues = [Queue(QUEUE, connection=connection), Queue(OPTIONAL_QUEUE, connection=connection)]
+    worker = SimpleWorker(queues, connection=connection)
+    worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")

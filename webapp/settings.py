@@ -119,7 +119,8 @@ class Settings:
     init_data_max_age: int = 86400  # seconds a Mini App's initData stays valid
     reconcile_every_minutes: int = 10  # 0: no periodic reconcile in the app
     reconcile_margin_minutes: int = 15  # how long past its ETA work may be before we ask Astria
-    upload_lease_seconds: int = 600
+    upload_lease_seconds: int = 600  # how long a process may hold an upload or prompt to Astria
+    sweep_seconds: float = 60.0  # how often each process picks up work a crash left half-done
     # Telegram's sending limits (messages a second): per chat after a short burst, and in all.
     telegram_chat_rate: float = 1.0
     telegram_chat_burst: int = 3
@@ -213,6 +214,8 @@ class Settings:
             init_data_max_age=_int(env, "INIT_DATA_MAX_AGE", 86400, minimum=1),
             reconcile_every_minutes=_int(env, "RECONCILE_EVERY_MINUTES", 10),
             reconcile_margin_minutes=_int(env, "RECONCILE_MARGIN_MINUTES", 15),
+            upload_lease_seconds=_int(env, "UPLOAD_LEASE_SECONDS", 600, minimum=1),
+            sweep_seconds=_float(env, "SWEEP_SECONDS", 60.0),
             telegram_chat_rate=_float(env, "TELEGRAM_CHAT_RATE", 1.0),
             telegram_chat_burst=_int(env, "TELEGRAM_CHAT_BURST", 3, minimum=1),
             telegram_global_rate=_float(env, "TELEGRAM_GLOBAL_RATE", 25.0),

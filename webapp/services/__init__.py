@@ -19,6 +19,7 @@ from webapp.services.reconcile import Reconciler
 from webapp.services.styles import Styles
 from webapp.services.training import Training
 from webapp.settings import Settings
+from webapp.stash import MemoryStash, PhotoStash
 from webapp.store import Store
 
 
@@ -53,6 +54,7 @@ def build_services(
     images: ImagePolicy | None = None,
     cashier: Cashier | None = None,
     styles: Styles | None = None,
+    stash: PhotoStash | None = None,
 ) -> Services:
     """Wire the services together once, at start-up."""
 
@@ -71,6 +73,7 @@ def build_services(
         alerts,
         files=files,
         inspector=inspector,
+        stash=stash or MemoryStash(),
     )
     generations = Generations(store, astria, settings, jobs, notifier, callback_url, alerts)
     generations.styles = styles or Styles.load(settings.generate_cost)

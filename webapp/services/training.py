@@ -23,6 +23,7 @@ from webapp.services.inspection import (
 from webapp.services.ports import FileSource
 from webapp.services.work import AstriaWork, forget_on_astria
 from webapp.settings import Settings
+from webapp.stash import PhotoStash
 
 log = logging.getLogger("training")
 
@@ -55,10 +56,13 @@ def clean_name(name: str | None) -> str:
 class Training(AstriaWork):
     """Starts trainings and carries them to Astria."""
 
-    def __init__(self, *args, files: FileSource, inspector: Inspector, **kwargs) -> None:
+    def __init__(
+        self, *args, files: FileSource, inspector: Inspector, stash: PhotoStash, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.files = files
         self.inspector = inspector
+        self.stash = stash  # the Mini App's photos until Astria has them
 
     # the photo check before paying -------------------------------------------------------
 
@@ -153,7 +157,8 @@ class Training(AstriaWork):
         """Charge the model type's price and queue the upload; (model, new balance).
 
         The photos are Telegram file ids (the chat: durable, downloaded when uploading) or bytes
-        (the Mini App: kept in memory only, until Astria has them). Raises NotEnoughCredits or
+        (the Mini App: staged in the stash, under the model's title, until Astria has them:
+        Redis with REDIS_URL, else this process's memory). Raises NotEnoughCredits or
         InvalidInput, having charged nothing."""
         name = clean_name(name)
         if class_name not in CLASSES:
@@ -165,12 +170,15 @@ class Training(AstriaWork):
         if model_type not in self.model_types():
             raise InvalidInput(reason="model_type_unknown")
         cost = self.price(model_type)
+        title = str(uuid.uuid4())  # Astria's idempotency key, and the stash's
+        if photos:
+            self.stash.put(title, photos)  # before the charge: a stash that fails costs nothing
         try:
             model, balance = self.store.create_model(
                 telegram_id,
                 name=name,
                 class_name=class_name,
-                title=str(uuid.uuid4()),
+                title=title,
                 photo_file_ids=photo_file_ids,
                 cost=cost,
                 model_type=model_type,
@@ -178,6 +186,7 @@ class Training(AstriaWork):
             )
         except NotEnoughCredits:
             log.info("train refused user=%s reason=not_enough_credits", telegram_id)
+            self.stash.drop(title)
             raise
         log.info(
             "credits user=%s delta=-%s reason=train ref=%s balance=%s",
@@ -187,7 +196,7 @@ class Training(AstriaWork):
             balance,
         )
         log.info("train started user=%s model=%s class=%s", telegram_id, model.id, class_name)
-        self.jobs.submit(f"upload model {model.id}", self.upload, model.id, tuple(photos))
+        self.jobs.submit(f"upload model {model.id}", self.upload, model.id)
         return model, balance
 
     def model_types(self) -> tuple[str, ...]:
@@ -206,13 +215,16 @@ class Training(AstriaWork):
         """The user's models, newest first."""
         return self.store.list_models(telegram_id)
 
-    def upload(self, model_id: int, photos: Sequence[Photo] = ()) -> None:
-        """Fetch the photos and create the Astria tune; on refusal, fail and refund."""
+    def upload(self, model_id: int) -> None:
+        """Fetch the photos and create the Astria tune; on refusal, fail and refund. A job:
+        safe to run twice (the claim, and Astria's idempotency on the title)."""
         if not self.store.claim_model_upload(model_id, self.settings.upload_lease_seconds):
             return  # another worker has it, or it is done
         model = self.store.get_model(model_id)
+        photos = [] if model.photo_file_ids else self.stash.get(model.title)
         if not photos and not model.photo_file_ids:
-            # Uploaded in the Mini App and held in memory by a process that died: gone.
+            # Uploaded in the Mini App and staged in a process's memory that died, or in Redis
+            # for longer than an hour: gone.
             log.warning("train model=%s photos were lost with a restart", model_id)
             self.fail(model_id, Failure.PHOTOS_LOST)
             return
@@ -248,6 +260,7 @@ class Training(AstriaWork):
         if tune is None:
             return
         self.store.mark_model_submitted(model_id, tune.id, tune.eta)
+        self.stash.drop(model.title)  # Astria has them
         model = self.store.get_model(model_id)
         if model is None:  # the user deleted their data while the photos were on their way
             log.info("train model=%s was deleted meanwhile; deleting tune %s", model_id, tune.id)
@@ -264,6 +277,7 @@ class Training(AstriaWork):
     def ready(self, model: Model, tune_id: int, trained_at: datetime) -> bool:
         """training → ready once, and tell the user; False when it was not training (a
         repeated callback, or a FaceID already made ready when Astria answered)."""
+        self.stash.drop(model.title)  # Astria has the photos (its callback can beat our upload's)
         ready = self.store.finish_model(model.id, tune_id, trained_at)
         if ready is None:
             return False
@@ -277,6 +291,7 @@ class Training(AstriaWork):
         if model is None:
             return  # deleted with its user
         price = self.settings.train_cost if model.cost is None else model.cost
+        self.stash.drop(model.title)
         failed = self.refunded(self.store.fail_model(model_id, error, price), price, "train_refund")
         if failed is not None:
             model, refunded = failed

@@ -1,0 +1,137 @@
+"""With REDIS_URL, background work is durable: jobs wait in Redis for `flask --app wsgi worker`
+(a separate process, as deployed), Mini App photos wait in Redis (not in a process's memory),
+and killing the web process or the worker mid-way loses nothing that can still be done."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests import factories as f
+from tests.support import call, good_photos, redis_url, sandbox_tunes, upload
+from webapp.jobs import OPTIONAL_QUEUE, QUEUE
+from webapp.stash import RedisStash
+
+ROOT = Path(__file__).resolve().parent.parent
+USER = 6001
+DB = 2  # a Redis database of its own, emptied for each test
+
+
+@pytest.fixture
+def rq_env():
+    url = redis_url().rsplit("/", 1)[0] + f"/{DB}"
+    connection = redis.Redis.from_url(url)
+    connection.flushdb()
+    yield {"REDIS_URL": url, "SWEEP_SECONDS": "1", "UPLOAD_LEASE_SECONDS": "3"}
+    connection.flushdb()
+
+
+class Workers:
+    """`flask --app wsgi worker` processes started as an operator would, with the app's env."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, live) -> subprocess.Popen:
+        with open(self.tmp_path / f"worker-{len(self.procs)}.log", "wb") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+                cwd=ROOT,
+                env={**os.environ, **live.settings_env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.procs.append(proc)
+        return proc
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in self.tmp_path.glob("worker-*.log"))
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture
+def workers(tmp_path):
+    started = Workers(tmp_path)
+    yield started
+    started.stop()
+    assert "Traceback" not in started.logs(), started.logs()
+
+
+def staged(env) -> list[bytes]:
+    """The keys of Mini App photos waiting in Redis."""
+    return redis.Redis.from_url(env["REDIS_URL"]).keys(RedisStash.PREFIX + "*")
+
+
+def test_jobs_wait_in_redis_for_a_worker_and_outlive_the_web_process(
+    make_live, telegram, workers, rq_env
+):
+    first = make_live(**rq_env)
+    call(first, "GET", "/api/bot/me")
+    assert upload(first, good_photos(), name="Durable").status_code == 201
+    queued = redis.Redis.from_url(rq_env["REDIS_URL"])
+    assert queued.llen(f"rq:queue:{QUEUE}") == 1  # no thread here took it
+    assert len(staged(rq_env)) == 1  # the photos wait in Redis, not in this process
+    (model,) = first.rt.store.list_models(USER)
+    assert model.photo_file_ids == () and model.tune_id is None
+    port = int(first.url.rsplit(":", 1)[1])
+    first.close()  # the web process goes away with the upload still to do
+
+    again = make_live(port=port, **rq_env)  # a new web process on the same address
+    workers.start(again)
+    telegram.wait_text(USER, "Your model “Durable” is ready!", timeout=30)
+    assert staged(rq_env) == []  # deleted once Astria had them
+    assert [t["title"] for t in sandbox_tunes(again)] == [model.title]
+    assert again.rt.store.get_user(USER).credits == 3 - 1
+
+    # the chat through the worker too: a generation and its album
+    again.post_update(f.callback(USER, f"sty:{model.id}:noir"))
+    telegram.wait_text(USER, "Want more pictures with “Durable”?", timeout=30)
+    assert telegram.calls_to("sendMediaGroup", USER)
+    assert again.rt.jobs.wait_idle(30)
+    assert queued.llen(f"rq:queue:{OPTIONAL_QUEUE}") == 0
+
+
+def test_a_worker_killed_mid_upload_is_replaced_and_the_model_trained_once(
+    make_live, telegram, workers, rq_env
+):
+    live = make_live(**rq_env)
+    call(live, "GET", "/api/bot/me")
+    live.sandbox_fault(kind="delay", method="POST", path="/tunes", body="2")
+    assert upload(live, good_photos(), name="Tough").status_code == 201
+    doomed = workers.start(live)
+    live.wait_faults_used(timeout=20)  # the upload is in Astria's hands, not answered yet
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=5)
+    time.sleep(0.5)
+    workers.start(live)  # the upload's lease runs out; the sweep queues it again
+    telegram.wait_text(USER, "Your model “Tough” is ready!", timeout=60)
+    time.sleep(2)  # time for a second notice, if there were one
+    assert sum("is ready" in text for text in telegram.texts(USER)) == 1
+    (model,) = live.rt.store.list_models(USER)
+    assert [t["title"] for t in sandbox_tunes(live)] == [model.title]  # one tune
+    assert [e.delta for e in live.rt.store.ledger(USER)] == [3, -1]  # charged once, no refund
+    assert staged(rq_env) == []
+
+
+def test_without_a_worker_or_redis_nothing_is_lost(make_live, telegram, rq_env, tmp_path):
+    closed = make_live(REDIS_URL="redis://127.0.0.1:1/0")  # set, but nobody listening
+    call(closed, "GET", "/api/bot/me")
+    assert upload(closed, good_photos(), name="Local").status_code == 201
+    telegram.wait_text(USER, "Your model “Local” is ready!", timeout=30)  # ran here instead
