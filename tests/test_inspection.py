@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 
 import pytest
 from PIL import ImageFilter
@@ -14,7 +15,7 @@ from tests import factories as f
 from tests.support import call, good_photos, upload
 from webapp.astria import Photo
 from webapp.jobs import Jobs
-from webapp.services.inspection import characteristics, mismatched, verdict
+from webapp.services.inspection import Verdict, characteristics, mismatched, verdict
 
 USER = 6001
 
@@ -147,3 +148,46 @@ def test_photo_checks_have_their_own_bounded_pool_and_never_hold_paid_work():
     finally:
         release.set()
         jobs.shutdown()
+
+
+def test_a_check_that_ends_after_delete_and_return_is_dropped(live, telegram, monkeypatch):
+    release = threading.Event()
+    inspector = live.rt.services.training.inspector
+
+    def slow(class_name, photos):
+        release.wait(10)
+        return [Verdict(("blurry",), "man", {"age": "30 yo"}) for _ in photos]
+
+    monkeypatch.setattr(inspector, "inspect", slow)
+    live.post_update(f.message(USER, "/train"))
+    telegram.add_file("old-0", f.jpeg(900, 900))
+    live.post_update(f.photo(USER, "old-0", 900, 900))
+    live.post_update(f.message(USER, "/delete"))
+    live.post_update(f.callback(USER, "del:yes"))
+    time.sleep(0.01)  # accounts are told apart by when they were made (to the millisecond)
+    live.post_update(f.message(USER, "/start"))  # back at once, a new account with the same id
+    release.set()
+    live.idle()
+    assert live.rt.store.get_conversation(f"inspect:old-0:{USER}").state is None
+    assert not any("⚠️" in text for text in telegram.texts(USER))
+
+
+def test_a_class_tap_that_fails_keeps_the_checks_for_the_next(live, telegram, monkeypatch):
+    inspector = live.rt.services.training.inspector
+    seen = Verdict((), "man", {"age": "30 yo", "hair_color": "brown hair"})
+    monkeypatch.setattr(inspector, "inspect", lambda class_name, photos: [seen for _ in photos])
+    live.post_update(f.message(USER, "/train"))
+    for n in range(4):
+        telegram.add_file(f"kept-{n}", f.jpeg(900 + n, 900))
+        live.post_update(f.photo(USER, f"kept-{n}", 900 + n, 900))
+    live.idle()
+    live.post_update(f.message(USER, "Kept"))
+    live.post_update(f.callback(USER, "cls:xyz"))  # a stale or forged button: nothing charged
+    live.post_update(f.callback(USER, "cls:man"))
+    telegram.wait_text(USER, "Uploading your photos to start training “Kept”")
+    (model,) = live.rt.store.list_models(USER)
+    assert model.characteristics == {"age": "30 yo", "hair_color": "brown hair"}
+    live.idle()
+    assert all(
+        live.rt.store.get_conversation(f"inspect:kept-{n}:{USER}").state is None for n in range(4)
+    )

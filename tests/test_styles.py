@@ -318,3 +318,23 @@ def test_a_checkpoint_deployment_offers_its_own_kind_alone(make_live, telegram):
     assert [k["type"] for k in kinds] == ["checkpoint"]
     refused = upload(live, good_photos(), model_type="faceid")
     assert refused.json()["error"]["reason"] == "model_type_unknown"
+
+
+def test_style_buttons_under_an_album_keep_an_open_train_flow(live, telegram):
+    model = ready(live, telegram)
+    live.post_update(f.message(USER, "/train"))
+    for n in range(2):
+        telegram.add_file(f"open-{n}", f.jpeg(800 + n, 800))
+        live.post_update(f.photo(USER, f"open-{n}", 800 + n, 800))
+    live.post_update(f.callback(USER, f"sts:{model.id}"))  # 🎨 Another style
+    offered = telegram.calls_to("sendMessage", USER)[-1]
+    assert f"sty:{model.id}:headshot" in [b["callback_data"] for b in offered.buttons()]
+    live.post_update(f.callback(USER, f"own:{model.id}"))  # ✍️ would take the next text
+    assert telegram.texts(USER)[-1].startswith("You are in the middle of /train")
+    live.post_update(f.callback(USER, f"sty:{model.id}:noir"))  # a style works meanwhile
+    telegram.wait_text(USER, "Creating 4 images with “Me”")
+    for n in range(2, 4):
+        telegram.add_file(f"open-{n}", f.jpeg(800 + n, 800))
+        live.post_update(f.photo(USER, f"open-{n}", 800 + n, 800))
+    assert telegram.texts(USER)[-1].startswith("All 4 photos received")
+    live.idle()

@@ -64,14 +64,20 @@ def register(bot: TeleBot, services: Services) -> None:
             return None
         return model
 
+    def training_open(state: StateContext) -> bool:
+        """A /train flow is under way: a button under an old message must not end it."""
+        return str(state.get() or "").startswith("TrainStates:")
+
     def offer_styles(call: CallbackQuery, user: User, t: Texts, state: StateContext, model):
-        """The catalogue for a model; typing a description works as well from here."""
+        """The catalogue for a model; typing a description works as well from here (but not
+        while a /train flow is open: its photos and name are kept, the style buttons work)."""
         if user.credits < cost:
             short_of_credits(bot, call, t, "generate_no_credits", cost, user.credits, packs)
             return
-        state.delete()
-        state.set(GenerateStates.prompt)
-        state.add_data(model_id=model.id)
+        if not training_open(state):
+            state.delete()
+            state.set(GenerateStates.prompt)
+            state.add_data(model_id=model.id)
         send(
             bot,
             call,
@@ -103,6 +109,9 @@ def register(bot: TeleBot, services: Services) -> None:
         bot.answer_callback_query(call.id)
         model = ready_model(call, user, t, call.data[4:])
         if model is None:
+            return
+        if training_open(state):
+            send(bot, call, t("finish_train_first"))
             return
         state.delete()
         state.set(GenerateStates.prompt)

@@ -131,7 +131,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
             data.setdefault("photos", []).append({**taken_now, "print": picture.fingerprint})
             count = len(data["photos"])
         log.info("user=%s photo %s/%s", user.telegram_id, count, PHOTOS_PER_MODEL)
-        services.training.inspect_later(user.telegram_id, picture.file_id, count)
+        services.training.inspect_later(user, picture.file_id, count)
         if count < PHOTOS_PER_MODEL:
             send(
                 bot,
@@ -191,6 +191,9 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
         bad, traits = services.training.chat_verdicts(user.telegram_id, class_name, file_ids)
         if bad:  # before any charge: the photos that would train badly are sent again
             refused = {n for n, _ in bad}
+            services.training.forget_verdicts(
+                user.telegram_id, [file_ids[n] for n in sorted(refused)]
+            )
             with state.data() as data:
                 data["photos"] = [p for n, p in enumerate(photos) if n not in refused]
             state.set(TrainStates.photos)
@@ -216,6 +219,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
         except InvalidInput:
             bot.answer_callback_query(call.id, t("stale_button"))
             return
+        services.training.forget_verdicts(user.telegram_id, file_ids)
         state.delete()
         bot.answer_callback_query(call.id)
         bot.edit_message_text(

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from webapp.astria import (
     Photo,
 )
-from webapp.records import Failure, InvalidInput, Model, NotEnoughCredits
+from webapp.records import Failure, InvalidInput, Model, NotEnoughCredits, User
 from webapp.services import photos as photo_checks
 from webapp.services.inspection import (
     GENERIC,
@@ -74,21 +74,25 @@ class Training(AstriaWork):
         refuse(verdicts)
         return characteristics(verdicts)
 
-    def inspect_later(self, telegram_id: int, file_id: str, number: int) -> None:
+    def inspect_later(self, user: User, file_id: str, number: int) -> None:
         """Queue the check of a photo sent in the chat (it downloads: not on the webhook)."""
         if self.inspector.enabled:
             self.jobs.submit_optional(
-                f"inspect photo {number} of user {telegram_id}",
+                f"inspect photo {number} of user {user.telegram_id}",
                 self.inspect_chat_photo,
-                telegram_id,
+                user.telegram_id,
                 file_id,
                 number,
+                _since(user),
             )
 
-    def inspect_chat_photo(self, telegram_id: int, file_id: str, number: int) -> None:
+    def inspect_chat_photo(
+        self, telegram_id: int, file_id: str, number: int, since: str | None = None
+    ) -> None:
         """A job: a photo sent in the chat, inspected as it arrives (the class is not known
         yet: asked as a person). The verdict waits in the store for the charge; the user hears
-        at once of a problem."""
+        at once of a problem. `since` is when the sender's account was made: if it is not the
+        same account any more (/delete, then back), what the check saw is dropped."""
         try:
             photo = photo_checks.for_upload(self.files.download(file_id))
         except Exception as exc:  # Telegram is slow or the photo went: not checked, not blocked
@@ -96,13 +100,17 @@ class Training(AstriaWork):
                         type(exc).__name__)  # fmt: skip
             return
         (found,) = self.inspector.inspect(GENERIC, [photo])
-        if found is None or self.store.get_user(telegram_id) is None:
+
+        def same_account(user: User | None) -> bool:
+            return user is not None and (since is None or _since(user) == since)
+
+        if found is None or not same_account(self.store.get_user(telegram_id)):
             return  # not checked, or the user deleted their data meanwhile
         key = _verdict_key(telegram_id, file_id)
         data = {"problems": list(found.problems), "seen_as": found.seen_as, "traits": found.traits}
         self.store.set_conversation(key, "inspected", data)
         user = self.store.get_user(telegram_id)
-        if user is None:  # /delete came between the look and the write: what it saw goes too
+        if not same_account(user):  # /delete came between the look and the write: it goes too
             self.store.clear_conversation(key)
             return
         if found.problems:
@@ -120,8 +128,8 @@ class Training(AstriaWork):
         self, telegram_id: int, class_name: str, file_ids: Sequence[str]
     ) -> tuple[list[tuple[int, tuple[str, ...]]], dict]:
         """At the charge: the chat's photos' verdicts (those ready by now): the photos to
-        replace, with why (also a class other than the chosen one), and the characteristics;
-        the verdicts are forgotten once read."""
+        replace, with why (also a class other than the chosen one), and the characteristics.
+        They are kept until `forget_verdicts` (a charge that fails keeps them for the next)."""
         verdicts = []
         for file_id in file_ids:
             key = _verdict_key(telegram_id, file_id)
@@ -137,11 +145,12 @@ class Training(AstriaWork):
             for n, v in enumerate(verdicts)
             if v is not None and (v.problems or n in other)
         ]
-        replaced = {n for n, _ in bad}
-        for n, file_id in enumerate(file_ids):  # read once: kept only for photos that stay
-            if not bad or n in replaced:
-                self.store.clear_conversation(_verdict_key(telegram_id, file_id))
         return bad, characteristics(verdicts)
+
+    def forget_verdicts(self, telegram_id: int, file_ids: Sequence[str]) -> None:
+        """The verdicts of photos that were charged for, or replaced: read, and let go."""
+        for file_id in file_ids:
+            self.store.clear_conversation(_verdict_key(telegram_id, file_id))
 
     def start(
         self,
@@ -305,6 +314,11 @@ class Training(AstriaWork):
 
 VERDICT_PREFIX = "inspect:"
 VERDICT_TTL = timedelta(days=1)  # a verdict no charge read is forgotten after this
+
+
+def _since(user: User) -> str | None:
+    """When an account was made, as a job carries it (None when the store does not say)."""
+    return user.created_at.isoformat() if user.created_at else None
 
 
 def _verdict_key(telegram_id: int, file_id: str) -> str:

@@ -256,6 +256,8 @@ TEXTS = {
     "btn_another_style": "🎨 Another style",
     "btn_more_hd": "✨ More in HD (+{cost})",
     "style_gone": "That style is no longer offered. Pick another one:",
+    "finish_train_first": "You are in the middle of /train: send the rest of it first, or "
+    "/cancel it. A style can be picked meanwhile.",
     "type_lora": "🎯 Best likeness · {cost}",
     "type_faceid": "⚡ Instant · {cost}",
     "type_pti": "🎯 Trained · {cost}",
