@@ -26,6 +26,8 @@ def test_a_token_without_a_webhook_secret_is_refused():
         ({"FREE_CREDITS": "-1"}, "FREE_CREDITS must be at least 0"),
         ({"IMAGES_PER_PROMPT": "9"}, "IMAGES_PER_PROMPT must be between 1 and 8"),
         ({"ASTRIA_MODEL_TYPE": "dreambooth"}, "ASTRIA_MODEL_TYPE must be one of"),
+        ({"INSPECT_SECONDS": "nan"}, "INSPECT_SECONDS must be a finite number"),
+        ({"ASTRIA_TIMEOUT": "inf"}, "ASTRIA_TIMEOUT must be a finite number"),
     ],
 )
 def test_malformed_settings_name_the_variable(env, message):

@@ -47,6 +47,14 @@ def test_the_catalogue_is_complete_in_every_language():
         (lambda t: t.replace("price = 2", "price = -1"), "price"),
         (lambda t: t.replace('id = "cinematic"', 'id = "headshot"'), "same id"),
         (lambda t: t.replace("film_grain = true }", "grain = true }", 1), "unknown option"),
+        (
+            lambda t: t.replace("film_grain = true }", 'color_grading = "Film Noir" }', 1),
+            "color_grading",
+        ),
+        (
+            lambda t: t.replace("film_grain = true }", "super_resolution = true }", 1),
+            "HD's option",
+        ),
     ],
 )
 def test_a_broken_catalogue_is_refused_at_start_saying_what_is_wrong(tmp_path, change, says):
@@ -191,9 +199,17 @@ def test_the_api_lists_styles_in_the_users_language_and_checks_what_it_is_sent(l
         live, "POST", "/api/bot/generate", {"model_id": model.id, "style": "noir", "prompt": " \n "}
     )
     assert blank.status_code == 201  # blank words with a style: the style alone
+    tagged = call(
+        live,
+        "POST",
+        "/api/bot/generate",
+        {"model_id": model.id, "style": "noir", "prompt": "<lora:5:1>"},
+    )
+    assert tagged.status_code == 201  # a tag is no words: the style alone too
     live.idle()
     assert sandbox_prompts(live)[-1]["text"].endswith("deep shadows")
-    assert live.rt.store.get_user(USER).credits == 20  # the refused ones cost nothing
+    assert sandbox_prompts(live)[-2]["text"].endswith("deep shadows")
+    assert live.rt.store.get_user(USER).credits == 19  # the refused ones cost nothing
 
 
 def test_styles_come_in_russian_for_a_russian_user(live):

@@ -31,11 +31,12 @@ PROMPT_MAX = 600
 MODEL_TAG = re.compile(r"<\s*(lora|faceid)\s*:[^>]*>", re.IGNORECASE)
 
 
-def clean_prompt(prompt: str | None) -> str:
-    """A prompt of 1–600 characters without control characters or model tags (a user's words
-    must never name another model), or InvalidInput."""
-    cleaned = clean_text(MODEL_TAG.sub(" ", prompt)) if isinstance(prompt, str) else ""
-    if not cleaned:
+def clean_prompt(prompt: str | None, may_be_empty: bool = False) -> str:
+    """A prompt of 1–600 characters (or none, when `may_be_empty`: a style is chosen) without
+    control or invisible characters or model tags (a user's words must never name another
+    model), or InvalidInput. Invisible characters go first, so none can hide a tag."""
+    cleaned = clean_text(MODEL_TAG.sub(" ", clean_text(prompt))) if isinstance(prompt, str) else ""
+    if not cleaned and not may_be_empty:
         raise InvalidInput(reason="prompt_empty")
     if len(cleaned) > PROMPT_MAX:
         raise InvalidInput(reason="prompt_too_long", limit=PROMPT_MAX)
@@ -114,8 +115,7 @@ class Generations(AstriaWork):
 
         Raises a DomainError, having charged nothing, when it cannot."""
         chosen = self.styles.get(style) if style is not None else None
-        words = clean_text(prompt)  # with a style, blank words are no words
-        prompt = clean_prompt(words) if chosen is None or words else ""
+        prompt = clean_prompt(prompt, may_be_empty=chosen is not None)  # a style alone is fine
         model = self.own_model(telegram_id, model_id)
         if model.status != ModelStatus.READY:
             raise ModelNotReady(status=model.status)

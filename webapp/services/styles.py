@@ -15,8 +15,10 @@ from webapp.texts import LANGUAGES
 CATALOGUE = Path(__file__).resolve().parent.parent / "catalogue" / "styles.toml"
 STYLE_ID = re.compile(r"[a-z0-9_]{1,24}")
 ASPECT_RATIOS = {"1:1", "16:9", "9:16", "21:9", "9:21", "3:2", "2:3", "5:4", "4:5", "4:3", "3:4"}
-FLAGS = {"super_resolution", "inpaint_faces", "face_correct", "film_grain", "hires_fix"}
-TEXTS = {"color_grading": 40, "negative_prompt": 300}
+# super_resolution and inpaint_faces are HD's (the user pays HD_COST for them): not a style's
+FLAGS = {"face_correct", "film_grain"}
+CHOICES = {"color_grading": {"Film Velvia", "Film Portra", "Ektar"}}  # as Astria documents
+TEXTS = {"negative_prompt": 300}
 NUMBERS = {"cfg_scale": (0, 15), "steps": (0, 50), "w": (64, 2048), "h": (64, 2048)}
 HD = MappingProxyType({"super_resolution": True, "inpaint_faces": True})  # Astria's HD pair
 
@@ -56,11 +58,19 @@ def _options(where: str, options: object) -> dict:
             ok = value in ASPECT_RATIOS
         elif key in FLAGS:
             ok = isinstance(value, bool)
+        elif key in CHOICES:
+            ok = value in CHOICES[key]
         elif key in TEXTS:
             ok = isinstance(value, str) and 0 < len(value) <= TEXTS[key]
         elif key in NUMBERS:
             low, high = NUMBERS[key]
-            ok = type(value) is int and low <= value <= high and (key not in "wh" or value % 8 == 0)
+            ok = (
+                type(value) is int
+                and low <= value <= high
+                and (key not in ("w", "h") or value % 8 == 0)
+            )
+        elif key in HD:
+            raise CatalogueError(f"{where}: {key} is HD's option (the HD switch adds it)")
         else:
             raise CatalogueError(f"{where}: unknown option {key!r}")
         if not ok:
