@@ -113,16 +113,24 @@ def styles(
 
 
 def after_album(
-    t: Texts, model: Model, generation: Generation, hd_cost: int, app_url: str | None = None
+    t: Texts,
+    model: Model,
+    generation: Generation,
+    price: int,
+    hd_cost: int,
+    app_url: str | None = None,
 ) -> InlineKeyboardMarkup:
-    """Under a delivered album: more of the same, another style, the same in HD, the app."""
+    """Under a delivered album: more of the same (at `price`, today's price of the same again),
+    another style, the same in HD (for `hd_cost` more), the app."""
     markup = InlineKeyboardMarkup()
     markup.row(
-        InlineKeyboardButton(t("btn_more"), callback_data=f"more:{generation.id}"),
+        InlineKeyboardButton(
+            t("btn_more", cost=t.credits(price)), callback_data=f"more:{generation.id}"
+        ),
         InlineKeyboardButton(t("btn_another_style"), callback_data=f"sts:{model.id}"),
     )
     if not generation.hd:
-        label = t("btn_more_hd", cost=t.credits(hd_cost))
+        label = t("btn_more_hd", cost=t.credits(price + hd_cost))
         markup.row(InlineKeyboardButton(label, callback_data=f"mhd:{generation.id}"))
     if app_url:
         url = f"{app_url}?screen=model&id={model.id}"

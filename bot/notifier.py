@@ -34,11 +34,13 @@ class BotNotifier:
         images: ImagePolicy,
         styles: Styles,
         hd_cost: int,
+        generate_cost: int,
         app_url: str | None = None,
     ) -> None:
         self.bot = bot
         self.images = images
-        self.styles = styles  # to name a generation's style in the caption
+        self.styles = styles  # to name a generation's style in the caption, and price it again
+        self.generate_cost = generate_cost
         self.hd_cost = hd_cost
         self.app_url = app_url  # the Mini App, when it is served over https
 
@@ -89,6 +91,12 @@ class BotNotifier:
         self._deliver(user, self.bot.send_message, user.telegram_id, text)
 
     @to_a_user
+    def again_price(self, generation: Generation) -> int:
+        """What the same again costs today (the style's price or GENERATE_COST, HD if it had)."""
+        style = self.styles.find(generation.style)
+        base = style.price if style else self.generate_cost
+        return base + (self.hd_cost if generation.hd else 0)
+
     def generation_done(self, user: User, model: Model, generation: Generation) -> None:
         """The images as an album: by URL; uploaded as bytes if Telegram refuses the URLs; as
         links if the app cannot fetch them either (they are in the Mini App's gallery too)."""
@@ -119,7 +127,7 @@ class BotNotifier:
                 user.telegram_id,
                 t("generate_more", name=model.name),
                 reply_markup=keyboards.after_album(
-                    t, model, generation, self.hd_cost, self.app_url
+                    t, model, generation, self.again_price(generation), self.hd_cost, self.app_url
                 ),
             )
 

@@ -97,7 +97,8 @@ def test_a_style_is_one_tap_in_the_chat_then_more_and_hd(live, telegram):
     assert json.loads(album.params["media"])[0]["caption"] == "Here you are! “Cinematic”"
 
     buttons = {b["callback_data"].split(":")[0]: b for b in more.buttons() if "callback_data" in b}
-    assert buttons["mhd"]["text"] == "✨ More in HD (+1 credit)"
+    assert buttons["more"]["text"] == "🔁 More · 1 credit"  # each with what it costs
+    assert buttons["mhd"]["text"] == "✨ More in HD · 2 credits"
     live.post_update(f.callback(USER, buttons["more"]["callback_data"]))
     telegram.wait_text(USER, "Creating 4 images with “Me”… 1 credit spent", after=0)
     live.post_update(f.callback(USER, buttons["mhd"]["callback_data"]))
@@ -232,7 +233,7 @@ def test_the_chat_offers_styles_more_and_kinds_in_russian(live, telegram):
     live.post_update(f.callback(USER + 5, f"sty:{model.id}:cinematic", **ru))
     more = telegram.wait_text(USER + 5, "Ещё изображения с «Me»?")
     labels = [b["text"] for b in more.buttons()]
-    assert {"🔁 Ещё", "🎨 Другой стиль", "✨ Ещё в HD (+1 кредит)"} <= set(labels)
+    assert {"🔁 Ещё · 1 кредит", "🎨 Другой стиль", "✨ Ещё в HD · 2 кредита"} <= set(labels)
     live.idle()
     live.post_update(f.message(USER + 5, "/train", **ru))
     intro = telegram.calls_to("sendMessage", USER + 5)[-1]

@@ -73,7 +73,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         from bot.notifier import BotNotifier
 
         telegram, storage = bot.build_bot(settings, store)
-        notifier = BotNotifier(telegram, images, styles, settings.hd_cost, settings.app_url)
+        notifier = BotNotifier(
+            telegram, images, styles, settings.hd_cost, settings.generate_cost, settings.app_url
+        )
         files = TelegramFiles(telegram, bot.api_urls(settings)[1])
         cashier = TelegramCashier(telegram)
         send_alert = telegram.send_message

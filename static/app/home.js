@@ -3,13 +3,15 @@
 import { api, loadMe, session } from "./api.js";
 import { go } from "./router.js";
 import { confirmDestructive, haptic, mainButton, popup, snack } from "./telegram.js";
-import { $, avatar, empty, errorText, esc, eta, failedScreen, screen, nCredits, T } from "./ui.js";
+import {
+  $, avatar, empty, errorText, esc, eta, failedScreen, screen, nCredits, T, whoAndKind,
+} from "./ui.js";
 
 function cell(m) {
   let right, sub;
   if (m.status === "ready") {
     right = `<span class="chev" aria-hidden="true">›</span>`;
-    sub = esc(`${T.classes[m.class_name] || m.class_name} · ${T.ready}`);
+    sub = esc(`${whoAndKind(m)} · ${T.ready}`);
   } else if (m.status === "training") {
     right = `<span class="badge">⏳ ${esc(T.training)}</span>`;
     sub = esc(eta(m));

@@ -1,5 +1,5 @@
-/* A model: its status while training; once ready, the styles (a row of cards), a prompt with
-   ideas, an HD switch and its gallery, newest first, paged as the user scrolls and refreshed
+/* A model: its status while training; once ready, the styles (a row of cards), a prompt,
+   an HD switch and its gallery, newest first, paged as the user scrolls and refreshed
    while generations are in progress. A style alone, a prompt alone, or both can be generated. */
 
 import { api, loadMe, session } from "./api.js";
@@ -69,13 +69,11 @@ export async function modelScreen(route, view) {
   const base = me.prices.generate;
   let style = null;
   let price = base;
-  const ideas = T.ideas.map((i) => `<button class="chip" data-idea="${esc(i)}">${esc(i)}</button>`);
   screen.innerHTML = header(model) + `<div class="sh">${esc(T.styles)}</div>
     <div class="styles">${session.styles.map((s) => styleCard(s, base)).join("")}</div>
     <div class="sh">${esc(T.genFor)}</div>
     <div class="card"><textarea id="prompt" rows="2" maxlength="${me.limits.prompt_max}"
       placeholder="${esc(T.promptPh)}" aria-label="${esc(T.promptPh)}"></textarea></div>
-    <div class="chips">${ideas.join("")}</div>
     <label class="card switch"><span class="grow">${esc(T.hd)}<span class="t2">`
     + `${esc(T.hdHint({ price: nCredits(me.prices.hd) }))}</span></span>`
     + `<input type="checkbox" role="switch" id="hd"></label>
@@ -100,19 +98,18 @@ export async function modelScreen(route, view) {
       reprice();
     };
   });
-  const cost = () => {
-    $("#cost").textContent = T.genCost({ price: nCredits(price), balance: nCredits(me.credits) });
+  const cost = () => { // what is missing first, then what it costs
+    const chosen = !!style || !!prompt.value.trim();
+    $("#cost").textContent = chosen || me.credits < price
+      ? T.genCost({ price: nCredits(price), balance: nCredits(me.credits) }) : T.pickHint;
     $("#cost").className = "foot" + (me.credits < price ? " warn" : "");
   };
   const grow = () => {
     prompt.style.height = "auto";
     prompt.style.height = `${Math.min(prompt.scrollHeight, 110)}px`;
   };
-  prompt.oninput = () => { grow(); update(); };
+  prompt.oninput = () => { grow(); cost(); update(); };
   prompt.onfocus = () => setTimeout(() => prompt.scrollIntoView({ block: "center" }), 300);
-  screen.querySelectorAll("[data-idea]").forEach((b) => {
-    b.onclick = () => { prompt.value = b.dataset.idea; haptic.pick(); grow(); update(); };
-  });
 
   let busy = false;
   function update() {
@@ -126,7 +123,7 @@ export async function modelScreen(route, view) {
   /** Generate what is chosen on the screen, or `again` (a generation's prompt, style, HD). */
   async function send(again) {
     if (busy) return;
-    if (again && me.credits < again.cost) { // More like this, with too little left: the shop
+    if (again && me.credits < againPrice(again)) { // More like this, too little left: the shop
       haptic.err();
       if (me.packs.length) go({ screen: "buy" });
       else popup(T.error, T.notEnough);
@@ -143,6 +140,7 @@ export async function modelScreen(route, view) {
       const result = await api("/generate", { method: "POST", json });
       me.credits = result.credits;
       gens.unshift(result.generation);
+      if (!view.live()) return; // the user went elsewhere meanwhile: nothing here to draw
       if (!again) prompt.value = "";
       grow();
       prompt.blur();
@@ -162,8 +160,13 @@ export async function modelScreen(route, view) {
     if (view.live()) update();
   }
 
-  const images = () => gens.filter((g) => g.status === "done")
-    .flatMap((g) => g.images.map((url) => ({ url, prompt: what(g), generation: g })));
+  /** Today's price of a generation again: its style's (or the usual) price, HD if it had. */
+  const againPrice = (g) => {
+    const s = g.style && session.styles.find((x) => x.id === g.style);
+    return (s ? s.price : base) + (g.hd ? me.prices.hd : 0);
+  };
+  const images = () => gens.filter((g) => g.status === "done").flatMap((g) => g.images.map(
+    (url) => ({ url, prompt: what(g), generation: g, price: againPrice(g) })));
   function render() {
     const gallery = $("#gallery");
     if (!gens.length) {

@@ -13,8 +13,10 @@ function slotHtml(n, state) {
   const input = `<input class="vh" type="file" accept="image/*" aria-label="${label}">`;
   if (!state) return `${input}<span class="plus" aria-hidden="true">+</span><span>${label}</span>`;
   if (state.busy) return `${input}<div class="spin" role="progressbar" aria-label="${label}"></div>`;
-  if (state.error) {
-    return `${input}<span>${esc(state.error)}</span><span>${esc(T.tapRetry)}</span>`;
+  if (state.error) { // a photo the check refused keeps its picture, dimmed, to show which
+    const seen = state.url ? `<img class="dim" src="${state.url}" alt="${label}">` : "";
+    return `${input}${seen}<span class="why">${esc(state.error)}</span>`
+      + `<span class="why">${esc(T.tapRetry)}</span>`;
   }
   return `${input}<img src="${state.url}" alt="${label}"><span class="ok" aria-hidden="true">✓</span>`
     + `<button class="x" type="button" aria-label="✕ ${label}"><span>✕</span></button>`;
@@ -35,7 +37,7 @@ export async function newModel(route, view) {
   Object.assign(draft, { name: "", cls: null, busy: false, kind: kinds[0] });
   const slotsHtml = draft.slots
     .map((_, i) => `<label class="slot">${slotHtml(i + 1, null)}</label>`).join("");
-  const chips = limits.classes.map((c) => `<button class="chip" role="radio" aria-pressed="false" `
+  const chips = limits.classes.map((c) => `<button class="chip" role="radio" aria-checked="false" `
     + `data-c="${esc(c)}">${esc(T.classes[c] || c)}</button>`).join("");
   screen.innerHTML = `<div class="top"><h1>${esc(T.newModel)}</h1></div>
     <div class="sh" id="ph"></div><div class="slots">${slotsHtml}</div>
@@ -122,7 +124,7 @@ export async function newModel(route, view) {
       if (draft.cls !== chip.dataset.c) haptic.pick();
       draft.cls = chip.dataset.c;
       screen.querySelectorAll(".chip").forEach((c) => {
-        c.setAttribute("aria-pressed", String(c === chip));
+        c.setAttribute("aria-checked", String(c === chip));
       });
       update();
     };
@@ -181,13 +183,15 @@ export async function newModel(route, view) {
       if (e.reason === "photo_problems" && view.live()) {
         // nothing was charged: the photos that would train badly are marked to be replaced
         (e.params.photos || []).forEach(({ photo, problems }) => {
-          forget(photo - 1);
-          draft.slots[photo - 1] = { error: problems.map((p) => T.problems[p] || p).join(", ") };
+          const { url } = draft.slots[photo - 1] || {}; // kept to show; freed when replaced
+          draft.slots[photo - 1] = { error: problems.map((p) => T.problems[p] || p).join(", "), url };
+          draft.keys[photo - 1] = null;
           paint(photo - 1);
         });
       }
       if (view.live()) update();
-      return popup(T.error, errorText(e));
+      const title = e.reason === "photo_problems" ? T.checkTitle : T.error;
+      return popup(title, errorText(e));
     }
     draft.busy = false;
     haptic.ok();

@@ -34,9 +34,16 @@ export function eta(model) {
   return model.minutes_left > 0 ? T.minutes({ minutes: model.minutes_left }) : T.soon;
 }
 
-/** The status line of a model: class · ready, training with ETA, or failed. */
+/** Who a model is of, and its kind where users pick one: "Woman · ⚡ Instant". */
+export function whoAndKind(model) {
+  const kinds = (session.me && session.me.model_types) || [];
+  const kind = kinds.length > 1 && T.typeNames[model.model_type];
+  return (T.classes[model.class_name] || model.class_name) + (kind ? ` · ${kind}` : "");
+}
+
+/** The status line of a model: who and kind · ready, training with ETA, or failed. */
 export function statusLine(model) {
-  const cls = T.classes[model.class_name] || model.class_name;
+  const cls = whoAndKind(model);
   if (model.status === "ready") return `${cls} · ${T.ready}`;
   if (model.status === "training") return `${cls} · ${T.training}, ${eta(model)}`;
   return `${cls} · ${T.failed}`;

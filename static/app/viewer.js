@@ -1,5 +1,5 @@
 /* The full-screen viewer: black edge to edge, swipe between images, Download on the MainButton,
-   More like this and Share in its bar, BackButton closes it. */
+   More like this (with its price) and Share in its bar, BackButton closes it. */
 
 import {
   backButton, blackChrome, download, mainButton, share, verticalSwipes,
@@ -8,11 +8,9 @@ import { $, esc, nCredits, T } from "./ui.js";
 
 let open = false;
 
-/** "More like this", with what it costs (the image's generation again). */
-const moreLabel = (item) => {
-  const again = item && item.generation;
-  return again && again.cost > 0 ? `${T.moreLike} · ${nCredits(again.cost)}` : T.moreLike;
-};
+/** "More like this", with what it costs (the image's generation again, at today's price). */
+const moreLabel = (item) => (item && item.price > 0
+  ? `${T.moreLike} · ${nCredits(item.price)}` : T.moreLike);
 
 /** Show `items` ({url, prompt, generation}) from `index` over the screen `view`; `onClose`
     gives the screen its own buttons back, with the generation to repeat for "More like this". */

@@ -5,6 +5,8 @@ pressed the way Telegram reports a tap. initData comes from an independent signe
 
 from __future__ import annotations
 
+from PIL import ImageFilter
+
 from tests import factories as f
 from tests import signers
 from tests.browser.client import Phone, add_photos
@@ -82,7 +84,7 @@ def test_the_whole_journey_train_generate_view_and_delete(browser, live, telegra
     phone.press_main()
     # the list refreshes by itself until the sandbox has trained it
     page.locator(".cell .chev").wait_for(timeout=20000)
-    assert "Person · Ready" in page.locator(".cell[data-id]").inner_text()
+    assert "Person · 🎯 Best likeness · Ready" in page.locator(".cell[data-id]").inner_text()
     telegram.wait_text(5100, "Your model “Me in the park” is ready!")  # the chat heard too
 
     page.locator(".cell[data-id]").click()
@@ -94,7 +96,10 @@ def test_the_whole_journey_train_generate_view_and_delete(browser, live, telegra
     page.locator(".tile.pend").first.wait_for()
     page.locator(".tile img.in").nth(3).wait_for(timeout=20000)
     assert page.locator(".tile img").count() == 4
+    assert page.locator("#cost").inner_text() == "Pick a style or describe a scene."
+    page.locator("#prompt").fill("again")
     assert page.locator("#cost").inner_text().endswith("you have 1 credit.")
+    page.locator("#prompt").fill("")
     assert {"type": "notification", "notification_type": "success"} in phone.events(
         "web_app_trigger_haptic_feedback"
     )
@@ -339,4 +344,41 @@ def test_an_instant_model_is_chosen_priced_and_ready_at_once(browser, make_live,
     page.locator(".cell .chev").wait_for(timeout=10000)  # ready without 10 minutes of training
     (model,) = live.rt.store.list_models(5800)
     assert (model.model_type, model.cost, model.status) == ("faceid", 2, "ready")
+    phone.close()
+
+
+def test_a_blurry_photo_is_marked_before_paying_and_replaced(browser, live, tmp_path):
+    raw = signers.telegram_init_data(TOKEN, 5900)
+    phone = Phone.launch(browser, live.url, raw)
+    page = phone.page
+    phone.wait_main("Create model")
+    phone.press_main()
+    add_photos(page, tmp_path)
+    soft = tmp_path / "soft.jpg"
+    picture = f.picture(900, 1200, (90, 140, 60)).filter(ImageFilter.GaussianBlur(8))
+    picture.save(soft, "JPEG")
+    page.locator(".slot input").nth(1).set_input_files(str(soft))
+    page.locator(".slot.done").nth(3).wait_for()
+    page.locator("#name").fill("Checked")
+    page.get_by_role("radio", name="Woman").click()
+    phone.wait_main("Start training · 1 credit")
+    phone.press_main()
+    popup = phone.wait_popup()
+    assert popup["title"] == "Check your photos"
+    assert "nothing was charged" in popup["message"]
+    marked = page.locator(".slot").nth(1)
+    assert "err" in marked.get_attribute("class")
+    assert marked.locator("img.dim").count() == 1  # which photo it was stays visible
+    assert "Blurry" in marked.inner_text()
+    assert live.rt.store.list_models(5900) == []  # told before paying
+    phone.close_popup(None)
+    good = tmp_path / "sharp.jpg"
+    good.write_bytes(f.jpeg(980, 1200, (200, 80, 60)))
+    marked.locator("input").set_input_files(str(good))
+    page.locator(".slot.done").nth(3).wait_for()
+    phone.wait_main("Start training · 1 credit")
+    phone.press_main()
+    page.locator(".cell[data-id]").wait_for(timeout=10000)
+    (model,) = live.rt.store.list_models(5900)
+    assert model.name == "Checked"
     phone.close()

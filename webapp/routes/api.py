@@ -31,7 +31,7 @@ from webapp.security import InitDataError, WebAppUser, dev_user_allowed, validat
 from webapp.services import photos as photo_checks
 from webapp.services.generation import PROMPT_MAX
 from webapp.services.photos import Refusal
-from webapp.services.training import CLASSES, NAME_MAX, clean_name, model_kind
+from webapp.services.training import CLASSES, NAME_MAX, model_kind
 from webapp.texts import Texts
 
 bp = Blueprint("api", __name__, url_prefix="/api/bot")
@@ -342,16 +342,14 @@ def train_model():
     """Charge and start a training: multipart `name`, `class_name`, `model_type` (lora, the
     default, or faceid), 4 × `images`.
 
-    The cheap checks come before any photo is decoded: the count, then the credits (a user who
-    cannot pay costs no CPU), then each photo's header; then Astria's photo check (422 with
-    reason photo_problems naming each photo and what is wrong), and only then the charge."""
+    The cheap checks come before any photo is decoded: the kind, the count, then the credits
+    (a user who cannot pay costs no CPU), then each photo's header; then the service checks the
+    name and class, asks Astria about the photos (422 with reason photo_problems naming each
+    photo and what is wrong), and only then charges."""
     request.max_content_length = MAX_UPLOAD
     files = request.files.getlist("images")
-    name, class_name = request.form.get("name", ""), request.form.get("class_name", "")
     training = runtime().services.training
-    model_type = request.form.get("model_type") or training.model_types()[0]
-    if model_type not in training.model_types():
-        raise InvalidInput("model_type must be lora or faceid.", reason="model_type_unknown")
+    model_type = training.kind(request.form.get("model_type"))
     try:
         photo_checks.check_count(len(files))
         user = _user()
@@ -363,16 +361,11 @@ def train_model():
         )
     except InvalidInput as exc:
         return photo_error(exc)
-    if class_name not in CLASSES:
-        raise InvalidInput("class_name is not one of the classes.", reason="class_unknown")
-    clean_name(name)  # a bad name is refused before Astria is asked about the photos
-    traits = training.check_photos(class_name, photos)
     model, balance = training.start(
         user.telegram_id,
-        name=name,
-        class_name=class_name,
+        name=request.form.get("name", ""),
+        class_name=request.form.get("class_name", ""),
         photos=photos,
         model_type=model_type,
-        characteristics=traits,
     )
     return jsonify(model=model_json(model, Texts(user.language_code)), credits=balance), 201

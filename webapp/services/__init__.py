@@ -75,8 +75,16 @@ def build_services(
         inspector=inspector,
         stash=stash or MemoryStash(),
     )
-    generations = Generations(store, astria, settings, jobs, notifier, callback_url, alerts)
-    generations.styles = styles or Styles.load(settings.generate_cost)
+    generations = Generations(
+        store,
+        astria,
+        settings,
+        jobs,
+        notifier,
+        callback_url,
+        alerts,
+        styles=styles or Styles.load(settings.generate_cost),
+    )
     images = images or ImagePolicy(settings)
     callbacks = Callbacks(store, settings, jobs, notifier, training, generations, images)
     return Services(

@@ -77,7 +77,9 @@ def astria_request(
 class Generations(AstriaWork):
     """Starts generations and carries them to Astria."""
 
-    styles: Styles  # the catalogue, set by build_services
+    def __init__(self, *args, styles: Styles, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.styles = styles  # the catalogue (a deploy may bring another)
 
     def price(self, style: Style | None, hd: bool) -> int:
         """What a generation costs: the style's price (GENERATE_COST without one), plus HD."""

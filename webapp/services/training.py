@@ -8,9 +8,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from webapp.astria import (
-    Photo,
-)
+from webapp.astria import Photo
 from webapp.records import Failure, InvalidInput, Model, NotEnoughCredits, User
 from webapp.services import photos as photo_checks
 from webapp.services.inspection import (
@@ -67,7 +65,7 @@ class Training(AstriaWork):
     # the photo check before paying -------------------------------------------------------
 
     def check_photos(self, class_name: str, photos: Sequence[Photo]) -> dict:
-        """The Mini App's photos, inspected before the charge: InvalidInput (reason
+        """Photos given as bytes, inspected together before the charge: InvalidInput (reason
         photo_problems, naming each photo and what is wrong) when some will train badly; else
         the characteristics to train with."""
         verdicts = self.inspector.inspect(class_name, photos)
@@ -165,20 +163,22 @@ class Training(AstriaWork):
     ) -> tuple[Model, int]:
         """Charge the model type's price and queue the upload; (model, new balance).
 
-        The photos are Telegram file ids (the chat: durable, downloaded when uploading) or bytes
-        (the Mini App: staged in the stash, under the model's title, until Astria has them:
-        Redis with REDIS_URL, else this process's memory). Raises NotEnoughCredits or
-        InvalidInput, having charged nothing."""
+        The photos are Telegram file ids (the chat: durable, downloaded when uploading; checked
+        one by one as they arrived, their `characteristics` gathered then) or bytes (the Mini
+        App: checked here, before the charge, then staged in the stash under the model's title
+        until Astria has them: Redis with REDIS_URL, else this process's memory). Raises
+        NotEnoughCredits or InvalidInput (photo_problems: which photos and why), having charged
+        nothing."""
         name = clean_name(name)
         if class_name not in CLASSES:
-            raise InvalidInput(reason="class_unknown")
+            raise InvalidInput("class_name is not one of the classes.", reason="class_unknown")
         if photo_file_ids and photos:
             raise ValueError("photos come as Telegram file ids or as bytes, not both")
         photo_checks.check_count(len(photo_file_ids) + len(photos))
-        model_type = model_type or self.settings.astria_model_type
-        if model_type not in self.model_types():
-            raise InvalidInput(reason="model_type_unknown")
+        model_type = self.kind(model_type)
         cost = self.price(model_type)
+        if photos and characteristics is None:
+            characteristics = self.check_photos(class_name, photos)
         title = str(uuid.uuid4())  # Astria's idempotency key, and the stash's
         if photos:
             self.stash.put(title, photos)  # before the charge: a stash that fails costs nothing
@@ -208,9 +208,21 @@ class Training(AstriaWork):
         self.jobs.submit(f"upload model {model.id}", self.upload, model.id)
         return model, balance
 
+    def kind(self, model_type: str | None) -> str:
+        """The kind of model asked for (the default when none), or InvalidInput."""
+        kinds = self.model_types()
+        if not model_type:
+            return kinds[0]
+        if model_type not in kinds:
+            raise InvalidInput(
+                f"model_type must be one of: {', '.join(kinds)}.", reason="model_type_unknown"
+            )
+        return model_type
+
     def model_types(self) -> tuple[str, ...]:
-        """The kinds of model a user may pick, the default first: a trained Flux LoRA (best
-        likeness, ~20-30 min) and an instant FaceID (ready in about a minute)."""
+        """The kinds of model a user may pick, the default first: on a Flux base, a trained
+        LoRA (best likeness, ~20-30 min) and an instant FaceID (ready in about a minute); on a
+        deployment of pti or checkpoint, that kind alone."""
         default = self.settings.astria_model_type
         if default not in MODEL_TYPES:  # pti or checkpoint: a base of its own, not Flux
             return (default,)
