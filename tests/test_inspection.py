@@ -152,7 +152,7 @@ def test_photo_checks_have_their_own_bounded_pool_and_never_hold_paid_work():
 
 def test_a_check_that_ends_after_delete_and_return_is_dropped(live, telegram, monkeypatch):
     release = threading.Event()
-    inspector = live.rt.services.training.inspector
+    inspector = live.rt.services.checks.inspector
 
     def slow(class_name, photos):
         release.wait(10)
@@ -173,7 +173,7 @@ def test_a_check_that_ends_after_delete_and_return_is_dropped(live, telegram, mo
 
 
 def test_a_class_tap_that_fails_keeps_the_checks_for_the_next(live, telegram, monkeypatch):
-    inspector = live.rt.services.training.inspector
+    inspector = live.rt.services.checks.inspector
     seen = Verdict((), "man", {"age": "30 yo", "hair_color": "brown hair"})
     monkeypatch.setattr(inspector, "inspect", lambda class_name, photos: [seen for _ in photos])
     live.post_update(f.message(USER, "/train"))

@@ -144,7 +144,7 @@ QUEUE = "astria-bot"  # the work users paid for: uploads, prompts, albums
 OPTIONAL_QUEUE = "astria-bot-optional"  # courtesies that may be dropped: photo checks
 # The services whose methods run as jobs, by their name in Services: a job is "<name>.<method>"
 # with plain arguments (ids), so any process of the app can run it.
-TASK_OWNERS = ("training", "generations", "callbacks")
+TASK_OWNERS = ("training", "generations", "callbacks", "checks")
 JOB_TIMEOUT = 15 * 60  # an upload of 4 photos through Astria's retries stays well inside this
 FAILURE_TTL = 7 * 24 * 3600  # failed jobs are kept a week for operators (rq info, rq requeue)
 

@@ -131,7 +131,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
             data.setdefault("photos", []).append({**taken_now, "print": picture.fingerprint})
             count = len(data["photos"])
         log.info("user=%s photo %s/%s", user.telegram_id, count, PHOTOS_PER_MODEL)
-        services.training.inspect_later(user, picture.file_id, count)
+        services.checks.inspect_later(user, picture.file_id, count)
         if count < PHOTOS_PER_MODEL:
             send(
                 bot,
@@ -188,10 +188,10 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
         gathered = flow_data(state)
         photos = gathered.get("photos", [])
         file_ids = [p["file_id"] for p in photos]
-        bad, traits = services.training.chat_verdicts(user.telegram_id, class_name, file_ids)
+        bad, traits = services.checks.chat_verdicts(user.telegram_id, class_name, file_ids)
         if bad:  # before any charge: the photos that would train badly are sent again
             refused = {n for n, _ in bad}
-            services.training.forget_verdicts(
+            services.checks.forget_verdicts(
                 user.telegram_id, [file_ids[n] for n in sorted(refused)]
             )
             with state.data() as data:
@@ -219,7 +219,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
         except InvalidInput:
             bot.answer_callback_query(call.id, t("stale_button"))
             return
-        services.training.forget_verdicts(user.telegram_id, file_ids)
+        services.checks.forget_verdicts(user.telegram_id, file_ids)
         state.delete()
         bot.answer_callback_query(call.id)
         bot.edit_message_text(

@@ -11,6 +11,7 @@ from webapp.jobs import Jobs
 from webapp.security import callback_token
 from webapp.services.accounts import Accounts
 from webapp.services.callbacks import Callbacks
+from webapp.services.checks import PhotoChecks
 from webapp.services.generation import Generations
 from webapp.services.inspection import Inspector
 from webapp.services.payments import Payments
@@ -29,6 +30,7 @@ class Services:
 
     accounts: Accounts
     training: Training
+    checks: PhotoChecks  # the photo check before paying
     generations: Generations
     callbacks: Callbacks
     reconciler: Reconciler
@@ -40,7 +42,7 @@ class Services:
         forget photo verdicts no training read."""
         self.training.resume()
         self.generations.resume()
-        self.training.forget_stale_verdicts()
+        self.checks.forget_stale_verdicts()
 
 
 def build_services(
@@ -63,6 +65,7 @@ def build_services(
         return f"{settings.public_url}/api/astria/callback/{kind}/{object_id}?token={token}"
 
     inspector = Inspector(astria, settings.inspect_seconds, enabled=settings.inspect_seconds > 0)
+    checks = PhotoChecks(store, jobs, files, notifier, inspector)
     training = Training(
         store,
         astria,
@@ -72,7 +75,7 @@ def build_services(
         callback_url,
         alerts,
         files=files,
-        inspector=inspector,
+        checks=checks,
         stash=stash or MemoryStash(),
     )
     generations = Generations(
@@ -90,6 +93,7 @@ def build_services(
     return Services(
         accounts=Accounts(store, settings, astria),
         training=training,
+        checks=checks,
         generations=generations,
         callbacks=callbacks,
         reconciler=Reconciler(store, astria, settings, callbacks, training, generations),

@@ -6,18 +6,12 @@ import logging
 import unicodedata
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from webapp.astria import Photo
-from webapp.records import Failure, InvalidInput, Model, NotEnoughCredits, User
+from webapp.records import Failure, InvalidInput, Model, NotEnoughCredits
 from webapp.services import photos as photo_checks
-from webapp.services.inspection import (
-    GENERIC,
-    Inspector,
-    Verdict,
-    characteristics,
-    mismatched,
-)
+from webapp.services.checks import PhotoChecks
 from webapp.services.ports import FileSource
 from webapp.services.work import AstriaWork, forget_on_astria
 from webapp.settings import Settings
@@ -55,100 +49,12 @@ class Training(AstriaWork):
     """Starts trainings and carries them to Astria."""
 
     def __init__(
-        self, *args, files: FileSource, inspector: Inspector, stash: PhotoStash, **kwargs
+        self, *args, files: FileSource, checks: PhotoChecks, stash: PhotoStash, **kwargs
     ) -> None:
         super().__init__(*args, **kwargs)
         self.files = files
-        self.inspector = inspector
+        self.checks = checks  # the photo check before paying
         self.stash = stash  # the Mini App's photos until Astria has them
-
-    # the photo check before paying -------------------------------------------------------
-
-    def check_photos(self, class_name: str, photos: Sequence[Photo]) -> dict:
-        """Photos given as bytes, inspected together before the charge: InvalidInput (reason
-        photo_problems, naming each photo and what is wrong) when some will train badly; else
-        the characteristics to train with."""
-        verdicts = self.inspector.inspect(class_name, photos)
-        refuse(verdicts)
-        return characteristics(verdicts)
-
-    def inspect_later(self, user: User, file_id: str, number: int) -> None:
-        """Queue the check of a photo sent in the chat (it downloads: not on the webhook)."""
-        if self.inspector.enabled:
-            self.jobs.submit_optional(
-                f"inspect photo {number} of user {user.telegram_id}",
-                self.inspect_chat_photo,
-                user.telegram_id,
-                file_id,
-                number,
-                _since(user),
-            )
-
-    def inspect_chat_photo(
-        self, telegram_id: int, file_id: str, number: int, since: str | None = None
-    ) -> None:
-        """A job: a photo sent in the chat, inspected as it arrives (the class is not known
-        yet: asked as a person). The verdict waits in the store for the charge; the user hears
-        at once of a problem. `since` is when the sender's account was made: if it is not the
-        same account any more (/delete, then back), what the check saw is dropped."""
-        try:
-            photo = photo_checks.for_upload(self.files.download(file_id))
-        except Exception as exc:  # Telegram is slow or the photo went: not checked, not blocked
-            log.warning("photo %s of user=%s not inspected: %s", number, telegram_id,
-                        type(exc).__name__)  # fmt: skip
-            return
-        (found,) = self.inspector.inspect(GENERIC, [photo])
-
-        def same_account(user: User | None) -> bool:
-            return user is not None and (since is None or _since(user) == since)
-
-        if found is None or not same_account(self.store.get_user(telegram_id)):
-            return  # not checked, or the user deleted their data meanwhile
-        key = _verdict_key(telegram_id, file_id)
-        data = {"problems": list(found.problems), "seen_as": found.seen_as, "traits": found.traits}
-        self.store.set_conversation(key, "inspected", data)
-        user = self.store.get_user(telegram_id)
-        if not same_account(user):  # /delete came between the look and the write: it goes too
-            self.store.clear_conversation(key)
-            return
-        if found.problems:
-            self.notifier.photo_problems(user, number, found.problems)
-
-    def forget_stale_verdicts(self) -> int:
-        """Verdicts no charge read (the flow was left, or the check ended after the charge)
-        are forgotten a day after they were written: what a photo showed is not kept."""
-        gone = self.store.forget_conversations(VERDICT_PREFIX, datetime.now(UTC) - VERDICT_TTL)
-        if gone:
-            log.info("forgot %s photo verdicts no training read", gone)
-        return gone
-
-    def chat_verdicts(
-        self, telegram_id: int, class_name: str, file_ids: Sequence[str]
-    ) -> tuple[list[tuple[int, tuple[str, ...]]], dict]:
-        """At the charge: the chat's photos' verdicts (those ready by now): the photos to
-        replace, with why (also a class other than the chosen one), and the characteristics.
-        They are kept until `forget_verdicts` (a charge that fails keeps them for the next)."""
-        verdicts = []
-        for file_id in file_ids:
-            key = _verdict_key(telegram_id, file_id)
-            stored = self.store.get_conversation(key)
-            if stored.state == "inspected":
-                data = stored.data
-                verdicts.append(Verdict(tuple(data["problems"]), data["seen_as"], data["traits"]))
-            else:
-                verdicts.append(None)
-        other = set(mismatched(class_name, verdicts))
-        bad = [
-            (n, (*v.problems, *(("other_class",) if n in other else ())))
-            for n, v in enumerate(verdicts)
-            if v is not None and (v.problems or n in other)
-        ]
-        return bad, characteristics(verdicts)
-
-    def forget_verdicts(self, telegram_id: int, file_ids: Sequence[str]) -> None:
-        """The verdicts of photos that were charged for, or replaced: read, and let go."""
-        for file_id in file_ids:
-            self.store.clear_conversation(_verdict_key(telegram_id, file_id))
 
     def start(
         self,
@@ -178,7 +84,7 @@ class Training(AstriaWork):
         model_type = self.kind(model_type)
         cost = self.price(model_type)
         if photos and characteristics is None:
-            characteristics = self.check_photos(class_name, photos)
+            characteristics = self.checks.check(class_name, photos)
         title = str(uuid.uuid4())  # Astria's idempotency key, and the stash's
         if photos:
             self.stash.put(title, photos)  # before the charge: a stash that fails costs nothing
@@ -322,28 +228,3 @@ class Training(AstriaWork):
         """Queue the upload of every model that Astria has not acknowledged (after a crash)."""
         for model in self.store.models_awaiting_upload():
             self.jobs.submit(f"upload model {model.id}", self.upload, model.id)
-
-
-VERDICT_PREFIX = "inspect:"
-VERDICT_TTL = timedelta(days=1)  # a verdict no charge read is forgotten after this
-
-
-def _since(user: User) -> str | None:
-    """When an account was made, as a job carries it (None when the store does not say)."""
-    return user.created_at.isoformat() if user.created_at else None
-
-
-def _verdict_key(telegram_id: int, file_id: str) -> str:
-    """Where a chat photo's verdict waits (ends with the user's id: /delete takes it too)."""
-    return f"{VERDICT_PREFIX}{file_id}:{telegram_id}"
-
-
-def refuse(verdicts: Sequence[Verdict | None]) -> None:
-    """InvalidInput naming each photo with a problem, if any has one."""
-    bad = [
-        {"photo": n + 1, "problems": list(v.problems)}
-        for n, v in enumerate(verdicts)
-        if v is not None and v.problems
-    ]
-    if bad:
-        raise InvalidInput("Some photos will not train well.", reason="photo_problems", photos=bad)
