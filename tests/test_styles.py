@@ -317,6 +317,7 @@ def test_the_chat_offers_both_kinds_of_model_with_their_prices(make_live, telegr
         live.post_update(f.photo(USER, f"fast-{n}", 700 + n, 700))
     live.post_update(f.message(USER, "Fast me"))
     live.post_update(f.callback(USER, "cls:woman"))
+    telegram.wait_text(USER, "Making your instant model “Fast me”. 0 credits spent")
     telegram.wait_text(USER, "Your model “Fast me” is ready!", timeout=10)
     (model,) = live.rt.store.list_models(USER)
     assert (model.model_type, model.cost) == ("faceid", 0)

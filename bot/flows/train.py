@@ -231,7 +231,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
             bot,
             call,
             t(
-                "train_queued",
+                "train_queued_instant" if model.model_type == "faceid" else "train_queued",
                 name=model.name,
                 cost=t.credits(model.cost),
                 credits=t.credits(balance),

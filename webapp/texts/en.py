@@ -89,6 +89,10 @@ TEXTS = {
         "Uploading your photos to start training “{name}”. {cost} spent; "
         "{credits} left. I'll tell you when training starts."
     ),
+    "train_queued_instant": (
+        "Making your instant model “{name}”. {cost} spent; {credits} left. It will be ready in "
+        "about a minute."
+    ),
     "training_started": (
         "Training of “{name}” has started. It takes about {minutes} min; I'll message you when "
         "it's ready."
