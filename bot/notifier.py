@@ -132,6 +132,12 @@ class BotNotifier:
             )
 
     @to_a_user
+    def astria_slow(self, user: User, kind: str, name: str, minutes: int) -> None:
+        """Astria is not answering: the work waits (told once)."""
+        t = Texts(user.language_code)
+        text = t(f"astria_slow_{kind}", name=name, minutes=minutes)
+        self._deliver(user, self.bot.send_message, user.telegram_id, text)
+
     def photo_problems(self, user: User, number: int, problems: tuple[str, ...]) -> None:
         """A training photo sent in the chat will train badly: said at once."""
         t = Texts(user.language_code)

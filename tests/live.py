@@ -38,6 +38,9 @@ def base_env(tmp_path: Path, telegram: FakeTelegram | None) -> dict:
         "SANDBOX_TRAIN_SECONDS": "0.4",
         "SANDBOX_PROMPT_SECONDS": "0.2",
         "ASTRIA_BACKOFF": "0.01",
+        # An Astria outage fails work at once here (a refund the test can see); test_outage.py
+        # runs the wait-and-retry of ASTRIA_RETRY_MINUTES as deployed.
+        "ASTRIA_RETRY_MINUTES": "0",
         "ASTRIA_TIMEOUT": "5",
         # Most tests drive a chat faster than a person would; test_outbox.py and test_limits.py
         # run Telegram's pace and the flood limit as deployed.

@@ -21,3 +21,15 @@ def test_the_webhook_cpu_benchmark_runs_and_prints_its_ratio():
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "ratio app/echo:" in done.stdout and "(bar: 1.25)" in done.stdout
+
+
+def test_the_memory_benchmark_runs_and_prints_its_numbers():
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.bench.memory", "800"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "RSS at 800:" in done.stdout and "(bar: no growth)" in done.stdout

@@ -124,6 +124,7 @@ class Settings:
     reconcile_margin_minutes: int = 15  # how long past its ETA work may be before we ask Astria
     upload_lease_seconds: int = 600  # how long a process may hold an upload or prompt to Astria
     sweep_seconds: float = 60.0  # how often each process picks up work a crash left half-done
+    astria_retry_minutes: int = 15  # how long work waits out an Astria outage before a refund
     # Telegram's sending limits (messages a second): per chat after a short burst, and in all.
     telegram_chat_rate: float = 1.0
     telegram_chat_burst: int = 3
@@ -219,6 +220,7 @@ class Settings:
             reconcile_margin_minutes=_int(env, "RECONCILE_MARGIN_MINUTES", 15),
             upload_lease_seconds=_int(env, "UPLOAD_LEASE_SECONDS", 600, minimum=1),
             sweep_seconds=_float(env, "SWEEP_SECONDS", 60.0),
+            astria_retry_minutes=_int(env, "ASTRIA_RETRY_MINUTES", 15),
             telegram_chat_rate=_float(env, "TELEGRAM_CHAT_RATE", 1.0),
             telegram_chat_burst=_int(env, "TELEGRAM_CHAT_BURST", 3, minimum=1),
             telegram_global_rate=_float(env, "TELEGRAM_GLOBAL_RATE", 25.0),

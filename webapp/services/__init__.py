@@ -43,6 +43,7 @@ class Services:
         self.training.resume()
         self.generations.resume()
         self.checks.forget_stale_verdicts()
+        self.training.forget_slow_notices()
 
 
 def build_services(

@@ -192,6 +192,11 @@ class Generations(AstriaWork):
             "POST /tunes/:id/prompts",
             lambda failure: self.fail(generation_id, failure),
             f"generate generation={generation_id}",
+            lambda: self.postpone(
+                generation,
+                model.name,
+                lambda at, lease: self.store.postpone_generation_submit(generation_id, at, lease),
+            ),
         )
         if prompt is None:
             return

@@ -50,6 +50,10 @@ class Notifier(Protocol):
     def photo_problems(self, user: User | None, number: int, problems: tuple[str, ...]) -> None:
         """A training photo sent in the chat will train badly (blurry, several people…)."""
 
+    def astria_slow(self, user: User | None, kind: str, name: str, minutes: int) -> None:
+        """Astria is not answering: the work (`kind` "model" or "generation", with the model's
+        `name`) waits and is tried again for up to `minutes`; told once per piece of work."""
+
 
 class FileSource(Protocol):
     """Where the photos named in a model's `photo_file_ids` are fetched from (Telegram)."""
@@ -119,6 +123,11 @@ class LogNotifier:
     def photo_problems(self, user: User | None, number: int, problems: tuple[str, ...]) -> None:
         """A chat photo will train badly."""
         log.info("notify user=%s photo %s: %s", user.telegram_id, number, ",".join(problems))
+
+    @to_a_user
+    def astria_slow(self, user: User | None, kind: str, name: str, minutes: int) -> None:
+        """The work waits for Astria."""
+        log.info("notify user=%s %s waits for astria (%s min)", user.telegram_id, kind, minutes)
 
 
 class NoFiles:

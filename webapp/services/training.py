@@ -168,6 +168,10 @@ class Training(AstriaWork):
             # a chat photo whose preview Telegram did not give then: refund, explain.
             self.fail(model_id, Failure.DUPLICATE_PHOTOS)
             return
+
+        def postpone_upload(free_at: datetime, lease_seconds: int) -> None:
+            self.store.postpone_model_upload(model_id, free_at, lease_seconds)
+
         tune = self.send(
             lambda: self.astria.create_tune(
                 title=model.title,
@@ -183,6 +187,7 @@ class Training(AstriaWork):
             "POST /tunes",
             lambda failure: self.fail(model_id, failure),
             f"train model={model_id}",
+            lambda: self.postpone(model, model.name, postpone_upload),
         )
         if tune is None:
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from webapp.alerts import Alerts
 from webapp.astria import AstriaClient, AstriaError, AstriaOutcomeUnknown, AstriaRejected
@@ -15,6 +16,7 @@ from webapp.store import Store
 
 log = logging.getLogger("astria")
 
+SLOW_PREFIX = "slow:"  # "the user was told this work waits for Astria", kept for a day
 CallbackUrl = Callable[[str, int], str]  # (kind, our object id) -> a signed callback URL
 
 
@@ -56,11 +58,19 @@ class AstriaWork:
         if exc.status in (401, 403):
             self.alerts.critical("astria_key_refused", f"Astria answered {exc.status} to {what}")
 
-    def send(self, call: Callable, what: str, fail: Callable[[str], object], subject: str):
+    def send(
+        self,
+        call: Callable,
+        what: str,
+        fail: Callable[[str], object],
+        subject: str,
+        later: Callable[[], bool] = lambda: False,
+    ):
         """Astria's answer to `call` (the request `what`, for `subject`, e.g. "model=7"), or
-        None when there is nothing more to do now: Astria refused or is down (the work is
-        failed and refunded with `fail`), or the outcome is unknown (Astria may have made it:
-        its callback, whose URL names our id, will settle it)."""
+        None when there is nothing more to do now: Astria refused (the work is failed and
+        refunded with `fail`), Astria is down (`later` puts it off; past the deadline it is
+        failed too), or the outcome is unknown (Astria may have made it: its callback, whose
+        URL names our id, will settle it)."""
         try:
             return call()
         except AstriaOutcomeUnknown:
@@ -71,8 +81,34 @@ class AstriaWork:
             fail(Failure.astria(exc.message))
         except AstriaError as exc:
             log.warning("%s Astria unavailable (%s)", subject, exc.status)
-            fail(Failure.ASTRIA_UNAVAILABLE)
+            if not later():
+                fail(Failure.ASTRIA_UNAVAILABLE)
         return None
+
+    def forget_slow_notices(self) -> None:
+        """The marks of work whose user was told it waits for Astria, a day on."""
+        self.store.forget_conversations(SLOW_PREFIX, datetime.now(UTC) - timedelta(days=1))
+
+    def postpone(self, record, name: str, postpone: Callable[[datetime, int], None]) -> bool:
+        """Astria is down: the work (a model or generation, `name` to the user) is tried again
+        after a pause that grows with its age (10 s … 5 min), until ASTRIA_RETRY_MINUTES after
+        it began; the user hears of it once. False past that deadline (then it fails).
+        `postpone(free_at, lease_seconds)` holds the work's lease until the next try, which
+        the sweep (or a restart) starts; nothing waits in memory."""
+        minutes = self.settings.astria_retry_minutes
+        now = datetime.now(UTC)
+        if record.created_at is None or now >= record.created_at + timedelta(minutes=minutes):
+            return False
+        deadline = record.created_at + timedelta(minutes=minutes)
+        pause = timedelta(seconds=min(max((now - record.created_at).total_seconds() / 2, 10), 300))
+        postpone(min(now + pause, deadline), self.settings.upload_lease_seconds)
+        told = f"{SLOW_PREFIX}{type(record).__name__}:{record.id}:{record.telegram_user_id}"
+        if self.store.get_conversation(told).state is None:  # once per piece of work
+            self.store.set_conversation(told, "told", {})
+            user = self.store.get_user(record.telegram_user_id)
+            self.notifier.astria_slow(user, type(record).__name__.lower(), name, minutes)
+        log.info("%s %s waits for Astria until %s", type(record).__name__, record.id, now + pause)
+        return True
 
     @staticmethod
     def refunded(outcome: tuple | None, price: int, reason: str):

@@ -115,6 +115,9 @@ class Store(Protocol):
     def claim_model_upload(self, model_id: int, lease_seconds: int) -> bool:
         """Take the right to upload a model's photos to Astria (a lease, so a crash frees it)."""
 
+    def postpone_model_upload(self, model_id: int, free_at: datetime, lease_seconds: int) -> None:
+        """Let the upload be claimed again only from `free_at` (Astria is down: try later)."""
+
     def models_awaiting_upload(self) -> list[Model]:
         """Training models that Astria has not acknowledged yet."""
 
@@ -162,6 +165,11 @@ class Store(Protocol):
 
     def claim_generation_submit(self, generation_id: int, lease_seconds: int) -> bool:
         """Take the right to send a generation to Astria (a lease, so a crash frees it)."""
+
+    def postpone_generation_submit(
+        self, generation_id: int, free_at: datetime, lease_seconds: int
+    ) -> None:
+        """Let the submit be claimed again only from `free_at` (Astria is down: try later)."""
 
     def generations_awaiting_submit(self) -> list[Generation]:
         """Processing generations that Astria has not acknowledged yet."""

@@ -89,6 +89,16 @@ TEXTS = {
         "Uploading your photos to start training “{name}”. {cost} spent; "
         "{credits} left. I'll tell you when training starts."
     ),
+    "astria_slow_model": (
+        "The AI service is not answering right now, so training “{name}” is taking longer. I "
+        "keep trying for up to {minutes} minutes; if it still cannot start, your credits come "
+        "back."
+    ),
+    "astria_slow_generation": (
+        "The AI service is not answering right now, so your images with “{name}” are taking "
+        "longer. I keep trying for up to {minutes} minutes; if they still cannot be made, your "
+        "credits come back."
+    ),
     "train_queued_instant": (
         "Making your instant model “{name}”. {cost} spent; {credits} left. It will be ready in "
         "about a minute."

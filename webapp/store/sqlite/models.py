@@ -72,6 +72,10 @@ class Models(Work):
         """Take the upload lease on a training model Astria has not acknowledged."""
         return self._claim(MODELS, model_id, lease_seconds)
 
+    def postpone_model_upload(self, model_id: int, free_at: datetime, lease_seconds: int) -> None:
+        """Let the upload be claimed again only from `free_at`."""
+        self._postpone(MODELS, model_id, free_at, lease_seconds)
+
     def models_awaiting_upload(self) -> list[Model]:
         """Training models without an Astria tune id."""
         return self._awaiting(MODELS)

@@ -40,6 +40,15 @@ class Work(Database):
                 ).rowcount
             )
 
+    def _postpone(self, kind: Kind, object_id: int, free_at: datetime, lease_seconds: int) -> None:
+        """Hold the lease so that it runs out at `free_at`."""
+        with self._write() as db:
+            db.execute(
+                f"UPDATE {kind.table} SET {kind.lease} = ? WHERE id = ? "
+                f"AND status = '{kind.working}' AND {kind.astria_id} IS NULL",
+                (ts(free_at - timedelta(seconds=lease_seconds)), object_id),
+            )
+
     def _awaiting(self, kind: Kind) -> list:
         """Work Astria has not acknowledged yet, oldest first."""
         found = self._all(

@@ -16,6 +16,7 @@ GENERATIONS = Kind(
     "generation",
     "claim_generation_submit",
     rows.generation,
+    "submit_claimed_at",
 )
 
 
@@ -71,6 +72,12 @@ class Generations(Work):
     def claim_generation_submit(self, generation_id: int, lease_seconds: int) -> bool:
         """Take the submit lease on a processing generation Astria has not acknowledged."""
         return self._claim(GENERATIONS, generation_id, lease_seconds)
+
+    def postpone_generation_submit(
+        self, generation_id: int, free_at: datetime, lease_seconds: int
+    ) -> None:
+        """Let the submit be claimed again only from `free_at`."""
+        self._postpone(GENERATIONS, generation_id, free_at, lease_seconds)
 
     def generations_awaiting_submit(self) -> list[Generation]:
         """Processing generations without an Astria prompt id."""

@@ -9,7 +9,15 @@ from webapp.records import Model
 from webapp.store import rows
 from webapp.store.supabase.work import Kind, Work
 
-MODELS = Kind("telegram_models", "training", "model_id", "model", "claim_model_upload", rows.model)
+MODELS = Kind(
+    "telegram_models",
+    "training",
+    "model_id",
+    "model",
+    "claim_model_upload",
+    rows.model,
+    "upload_claimed_at",
+)
 
 
 class Models(Work):
@@ -59,6 +67,10 @@ class Models(Work):
     def claim_model_upload(self, model_id: int, lease_seconds: int) -> bool:
         """Take the upload lease on a training model Astria has not acknowledged."""
         return self._claim(MODELS, model_id, lease_seconds)
+
+    def postpone_model_upload(self, model_id: int, free_at: datetime, lease_seconds: int) -> None:
+        """Let the upload be claimed again only from `free_at`."""
+        self._postpone(MODELS, model_id, free_at, lease_seconds)
 
     def models_awaiting_upload(self) -> list[Model]:
         """Training models without an Astria tune id."""

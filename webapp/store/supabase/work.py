@@ -5,7 +5,7 @@ function)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from webapp.store.supabase.client import PostgREST, now
 
@@ -20,6 +20,7 @@ class Kind:
     name: str  # model | generation: in the Postgres functions' arguments (p_model_id), fail_<name>
     claim: str  # the Postgres function that takes the lease: claim_model_upload | …_submit
     record: object  # rows.model | rows.generation
+    lease: str  # the column of the lease: upload_claimed_at | submit_claimed_at
 
 
 class Work(PostgREST):
@@ -32,6 +33,13 @@ class Work(PostgREST):
         update that fills the lease column would report that it changed nothing."""
         arguments = {f"p_{kind.name}_id": object_id, "p_lease_seconds": lease_seconds}
         return bool(self._rpc(kind.claim, **arguments))
+
+    def _postpone(self, kind: Kind, object_id: int, free_at: datetime, lease_seconds: int) -> None:
+        """Hold the lease so that it runs out at `free_at` (a PATCH: the filters do not name
+        the lease column, so PostgREST's re-check of the rows changes nothing)."""
+        held = (free_at - timedelta(seconds=lease_seconds)).isoformat()
+        query = self._table(kind.table).update({kind.lease: held})
+        self._run(query.eq("id", object_id).eq("status", kind.working).is_(kind.astria_id, "null"))
 
     def _awaiting(self, kind: Kind) -> list:
         """Work Astria has not acknowledged yet, oldest first."""
