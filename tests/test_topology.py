@@ -1,0 +1,204 @@
+"""Several instances: two app processes (gunicorn, two workers each) and two RQ workers against
+one PostgreSQL (behind PostgREST, as Supabase) and one Redis. Every update is delivered to both
+instances at once, as a load balancer and a Telegram redelivery can; the guarantees hold: one
+reply per update, one charge per action, one notification per outcome, one admin alert per
+window across all processes, and the flood limit counted across all of them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+
+from tests import factories as f
+from tests.live import WEBHOOK_SECRET, base_env
+from tests.support import redis_url
+from tests.test_gunicorn import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET_KEY = "topology-secret-key"
+ADMIN = 999
+DB = 3
+
+
+class Topology:
+    """The processes, and how to reach both instances."""
+
+    def __init__(self, tmp_path: Path, env: dict) -> None:
+        self.tmp_path = tmp_path
+        self.env = env
+        self.procs: list[subprocess.Popen] = []
+        self.urls: list[str] = []
+        self.http = requests.Session()
+
+    def _start(self, name: str, args: list[str], env: dict) -> None:
+        with open(self.tmp_path / f"{name}.log", "wb") as log:
+            self.procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", *args],
+                    cwd=ROOT,
+                    env={**os.environ, **env},
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+
+    def start(self) -> None:
+        for n, url in enumerate(self.urls):
+            port = url.rsplit(":", 1)[1]
+            gunicorn = ["gunicorn", "-c", "python:webapp.gunicorn_conf", "--workers", "2"]
+            self._start(
+                f"app-{n}", [*gunicorn, "--bind", f"127.0.0.1:{port}", "wsgi:app"], self.env
+            )
+        for n in range(2):
+            self._start(f"worker-{n}", ["flask", "--app", "wsgi", "worker"], self.env)
+        deadline = time.monotonic() + 40
+        for url in self.urls:
+            while True:
+                try:
+                    if self.http.get(f"{url}/readyz", timeout=5).status_code == 200:
+                        break
+                except requests.RequestException:  # not listening yet, or still starting
+                    pass
+                assert time.monotonic() < deadline, self.logs()
+                time.sleep(0.1)
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+            for p in sorted(self.tmp_path.glob("*.log"))
+        )
+
+    def both(self, update: dict) -> list[int]:
+        """Deliver one update to both instances at once; their statuses."""
+        headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+
+        def post(url):
+            return self.http.post(
+                f"{url}/api/bot/webhook", json=update, headers=headers, timeout=30
+            ).status_code
+
+        with ThreadPoolExecutor(2) as pool:
+            return list(pool.map(post, self.urls))
+
+    def one(self, n: int, update: dict) -> int:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+        url = self.urls[n % 2]
+        return self.http.post(
+            f"{url}/api/bot/webhook", json=update, headers=headers, timeout=30
+        ).status_code
+
+    def fault(self, **spec) -> None:
+        digest = hmac.new(SECRET_KEY.encode(), b"astria-sandbox", hashlib.sha256).hexdigest()
+        response = self.http.post(
+            f"{self.urls[0]}/astria-sandbox/_faults",
+            json=spec,
+            headers={"Authorization": f"Bearer sandbox_{digest}"},
+            timeout=10,
+        )
+        response.raise_for_status()
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture
+def topology(tmp_path, telegram, supabase):
+    supabase.reset()
+    url = redis_url().rsplit("/", 1)[0] + f"/{DB}"
+    redis.Redis.from_url(url).flushdb()
+    urls = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
+    env = {
+        **base_env(tmp_path, telegram),
+        "PUBLIC_URL": urls[0],  # Astria's callbacks and the sandbox: one public address
+        "SECRET_KEY": SECRET_KEY,
+        "SUPABASE_URL": supabase.url,
+        "SUPABASE_SERVICE_ROLE_KEY": supabase.service_role_key,
+        "REDIS_URL": url,
+        "ADMIN_CHAT_IDS": str(ADMIN),
+        "FLOOD_MESSAGES": "10",
+        "SWEEP_SECONDS": "2",
+    }
+    made = Topology(tmp_path, env)
+    made.urls = urls
+    made.start()
+    yield made
+    made.stop()
+    logs = made.logs()
+    assert "Traceback" not in logs, logs
+
+
+def wait_for(check, timeout: float = 40.0):
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+    return found
+
+
+def test_two_instances_and_two_workers_keep_every_guarantee(topology, telegram):
+    user = 7100
+    # one reply per update, though each reaches both instances at once
+    assert topology.both(f.message(user, "/start")) == [200, 200]
+    time.sleep(0.5)
+    assert sum(t.startswith("Hi, Ann!") for t in telegram.texts(user)) == 1
+
+    # a whole training, every step delivered twice: one charge, one notice of each kind
+    topology.both(f.message(user, "/train"))
+    for n in range(4):
+        telegram.add_file(f"top-{n}", f.jpeg(700 + n, 700))
+        topology.both(f.photo(user, f"top-{n}", 700 + n, 700))
+    topology.both(f.message(user, "Both"))
+    topology.both(f.callback(user, "cls:man"))
+    wait_for(lambda: any("“Both” is ready" in t for t in telegram.texts(user)))
+    # a style, tapped once but delivered twice: one charge, one album (the workers send it)
+    model_id = 1
+    topology.both(f.callback(user, f"sty:{model_id}:noir"))
+    wait_for(lambda: telegram.calls_to("sendMediaGroup", user))
+    time.sleep(3)  # time for a second album or notice, if there were one
+    texts = telegram.texts(user)
+    assert sum("“Both” is ready" in t for t in texts) == 1
+    assert sum(t.startswith("Uploading your photos") for t in texts) == 1
+    assert sum(t.startswith("Creating 4 images") for t in texts) == 1
+    assert len(telegram.calls_to("sendMediaGroup", user)) == 1
+
+    # the flood limit is counted across all four web workers
+    flooder = 7200
+    for n in range(24):
+        assert topology.one(n, f.message(flooder, f"hello {n}")) == 200
+    time.sleep(0.5)
+    answered = telegram.calls_to("sendMessage", flooder)
+    # 10 replies and a warning (each process counting alone would answer up to 24)
+    assert 10 <= len(answered) <= 11, [c.text for c in answered]
+
+    # Astria refusing our key alerts the admins once, though both workers meet it
+    topology.fault(kind="http", method="POST", path="/tunes", status=401, times=8)
+    for n, other in enumerate((7300, 7301)):
+        topology.one(n, f.message(other, "/train"))
+        for k in range(4):
+            telegram.add_file(f"k{other}-{k}", f.jpeg(800 + k, 800))
+            topology.one(n, f.photo(other, f"k{other}-{k}", 800 + k, 800))
+        topology.one(n, f.message(other, "Keyless"))
+        topology.one(n, f.callback(other, "cls:man"))
+    for other in (7300, 7301):
+        wait_for(lambda other=other: any("couldn't train" in t for t in telegram.texts(other)))
+    time.sleep(2)
+    alerts = [t for t in telegram.texts(ADMIN) if "astria_key_refused" in t]
+    assert len(alerts) == 1, telegram.texts(ADMIN)
