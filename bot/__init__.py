@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 import time
+from typing import NamedTuple
 
 import requests
 from telebot import TeleBot, apihelper, custom_filters
@@ -16,7 +17,7 @@ from bot.failures import Failures, current_update, update_failed
 from bot.flood import FloodControl
 from bot.flows import account, admin, buy, common, generate, train
 from bot.middleware import UserMiddleware
-from bot.outbox import Outbox, Pace
+from bot.outbox import Outbox, Pace, WebhookAnswer, webhook_answer
 from bot.state_storage import StoreStateStorage
 from webapp.alerts import Alerts
 from webapp.services import Services
@@ -121,24 +122,38 @@ def register(bot: TeleBot, services: Services, files: FileSource, alerts: Alerts
     common.register_fallbacks(bot, services)
 
 
+class Handled(NamedTuple):
+    """How one update went, and the call its webhook answer carries (None: nothing)."""
+
+    ok: bool
+    answer: dict | None
+
+
 def update_handler(bot: TeleBot, storage: StoreStateStorage):
     """A function that runs one update through the flows; whatever fails is dealt with by the
     bot's Failures (bot/failures.py), never silently."""
 
-    def handle(update: Update) -> bool:
-        """Run one update; False when answering it failed (Failures has dealt with that)."""
+    def handle(update: Update, answerable: bool = True) -> Handled:
+        """Run one update: whether it went well (else Failures has dealt with it), and the one
+        Bot API call the webhook's answer may carry (when `answerable`: the update's first
+        message, whose result nobody needs; Telegram makes that call, we save a request)."""
         storage.begin_update()
         token = current_update.set(update)
         failed = update_failed.set(False)
+        answer = WebhookAnswer() if answerable else None
+        held = webhook_answer.set(answer)
         try:
             bot.process_new_updates([update])
         except Exception as exc:  # raised outside telebot's own handling
             bot.exception_handler.failed(exc, update)
         finally:
             current_update.reset(token)
+            webhook_answer.reset(held)
         ok = not update_failed.get()
         update_failed.reset(failed)
-        return ok
+        if answer is not None and not ok:
+            OUTBOX.flush(answer)  # a failed update's answer may not be delivered: send it now
+        return Handled(ok, answer.json() if answer is not None else None)
 
     return handle
 

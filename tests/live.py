@@ -65,6 +65,7 @@ class LiveApp:
 
     def __init__(self, tmp_path: Path, telegram: FakeTelegram | None, port: int = 0, **env) -> None:
         self._built = threading.Event()  # the app's own jobs may call it before it is built
+        self.telegram = telegram
         self.server, self.url = serve(self._dispatch, port)
         full_env = {**base_env(tmp_path, telegram), "PUBLIC_URL": self.url, **env}
         self.settings_env = full_env
@@ -84,9 +85,12 @@ class LiveApp:
     def post_update(self, update: dict, secret: str | None = WEBHOOK_SECRET) -> requests.Response:
         """Deliver an update the way Telegram does."""
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
-        return self.http.post(
+        response = self.http.post(
             f"{self.url}/api/bot/webhook", json=update, headers=headers, timeout=30
         )
+        if self.telegram is not None:
+            self.telegram.webhook_answered(response)  # the reply it may carry, made by Telegram
+        return response
 
     def callback(self, kind: str, object_id: int, body: dict, token: str | None = "sign"):
         """POST an Astria callback; token="sign" signs it properly."""

@@ -20,7 +20,8 @@ def test_the_webhook_cpu_benchmark_runs_and_prints_its_ratio():
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "ratio app/echo:" in done.stdout and "(bar: 1.25)" in done.stdout
+    assert "ratio app/echo:" in done.stdout and "(bar: 1.15)" in done.stdout
+    assert "reply as its own request:" in done.stdout
 
 
 def test_the_memory_benchmark_runs_and_prints_its_numbers():

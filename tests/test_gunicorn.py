@@ -81,6 +81,7 @@ def test_the_journey_under_gunicorn(gunicorn, telegram):
             headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
         )
         assert response.status_code == 200, response.text
+        telegram.webhook_answered(response)
         return response
 
     run_journey(
@@ -152,6 +153,7 @@ def test_a_payment_delivered_twenty_times_at_once_to_two_workers_grants_once(gun
     def post(update):
         response = requests.post(f"{url}/api/bot/webhook", json=update, timeout=30, headers=headers)
         assert response.status_code == 200, response.text
+        telegram.webhook_answered(response)
 
     post(f.message(4400, "/buy"))
     post(f.callback(4400, "buy:10"))

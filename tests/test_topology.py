@@ -84,9 +84,11 @@ class Topology:
         headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
 
         def post(url):
-            return self.http.post(
+            response = self.http.post(
                 f"{url}/api/bot/webhook", json=update, headers=headers, timeout=30
-            ).status_code
+            )
+            self.telegram.webhook_answered(response)
+            return response.status_code
 
         with ThreadPoolExecutor(2) as pool:
             return list(pool.map(post, self.urls))
@@ -94,9 +96,11 @@ class Topology:
     def one(self, n: int, update: dict) -> int:
         headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
         url = self.urls[n % 2]
-        return self.http.post(
+        response = self.http.post(
             f"{url}/api/bot/webhook", json=update, headers=headers, timeout=30
-        ).status_code
+        )
+        self.telegram.webhook_answered(response)
+        return response.status_code
 
     def fault(self, **spec) -> None:
         digest = hmac.new(SECRET_KEY.encode(), b"astria-sandbox", hashlib.sha256).hexdigest()
@@ -137,7 +141,7 @@ def topology(tmp_path, telegram, supabase):
         "SWEEP_SECONDS": "2",
     }
     made = Topology(tmp_path, env)
-    made.urls = urls
+    made.urls, made.telegram = urls, telegram
     made.start()
     yield made
     made.stop()

@@ -218,3 +218,25 @@ def test_a_user_who_blocks_the_bot_is_marked_and_unblocking_brings_them_back(liv
             "new_chat_member": {"user": f.sender(1), "status": "member"}}  # fmt: skip
     live.post_update({"update_id": 77_002, "my_chat_member": back})
     assert live.rt.store.get_user(7012).status == "active"
+
+
+def test_an_updates_first_reply_rides_in_the_webhooks_answer(live, telegram):
+    headers = {"X-Telegram-Bot-Api-Secret-Token": "test-webhook-secret_42"}
+
+    def raw(update):  # as Telegram posts it; what the answer carries is not made here
+        return live.http.post(f"{live.url}/api/bot/webhook", json=update, headers=headers)
+
+    answer = raw(f.message(7010, "/credits"))
+    body = answer.json()
+    assert body["method"] == "sendMessage" and body["chat_id"] == 7010
+    assert body["text"].startswith("You have 3 credits")
+    assert telegram.calls_to("sendMessage", 7010) == []  # no request of our own
+    telegram.webhook_answered(answer)
+    assert telegram.texts(7010)[-1].startswith("You have 3 credits")
+
+    # an update with two calls makes both itself, in their order: nothing rides in the answer
+    raw(f.message(7010, "/delete"))
+    mark = len(telegram.calls)
+    answer = raw(f.callback(7010, "del:no"))
+    assert answer.status_code == 200 and answer.text == ""
+    assert [c.method for c in telegram.calls[mark:]] == ["answerCallbackQuery", "editMessageText"]

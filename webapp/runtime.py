@@ -25,7 +25,8 @@ class Runtime:
     services: Services
     images: ImagePolicy
     bot: object | None = None  # telebot.TeleBot when a token is set
-    handle_update: Callable[[object], bool] | None = None  # runs one telebot Update; ok?
+    # runs one telebot Update: (ok, the Bot API call its webhook answer carries, or None)
+    handle_update: Callable[..., object] | None = None
     outbox: object | None = None  # bot.outbox.Outbox: Bot API calls queued or waiting
     sweepers: list[Sweeper] = field(default_factory=list)
     alerts: Alerts = field(default_factory=lambda: Alerts(None, ()))

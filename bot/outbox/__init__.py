@@ -29,18 +29,20 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import json
 import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextvars import ContextVar
 
 from bot.outbox.calls import STALE, Call, chat_of, json_body, ok, placeholder, refusal, weight
 from bot.outbox.pace import Pace, Pacer
 from webapp.jobs import in_background
 
-__all__ = ["Outbox", "Pace", "refusal"]
+__all__ = ["Outbox", "Pace", "WebhookAnswer", "refusal", "webhook_answer"]
 
 log = logging.getLogger("telegram")
 
@@ -48,6 +50,39 @@ MAX_ATTEMPTS = 8  # tries of one queued message before it is given up
 MAX_RETRY_AFTER = 3600.0  # seconds; a larger retry_after is not Telegram's
 SENDERS = 4  # threads sending queued messages: one slow call does not stall other chats
 REQUEST_TIMEOUT = (5, 10)  # a message sent from the request path: keep the webhook quick
+# Calls that may ride in the webhook's own HTTP answer (Telegram makes them): their result is
+# not needed (a placeholder does) and they carry no files.
+ANSWERABLE = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery"}
+# JSON-serialized parameters (strings for a request's form) that are objects in a JSON answer
+JSON_PARAMS = {"reply_markup", "entities", "link_preview_options", "reply_parameters"}
+ID_PARAMS = {"chat_id", "message_id", "message_thread_id"}
+
+
+class WebhookAnswer:
+    """The one Bot API call an update's webhook answer may carry, instead of a request of our
+    own: the first message of an update, held until a second call of the same update sends it
+    first (keeping their order), or until the webhook answers with it."""
+
+    def __init__(self) -> None:
+        self.call: Call | None = None
+        self.open = True  # no call was made yet: the first may be held
+
+    def json(self) -> dict | None:
+        """The held call as the webhook's answer: {"method": …, its parameters}."""
+        if self.call is None:
+            return None
+        params = dict(self.call.params or {})
+        for key in JSON_PARAMS & params.keys():
+            if isinstance(params[key], str):
+                params[key] = json.loads(params[key])
+        for key in ID_PARAMS & params.keys():  # telebot sends ids as text; JSON has numbers
+            if isinstance(params[key], str) and params[key].lstrip("-").isdigit():
+                params[key] = int(params[key])
+        return {"method": self.call.method, **params}
+
+
+# Set by the webhook for the update it runs (bot.update_handler): its answer may carry a call.
+webhook_answer: ContextVar[WebhookAnswer | None] = ContextVar("webhook_answer", default=None)
 
 
 class Outbox:
@@ -79,6 +114,9 @@ class Outbox:
         call.method = url.rsplit("/", 1)[-1]
         call.chat = chat_of(call.method, params)
         call.weight = weight(call.method, params)
+        answer = None if in_background.get() else webhook_answer.get()
+        if answer is not None:
+            self.flush(answer)  # a call held before this one goes first
         if call.chat is None and call.method != "answerCallbackQuery":
             return self._send_call(call)  # its caller needs the answer itself, 429 or not
         with self._cond:
@@ -90,6 +128,9 @@ class Outbox:
                 self._enqueue(call, due)
         if queue:
             return self._outcome(call)
+        if answer is not None and answer.open and not call.files and call.method in ANSWERABLE:
+            answer.open, answer.call = False, call  # the webhook's answer carries it
+            return placeholder(call)
         if not in_background.get():
             call.timeout = REQUEST_TIMEOUT
         response = self._attempt(call)
@@ -98,6 +139,18 @@ class Outbox:
         with self._cond:  # a 429 or a hiccup: queued until it may be tried again
             self._enqueue(call, call.retry_at)
         return self._outcome(call)
+
+    def flush(self, answer: WebhookAnswer) -> None:
+        """Send the call the webhook's answer holds now, as any message (a second call of the
+        update, or an update that failed); no call is held after this one. Calls made before
+        any was held (a getFile, say) were answered already: they do not close the answer."""
+        if answer.call is None:
+            return
+        held, answer.call, answer.open = answer.call, None, False
+        held.timeout = REQUEST_TIMEOUT
+        if self._attempt(held) is None:
+            with self._cond:  # a 429 or a hiccup: queued until it may be tried again
+                self._enqueue(held, held.retry_at)
 
     # making calls -----------------------------------------------------------------------------
 

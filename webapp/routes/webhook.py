@@ -7,7 +7,7 @@ import json
 import logging
 import math
 
-from flask import Blueprint, request
+from flask import Blueprint, jsonify, request
 from telebot.types import Update
 
 from webapp.errors import json_error
@@ -81,11 +81,14 @@ def webhook():
     except Exception:
         log.warning("update=%s could not be parsed; skipped", update_id)
         return "", 200
-    if not rt.handle_update(update) and money:
+    handled = rt.handle_update(update, answerable=not money)
+    if not handled.ok and money:
         # Telegram took or gave back Stars and we could not record it: deliver it again later
         # (recording is once per charge id, so a second delivery is safe)
         log.warning("update=%s about a payment failed; Telegram will deliver it again", update_id)
         return json_error(503, "try_again", "Could not record the payment yet.")
+    if handled.answer is not None:  # one Bot API call, made by Telegram: a request saved
+        return jsonify(handled.answer)
     return "", 200
 
 
