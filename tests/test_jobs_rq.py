@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from tests import factories as f
-from tests.support import call, good_photos, redis_url, sandbox_tunes, upload
+from tests.support import call, good_photos, redis_url, sandbox_tunes, start_training, upload
 from webapp.jobs import OPTIONAL_QUEUE, QUEUE
 from webapp.stash import RedisStash
 
@@ -135,3 +135,22 @@ def test_without_a_worker_or_redis_nothing_is_lost(make_live, telegram, rq_env, 
     call(closed, "GET", "/api/bot/me")
     assert upload(closed, good_photos(), name="Local").status_code == 201
     telegram.wait_text(USER, "Your model “Local” is ready!", timeout=30)  # ran here instead
+
+
+def test_an_album_cut_short_by_a_killed_worker_is_sent_again(make_live, telegram, workers, rq_env):
+    live = make_live(**rq_env)
+    workers.start(live)
+    start_training(live, telegram, USER, name="Album")
+    telegram.wait_text(USER, "Your model “Album” is ready!", timeout=30)
+    (model,) = live.rt.store.list_models(USER)
+    telegram.fail("sendMediaGroup", 200, hang=6)  # Telegram takes its time with the album
+    doomed = workers.procs[0]
+    live.post_update(f.callback(USER, f"sty:{model.id}:noir"))
+    telegram.wait_for(lambda calls: [c for c in calls if c.method == "sendMediaGroup"])
+    doomed.send_signal(signal.SIGKILL)  # mid-send: the album's answer never comes back
+    doomed.wait(timeout=5)
+    workers.start(live)
+    telegram.wait_text(USER, "Want more pictures with “Album”?", timeout=60)
+    assert live.rt.store.generations_awaiting_delivery() == []
+    # at least once: the album Telegram had already taken is sent again, never not at all
+    assert len(telegram.calls_to("sendMediaGroup", USER)) >= 1

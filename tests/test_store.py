@@ -131,6 +131,21 @@ def test_a_models_type_cost_and_traits_and_a_generations_style_are_kept(store):
     assert store.delete_user(TG).prompts == (("3000002", 3000, None),)
 
 
+def test_an_album_is_claimed_by_one_sender_and_found_again_if_cut_short(store):
+    user(store, credits=5)
+    ready = make_model(store, TG, ready_as=5000)
+    made, _ = store.create_generation(TG, model_id=ready.id, prompt="x", num_images=1, cost=1)
+    assert store.generations_awaiting_delivery() == []  # still processing
+    store.finish_generation(made.id, ["https://x/1.jpg"], "3000009")
+    assert [g.id for g in store.generations_awaiting_delivery()] == [made.id]
+    assert store.claim_delivery(made.id, 60)
+    assert not same_kind(store).claim_delivery(made.id, 60)  # one sender at a time
+    assert same_kind(store).claim_delivery(made.id, 0)  # its lease ran out: cut short
+    store.mark_delivered(made.id)
+    assert store.generations_awaiting_delivery() == []
+    assert not store.claim_delivery(made.id, 0)  # delivered: never again
+
+
 def test_stats_count_users_models_and_net_spending(store):
     user(store, credits=5)
     created, _ = model(store)

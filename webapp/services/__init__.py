@@ -42,6 +42,7 @@ class Services:
         forget photo verdicts no training read."""
         self.training.resume()
         self.generations.resume()
+        self.callbacks.resume()
         self.checks.forget_stale_verdicts()
         self.training.forget_slow_notices()
 

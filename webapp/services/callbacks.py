@@ -22,6 +22,8 @@ from webapp.services.training import Training
 from webapp.settings import Settings
 from webapp.store import Store
 
+DELIVERY_LEASE_SECONDS = 120  # sending an album (its outbox waits included) takes far less
+
 log = logging.getLogger("callbacks")
 
 
@@ -138,6 +140,11 @@ class Callbacks:
         return "done"
 
     def _deliver(self, generation_id: int) -> None:
+        """A job: send a done generation's album, at least once. Its lease keeps a second
+        worker off; if the process dies mid-send, the sweep sends it again once the lease runs
+        out (a user may then get it twice, never not at all)."""
+        if not self.store.claim_delivery(generation_id, self.delivery_lease):
+            return  # another worker is sending it, or it went out
         generation = self.store.get_generation(generation_id)
         model = generation and self.store.get_model(generation.model_id)
         if model is None:  # the user deleted their data meanwhile
@@ -145,3 +152,14 @@ class Callbacks:
         self.notifier.generation_done(
             self.store.get_user(generation.telegram_user_id), model, generation
         )
+        self.store.mark_delivered(generation_id)
+
+    @property
+    def delivery_lease(self) -> int:
+        """How long one process may take to send an album before another sends it again."""
+        return min(DELIVERY_LEASE_SECONDS, self.settings.upload_lease_seconds)
+
+    def resume(self) -> None:
+        """Queue the albums a crash cut short (their lease has run out by the time it runs)."""
+        for generation in self.store.generations_awaiting_delivery():
+            self.jobs.submit(f"deliver generation {generation.id}", self._deliver, generation.id)

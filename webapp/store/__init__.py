@@ -166,6 +166,15 @@ class Store(Protocol):
     def claim_generation_submit(self, generation_id: int, lease_seconds: int) -> bool:
         """Take the right to send a generation to Astria (a lease, so a crash frees it)."""
 
+    def claim_delivery(self, generation_id: int, lease_seconds: int) -> bool:
+        """Take the right to send a done generation's album (a lease, so a crash frees it)."""
+
+    def mark_delivered(self, generation_id: int) -> None:
+        """The album went out."""
+
+    def generations_awaiting_delivery(self) -> list[Generation]:
+        """Done generations whose album has not gone out (a delivery cut short)."""
+
     def postpone_generation_submit(
         self, generation_id: int, free_at: datetime, lease_seconds: int
     ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from webapp.records import Generation
 from webapp.store import rows
@@ -73,6 +73,35 @@ class Generations(Work):
     def claim_generation_submit(self, generation_id: int, lease_seconds: int) -> bool:
         """Take the submit lease on a processing generation Astria has not acknowledged."""
         return self._claim(GENERATIONS, generation_id, lease_seconds)
+
+    def claim_delivery(self, generation_id: int, lease_seconds: int) -> bool:
+        """Take the delivery lease on a done generation whose album has not gone out."""
+        at = now()
+        with self._write() as db:
+            return bool(
+                db.execute(
+                    "UPDATE telegram_prompts SET deliver_claimed_at = ? WHERE id = ? "
+                    "AND status = 'done' AND delivered_at IS NULL "
+                    "AND (deliver_claimed_at IS NULL OR deliver_claimed_at <= ?)",
+                    (ts(at), generation_id, ts(at - timedelta(seconds=lease_seconds))),
+                ).rowcount
+            )
+
+    def mark_delivered(self, generation_id: int) -> None:
+        """The album went out."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE telegram_prompts SET delivered_at = ? WHERE id = ?",
+                (ts(now()), generation_id),
+            )
+
+    def generations_awaiting_delivery(self) -> list[Generation]:
+        """Done generations whose album has not gone out, oldest first."""
+        found = self._all(
+            "SELECT * FROM telegram_prompts WHERE status = 'done' AND delivered_at IS NULL "
+            "ORDER BY id"
+        )
+        return [rows.generation(r) for r in found]
 
     def postpone_generation_submit(
         self, generation_id: int, free_at: datetime, lease_seconds: int

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from webapp.records import Generation
 from webapp.store import rows
+from webapp.store.supabase.client import now
 from webapp.store.supabase.work import Kind, Work, utc_text
 
 GENERATIONS = Kind(
@@ -72,6 +73,31 @@ class Generations(Work):
     def claim_generation_submit(self, generation_id: int, lease_seconds: int) -> bool:
         """Take the submit lease on a processing generation Astria has not acknowledged."""
         return self._claim(GENERATIONS, generation_id, lease_seconds)
+
+    def claim_delivery(self, generation_id: int, lease_seconds: int) -> bool:
+        """Take the delivery lease on a done generation whose album has not gone out."""
+        return bool(
+            self._rpc(
+                "claim_delivery", p_generation_id=generation_id, p_lease_seconds=lease_seconds
+            )
+        )
+
+    def mark_delivered(self, generation_id: int) -> None:
+        """The album went out."""
+        self._run(
+            self._table("telegram_prompts").update({"delivered_at": now()}).eq("id", generation_id)
+        )
+
+    def generations_awaiting_delivery(self) -> list[Generation]:
+        """Done generations whose album has not gone out, oldest first."""
+        found = self._run(
+            self._table("telegram_prompts")
+            .select("*")
+            .eq("status", "done")
+            .is_("delivered_at", "null")
+            .order("id")
+        )
+        return [rows.generation(r) for r in found]
 
     def postpone_generation_submit(
         self, generation_id: int, free_at: datetime, lease_seconds: int
