@@ -160,3 +160,19 @@ def test_an_app_address_in_dev_mode_opens_inside_the_host_at_that_screen(browser
     page.frame_locator("#app").get_by_text("Photos · 0/4").wait_for()
     expect(page.locator("#back")).to_have_text("‹ Back")
     page.close()
+
+
+def test_the_first_render_benchmark_runs_and_prints_its_numbers(browser):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.bench.miniapp_render", "2"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "first meaningful render: median" in done.stdout and "(bar: 500 ms)" in done.stdout
