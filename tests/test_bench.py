@@ -4,9 +4,13 @@ and nobody noticed."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,3 +38,20 @@ def test_the_memory_benchmark_runs_and_prints_its_numbers():
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "RSS at 800:" in done.stdout and "(bar: no growth)" in done.stdout
+
+
+def test_the_deployed_webhook_benchmark_runs_and_prints_its_ratios():
+    if shutil.which("wrk") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("wrk is not installed — CI must run it (make tools installs it)")
+        pytest.skip("wrk is not installed (make tools, as root)")
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.bench.webhook_wrk", "1", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "CPU per update app/echo:" in done.stdout and "(bar: 1.15)" in done.stdout
+    assert "throughput app/echo:" in done.stdout and "(bar: 0.90)" in done.stdout
