@@ -16,10 +16,11 @@ from telebot.types import BotCommand, MenuButtonWebApp, Update, WebAppInfo
 from bot.failures import Failures, current_update, update_failed
 from bot.flood import FloodControl
 from bot.flows import account, admin, buy, common, generate, train
-from bot.middleware import UserMiddleware
+from bot.middleware import UserMiddleware, known_sender
 from bot.outbox import Outbox, Pace, WebhookAnswer, webhook_answer
 from bot.state_storage import StoreStateStorage
 from webapp.alerts import Alerts
+from webapp.records import bounded_id
 from webapp.services import Services
 from webapp.services.ports import FileSource
 from webapp.settings import Settings
@@ -122,6 +123,64 @@ def register(bot: TeleBot, services: Services, files: FileSource, alerts: Alerts
     common.register_fallbacks(bot, services)
 
 
+def update_claimer(bot: TeleBot, storage: StoreStateStorage, store: Store, services: Services):
+    """A function that claims one update (False: a redelivery) and, for a person writing in
+    their private chat, makes sure of them and reads their flow's state with the claim: one
+    store round trip for a plain command (Supabase: begin_update()). What it read is handed to
+    the middleware and the state storage for this update only."""
+    accounts, settings = services.accounts, services.settings
+
+    def claim(payload: dict) -> bool:
+        update_id = payload["update_id"]
+        found = _private_sender(payload)
+        if found is None:
+            return store.claim_update(update_id)
+        sender, thread = found
+        key = storage.key_of(sender["id"], sender["id"], bot.bot_id)
+        begun = store.begin_update(
+            update_id,
+            sender["id"],
+            username=_text(sender.get("username")),
+            first_name=_text(sender.get("first_name")),
+            last_name=_text(sender.get("last_name")),
+            language_code=_text(sender.get("language_code")),
+            free_credits=settings.free_credits,
+            signup_key=accounts.signup_key(sender["id"]),
+            state_key=key,
+        )
+        if begun.claimed:
+            known_sender.set((update_id, begun.user, begun.created))
+            if not thread:  # a topic's state has another key: read as usual
+                storage.prime(update_id, key, begun.conversation)
+        return begun.claimed
+
+    return claim
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _private_sender(payload: dict) -> tuple[dict, bool] | None:
+    """The sender of a message or button press in their own private chat (as a dict), and
+    whether it is in a topic; None for anything else (groups, channels, odd updates)."""
+    message = payload.get("message")
+    sender = message.get("from") if isinstance(message, dict) else None
+    if isinstance(payload.get("callback_query"), dict):
+        query = payload["callback_query"]
+        sender, message = query.get("from"), query.get("message")
+    if not isinstance(sender, dict) or not isinstance(message, dict):
+        return None
+    chat = message.get("chat")
+    raw_id = sender.get("id")
+    user_id = bounded_id(raw_id) if type(raw_id) is int else None
+    if not isinstance(chat, dict) or chat.get("type") != "private" or user_id is None:
+        return None
+    if chat.get("id") != user_id or sender.get("is_bot") is True:
+        return None
+    return sender, "message_thread_id" in message
+
+
 class Handled(NamedTuple):
     """How one update went, and the call its webhook answer carries (None: nothing)."""
 
@@ -129,7 +188,7 @@ class Handled(NamedTuple):
     answer: dict | None
 
 
-def update_handler(bot: TeleBot, storage: StoreStateStorage):
+def update_handler(bot: TeleBot, storage: StoreStateStorage, replies_in_answer: bool = True):
     """A function that runs one update through the flows; whatever fails is dealt with by the
     bot's Failures (bot/failures.py), never silently."""
 
@@ -137,10 +196,10 @@ def update_handler(bot: TeleBot, storage: StoreStateStorage):
         """Run one update: whether it went well (else Failures has dealt with it), and the one
         Bot API call the webhook's answer may carry (when `answerable`: the update's first
         message, whose result nobody needs; Telegram makes that call, we save a request)."""
-        storage.begin_update()
+        storage.begin_update(update.update_id)
         token = current_update.set(update)
         failed = update_failed.set(False)
-        answer = WebhookAnswer() if answerable else None
+        answer = WebhookAnswer() if answerable and replies_in_answer else None
         held = webhook_answer.set(answer)
         try:
             bot.process_new_updates([update])

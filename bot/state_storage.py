@@ -26,9 +26,23 @@ class StoreStateStorage(StateStorageBase):
         self.store = store
         self._cache = threading.local()
 
-    def begin_update(self) -> None:
-        """Forget what this thread read for the previous update."""
-        self._cache.rows = {}
+    def prime(self, update_id: int, key: str, conversation: Conversation) -> None:
+        """The state row of the update about to run, read with its claim (begin_update)."""
+        self._cache.primed = (update_id, key, conversation)
+
+    def begin_update(self, update_id: int | None = None) -> None:
+        """Forget what this thread read for the previous update; keep what was read for this
+        one when it was claimed."""
+        primed = getattr(self._cache, "primed", None)
+        self._cache.primed = None
+        rows = {}
+        if primed is not None and update_id is not None and primed[0] == update_id:
+            rows[primed[1]] = primed[2]
+        self._cache.rows = rows
+
+    def key_of(self, chat_id: int, user_id: int, bot_id: int | None) -> str:
+        """The key a chat's flow state is kept under (as telebot's state context makes it)."""
+        return self._key(chat_id, user_id, bot_id=bot_id)
 
     def _key(
         self, chat_id, user_id, business_connection_id=None, message_thread_id=None, bot_id=None

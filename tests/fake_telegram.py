@@ -74,17 +74,18 @@ class FakeTelegram:
         """Stop serving."""
         self.server.shutdown()
 
-    def webhook_answered(self, response) -> None:
+    def webhook_answered(self, response, test_env: bool = False) -> None:
         """What Telegram does with a webhook's answer (a `requests` response): it makes the one
         Bot API call the answer may carry, {"method": …, parameters} as JSON, and drops the
-        result (an error included)."""
+        result (an error included); in its test environment for a test bot."""
         if response.status_code != 200 or "json" not in response.headers.get("Content-Type", ""):
             return
         body = response.json()
         if isinstance(body, dict) and isinstance(body.get("method"), str):
             params = {k: v for k, v in body.items() if k != "method"}
             with self.app.test_client() as client:  # as over HTTP, without a socket
-                client.post(f"/bot{self.token}/{body['method']}", json=params)
+                test = "/test" if test_env else ""
+                client.post(f"/bot{self.token}{test}/{body['method']}", json=params)
 
     def fail(
         self,

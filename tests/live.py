@@ -89,7 +89,8 @@ class LiveApp:
             f"{self.url}/api/bot/webhook", json=update, headers=headers, timeout=30
         )
         if self.telegram is not None:
-            self.telegram.webhook_answered(response)  # the reply it may carry, made by Telegram
+            # the reply it may carry, made by Telegram
+            self.telegram.webhook_answered(response, self.rt.settings.telegram_test_env)
         return response
 
     def callback(self, kind: str, object_id: int, body: dict, token: str | None = "sign"):

@@ -139,8 +139,10 @@ def test_an_album_is_claimed_by_one_sender_and_found_again_if_cut_short(store):
     store.finish_generation(made.id, ["https://x/1.jpg"], "3000009")
     assert [g.id for g in store.generations_awaiting_delivery()] == [made.id]
     assert store.claim_delivery(made.id, 60)
-    assert not same_kind(store).claim_delivery(made.id, 60)  # one sender at a time
-    assert same_kind(store).claim_delivery(made.id, 0)  # its lease ran out: cut short
+    other = same_kind(store)  # another worker
+    assert not other.claim_delivery(made.id, 60)  # one sender at a time
+    assert other.claim_delivery(made.id, 0)  # its lease ran out: cut short
+    other.close()
     store.mark_delivered(made.id)
     assert store.generations_awaiting_delivery() == []
     assert not store.claim_delivery(made.id, 0)  # delivered: never again

@@ -109,7 +109,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         bot.register(telegram, services, files, alerts)
         rt.bot = telegram
         rt.outbox = bot.OUTBOX
-        rt.handle_update = bot.update_handler(telegram, storage)
+        rt.handle_update = bot.update_handler(telegram, storage, settings.telegram_webhook_replies)
+        rt.claim_update = bot.update_claimer(telegram, storage, store, services)
     app.extensions["runtime"] = rt
 
     app.url_map.converters["id64"] = Id64Converter

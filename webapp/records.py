@@ -205,6 +205,17 @@ class Conversation:
     data: dict
 
 
+@dataclass(frozen=True)
+class Begun:
+    """An update claimed with its sender made sure of and their flow's state read, at once
+    (Store.begin_update); `claimed` False for a redelivery (then nothing else is set)."""
+
+    claimed: bool
+    user: User | None = None
+    created: bool = False
+    conversation: Conversation | None = None
+
+
 class DomainError(Exception):
     """A failure the user can understand; `code` picks the message, `params` fill it in."""
 

@@ -25,6 +25,8 @@ class Runtime:
     services: Services
     images: ImagePolicy
     bot: object | None = None  # telebot.TeleBot when a token is set
+    # claims one update's JSON (False: a redelivery), reading its sender and state with it
+    claim_update: Callable[[dict], bool] | None = None
     # runs one telebot Update: (ok, the Bot API call its webhook answer carries, or None)
     handle_update: Callable[..., object] | None = None
     outbox: object | None = None  # bot.outbox.Outbox: Bot API calls queued or waiting

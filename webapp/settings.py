@@ -130,6 +130,7 @@ class Settings:
     telegram_chat_burst: int = 3
     telegram_global_rate: float = 25.0
     flood_messages: int = 12  # a chat sending more in 10 s is ignored for a while
+    telegram_webhook_replies: bool = True  # an update's first reply rides in the webhook answer
     # Selling credits for Telegram Stars; no packs: nothing is sold (Settings() made in code
     # sells nothing; from_env's default is CREDIT_PACKS above).
     credit_packs: tuple[Pack, ...] = ()
@@ -225,6 +226,7 @@ class Settings:
             telegram_chat_burst=_int(env, "TELEGRAM_CHAT_BURST", 3, minimum=1),
             telegram_global_rate=_float(env, "TELEGRAM_GLOBAL_RATE", 25.0),
             flood_messages=_int(env, "FLOOD_MESSAGES", 12, minimum=1),
+            telegram_webhook_replies=text("TELEGRAM_WEBHOOK_REPLIES") != "0",
             credit_packs=_packs(env),
             monthly_plan=_pack("MONTHLY_PLAN", plan) if (plan := text("MONTHLY_PLAN")) else None,
             refund_days=_int(env, "REFUND_DAYS", 14),

@@ -130,6 +130,7 @@ class Outbox:
             return self._outcome(call)
         if answer is not None and answer.open and not call.files and call.method in ANSWERABLE:
             answer.open, answer.call = False, call  # the webhook's answer carries it
+            log.info("%s in the webhook answer", call.method)
             return placeholder(call)
         if not in_background.get():
             call.timeout = REQUEST_TIMEOUT

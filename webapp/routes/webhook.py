@@ -73,7 +73,8 @@ def webhook():
         return json_error(400, "bad_request", "Expected a Telegram update as JSON.")
     update_id = payload["update_id"]
     money = _about_money(payload)
-    if not money and not rt.store.claim_update(update_id):
+    claim = rt.claim_update or (lambda found: rt.store.claim_update(found["update_id"]))
+    if not money and not claim(payload):
         log.info("update=%s is a redelivery; skipped", update_id)
         return "", 200
     try:

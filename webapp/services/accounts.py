@@ -65,11 +65,15 @@ class Accounts:
             free_credits=self.settings.free_credits,
             signup_key=self.signup_key(telegram_id),
         )
+        return self.registered(user, created)
+
+    def registered(self, user: User, created: bool) -> User:
+        """A user the store has just made sure of (with the update's claim): logged if new."""
         if created:
             # a user back after /delete gets no second bonus: the delta is what they got
             log.info(
                 "credits user=%s delta=+%s reason=signup balance=%s",
-                telegram_id,
+                user.telegram_id,
                 user.credits,
                 user.credits,
             )

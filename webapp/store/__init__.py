@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from webapp.records import (
+    Begun,
     Conversation,
     DeletedUser,
     Generation,
@@ -71,6 +72,22 @@ class Store(Protocol):
         payments: stars_earned, stars_refunded, paying_users."""
 
     # webhook deliveries
+    def begin_update(
+        self,
+        update_id: int,
+        telegram_id: int,
+        *,
+        username: str | None,
+        first_name: str | None,
+        last_name: str | None,
+        language_code: str | None,
+        free_credits: int,
+        signup_key: str,
+        state_key: str,
+    ) -> Begun:
+        """claim_update, ensure_user and get_conversation(state_key) in one go (one round trip
+        on Supabase); nothing but the claim is tried for a redelivered update."""
+
     def claim_update(self, update_id: int) -> bool:
         """True the first time an update id is seen; False for a redelivery."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timedelta
 
-from webapp.records import DeletedUser, LedgerEntry, NotEnoughCredits, StoreError, User
+from webapp.records import Begun, DeletedUser, LedgerEntry, NotEnoughCredits, StoreError, User
 from webapp.store import rows
 from webapp.store.sqlite.connection import Database, now, ts
 
@@ -187,6 +187,34 @@ class Users(Database):
             )
         except sqlite3.Error as exc:
             raise StoreError(str(exc)) from exc
+
+    def begin_update(
+        self,
+        update_id: int,
+        telegram_id: int,
+        *,
+        username: str | None,
+        first_name: str | None,
+        last_name: str | None,
+        language_code: str | None,
+        free_credits: int,
+        signup_key: str,
+        state_key: str,
+    ) -> Begun:
+        """claim_update, ensure_user and get_conversation, one after the other (in-process:
+        there is no round trip to save)."""
+        if not self.claim_update(update_id):
+            return Begun(False)
+        user, created = self.ensure_user(
+            telegram_id,
+            username=username,
+            first_name=first_name,
+            last_name=last_name,
+            language_code=language_code,
+            free_credits=free_credits,
+            signup_key=signup_key,
+        )
+        return Begun(True, user, created, self.get_conversation(state_key))
 
     def forget_old_updates(self) -> None:
         """Processed update ids older than a week: Telegram cannot redeliver them any more."""

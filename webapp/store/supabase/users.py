@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from webapp.records import DeletedUser, LedgerEntry, User
+from webapp.records import Begun, Conversation, DeletedUser, LedgerEntry, User
 from webapp.store import rows
 from webapp.store.supabase.client import PostgREST
 
@@ -73,6 +73,40 @@ class Users(PostgREST):
     def stats(self, since: datetime) -> dict:
         """Counts, and credits spent (net of refunds) since `since` (bot_stats())."""
         return self._rpc("bot_stats", p_since=since.isoformat())
+
+    def begin_update(
+        self,
+        update_id: int,
+        telegram_id: int,
+        *,
+        username: str | None,
+        first_name: str | None,
+        last_name: str | None,
+        language_code: str | None,
+        free_credits: int,
+        signup_key: str,
+        state_key: str,
+    ) -> Begun:
+        """Claim, ensure the sender and read their state in one function call (begin_update())."""
+        result = self._rpc(
+            "begin_update",
+            p_update_id=update_id,
+            p_telegram_id=telegram_id,
+            p_username=username,
+            p_first_name=first_name,
+            p_last_name=last_name,
+            p_language_code=language_code,
+            p_free_credits=free_credits,
+            p_signup_key=signup_key,
+            p_state_key=state_key,
+        )
+        if not result.get("claimed"):
+            return Begun(False)
+        found = result.get("conversation")
+        conversation = (
+            Conversation(found["state"], found["data"] or {}) if found else Conversation(None, {})
+        )
+        return Begun(True, rows.user(result["user"]), bool(result["created"]), conversation)
 
     def claim_update(self, update_id: int) -> bool:
         """True the first time an update id is seen (an insert that ignores duplicates)."""
