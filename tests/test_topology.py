@@ -22,7 +22,7 @@ import requests
 
 from tests import factories as f
 from tests.live import WEBHOOK_SECRET, base_env
-from tests.support import redis_url
+from tests.support import init_data, redis_url
 from tests.test_gunicorn import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,6 +191,16 @@ def test_two_instances_and_two_workers_keep_every_guarantee(topology, telegram):
     answered = telegram.calls_to("sendMessage", flooder)
     # 10 replies and a warning (each process counting alone would answer up to 24)
     assert 10 <= len(answered) <= 11, [c.text for c in answered]
+
+    # the Mini App's write limit (10 a minute per user) is counted across all of them too
+    auth = {"Authorization": f"tma {init_data(7400)}"}
+    statuses = [
+        topology.http.post(
+            f"{topology.urls[n % 2]}/api/bot/generate", json={"model_id": 99999}, headers=auth
+        ).status_code
+        for n in range(14)
+    ]
+    assert statuses.count(429) == 4, statuses  # one process alone would have allowed all 14
 
     # Astria refusing our key alerts the admins once, though both workers meet it
     topology.fault(kind="http", method="POST", path="/tunes", status=401, times=8)

@@ -382,3 +382,39 @@ def test_a_blurry_photo_is_marked_before_paying_and_replaced(browser, live, tmp_
     (model,) = live.rt.store.list_models(5900)
     assert model.name == "Checked"
     phone.close()
+
+
+def test_the_app_trains_and_generates_with_jobs_on_rq(browser, make_live, tmp_path):
+    import redis as redis_client
+
+    from tests.support import redis_url
+    from tests.test_jobs_rq import Workers
+
+    url = redis_url().rsplit("/", 1)[0] + "/4"
+    redis_client.Redis.from_url(url).flushdb()
+    live = make_live(REDIS_URL=url, SWEEP_SECONDS="1")
+    workers = Workers(tmp_path)
+    workers.start(live)  # `flask --app wsgi worker`, as deployed
+    try:
+        phone = Phone.launch(browser, live.url, signers.telegram_init_data(TOKEN, 5950))
+        page = phone.page
+        phone.wait_main("Create model")
+        phone.press_main()
+        add_photos(page, tmp_path)
+        page.locator("#name").fill("Queued")
+        page.get_by_role("radio", name="Woman").click()
+        page.locator('[data-kind="faceid"]').click()
+        phone.wait_main("Start training · 1 credit")
+        phone.press_main()
+        page.locator(".cell .chev").wait_for(timeout=20000)  # uploaded by the worker
+        page.locator(".cell[data-id]").click()
+        page.locator('.style[data-style="noir"]').click()
+        phone.wait_main("Generate · 1 credit")
+        phone.press_main()
+        page.locator(".tile img.in").nth(3).wait_for(timeout=20000)
+        assert redis_client.Redis.from_url(url).keys("astria-bot:photos:*") == []
+        phone.close()
+    finally:
+        workers.stop()
+        redis_client.Redis.from_url(url).flushdb()
+    assert "Traceback" not in workers.logs(), workers.logs()
