@@ -14,14 +14,10 @@ from __future__ import annotations
 
 import gc
 import logging
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 
 from tests import factories as f
-from tests.bench.webhook_cpu import SECRET, TOKEN
+from tests.bench.webhook_cpu import SECRET, bench_app_env
 from webapp import create_app
 from webapp.settings import Settings
 
@@ -60,55 +56,36 @@ def update(n: int) -> dict:
 
 def main() -> None:
     total = next((int(a) for a in sys.argv[1:] if a.isdigit()), 10_000)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    stand_in = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_telegram", str(port), TOKEN],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(1.5)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            env = {
-                "TELEGRAM_BOT_TOKEN": TOKEN,
-                "TELEGRAM_WEBHOOK_SECRET": SECRET,
-                "TELEGRAM_API_URL": f"http://127.0.0.1:{port}",
-                "ASTRIA_SANDBOX": "1",
-                "INSTANCE_PATH": tmp,
-                "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
-                "TELEGRAM_CHAT_RATE": "1000000",
-                "TELEGRAM_GLOBAL_RATE": "1000000",
-                "FLOOD_MESSAGES": "1000000",
-                "INSPECT_SECONDS": "0",  # photos are not downloaded: the stand-in has none
-            }
-            app = create_app(Settings.from_env(env))
-            logging.getLogger().setLevel(logging.WARNING)
-            client = app.test_client()
-            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-            rt = app.extensions["runtime"]
+    with bench_app_env() as base:
+        env = {
+            **base,
+            "FLOOD_MESSAGES": "1000000",
+            "INSPECT_SECONDS": "0",  # photos are not downloaded: the stand-in has none
+        }
+        app = create_app(Settings.from_env(env))
+        logging.getLogger().setLevel(logging.WARNING)
+        client = app.test_client()
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        rt = app.extensions["runtime"]
 
-            def send(first: int, last: int) -> None:
-                for n in range(first, last):
-                    response = client.post("/api/bot/webhook", json=update(n), headers=headers)
-                    assert response.status_code == 200, response.data
-                rt.jobs.wait_idle(60)
-                gc.collect()
+        def send(first: int, last: int) -> None:
+            for n in range(first, last):
+                response = client.post("/api/bot/webhook", json=update(n), headers=headers)
+                assert response.status_code == 200, response.data
+            rt.jobs.wait_idle(60)
+            gc.collect()
 
-            send(0, 500)  # warm-up: imports, caches, connections
-            start = rss_mb()
-            send(500, total // 2)
-            half = rss_mb()
-            send(total // 2, total)
-            end = rss_mb()
-            print(f"updates: {total} from 2,000 users (commands, text, taps, /train, photos)")
-            print(f"RSS after warm-up: {start:.1f} MB")
-            print(f"RSS at {total // 2:,}: {half:.1f} MB")
-            print(f"RSS at {total:,}: {end:.1f} MB (bar: 120 MB)")
-            print(f"growth {total // 2:,} -> {total:,}: {end - half:+.1f} MB (bar: no growth)")
-    finally:
-        stand_in.terminate()
+        send(0, 500)  # warm-up: imports, caches, connections
+        start = rss_mb()
+        send(500, total // 2)
+        half = rss_mb()
+        send(total // 2, total)
+        end = rss_mb()
+        print(f"updates: {total} from 2,000 users (commands, text, taps, /train, photos)")
+        print(f"RSS after warm-up: {start:.1f} MB")
+        print(f"RSS at {total // 2:,}: {half:.1f} MB")
+        print(f"RSS at {total:,}: {end:.1f} MB (bar: 120 MB)")
+        print(f"growth {total // 2:,} -> {total:,}: {end - half:+.1f} MB (bar: no growth)")
 
 
 if __name__ == "__main__":

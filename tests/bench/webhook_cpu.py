@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 
 import telebot
 from flask import Flask, request
@@ -67,9 +68,10 @@ def run(client, updates) -> float:
     return time.process_time() - start
 
 
-def main() -> None:
-    numbers = [int(a) for a in sys.argv[1:] if a.isdigit()]
-    n, rounds = (numbers + [300, 5][len(numbers) :])[:2]
+@contextmanager
+def bench_app_env():
+    """The Bot API stand-in in another process (its CPU is not counted), and the environment
+    of an app that talks to it from a temporary instance folder."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -81,7 +83,7 @@ def main() -> None:
     time.sleep(1.5)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            env = {
+            yield {
                 "TELEGRAM_BOT_TOKEN": TOKEN,
                 "TELEGRAM_WEBHOOK_SECRET": SECRET,
                 "TELEGRAM_API_URL": f"http://127.0.0.1:{port}",
@@ -93,54 +95,60 @@ def main() -> None:
                 "TELEGRAM_CHAT_RATE": "1000000",
                 "TELEGRAM_GLOBAL_RATE": "1000000",
             }
-            app = create_app(Settings.from_env(env)).test_client()
-            if "--quiet" in sys.argv:  # without the app's INFO log lines
-                logging.getLogger().setLevel(logging.WARNING)
-            echo = echo_app().test_client()
-            # the echo app goes through telebot's own HTTP path; ours through _send
-            api_url, sender = apihelper.API_URL, apihelper.CUSTOM_REQUEST_SENDER
-            # Returning users, each writing now and then (under the flood limit), as in real life.
-            users = [1000 + i for i in range(1000)]
-            turn = iter(range(10**9))
-
-            def updates(kind):
-                return [f.message(users[next(turn) % len(users)], "hello there") for _ in range(n)]
-
-            totals = {"echo": 0.0, "app": 0.0, "own": 0.0}
-            ratios, own_ratios = [], []
-            answerable = set(outbox.ANSWERABLE)
-            for i in range(0, len(users), 100):  # warm up: users registered, connections open
-                run(app, [f.message(u, "hi") for u in users[i : i + 100]])
-            apihelper.CUSTOM_REQUEST_SENDER = None
-            run(echo, updates("echo")[:50])
-            for _ in range(rounds):
-                apihelper.CUSTOM_REQUEST_SENDER = None
-                echo_cpu = run(echo, updates("echo"))
-                apihelper.API_URL, apihelper.CUSTOM_REQUEST_SENDER = api_url, sender
-                app_cpu = run(app, updates("app"))
-                outbox.ANSWERABLE.clear()  # the reply as a request of our own
-                own_cpu = run(app, updates("own"))
-                outbox.ANSWERABLE.update(answerable)
-                totals["echo"] += echo_cpu
-                totals["app"] += app_cpu
-                totals["own"] += own_cpu
-                ratios.append(app_cpu / echo_cpu)
-                own_ratios.append(own_cpu / echo_cpu)
-            per = {k: v / (n * rounds) * 1000 for k, v in totals.items()}
-            print(f"updates: {n * rounds} each (text outside a flow -> one sendMessage)")
-            print(f"echo bot: {per['echo']:.3f} ms CPU per update")
-            print(f"the app:  {per['app']:.3f} ms CPU per update (reply in the webhook answer)")
-            print(f"the app:  {per['own']:.3f} ms CPU per update (reply as its own request)")
-            print(
-                f"ratio app/echo: {per['app'] / per['echo']:.2f} overall, "
-                f"{statistics.median(ratios):.2f} median of {rounds} rounds (bar: 1.15)"
-            )
-            print(
-                f"ratio app/echo, reply as its own request: {per['own'] / per['echo']:.2f} "
-                f"overall, {statistics.median(own_ratios):.2f} median"
-            )
     finally:
         stand_in.terminate()
+
+
+def main() -> None:
+    numbers = [int(a) for a in sys.argv[1:] if a.isdigit()]
+    n, rounds = (numbers + [300, 5][len(numbers) :])[:2]
+    with bench_app_env() as env:
+        app = create_app(Settings.from_env(env)).test_client()
+        if "--quiet" in sys.argv:  # without the app's INFO log lines
+            logging.getLogger().setLevel(logging.WARNING)
+        echo = echo_app().test_client()
+        # the echo app goes through telebot's own HTTP path; ours through _send
+        api_url, sender = apihelper.API_URL, apihelper.CUSTOM_REQUEST_SENDER
+        # Returning users, each writing now and then (under the flood limit), as in real life.
+        users = [1000 + i for i in range(1000)]
+        turn = iter(range(10**9))
+
+        def updates(kind):
+            return [f.message(users[next(turn) % len(users)], "hello there") for _ in range(n)]
+
+        totals = {"echo": 0.0, "app": 0.0, "own": 0.0}
+        ratios, own_ratios = [], []
+        answerable = set(outbox.ANSWERABLE)
+        for i in range(0, len(users), 100):  # warm up: users registered, connections open
+            run(app, [f.message(u, "hi") for u in users[i : i + 100]])
+        apihelper.CUSTOM_REQUEST_SENDER = None
+        run(echo, updates("echo")[:50])
+        for _ in range(rounds):
+            apihelper.CUSTOM_REQUEST_SENDER = None
+            echo_cpu = run(echo, updates("echo"))
+            apihelper.API_URL, apihelper.CUSTOM_REQUEST_SENDER = api_url, sender
+            app_cpu = run(app, updates("app"))
+            outbox.ANSWERABLE.clear()  # the reply as a request of our own
+            own_cpu = run(app, updates("own"))
+            outbox.ANSWERABLE.update(answerable)
+            totals["echo"] += echo_cpu
+            totals["app"] += app_cpu
+            totals["own"] += own_cpu
+            ratios.append(app_cpu / echo_cpu)
+            own_ratios.append(own_cpu / echo_cpu)
+        per = {k: v / (n * rounds) * 1000 for k, v in totals.items()}
+        print(f"updates: {n * rounds} each (text outside a flow -> one sendMessage)")
+        print(f"echo bot: {per['echo']:.3f} ms CPU per update")
+        print(f"the app:  {per['app']:.3f} ms CPU per update (reply in the webhook answer)")
+        print(f"the app:  {per['own']:.3f} ms CPU per update (reply as its own request)")
+        print(
+            f"ratio app/echo: {per['app'] / per['echo']:.2f} overall, "
+            f"{statistics.median(ratios):.2f} median of {rounds} rounds (bar: 1.15)"
+        )
+        print(
+            f"ratio app/echo, reply as its own request: {per['own'] / per['echo']:.2f} "
+            f"overall, {statistics.median(own_ratios):.2f} median"
+        )
 
 
 if __name__ == "__main__":
