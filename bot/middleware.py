@@ -57,6 +57,7 @@ class UserMiddleware(BaseMiddleware):
             if warn:
                 self.bot.send_message(chat_id(message), Texts(sender.language_code)("flood"))
             return CancelUpdate()
+        language = sender.language_code if isinstance(sender.language_code, str) else None
         known = known_sender.get()
         update = current_update.get()
         if known is not None and update is not None and known[0] == update.update_id:
@@ -67,9 +68,9 @@ class UserMiddleware(BaseMiddleware):
                 username=sender.username,
                 first_name=sender.first_name,
                 last_name=sender.last_name,
-                language_code=sender.language_code,
+                language_code=language,
             )
-        data["t"] = Texts(sender.language_code)
+        data["t"] = Texts(language)
         log.info("action user=%s %s", sender.id, describe(message))
 
     def post_process(self, message, data: dict, exception) -> None:

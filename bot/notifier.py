@@ -9,7 +9,7 @@ from telebot.apihelper import ApiTelegramException
 from telebot.types import InputMediaPhoto
 
 from bot import keyboards
-from bot.outbox import refusal
+from bot.outbox import Outbox, refusal
 from bot.render import problem_words
 from webapp.images import ImagePolicy, ImageRefused
 from webapp.records import Generation, Model, User, UserStatus
@@ -20,6 +20,16 @@ from webapp.texts import Texts
 log = logging.getLogger("telegram")
 
 PHOTO_UPLOAD_LIMIT = 10 * 1024 * 1024  # Telegram's limit for a photo sent as a file
+
+
+QUEUED_WAIT = 600.0  # seconds a delivery job waits for its queued album (RQ's job timeout: 15 min)
+
+
+def _confirmed(sent) -> bool:
+    """Telegram has it (or the user cannot be reached: nothing more to send): not a message
+    that only waits in the outbox, whose stand-in has message id 0."""
+    messages = sent if isinstance(sent, list) else [sent]
+    return all(getattr(m, "message_id", 1) != 0 for m in messages if m is not None)
 
 
 class BotNotifier:
@@ -36,8 +46,10 @@ class BotNotifier:
         hd_cost: int,
         generate_cost: int,
         app_url: str | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self.bot = bot
+        self.outbox = outbox or Outbox(lambda *a, **k: None)  # the process's, from create_app
         self.images = images
         self.styles = styles  # to name a generation's style in the caption, and price it again
         self.generate_cost = generate_cost
@@ -97,14 +109,21 @@ class BotNotifier:
         base = style.price if style else self.generate_cost
         return base + (self.hd_cost if generation.hd else 0)
 
-    def generation_done(self, user: User, model: Model, generation: Generation) -> None:
+    def generation_done(self, user: User, model: Model, generation: Generation) -> bool:
         """The images as an album: by URL; uploaded as bytes if Telegram refuses the URLs; as
-        links if the app cannot fetch them either (they are in the Mini App's gallery too)."""
+        links if the app cannot fetch them or Telegram refuses them too (they are in the Mini
+        App's gallery as well). False while the album only waits in this process's outbox (a
+        429, say): not delivered yet, as far as a restart is concerned."""
         t = Texts(user.language_code)
         style = self.styles.find(generation.style)
         what = " · ".join(x for x in (style and style.name(t.lang), generation.prompt) if x)
         caption = t("generation_done", prompt=what[:900])
         urls = list(generation.images)
+
+        def as_links():
+            text = f"{caption}\n" + "\n".join(urls)
+            return self._deliver(user, self.bot.send_message, user.telegram_id, text)
+
         try:
             sent = self._send_images(user, urls, caption)
         except ApiTelegramException as exc:
@@ -113,13 +132,18 @@ class BotNotifier:
             log.info("telegram refused image URLs (%s); uploading the bytes", exc.description)
             try:
                 photos = [self.images.fetch(url, PHOTO_UPLOAD_LIMIT) for url in urls]
+                sent = self._send_images(user, photos, caption)
             except ImageRefused as refused:
                 log.warning("generation=%s images not fetched: %s", generation.id, refused)
-                links = "\n".join(urls)
-                text = f"{caption}\n{links}"
-                sent = self._deliver(user, self.bot.send_message, user.telegram_id, text)
-            else:
-                sent = self._send_images(user, photos, caption)
+                sent = as_links()
+            except ApiTelegramException as again:
+                if again.error_code != 400:
+                    raise
+                log.warning("generation=%s images refused as files too: links sent", generation.id)
+                sent = as_links()
+        # an album that waits in the outbox (a long 429, say) is waited for here, in the
+        # background: only once Telegram has it is it delivered, as far as a restart goes
+        confirmed = _confirmed(sent) or self.outbox.wait_chat_sent(user.telegram_id, QUEUED_WAIT)
         if sent:
             self._deliver(
                 user,
@@ -130,6 +154,7 @@ class BotNotifier:
                     t, model, generation, self.again_price(generation), self.hd_cost, self.app_url
                 ),
             )
+        return confirmed
 
     @to_a_user
     def astria_slow(self, user: User, kind: str, name: str, minutes: int) -> None:
@@ -144,24 +169,25 @@ class BotNotifier:
         text = t("photo_flagged", number=number, problems=problem_words(t, problems))
         self._deliver(user, self.bot.send_message, user.telegram_id, text)
 
-    def _send_images(self, user: User, media: list, caption: str) -> bool:
-        """The images as one photo or albums of up to 10; False if the user blocked the bot."""
+    def _send_images(self, user: User, media: list, caption: str):
+        """The images as one photo or albums of up to 10: what Telegram answered (a message
+        or a list of them; id 0 while only queued), or None if the user blocked the bot."""
         if len(media) == 1:
-            return (
-                self._deliver(
-                    user, self.bot.send_photo, user.telegram_id, media[0], caption=caption
-                )
-                is not None
+            return self._deliver(
+                user, self.bot.send_photo, user.telegram_id, media[0], caption=caption
             )
+        answers = []
         for start in range(0, len(media), 10):  # an album holds 2–10 items
             group = media[start : start + 10]
             album = [
                 InputMediaPhoto(item, caption=caption if start + i == 0 else None)
                 for i, item in enumerate(group)
             ]
-            if self._deliver(user, self.bot.send_media_group, user.telegram_id, album) is None:
-                return False
-        return True
+            answer = self._deliver(user, self.bot.send_media_group, user.telegram_id, album)
+            if answer is None:
+                return None
+            answers.extend(answer)
+        return answers
 
     @to_a_user
     def generation_failed(self, user: User, generation: Generation, refunded: int) -> None:

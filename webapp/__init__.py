@@ -74,7 +74,13 @@ def create_app(settings: Settings | None = None) -> Flask:
 
         telegram, storage = bot.build_bot(settings, store)
         notifier = BotNotifier(
-            telegram, images, styles, settings.hd_cost, settings.generate_cost, settings.app_url
+            telegram,
+            images,
+            styles,
+            settings.hd_cost,
+            settings.generate_cost,
+            settings.app_url,
+            outbox=bot.OUTBOX,
         )
         files = TelegramFiles(telegram, bot.api_urls(settings)[1])
         cashier = TelegramCashier(telegram)

@@ -223,7 +223,8 @@ class QueuedJobs:
         """Queue work that may be dropped; None (logged) when its queue is full or Redis down."""
         try:
             waiting = self.optional.count
-        except Exception:  # Redis is down: a courtesy is not worth a thread here
+        except Exception as exc:  # Redis is down: a courtesy is not worth a thread here
+            log.warning("job %s dropped: Redis did not answer (%s)", name, type(exc).__name__)
             return None
         if waiting >= self._optional_limit:
             log.warning("job %s dropped: %s optional jobs waiting", name, waiting)

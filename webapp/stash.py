@@ -21,6 +21,10 @@ log = logging.getLogger("stash")
 TTL_SECONDS = 3600  # photos Astria never got are gone after an hour (the training is refunded)
 
 
+class StashUnavailable(Exception):
+    """The stash cannot be read right now (Redis is down)."""
+
+
 class PhotoStash(Protocol):
     """Photos by key (a model's title) until Astria has them."""
 
@@ -98,8 +102,14 @@ class RedisStash:
             pipe.execute()
 
     def get(self, key: str) -> list[Photo]:
-        """The photos kept under `key`; empty when there are none."""
-        return self.fallback.get(key) or self._get(key)
+        """The photos kept under `key`; empty when there are none. StashUnavailable while
+        Redis does not answer (the photos may well be there: try again later)."""
+        from redis.exceptions import RedisError
+
+        try:
+            return self.fallback.get(key) or self._get(key)
+        except RedisError as exc:
+            raise StashUnavailable(type(exc).__name__) from None
 
     def _get(self, key: str) -> list[Photo]:
         fields = self.redis.hgetall(self.PREFIX + key)

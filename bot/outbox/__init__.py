@@ -288,6 +288,18 @@ class Outbox:
             log.warning("%s refused: %s", call.method, json_body(response).get("description"))
         call.future.set_result(response)
 
+    def wait_chat_sent(self, chat: int, timeout: float) -> bool:
+        """Wait until nothing is queued for the chat any more (sent, or given up); True if so
+        within `timeout` seconds (a background job's way to know its message went out)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._queued.get(chat):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 1.0))
+        return True
+
     def clear(self) -> None:
         """Forget everything queued and every chat's pace (between tests: each has its own
         Bot API stand-in, and a call queued for an old one would only be tried in vain)."""

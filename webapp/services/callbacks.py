@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from webapp.astria import Prompt, Tune, parse_prompt, parse_tune
 from webapp.images import ImagePolicy
@@ -23,6 +24,7 @@ from webapp.settings import Settings
 from webapp.store import Store
 
 DELIVERY_LEASE_SECONDS = 120  # sending an album (its outbox waits included) takes far less
+DELIVERY_GIVE_UP = timedelta(days=1)  # an album not out by then stays in the gallery only
 
 log = logging.getLogger("callbacks")
 
@@ -149,9 +151,12 @@ class Callbacks:
         model = generation and self.store.get_model(generation.model_id)
         if model is None:  # the user deleted their data meanwhile
             return
-        self.notifier.generation_done(
+        done = self.notifier.generation_done(
             self.store.get_user(generation.telegram_user_id), model, generation
         )
+        if done is False:  # it waits in this process's outbox: sent again if the process dies
+            log.info("generation=%s album queued; delivered once Telegram takes it", generation_id)
+            return
         self.store.mark_delivered(generation_id)
 
     @property
@@ -161,5 +166,12 @@ class Callbacks:
 
     def resume(self) -> None:
         """Queue the albums a crash cut short (their lease has run out by the time it runs)."""
+        given_up = datetime.now(UTC) - DELIVERY_GIVE_UP
         for generation in self.store.generations_awaiting_delivery():
+            if generation.created_at and generation.created_at < given_up:
+                log.warning(
+                    "generation=%s album never went out; left to the gallery", generation.id
+                )
+                self.store.mark_delivered(generation.id)
+                continue
             self.jobs.submit(f"deliver generation {generation.id}", self._deliver, generation.id)

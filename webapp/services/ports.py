@@ -41,8 +41,8 @@ class Notifier(Protocol):
     def model_failed(self, user: User | None, model: Model, refunded: int) -> None:
         """The model could not be trained; `refunded` credits went back."""
 
-    def generation_done(self, user: User | None, model: Model, generation: Generation) -> None:
-        """The images are there."""
+    def generation_done(self, user: User | None, model: Model, generation: Generation) -> bool:
+        """The images are there; False while they only wait to go out (not delivered yet)."""
 
     def generation_failed(self, user: User | None, generation: Generation, refunded: int) -> None:
         """The generation failed; `refunded` credits went back."""
@@ -109,9 +109,10 @@ class LogNotifier:
                  refunded)  # fmt: skip
 
     @to_a_user
-    def generation_done(self, user: User | None, model: Model, generation: Generation) -> None:
+    def generation_done(self, user: User | None, model: Model, generation: Generation) -> bool:
         """The images are in the gallery."""
         log.info("notify user=%s generation done generation=%s", user.telegram_id, generation.id)
+        return True
 
     @to_a_user
     def generation_failed(self, user: User | None, generation: Generation, refunded: int) -> None:

@@ -15,7 +15,7 @@ from webapp.services.checks import PhotoChecks
 from webapp.services.ports import FileSource
 from webapp.services.work import AstriaWork, forget_on_astria
 from webapp.settings import Settings
-from webapp.stash import PhotoStash
+from webapp.stash import PhotoStash, StashUnavailable
 
 log = logging.getLogger("training")
 
@@ -148,7 +148,11 @@ class Training(AstriaWork):
         if not self.store.claim_model_upload(model_id, self.settings.upload_lease_seconds):
             return  # another worker has it, or it is done
         model = self.store.get_model(model_id)
-        photos = [] if model.photo_file_ids else self.stash.get(model.title)
+        try:
+            photos = [] if model.photo_file_ids else self.stash.get(model.title)
+        except StashUnavailable as exc:  # kept for the next try, once the lease runs out
+            log.warning("train model=%s staged photos unreadable now (%s)", model_id, exc)
+            return
         if not photos and not model.photo_file_ids:
             # Uploaded in the Mini App and staged in a process's memory that died, or in Redis
             # for longer than an hour: gone.

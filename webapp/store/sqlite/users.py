@@ -205,16 +205,21 @@ class Users(Database):
         there is no round trip to save)."""
         if not self.claim_update(update_id):
             return Begun(False)
-        user, created = self.ensure_user(
-            telegram_id,
-            username=username,
-            first_name=first_name,
-            last_name=last_name,
-            language_code=language_code,
-            free_credits=free_credits,
-            signup_key=signup_key,
-        )
-        return Begun(True, user, created, self.get_conversation(state_key))
+        try:
+            user, created = self.ensure_user(
+                telegram_id,
+                username=username,
+                first_name=first_name,
+                last_name=last_name,
+                language_code=language_code,
+                free_credits=free_credits,
+                signup_key=signup_key,
+            )
+            return Begun(True, user, created, self.get_conversation(state_key))
+        except Exception:  # all or nothing, as Supabase's one function: delivered again later
+            with self._write() as db:
+                db.execute("DELETE FROM processed_updates WHERE update_id = ?", (update_id,))
+            raise
 
     def forget_old_updates(self) -> None:
         """Processed update ids older than a week: Telegram cannot redeliver them any more."""
