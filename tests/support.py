@@ -7,8 +7,10 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import signal
 import socket
 import sqlite3
+import subprocess
 import time
 
 import pytest
@@ -191,3 +193,15 @@ def sandbox(live, method: str, path: str, key: str | None = None, **kwargs):
         timeout=10,
         **kwargs,
     )
+
+
+def stop_processes(procs, timeout: float = 20.0) -> None:
+    """SIGTERM every process still running, then wait for each (SIGKILL past `timeout`)."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -15,7 +15,15 @@ import pytest
 import redis
 
 from tests import factories as f
-from tests.support import call, good_photos, redis_url, sandbox_tunes, start_training, upload
+from tests.support import (
+    call,
+    good_photos,
+    redis_url,
+    sandbox_tunes,
+    start_training,
+    stop_processes,
+    upload,
+)
 from webapp.jobs import OPTIONAL_QUEUE, QUEUE
 from webapp.stash import RedisStash
 
@@ -56,14 +64,7 @@ class Workers:
         return "\n".join(p.read_text(errors="replace") for p in self.tmp_path.glob("worker-*.log"))
 
     def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(self.procs, timeout=10)
 
 
 @pytest.fixture

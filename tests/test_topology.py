@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ import requests
 
 from tests import factories as f
 from tests.live import WEBHOOK_SECRET, base_env
-from tests.support import init_data, redis_url
+from tests.support import init_data, redis_url, stop_processes
 from tests.test_gunicorn import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,14 +112,7 @@ class Topology:
         response.raise_for_status()
 
     def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(self.procs, timeout=20)
 
 
 @pytest.fixture

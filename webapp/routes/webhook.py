@@ -73,8 +73,7 @@ def webhook():
         return json_error(400, "bad_request", "Expected a Telegram update as JSON.")
     update_id = payload["update_id"]
     money = _about_money(payload)
-    claim = rt.claim_update or (lambda found: rt.store.claim_update(found["update_id"]))
-    if not money and not claim(payload):
+    if not money and not rt.claim_update(payload):  # set with handle_update, by the bot
         log.info("update=%s is a redelivery; skipped", update_id)
         return "", 200
     try:

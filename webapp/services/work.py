@@ -97,17 +97,20 @@ class AstriaWork:
         the sweep (or a restart) starts; nothing waits in memory."""
         minutes = self.settings.astria_retry_minutes
         now = datetime.now(UTC)
-        if record.created_at is None or now >= record.created_at + timedelta(minutes=minutes):
+        if record.created_at is None:
             return False
         deadline = record.created_at + timedelta(minutes=minutes)
+        if now >= deadline:
+            return False
         pause = timedelta(seconds=min(max((now - record.created_at).total_seconds() / 2, 10), 300))
-        postpone(min(now + pause, deadline), self.settings.upload_lease_seconds)
+        retry_at = min(now + pause, deadline)
+        postpone(retry_at, self.settings.upload_lease_seconds)
         told = f"{SLOW_PREFIX}{type(record).__name__}:{record.id}:{record.telegram_user_id}"
         if self.store.get_conversation(told).state is None:  # once per piece of work
             self.store.set_conversation(told, "told", {})
             user = self.store.get_user(record.telegram_user_id)
             self.notifier.astria_slow(user, type(record).__name__.lower(), name, minutes)
-        log.info("%s %s waits for Astria until %s", type(record).__name__, record.id, now + pause)
+        log.info("%s %s waits for Astria until %s", type(record).__name__, record.id, retry_at)
         return True
 
     @staticmethod
