@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from telebot import TeleBot
 from telebot.apihelper import ApiTelegramException
@@ -21,8 +22,7 @@ log = logging.getLogger("telegram")
 
 PHOTO_UPLOAD_LIMIT = 10 * 1024 * 1024  # Telegram's limit for a photo sent as a file
 
-
-QUEUED_WAIT = 600.0  # seconds a delivery job waits for its queued album (RQ's job timeout: 15 min)
+QUEUED_WAIT = 480.0  # seconds a delivery job waits for its queued album (inside RQ's job timeout)
 
 
 def _confirmed(sent) -> bool:
@@ -102,18 +102,26 @@ class BotNotifier:
             text += "\n" + t("refunded", credits=t.credits(refunded))
         self._deliver(user, self.bot.send_message, user.telegram_id, text)
 
-    @to_a_user
     def again_price(self, generation: Generation) -> int:
         """What the same again costs today (the style's price or GENERATE_COST, HD if it had)."""
         style = self.styles.find(generation.style)
         base = style.price if style else self.generate_cost
         return base + (self.hd_cost if generation.hd else 0)
 
-    def generation_done(self, user: User, model: Model, generation: Generation) -> bool:
+    @to_a_user
+    def generation_done(
+        self,
+        user: User,
+        model: Model,
+        generation: Generation,
+        waiting: Callable[[], None] | None = None,
+    ) -> bool:
         """The images as an album: by URL; uploaded as bytes if Telegram refuses the URLs; as
         links if the app cannot fetch them or Telegram refuses them too (they are in the Mini
-        App's gallery as well). False while the album only waits in this process's outbox (a
-        429, say): not delivered yet, as far as a restart is concerned."""
+        App's gallery as well). True once Telegram has it (or the user cannot be reached).
+        An album that has to wait in the outbox (a 429, say) is waited for, up to QUEUED_WAIT,
+        calling `waiting()` now and then; False if the outbox gave it up or it still waits:
+        not delivered, so it is sent again."""
         t = Texts(user.language_code)
         style = self.styles.find(generation.style)
         what = " · ".join(x for x in (style and style.name(t.lang), generation.prompt) if x)
@@ -124,27 +132,10 @@ class BotNotifier:
             text = f"{caption}\n" + "\n".join(urls)
             return self._deliver(user, self.bot.send_message, user.telegram_id, text)
 
-        try:
-            sent = self._send_images(user, urls, caption)
-        except ApiTelegramException as exc:
-            if exc.error_code != 400:
-                raise
-            log.info("telegram refused image URLs (%s); uploading the bytes", exc.description)
-            try:
-                photos = [self.images.fetch(url, PHOTO_UPLOAD_LIMIT) for url in urls]
-                sent = self._send_images(user, photos, caption)
-            except ImageRefused as refused:
-                log.warning("generation=%s images not fetched: %s", generation.id, refused)
-                sent = as_links()
-            except ApiTelegramException as again:
-                if again.error_code != 400:
-                    raise
-                log.warning("generation=%s images refused as files too: links sent", generation.id)
-                sent = as_links()
-        # an album that waits in the outbox (a long 429, say) is waited for here, in the
-        # background: only once Telegram has it is it delivered, as far as a restart goes
-        confirmed = _confirmed(sent) or self.outbox.wait_chat_sent(user.telegram_id, QUEUED_WAIT)
-        if sent:
+        with self.outbox.watch() as queued:
+            sent = self._album(user, generation, urls, caption, as_links)
+        delivered = _confirmed(sent) or self.outbox.settle(queued, QUEUED_WAIT, waiting)
+        if sent and delivered:
             self._deliver(
                 user,
                 self.bot.send_message,
@@ -154,7 +145,27 @@ class BotNotifier:
                     t, model, generation, self.again_price(generation), self.hd_cost, self.app_url
                 ),
             )
-        return confirmed
+        return delivered
+
+    def _album(self, user: User, generation: Generation, urls: list[str], caption: str, as_links):
+        """Send the album by URL, else as files, else as links: what Telegram answered."""
+        try:
+            return self._send_images(user, urls, caption)
+        except ApiTelegramException as exc:
+            if exc.error_code != 400:
+                raise
+            log.info("telegram refused image URLs (%s); uploading the bytes", exc.description)
+            try:
+                photos = [self.images.fetch(url, PHOTO_UPLOAD_LIMIT) for url in urls]
+                return self._send_images(user, photos, caption)
+            except ImageRefused as refused:
+                log.warning("generation=%s images not fetched: %s", generation.id, refused)
+                return as_links()
+            except ApiTelegramException as again:
+                if again.error_code != 400:
+                    raise
+                log.warning("generation=%s images refused as files too: links sent", generation.id)
+                return as_links()
 
     @to_a_user
     def astria_slow(self, user: User, kind: str, name: str, minutes: int) -> None:

@@ -66,6 +66,16 @@ def redis_url() -> str:
 _files = itertools.count(1)
 
 
+def eventually(check, timeout: float = 10.0):
+    """Wait until `check()` is true (what it returned), for what another process finishes
+    a moment after a message the test saw."""
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"{check} did not come true in {timeout}s"
+        time.sleep(0.05)
+    return found
+
+
 def make_model(store, user: int, *, ready_as: int | None = None, **fields) -> Model:
     """A model made straight in the store (not through the journey), charged `cost` (default
     0); `ready_as=<tune id>` makes it ready. Every test that needs a bare model makes it here,

@@ -1,6 +1,9 @@
-"""An album is delivered at least once and not forever: one that waits out a long 429 is marked
-delivered only once Telegram has it; one Telegram refuses as URLs and as files goes out as links.
-And an update whose sender could not be registered is not lost: its claim is undone (SQLite)."""
+"""Work claimed in the store is done once and at least once. An album is delivered at least once
+and not forever: one that waits out a long 429 is marked delivered only once Telegram has it, and
+no other job sends it meanwhile; one the outbox gave up on is sent again; one Telegram refuses as
+URLs and as files goes out as links. A job that takes longer than its lease keeps its claim; one
+that raised is tried again soon, or refunded past its deadline. And an update whose sender could
+not be registered is not lost: its claim is undone (SQLite)."""
 
 from __future__ import annotations
 
@@ -8,16 +11,20 @@ import time
 
 import pytest
 
+import bot.outbox
+import webapp.services.work
 from bot import OUTBOX
 from tests import factories as f
-from tests.support import trained_model
+from tests.support import sandbox_prompts, trained_model
 from webapp.records import StoreError
 
 USER = 6301
+# claims that run out at once unless renewed, and a sweep that takes over what runs out
+QUICK = {"SWEEP_SECONDS": "0.3", "UPLOAD_LEASE_SECONDS": "1"}
 
 
 def test_an_album_held_by_a_long_429_is_delivered_once_it_goes_out(make_live, telegram):
-    live = make_live(TELEGRAM_WEBHOOK_REPLIES="0")
+    live = make_live(TELEGRAM_WEBHOOK_REPLIES="0", **QUICK)
     model = trained_model(live, telegram, USER)
     OUTBOX.wait_limit = 0  # the job gets a stand-in after 5 s, as after a long retry_after
     try:
@@ -33,7 +40,76 @@ def test_an_album_held_by_a_long_429_is_delivered_once_it_goes_out(make_live, te
         OUTBOX.wait_limit = 30.0
     assert live.rt.store.generations_awaiting_delivery() == []
     sent = [c for c in telegram.calls_to("sendMediaGroup", USER) if c.error is None]
-    assert len(sent) == 1  # once: not again by the sweep
+    assert len(sent) == 1  # once: its job kept the claim all along, the sweep sent no other
+    assert len(telegram.calls_to("sendMediaGroup", USER)) == 2  # the 429, then the album
+
+
+@pytest.mark.expect_errors  # the outbox giving a message up is logged as an error
+def test_an_album_the_outbox_gave_up_on_is_sent_again(make_live, telegram, monkeypatch):
+    live = make_live(**QUICK)
+    model = trained_model(live, telegram, USER)
+    monkeypatch.setattr(bot.outbox, "MAX_ATTEMPTS", 2)  # given up after two tries
+    telegram.fail("sendMediaGroup", 502, times=2)  # Telegram is down for both
+    live.post_update(f.callback(USER, f"sty:{model.id}:noir"))
+    telegram.wait_text(USER, "Want more pictures with “Me”?", timeout=30)
+    live.idle()
+    calls = telegram.calls_to("sendMediaGroup", USER)
+    assert [c.error is None for c in calls] == [False, False, True]  # given up, then sent again
+    assert live.rt.store.generations_awaiting_delivery() == []
+    assert sum("Want more pictures" in t for t in telegram.texts(USER)) == 1
+
+
+def test_a_prompt_slower_than_its_lease_is_sent_to_astria_once(make_live, telegram):
+    live = make_live(**QUICK)
+    model = trained_model(live, telegram, USER)
+    path = r"/tunes/\d+/prompts"
+    live.sandbox_fault(kind="delay", method="POST", path=path, body="3")  # 3 leases long
+    live.post_update(f.callback(USER, f"sty:{model.id}:noir"))
+    telegram.wait_text(USER, "Want more pictures with “Me”?", timeout=30)
+    live.idle()
+    assert len(sandbox_prompts(live)) == 1  # the sweep never took it over while it ran
+    assert len(telegram.calls_to("sendMediaGroup", USER)) == 1
+    assert [e.delta for e in live.rt.store.ledger(USER)] == [3, -1, -1]
+
+
+@pytest.mark.expect_errors
+def test_a_job_that_raised_is_tried_again_soon(make_live, telegram, monkeypatch):
+    live = make_live(ASTRIA_RETRY_MINUTES="15", SWEEP_SECONDS="0.3")  # a lease of a minute
+    model = trained_model(live, telegram, USER)
+    monkeypatch.setattr(webapp.services.work, "RETRY_PAUSE", 1)
+    astria = live.rt.services.generations.astria
+    real = astria.create_prompt
+    failures = iter([RuntimeError("a bug, once")])
+
+    def flaky(**kwargs):
+        for failure in failures:
+            raise failure
+        return real(**kwargs)
+
+    monkeypatch.setattr(astria, "create_prompt", flaky)
+    started = time.monotonic()
+    live.post_update(f.callback(USER, f"sty:{model.id}:noir"))
+    telegram.wait_text(USER, "Want more pictures with “Me”?", timeout=30)
+    assert time.monotonic() - started < 20  # not after the whole lease
+    assert len(sandbox_prompts(live)) == 1
+    assert [e.delta for e in live.rt.store.ledger(USER)] == [3, -1, -1]
+
+
+@pytest.mark.expect_errors
+def test_a_job_that_keeps_raising_is_refunded_at_its_deadline(make_live, telegram, monkeypatch):
+    live = make_live()  # the test settings: no time to wait out (ASTRIA_RETRY_MINUTES=0)
+    model = trained_model(live, telegram, USER)
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(live.rt.services.generations.astria, "create_prompt", broken)
+    live.post_update(f.callback(USER, f"sty:{model.id}:noir"))
+    telegram.wait_text(USER, "something went wrong on our side", timeout=20)
+    live.idle()
+    (generation,) = live.rt.store.list_generations(USER)
+    assert generation.status == "failed"
+    assert live.rt.store.get_user(USER).credits == 3 - 1  # the generation's credit is back
 
 
 def test_an_album_refused_as_urls_and_as_files_goes_out_as_links_once(make_live, telegram):

@@ -40,6 +40,7 @@ class Failure(StrEnum):
     ASTRIA_UNAVAILABLE = "astria_unavailable"  # Astria did not answer; nothing was made
     DUPLICATE_PHOTOS = "duplicate_photos"  # two of the photos are one picture
     STYLE_GONE = "style_gone"  # the style was taken out of the catalogue before it was sent
+    INTERRUPTED = "interrupted"  # our job kept failing until the work's deadline
 
     @staticmethod
     def astria(said: str) -> str:

@@ -62,8 +62,18 @@ def _packs(env: Mapping[str, str]) -> tuple[Pack, ...]:
     return tuple(sorted(packs, key=lambda p: p.credits))
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    """Read a non-negative decimal number."""
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """Read a switch: 1 (on) or 0 (off)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if raw not in ("0", "1"):
+        raise SettingsError(f"{name} must be 1 (on) or 0 (off), got {raw!r}")
+    return raw == "1"
+
+
+def _float(env: Mapping[str, str], name: str, default: float, positive: bool = False) -> float:
+    """Read a non-negative decimal number (greater than zero when `positive`)."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -73,8 +83,8 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
     if not math.isfinite(value):
         raise SettingsError(f"{name} must be a finite number, got {raw!r}")
-    if value < 0:
-        raise SettingsError(f"{name} must not be negative")
+    if value < 0 or (positive and value == 0):
+        raise SettingsError(f"{name} must be {'above zero' if positive else 'at least 0'}")
     return value
 
 
@@ -122,7 +132,8 @@ class Settings:
     init_data_max_age: int = 86400  # seconds a Mini App's initData stays valid
     reconcile_every_minutes: int = 10  # 0: no periodic reconcile in the app
     reconcile_margin_minutes: int = 15  # how long past its ETA work may be before we ask Astria
-    upload_lease_seconds: int = 600  # how long a process may hold an upload or prompt to Astria
+    # how long a claim on an upload, prompt or album lasts unless its job renews it (every third)
+    upload_lease_seconds: int = 60
     sweep_seconds: float = 60.0  # how often each process picks up work a crash left half-done
     astria_retry_minutes: int = 15  # how long work waits out an Astria outage before a refund
     # Telegram's sending limits (messages a second): per chat after a short burst, and in all.
@@ -219,14 +230,14 @@ class Settings:
             init_data_max_age=_int(env, "INIT_DATA_MAX_AGE", 86400, minimum=1),
             reconcile_every_minutes=_int(env, "RECONCILE_EVERY_MINUTES", 10),
             reconcile_margin_minutes=_int(env, "RECONCILE_MARGIN_MINUTES", 15),
-            upload_lease_seconds=_int(env, "UPLOAD_LEASE_SECONDS", 600, minimum=1),
-            sweep_seconds=_float(env, "SWEEP_SECONDS", 60.0),
+            upload_lease_seconds=_int(env, "UPLOAD_LEASE_SECONDS", 60, minimum=1),
+            sweep_seconds=_float(env, "SWEEP_SECONDS", 60.0, positive=True),
             astria_retry_minutes=_int(env, "ASTRIA_RETRY_MINUTES", 15),
             telegram_chat_rate=_float(env, "TELEGRAM_CHAT_RATE", 1.0),
             telegram_chat_burst=_int(env, "TELEGRAM_CHAT_BURST", 3, minimum=1),
             telegram_global_rate=_float(env, "TELEGRAM_GLOBAL_RATE", 25.0),
             flood_messages=_int(env, "FLOOD_MESSAGES", 12, minimum=1),
-            telegram_webhook_replies=text("TELEGRAM_WEBHOOK_REPLIES") != "0",
+            telegram_webhook_replies=_flag(env, "TELEGRAM_WEBHOOK_REPLIES", True),
             credit_packs=_packs(env),
             monthly_plan=_pack("MONTHLY_PLAN", plan) if (plan := text("MONTHLY_PLAN")) else None,
             refund_days=_int(env, "REFUND_DAYS", 14),

@@ -21,8 +21,11 @@ threads, and the handler gets a placeholder result at once: a message with messa
 chat code never uses a sent message's id (to edit it later, say): an edit of message 0 would
 fail as "message to edit not found", which is ignored. A background job
 (`webapp.jobs.in_background`) waits for its queued call instead, for about `wait_limit` seconds,
-and gets Telegram's real answer (after that, a placeholder; the call still goes out).
-Queued calls live in memory: a process stopped while some are queued loses those.
+and gets Telegram's real answer (after that, a placeholder; the call still goes out). A job
+that must know its messages reached Telegram (an album) makes them inside `watch()` and waits
+with `settle()`, which tells "sent" from "given up".
+Queued calls live in memory: a process stopped while some are queued loses those (an album is
+sent again by its delivery job; see webapp.services.callbacks).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from bot.outbox.calls import STALE, Call, chat_of, json_body, ok, placeholder, refusal, weight
@@ -83,6 +87,8 @@ class WebhookAnswer:
 
 # Set by the webhook for the update it runs (bot.update_handler): its answer may carry a call.
 webhook_answer: ContextVar[WebhookAnswer | None] = ContextVar("webhook_answer", default=None)
+# Set by Outbox.watch(): the calls queued in that block, for settle() to wait for.
+watched: ContextVar[list[Call] | None] = ContextVar("watched", default=None)
 
 
 class Outbox:
@@ -215,6 +221,9 @@ class Outbox:
         """Queue the call for the sender threads (the caller holds the condition)."""
         heapq.heappush(self._heap, (due, call.seq, call))
         self._queued[call.chat] += 1
+        calls = watched.get()
+        if calls is not None:
+            calls.append(call)
         self._cond.notify()
         if not self._threads:
             for n in range(SENDERS):
@@ -283,21 +292,48 @@ class Outbox:
             self._cond.notify_all()
         if response is None:  # Telegram unreachable for minutes: the operator's problem
             log.error("%s given up after %s attempts", call.method, call.attempts)
+            call.given_up = True
             response = placeholder(call)
         elif response.status_code != 200:
             log.warning("%s refused: %s", call.method, json_body(response).get("description"))
         call.future.set_result(response)
 
-    def wait_chat_sent(self, chat: int, timeout: float) -> bool:
-        """Wait until nothing is queued for the chat any more (sent, or given up); True if so
-        within `timeout` seconds (a background job's way to know its message went out)."""
+    @staticmethod
+    @contextmanager
+    def watch():
+        """Collect the calls queued inside this block (in this thread or context): the list
+        it yields, for `settle`."""
+        calls: list[Call] = []
+        token = watched.set(calls)
+        try:
+            yield calls
+        finally:
+            watched.reset(token)
+
+    @staticmethod
+    def settle(
+        calls: list[Call],
+        timeout: float,
+        waiting: Callable[[], None] | None = None,
+        every: float = 15.0,
+    ) -> bool:
+        """Wait for queued `calls` to be made: True once Telegram took each of them (or their
+        chat turned out unreachable: nothing is left to send), False when one was given up
+        or `timeout` seconds went by first. `waiting()` is called every `every` seconds of the
+        wait (a job renews its claim with it)."""
         deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._queued.get(chat):
+        for call in calls:
+            while not call.future.done():
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
-                self._cond.wait(min(left, 1.0))
+                try:
+                    call.future.result(timeout=min(left, every))
+                except FutureTimeout:
+                    if waiting is not None:
+                        waiting()
+            if call.given_up:
+                return False
         return True
 
     def clear(self) -> None:

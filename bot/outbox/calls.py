@@ -45,6 +45,7 @@ class Call:
     attempts: int = 0
     retry_at: float = 0.0  # after a 429 or a transient failure: when to try again
     held: bool = False  # the failure was a 429: the whole chat waits
+    given_up: bool = False  # tried MAX_ATTEMPTS times without an answer from Telegram
     future: Future = field(default_factory=Future)
 
 

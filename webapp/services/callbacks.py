@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from webapp.astria import Prompt, Tune, parse_prompt, parse_tune
 from webapp.images import ImagePolicy
-from webapp.jobs import Jobs, ShuttingDown
+from webapp.jobs import Heartbeat, Jobs, ShuttingDown
 from webapp.records import DomainError, Failure, Generation, InvalidInput, Model, ModelStatus
 from webapp.security import check_callback_token
 from webapp.services.generation import Generations
@@ -23,7 +23,6 @@ from webapp.services.training import Training
 from webapp.settings import Settings
 from webapp.store import Store
 
-DELIVERY_LEASE_SECONDS = 120  # sending an album (its outbox waits included) takes far less
 DELIVERY_GIVE_UP = timedelta(days=1)  # an album not out by then stays in the gallery only
 
 log = logging.getLogger("callbacks")
@@ -138,40 +137,42 @@ class Callbacks:
             done.id,
             len(done.images),
         )
-        self.jobs.submit(f"deliver generation {done.id}", self._deliver, done.id)
+        self.jobs.submit(f"deliver generation {done.id}", self.deliver, done.id)
         return "done"
 
-    def _deliver(self, generation_id: int) -> None:
-        """A job: send a done generation's album, at least once. Its lease keeps a second
-        worker off; if the process dies mid-send, the sweep sends it again once the lease runs
-        out (a user may then get it twice, never not at all)."""
-        if not self.store.claim_delivery(generation_id, self.delivery_lease):
+    def deliver(self, generation_id: int) -> None:
+        """A job: send a done generation's album, at least once.
+
+        The job claims the album and renews its claim while it sends (a long 429 included).
+        The album is marked delivered only once Telegram has it. If the process dies, the
+        claim runs out within UPLOAD_LEASE_SECONDS and the sweep sends the album again; a user
+        may then get it twice, which beats never. An album Telegram does not take (the outbox
+        gave it up) is tried again the same way, for a day; after that it stays in the
+        gallery only, logged as an error for the operator."""
+        lease = self.settings.upload_lease_seconds
+        if not self.store.claim_delivery(generation_id, lease):
             return  # another worker is sending it, or it went out
         generation = self.store.get_generation(generation_id)
         model = generation and self.store.get_model(generation.model_id)
         if model is None:  # the user deleted their data meanwhile
             return
-        done = self.notifier.generation_done(
-            self.store.get_user(generation.telegram_user_id), model, generation
-        )
-        if done is False:  # it waits in this process's outbox: sent again if the process dies
-            log.info("generation=%s album queued; delivered once Telegram takes it", generation_id)
+        user = self.store.get_user(generation.telegram_user_id)
+        # renewing is claiming again with nothing to wait out (it still needs the album undelivered)
+        renew = lambda: self.store.claim_delivery(generation_id, 0)  # noqa: E731
+        with Heartbeat(renew, lease / 3, f"album={generation_id}"):
+            delivered = self.notifier.generation_done(user, model, generation)
+        if delivered is False:
+            log.warning("generation=%s album not out yet; sent again later", generation_id)
             return
         self.store.mark_delivered(generation_id)
 
-    @property
-    def delivery_lease(self) -> int:
-        """How long one process may take to send an album before another sends it again."""
-        return min(DELIVERY_LEASE_SECONDS, self.settings.upload_lease_seconds)
-
     def resume(self) -> None:
-        """Queue the albums a crash cut short (their lease has run out by the time it runs)."""
+        """Queue the albums whose job died or whose send failed (claimed ones are skipped by the
+        job itself); an album a day old that never went out is left to the gallery."""
         given_up = datetime.now(UTC) - DELIVERY_GIVE_UP
         for generation in self.store.generations_awaiting_delivery():
             if generation.created_at and generation.created_at < given_up:
-                log.warning(
-                    "generation=%s album never went out; left to the gallery", generation.id
-                )
+                log.error("generation=%s album never went out; left to the gallery", generation.id)
                 self.store.mark_delivered(generation.id)
                 continue
-            self.jobs.submit(f"deliver generation {generation.id}", self._deliver, generation.id)
+            self.jobs.submit(f"deliver generation {generation.id}", self.deliver, generation.id)

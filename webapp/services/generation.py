@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 
 from webapp.records import (
     Failure,
@@ -20,7 +21,7 @@ from webapp.records import (
 )
 from webapp.services.styles import HD, Style, Styles
 from webapp.services.training import clean_text, model_kind
-from webapp.services.work import AstriaWork, forget_on_astria
+from webapp.services.work import AstriaWork, Hold, forget_on_astria
 from webapp.settings import Settings
 
 log = logging.getLogger("generation")
@@ -165,15 +166,26 @@ class Generations(AstriaWork):
         )
 
     def submit(self, generation_id: int) -> None:
-        """Create the Astria prompt; on refusal, fail and refund."""
-        if not self.store.claim_generation_submit(
-            generation_id, self.settings.upload_lease_seconds
-        ):
+        """Create the Astria prompt; on refusal, fail and refund. A job: safe to run twice
+        (the claim; the signed callback settles a prompt whose answer was lost)."""
+        lease = self.settings.upload_lease_seconds
+        if not self.store.claim_generation_submit(generation_id, lease):
             return
         generation = self.store.get_generation(generation_id)
         model = generation and self.store.get_model(generation.model_id)
         if model is None:  # deleted with its user since the job was queued
             return
+
+        def hold(free_at: datetime) -> None:
+            self.store.postpone_generation_submit(generation_id, free_at, lease)
+
+        fail = lambda failure: self.fail(generation_id, failure)  # noqa: E731
+        with self.claimed(generation, hold, fail) as put_off:
+            self._submit(generation, model, put_off)
+
+    def _submit(self, generation: Generation, model: Model, hold: Hold) -> None:
+        """The prompt, under its claim (`hold(free_at)` puts it off until then)."""
+        generation_id = generation.id
         style = self.styles.find(generation.style)
         if generation.style and style is None:  # taken out of the catalogue by a deploy since
             self.fail(generation_id, Failure.STYLE_GONE)
@@ -192,11 +204,8 @@ class Generations(AstriaWork):
             "POST /tunes/:id/prompts",
             lambda failure: self.fail(generation_id, failure),
             f"generate generation={generation_id}",
-            lambda: self.postpone(
-                generation,
-                model.name,
-                lambda at, lease: self.store.postpone_generation_submit(generation_id, at, lease),
-            ),
+            lambda: self.postpone(generation, model.name, hold),
+            hold,
         )
         if prompt is None:
             return

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from webapp.astria import Photo
@@ -20,11 +21,11 @@ def to_a_user(method):
     was on its way): then nothing is said."""
 
     @functools.wraps(method)
-    def call(self, user, *args):
+    def call(self, user, *args, **kwargs):
         if user is None:
             log.info("notify: %s for a deleted user; not sent", method.__name__)
             return None
-        return method(self, user, *args)
+        return method(self, user, *args, **kwargs)
 
     return call
 
@@ -41,8 +42,16 @@ class Notifier(Protocol):
     def model_failed(self, user: User | None, model: Model, refunded: int) -> None:
         """The model could not be trained; `refunded` credits went back."""
 
-    def generation_done(self, user: User | None, model: Model, generation: Generation) -> bool:
-        """The images are there; False while they only wait to go out (not delivered yet)."""
+    def generation_done(
+        self,
+        user: User | None,
+        model: Model,
+        generation: Generation,
+        waiting: Callable[[], None] | None = None,
+    ) -> bool | None:
+        """Send the images; True (or None: nobody to send them to) once they are out, False
+        when they did not go out (they are sent again). The send may wait for Telegram (a 429),
+        calling `waiting()` every few seconds meanwhile."""
 
     def generation_failed(self, user: User | None, generation: Generation, refunded: int) -> None:
         """The generation failed; `refunded` credits went back."""
@@ -109,7 +118,13 @@ class LogNotifier:
                  refunded)  # fmt: skip
 
     @to_a_user
-    def generation_done(self, user: User | None, model: Model, generation: Generation) -> bool:
+    def generation_done(
+        self,
+        user: User | None,
+        model: Model,
+        generation: Generation,
+        waiting: Callable[[], None] | None = None,
+    ) -> bool:
         """The images are in the gallery."""
         log.info("notify user=%s generation done generation=%s", user.telegram_id, generation.id)
         return True

@@ -6,14 +6,14 @@ import logging
 import unicodedata
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from webapp.astria import Photo
 from webapp.records import Failure, InvalidInput, Model, NotEnoughCredits
 from webapp.services import photos as photo_checks
 from webapp.services.checks import PhotoChecks
 from webapp.services.ports import FileSource
-from webapp.services.work import AstriaWork, forget_on_astria
+from webapp.services.work import RETRY_PAUSE, AstriaWork, Hold, forget_on_astria
 from webapp.settings import Settings
 from webapp.stash import PhotoStash, StashUnavailable
 
@@ -145,13 +145,27 @@ class Training(AstriaWork):
     def upload(self, model_id: int) -> None:
         """Fetch the photos and create the Astria tune; on refusal, fail and refund. A job:
         safe to run twice (the claim, and Astria's idempotency on the title)."""
-        if not self.store.claim_model_upload(model_id, self.settings.upload_lease_seconds):
+        lease = self.settings.upload_lease_seconds
+        if not self.store.claim_model_upload(model_id, lease):
             return  # another worker has it, or it is done
         model = self.store.get_model(model_id)
+        if model is None:
+            return
+
+        def hold(free_at: datetime) -> None:
+            self.store.postpone_model_upload(model_id, free_at, lease)
+
+        with self.claimed(model, hold, lambda failure: self.fail(model_id, failure)) as put_off:
+            self._upload(model, put_off)
+
+    def _upload(self, model: Model, hold: Hold) -> None:
+        """The upload, under its claim (`hold(free_at)` puts it off until then)."""
+        model_id = model.id
         try:
             photos = [] if model.photo_file_ids else self.stash.get(model.title)
         except StashUnavailable as exc:  # kept for the next try, once the lease runs out
             log.warning("train model=%s staged photos unreadable now (%s)", model_id, exc)
+            hold(datetime.now(UTC) + timedelta(seconds=RETRY_PAUSE))
             return
         if not photos and not model.photo_file_ids:
             # Uploaded in the Mini App and staged in a process's memory that died, or in Redis
@@ -173,9 +187,6 @@ class Training(AstriaWork):
             self.fail(model_id, Failure.DUPLICATE_PHOTOS)
             return
 
-        def postpone_upload(free_at: datetime, lease_seconds: int) -> None:
-            self.store.postpone_model_upload(model_id, free_at, lease_seconds)
-
         tune = self.send(
             lambda: self.astria.create_tune(
                 title=model.title,
@@ -191,7 +202,8 @@ class Training(AstriaWork):
             "POST /tunes",
             lambda failure: self.fail(model_id, failure),
             f"train model={model_id}",
-            lambda: self.postpone(model, model.name, postpone_upload),
+            lambda: self.postpone(model, model.name, hold),
+            hold,
         )
         if tune is None:
             return

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from webapp.alerts import Alerts
 from webapp.astria import AstriaClient, AstriaError, AstriaOutcomeUnknown, AstriaRejected
-from webapp.jobs import Jobs
+from webapp.jobs import Heartbeat, Jobs
 from webapp.records import Failure
 from webapp.services.ports import Notifier
 from webapp.settings import Settings
@@ -17,6 +18,11 @@ from webapp.store import Store
 log = logging.getLogger("astria")
 
 SLOW_PREFIX = "slow:"  # "the user was told this work waits for Astria", kept for a day
+RETRY_PAUSE = 60  # seconds before a job that raised is tried again (by the sweep)
+OUTCOME_WAIT = (
+    600  # seconds for Astria's callback after an answer we never got, before asking again
+)
+Hold = Callable[[datetime], None]  # hold a claim so that it runs out at the given time
 CallbackUrl = Callable[[str, int], str]  # (kind, our object id) -> a signed callback URL
 
 
@@ -65,16 +71,20 @@ class AstriaWork:
         fail: Callable[[str], object],
         subject: str,
         later: Callable[[], bool] = lambda: False,
+        hold: Hold | None = None,
     ):
         """Astria's answer to `call` (the request `what`, for `subject`, e.g. "model=7"), or
         None when there is nothing more to do now: Astria refused (the work is failed and
         refunded with `fail`), Astria is down (`later` puts it off; past the deadline it is
         failed too), or the outcome is unknown (Astria may have made it: its callback, whose
-        URL names our id, will settle it)."""
+        URL names our id, will settle it; the claim is held OUTCOME_WAIT with `hold`, then the
+        work is sent again)."""
         try:
             return call()
         except AstriaOutcomeUnknown:
             log.warning("%s outcome unknown; waiting for the callback", subject)
+            if hold is not None:
+                hold(datetime.now(UTC) + timedelta(seconds=OUTCOME_WAIT))
         except AstriaRejected as exc:
             self.astria_refused(exc, what)
             log.warning("%s refused by Astria (%s): %s", subject, exc.status, exc.message)
@@ -89,12 +99,55 @@ class AstriaWork:
         """The marks of work whose user was told it waits for Astria, a day on."""
         self.store.forget_conversations(SLOW_PREFIX, datetime.now(UTC) - timedelta(days=1))
 
-    def postpone(self, record, name: str, postpone: Callable[[datetime, int], None]) -> bool:
+    @contextmanager
+    def claimed(self, record, hold: Hold, fail: Callable[[str], object]) -> Iterator[Hold]:
+        """Run the body of a job that has just claimed `record` (a model or generation).
+
+        The claim is renewed every third of UPLOAD_LEASE_SECONDS while the body runs, so a job
+        cut short (a killed worker) is taken over by the sweep within about one lease, and a
+        slow Astria never lets a second worker in. `hold(free_at)` writes the claim; the body
+        gets a `hold` that stops the renewals first, to put the work off (`postpone`). If the
+        body raises, the work is tried again after RETRY_PAUSE, or, past the work's deadline
+        (ASTRIA_RETRY_MINUTES after it began), failed and refunded: never stuck for good."""
+        lease = self.settings.upload_lease_seconds
+        name = f"{type(record).__name__.lower()}={record.id}"
+        heartbeat = Heartbeat(
+            lambda: hold(datetime.now(UTC) + timedelta(seconds=lease)), lease / 3, name
+        )
+
+        def put_off(free_at: datetime) -> None:
+            heartbeat.stop()
+            hold(free_at)
+
+        with heartbeat:
+            try:
+                yield put_off
+            except Exception:
+                heartbeat.stop()
+                self._after_crash(record, hold, fail, name)
+                raise
+
+    def _after_crash(self, record, hold: Hold, fail: Callable[[str], object], name: str) -> None:
+        """A job raised: try its work again soon, or fail it once its deadline is past."""
+        now = datetime.now(UTC)
+        deadline = (record.created_at or now) + timedelta(
+            minutes=self.settings.astria_retry_minutes
+        )
+        try:
+            if now >= deadline:
+                log.error("%s failed and is past its deadline: refunded", name)
+                fail(Failure.INTERRUPTED)
+            else:
+                hold(now + timedelta(seconds=RETRY_PAUSE))
+        except Exception as exc:  # the store is down too: the claim runs out by itself
+            log.warning("%s: could not put the work back (%s)", name, type(exc).__name__)
+
+    def postpone(self, record, name: str, hold: Hold) -> bool:
         """Astria is down: the work (a model or generation, `name` to the user) is tried again
         after a pause that grows with its age (10 s … 5 min), until ASTRIA_RETRY_MINUTES after
         it began; the user hears of it once. False past that deadline (then it fails).
-        `postpone(free_at, lease_seconds)` holds the work's lease until the next try, which
-        the sweep (or a restart) starts; nothing waits in memory."""
+        `hold(free_at)` holds the work's claim until the next try, which the sweep (or a
+        restart) starts; nothing waits in memory."""
         minutes = self.settings.astria_retry_minutes
         now = datetime.now(UTC)
         if record.created_at is None:
@@ -104,7 +157,7 @@ class AstriaWork:
             return False
         pause = timedelta(seconds=min(max((now - record.created_at).total_seconds() / 2, 10), 300))
         retry_at = min(now + pause, deadline)
-        postpone(retry_at, self.settings.upload_lease_seconds)
+        hold(retry_at)
         told = f"{SLOW_PREFIX}{type(record).__name__}:{record.id}:{record.telegram_user_id}"
         if self.store.get_conversation(told).state is None:  # once per piece of work
             self.store.set_conversation(told, "told", {})

@@ -143,6 +143,7 @@ TEXTS = {
     "with 4 different photos.",
     "reason_astria_unavailable": "the AI service is unavailable right now. Please try later.",
     "reason_style_gone": "that style is no longer offered. Please pick another one.",
+    "reason_interrupted": "something went wrong on our side. Please try again.",
     "reason_astria": "the AI service refused it ({detail}).",
     "reason_other": "something went wrong ({detail}).",
     # buttons

@@ -139,6 +139,7 @@ TEXTS = {
     "с 4 разными фото.",
     "reason_astria_unavailable": "сервис ИИ сейчас недоступен. Попробуйте позже.",
     "reason_style_gone": "этого стиля больше нет. Выберите другой.",
+    "reason_interrupted": "у нас что-то пошло не так. Попробуйте ещё раз.",
     "reason_astria": "сервис ИИ отклонил запрос ({detail}).",
     "reason_other": "что-то пошло не так ({detail}).",
     "btn_generate": "🎨 Создать: {name}",
