@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 from limits import parse
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from webapp.backoff import Backoff
 from webapp.settings import REDIS_TIMEOUTS, Settings
 
 log = logging.getLogger("limits")
@@ -66,7 +66,7 @@ class FloodControl:
                     **REDIS_TIMEOUTS,
                 )
             )
-        self._shared_down_until = 0.0
+        self.shared_backoff = Backoff(self.RETRY_SECONDS)
         self.window = parse(f"{settings.flood_messages}/10 seconds")
         self.warning = parse(CHAT_WARNING)
         self.album = parse(ALBUM)
@@ -74,11 +74,11 @@ class FloodControl:
 
     def allow(self, user_id: int, album: str | None = None) -> tuple[bool, bool]:
         """(allowed, warn): count a message; when not allowed, `warn` says to tell them once."""
-        if self.shared is not None and time.monotonic() >= self._shared_down_until:
+        if self.shared is not None and self.shared_backoff.up():
             try:
                 return self._count(self.shared, str(user_id), album)
             except StorageError as exc:
-                self._shared_down_until = time.monotonic() + self.RETRY_SECONDS
+                self.shared_backoff.failed()
                 log.warning(
                     "flood counters in Redis unavailable (%s): counting in this process",
                     type(exc.storage_error).__name__,

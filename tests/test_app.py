@@ -28,6 +28,8 @@ def test_a_token_without_a_webhook_secret_is_refused():
         ({"ASTRIA_MODEL_TYPE": "dreambooth"}, "ASTRIA_MODEL_TYPE must be one of"),
         ({"INSPECT_SECONDS": "nan"}, "INSPECT_SECONDS must be a finite number"),
         ({"ASTRIA_TIMEOUT": "inf"}, "ASTRIA_TIMEOUT must be a finite number"),
+        ({"SWEEP_SECONDS": "0"}, "SWEEP_SECONDS must be above zero"),  # it would spin
+        ({"TELEGRAM_WEBHOOK_REPLIES": "off"}, "TELEGRAM_WEBHOOK_REPLIES must be 1 .on. or 0"),
     ],
 )
 def test_malformed_settings_name_the_variable(env, message):

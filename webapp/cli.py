@@ -51,7 +51,14 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop once the queues are empty.")
-    def worker(burst: bool) -> None:
+    @click.option(
+        "--queues",
+        type=click.Choice(["all", "paid", "checks"]),
+        default="all",
+        show_default=True,
+        help="paid: uploads, prompts, albums; checks: photo checks; all: both, paid first.",
+    )
+    def worker(burst: bool, queues: str) -> None:
         """Run the background jobs queued in Redis (REDIS_URL): uploads to Astria, prompts,
         albums, photo checks. Run one or more beside the web processes; each takes one job at
         a time, and a job interrupted by a crash is carried on by the next sweep."""
@@ -60,7 +67,15 @@ def init_app(app: Flask) -> None:
             raise click.ClickException(
                 "REDIS_URL is not set: jobs run inside the web processes, no worker is needed."
             )
+        from redis.exceptions import ConnectionError, TimeoutError
+
         from webapp.jobs import work
 
-        click.echo("Worker started: waiting for jobs (Ctrl+C stops it after the current one).")
-        work(rt.settings.redis_url, burst=burst)
+        click.echo(
+            f"Worker started on the {queues} queues: waiting for jobs "
+            "(Ctrl+C stops it after the current one)."
+        )
+        try:
+            work(rt.settings.redis_url, burst=burst, queues=queues)
+        except (ConnectionError, TimeoutError) as exc:
+            raise click.ClickException(f"Redis does not answer ({type(exc).__name__}).") from None

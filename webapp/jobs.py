@@ -112,6 +112,39 @@ class Jobs:
         self._pool.shutdown(wait=True, cancel_futures=False)
 
 
+class Heartbeat:
+    """Keeps a claim in the store alive while its job runs: `renew()` every `every` seconds on
+    a thread of its own, from the `with` block's start until its end or `stop()`. A process that
+    dies stops renewing, so its claim runs out within one lease and the sweep takes the work
+    over, however long the job itself may take."""
+
+    def __init__(self, renew: Callable[[], None], every: float, name: str) -> None:
+        self._renew = renew
+        self._every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"lease {name}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._every):
+            try:
+                self._renew()
+            except Exception as exc:  # the store is down now: the next beat tries again
+                log.warning("%s: claim not renewed (%s)", self._thread.name, type(exc).__name__)
+
+    def stop(self) -> None:
+        """Renew no more; returns once no renewal is under way (the claim may be rewritten)."""
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join()
+
+
 class Sweeper:
     """Calls `fn` every `interval` seconds on a daemon thread, so stuck work gets picked up."""
 
@@ -145,7 +178,10 @@ OPTIONAL_QUEUE = "astria-bot-optional"  # courtesies that may be dropped: photo 
 # The services whose methods run as jobs, by their name in Services: a job is "<name>.<method>"
 # with plain arguments (ids), so any process of the app can run it.
 TASK_OWNERS = ("training", "generations", "callbacks", "checks")
-JOB_TIMEOUT = 15 * 60  # an upload of 4 photos through Astria's retries stays well inside this
+# A job's longest honest run: an upload of 4 photos through Astria's retries, or an album that
+# waits out a long 429 (bot.notifier.QUEUED_WAIT). Past it RQ stops the job (an exception in the
+# job); its work is tried again like any job that raised. Jobs renew their claim meanwhile.
+JOB_TIMEOUT = 15 * 60
 FAILURE_TTL = 7 * 24 * 3600  # failed jobs are kept a week for operators (rq info, rq requeue)
 
 
@@ -162,16 +198,21 @@ def run_task(task: str, *args) -> None:
 class QueuedJobs:
     """Jobs on RQ (REDIS_URL): they outlive the process that queued them and are run by
     `flask --app wsgi worker`. A job names a service method and its ids, never objects or
-    photo bytes. When Redis cannot take a job, it runs in this process instead (logged): a
-    request is never refused for it, and the store's claims keep a job from running twice."""
+    photo bytes. RQ does not retry a job: its work is claimed in the store, and a job that
+    raised or died leaves that claim to run out, for the sweep to queue it again (the same
+    retry as without Redis; see `webapp.services.work.AstriaWork.claimed`). When Redis cannot
+    take a job, it runs in this process instead (logged): a request is never refused for it,
+    and the store's claims keep a job from running twice."""
 
     def __init__(self, redis_url: str, local: Jobs, optional_queue: int = 32) -> None:
         from redis import Redis
         from rq import Queue
 
+        from webapp.backoff import Backoff
         from webapp.settings import REDIS_TIMEOUTS
 
         self.redis = Redis.from_url(redis_url, **REDIS_TIMEOUTS)
+        self.redis_backoff = Backoff()  # Redis did not answer: jobs run here for a while
         self.queue = Queue(QUEUE, connection=self.redis)
         self.optional = Queue(OPTIONAL_QUEUE, connection=self.redis)
         self.local = local
@@ -194,9 +235,10 @@ class QueuedJobs:
 
     def _enqueue(self, queue, name: str, fn: Callable, args: tuple):
         from redis.exceptions import RedisError
-        from rq import Retry
 
         task = self._task(fn)
+        if not self.redis_backoff.up():
+            return None
         try:
             return queue.enqueue(
                 run_task,
@@ -206,10 +248,15 @@ class QueuedJobs:
                 job_timeout=JOB_TIMEOUT,
                 result_ttl=0,
                 failure_ttl=FAILURE_TTL,
-                retry=Retry(max=3, interval=[10, 60, 300]),
             )
         except RedisError as exc:
-            log.warning("job %s runs here: Redis did not take it (%s)", name, type(exc).__name__)
+            if self.redis_backoff.failed():
+                log.warning(
+                    "Redis did not take job %s (%s): jobs run in this process for %ss",
+                    name,
+                    type(exc).__name__,
+                    self.redis_backoff.seconds,
+                )
             return None
 
     def submit(self, name: str, fn: Callable, *args):
@@ -221,9 +268,14 @@ class QueuedJobs:
 
     def submit_optional(self, name: str, fn: Callable, *args):
         """Queue work that may be dropped; None (logged) when its queue is full or Redis down."""
+        from redis.exceptions import RedisError
+
+        if not self.redis_backoff.up():
+            return None  # a courtesy is not worth a thread here while Redis is down
         try:
             waiting = self.optional.count
-        except Exception as exc:  # Redis is down: a courtesy is not worth a thread here
+        except RedisError as exc:
+            self.redis_backoff.failed()
             log.warning("job %s dropped: Redis did not answer (%s)", name, type(exc).__name__)
             return None
         if waiting >= self._optional_limit:
@@ -251,14 +303,31 @@ class QueuedJobs:
         self.local.shutdown()
 
 
-def work(redis_url: str, burst: bool = False) -> None:
-    """Run an RQ worker for this app's queues (the paid work first) in this process: one job at
-    a time, in the process's app (no fork per job: the app, its connections and its Telegram
-    outbox are made once). Run several for more at once."""
+QUEUES = {"all": (QUEUE, OPTIONAL_QUEUE), "paid": (QUEUE,), "checks": (OPTIONAL_QUEUE,)}
+REDIS_WAIT = 5.0  # seconds between tries while Redis does not answer
+
+
+def work(redis_url: str, burst: bool = False, queues: str = "all") -> None:
+    """Run an RQ worker for this app's `queues` ("all": the paid work first, then photo checks;
+    "paid" or "checks" alone) in this process: one job at a time, in the process's app (no fork
+    per job: the app, its connections and its Telegram outbox are made once). Run several for
+    more at once. While Redis does not answer, it waits and tries again (a burst run stops)."""
     from redis import Redis
+    from redis.exceptions import ConnectionError, TimeoutError
     from rq import Queue, SimpleWorker
 
     connection = Redis.from_url(redis_url)
-    queues = [Queue(QUEUE, connection=connection), Queue(OPTIONAL_QUEUE, connection=connection)]
-    worker = SimpleWorker(queues, connection=connection)
-    worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+    names = QUEUES[queues]
+    while True:
+        try:
+            worker = SimpleWorker(
+                [Queue(name, connection=connection) for name in names], connection=connection
+            )
+            worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+            return
+        except (ConnectionError, TimeoutError) as exc:
+            if burst:
+                raise
+            log.warning("Redis does not answer (%s); trying again in %ss", type(exc).__name__,
+                        REDIS_WAIT)  # fmt: skip
+            time.sleep(REDIS_WAIT)

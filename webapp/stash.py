@@ -13,7 +13,11 @@ import time
 from collections.abc import Sequence
 from typing import Protocol
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+
 from webapp.astria import Photo
+from webapp.backoff import Backoff
 from webapp.settings import REDIS_TIMEOUTS
 
 log = logging.getLogger("stash")
@@ -78,14 +82,16 @@ class RedisStash:
         self.redis = Redis.from_url(redis_url, **REDIS_TIMEOUTS)
         self.ttl = ttl
         self.fallback = MemoryStash(ttl)
+        self.backoff = Backoff()  # Redis did not answer: not asked again for a while
 
     def put(self, key: str, photos: Sequence[Photo]) -> None:
         """Keep the photos for at most the TTL."""
-        from redis.exceptions import RedisError
-
         try:
+            if not self.backoff.up():
+                raise RedisConnectionError("not asked: it did not answer a moment ago")
             self._put(key, photos)
         except RedisError as exc:
+            self.backoff.failed()
             log.warning("photos %s wait in memory: Redis is down (%s)", key[:8], type(exc).__name__)
             self.fallback.put(key, photos)
 
@@ -104,11 +110,15 @@ class RedisStash:
     def get(self, key: str) -> list[Photo]:
         """The photos kept under `key`; empty when there are none. StashUnavailable while
         Redis does not answer (the photos may well be there: try again later)."""
-        from redis.exceptions import RedisError
-
+        found = self.fallback.get(key)
+        if found:
+            return found
+        if not self.backoff.up():
+            raise StashUnavailable("Redis did not answer a moment ago")
         try:
-            return self.fallback.get(key) or self._get(key)
+            return self._get(key)
         except RedisError as exc:
+            self.backoff.failed()
             raise StashUnavailable(type(exc).__name__) from None
 
     def _get(self, key: str) -> list[Photo]:
@@ -129,10 +139,11 @@ class RedisStash:
 
     def drop(self, key: str) -> None:
         """Forget the photos (Astria has them, or the training ended)."""
-        from redis.exceptions import RedisError
-
         self.fallback.drop(key)
         try:
+            if not self.backoff.up():
+                raise RedisConnectionError("not asked: it did not answer a moment ago")
             self.redis.delete(self.PREFIX + key)
         except RedisError:  # they expire within the hour anyway
+            self.backoff.failed()
             log.warning("photos %s are left to expire: Redis is down", key[:8])

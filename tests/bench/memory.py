@@ -85,7 +85,8 @@ def main() -> None:
         print(f"RSS after warm-up: {start:.1f} MB")
         print(f"RSS at {total // 2:,}: {half:.1f} MB")
         print(f"RSS at {total:,}: {end:.1f} MB (bar: 120 MB)")
-        print(f"growth {total // 2:,} -> {total:,}: {end - half:+.1f} MB (bar: no growth)")
+        growth = end - half
+        print(f"growth {total // 2:,} -> {total:,}: {growth:+.1f} MB (bar: no growth, within 2 MB)")
 
 
 if __name__ == "__main__":

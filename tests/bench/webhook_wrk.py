@@ -144,7 +144,6 @@ def main() -> None:
             "TELEGRAM_CHAT_RATE": "1000000",
             "TELEGRAM_GLOBAL_RATE": "1000000",
             "FLOOD_MESSAGES": "1000000",
-            "LOG_LEVEL": "WARNING",
         }
         procs = [bot_api]
         try:
