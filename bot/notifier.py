@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from telebot import TeleBot
 from telebot.apihelper import ApiTelegramException
@@ -114,14 +113,12 @@ class BotNotifier:
         user: User,
         model: Model,
         generation: Generation,
-        waiting: Callable[[], None] | None = None,
     ) -> bool:
         """The images as an album: by URL; uploaded as bytes if Telegram refuses the URLs; as
         links if the app cannot fetch them or Telegram refuses them too (they are in the Mini
         App's gallery as well). True once Telegram has it (or the user cannot be reached).
-        An album that has to wait in the outbox (a 429, say) is waited for, up to QUEUED_WAIT,
-        calling `waiting()` now and then; False if the outbox gave it up or it still waits:
-        not delivered, so it is sent again."""
+        An album that has to wait in the outbox (a 429, say) is waited for, up to QUEUED_WAIT;
+        False if the outbox gave it up or it still waits: not delivered, so it is sent again."""
         t = Texts(user.language_code)
         style = self.styles.find(generation.style)
         what = " · ".join(x for x in (style and style.name(t.lang), generation.prompt) if x)
@@ -134,7 +131,7 @@ class BotNotifier:
 
         with self.outbox.watch() as queued:
             sent = self._album(user, generation, urls, caption, as_links)
-        delivered = _confirmed(sent) or self.outbox.settle(queued, QUEUED_WAIT, waiting)
+        delivered = _confirmed(sent) or self.outbox.settle(queued, QUEUED_WAIT)
         if sent and delivered:
             self._deliver(
                 user,

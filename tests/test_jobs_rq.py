@@ -156,6 +156,30 @@ def test_a_worker_killed_mid_download_is_replaced_and_the_model_trained_once(
     assert [e.delta for e in live.rt.store.ledger(USER)] == [3, -1]
 
 
+def test_a_message_queued_by_a_killed_worker_is_sent_by_another_process(
+    make_live, telegram, workers, rq_env
+):
+    live = make_live(**rq_env)
+    send_photos(live, telegram, USER)
+    live.post_update(f.message(USER, "Queued"))
+    live.post_update(f.callback(USER, "cls:man"))  # charged: the upload job is queued
+    telegram.wait_text(USER, "Uploading your photos")
+    # Telegram makes the worker's "training has started" wait 60 s: it waits in its outbox
+    telegram.fail("sendMessage", 429, retry_after=60, chat_id=USER)
+    doomed = workers.start(live)
+    telegram.wait_for(lambda calls: [c for c in calls if c.error == 429])
+    journal = redis.Redis.from_url(rq_env["REDIS_URL"])
+    eventually(lambda: [k for k in journal.keys("astria-bot:outbox:*:calls") if journal.hlen(k)])
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=5)
+    # the web process's sweep sees the worker gone (3 s) and sends the message itself
+    started = telegram.wait_text(USER, "Training of “Queued” has started", timeout=30)
+    assert started.error is None
+    assert not any(journal.hlen(k) for k in journal.keys("astria-bot:outbox:*:calls"))
+    time.sleep(2)  # time for a second copy, if there were one
+    assert sum("has started" in t for t in telegram.texts(USER)) == 1
+
+
 def test_without_a_worker_or_redis_nothing_is_lost(make_live, telegram, rq_env, tmp_path):
     closed = make_live(REDIS_URL="redis://127.0.0.1:1/0")  # set, but nobody listening
     call(closed, "GET", "/api/bot/me")

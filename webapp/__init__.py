@@ -115,6 +115,16 @@ def create_app(settings: Settings | None = None) -> Flask:
         bot.register(telegram, services, files, alerts)
         rt.bot = telegram
         rt.outbox = bot.OUTBOX
+        bot.OUTBOX.journal = None
+        if settings.redis_url:  # queued messages outlive this process: another one sends them
+            from bot.outbox.journal import RedisJournal
+
+            rt.journal = bot.OUTBOX.journal = RedisJournal(
+                settings.redis_url,
+                settings.telegram_bot_token,
+                bot.api_urls(settings)[0],
+                refresh=min(settings.sweep_seconds, 10.0),
+            )
         rt.handle_update = bot.update_handler(telegram, storage, settings.telegram_webhook_replies)
         rt.claim_update = bot.update_claimer(telegram, storage, store, services)
     app.extensions["runtime"] = rt
@@ -136,6 +146,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     # callback never came is settled by asking Astria every few minutes.
     services.resume()
     rt.sweepers.append(Sweeper(settings.sweep_seconds, services.resume))
+    if rt.journal is not None:
+        rt.sweepers.append(Sweeper(settings.sweep_seconds, rt.outbox.adopt))
     if settings.reconcile_every_minutes:
         margin = timedelta(minutes=settings.reconcile_margin_minutes)
         rt.sweepers.append(

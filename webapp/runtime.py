@@ -30,6 +30,7 @@ class Runtime:
     # runs one telebot Update: (ok, the Bot API call its webhook answer carries, or None)
     handle_update: Callable[..., object] | None = None
     outbox: object | None = None  # bot.outbox.Outbox: Bot API calls queued or waiting
+    journal: object | None = None  # bot.outbox.journal.RedisJournal: the outbox's, in Redis
     sweepers: list[Sweeper] = field(default_factory=list)
     alerts: Alerts = field(default_factory=lambda: Alerts(None, ()))
 
@@ -40,6 +41,10 @@ class Runtime:
         self.jobs.shutdown()
         if self.outbox is not None:  # shared by the process: flushed, not stopped
             self.outbox.wait_idle(5)
+        if self.journal is not None:  # what is still queued is left to another process
+            self.journal.close()
+            if self.outbox.journal is self.journal:
+                self.outbox.journal = None
         self.store.close()
 
 

@@ -24,8 +24,10 @@ fail as "message to edit not found", which is ignored. A background job
 and gets Telegram's real answer (after that, a placeholder; the call still goes out). A job
 that must know its messages reached Telegram (an album) makes them inside `watch()` and waits
 with `settle()`, which tells "sent" from "given up".
-Queued calls live in memory: a process stopped while some are queued loses those (an album is
-sent again by its delivery job; see webapp.services.callbacks).
+Queued calls live in memory; with REDIS_URL, queued messages are also written to Redis (see
+bot.outbox.journal), and those of a process that died are adopted and sent by another. Without
+it, a process stopped while some are queued loses those (an album is sent again by its delivery
+job either way; see webapp.services.callbacks).
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ class Outbox:
         self.pacer = Pacer(pace or Pace())
         self.on_unreachable = on_unreachable
         self.wait_limit = wait_limit
+        self.journal = None  # a bot.outbox.journal.RedisJournal with REDIS_URL
         self._cond = threading.Condition()
         self._heap: list[tuple[float, int, Call]] = []
         self._seq = itertools.count()
@@ -133,6 +136,7 @@ class Outbox:
             if queue:
                 self._enqueue(call, due)
         if queue:
+            self._keep(call)
             return self._outcome(call)
         if answer is not None and answer.open and not call.files and call.method in ANSWERABLE:
             answer.open, answer.call = False, call  # the webhook's answer carries it
@@ -145,6 +149,7 @@ class Outbox:
             return response
         with self._cond:  # a 429 or a hiccup: queued until it may be tried again
             self._enqueue(call, call.retry_at)
+        self._keep(call)
         return self._outcome(call)
 
     def flush(self, answer: WebhookAnswer) -> None:
@@ -158,6 +163,7 @@ class Outbox:
         if self._attempt(held) is None:
             with self._cond:  # a 429 or a hiccup: queued until it may be tried again
                 self._enqueue(held, held.retry_at)
+            self._keep(held)
 
     # making calls -----------------------------------------------------------------------------
 
@@ -224,6 +230,7 @@ class Outbox:
         calls = watched.get()
         if calls is not None:
             calls.append(call)
+            call.watched = True
         self._cond.notify()
         if not self._threads:
             for n in range(SENDERS):
@@ -289,7 +296,9 @@ class Outbox:
             self._queued[call.chat] -= 1
             if not self._queued[call.chat]:
                 del self._queued[call.chat]
+            call.left = True
             self._cond.notify_all()
+        self._forget(call)
         if response is None:  # Telegram unreachable for minutes: the operator's problem
             log.error("%s given up after %s attempts", call.method, call.attempts)
             call.given_up = True
@@ -311,27 +320,16 @@ class Outbox:
             watched.reset(token)
 
     @staticmethod
-    def settle(
-        calls: list[Call],
-        timeout: float,
-        waiting: Callable[[], None] | None = None,
-        every: float = 15.0,
-    ) -> bool:
+    def settle(calls: list[Call], timeout: float) -> bool:
         """Wait for queued `calls` to be made: True once Telegram took each of them (or their
         chat turned out unreachable: nothing is left to send), False when one was given up
-        or `timeout` seconds went by first. `waiting()` is called every `every` seconds of the
-        wait (a job renews its claim with it)."""
+        or `timeout` seconds went by first."""
         deadline = time.monotonic() + timeout
         for call in calls:
-            while not call.future.done():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                try:
-                    call.future.result(timeout=min(left, every))
-                except FutureTimeout:
-                    if waiting is not None:
-                        waiting()
+            try:
+                call.future.result(timeout=max(deadline - time.monotonic(), 0))
+            except FutureTimeout:
+                return False
             if call.given_up:
                 return False
         return True
@@ -341,11 +339,14 @@ class Outbox:
         Bot API stand-in, and a call queued for an old one would only be tried in vain)."""
         with self._cond:
             dropped = [e[2] for e in self._heap]
+            for call in dropped:
+                call.left = True
             self._heap.clear()
             self._queued.clear()
             self.pacer.clear()
             self._cond.notify_all()
         for call in dropped:
+            self._forget(call)
             call.future.set_result(placeholder(call))
 
     def drop(self, chat: int) -> int:
@@ -356,13 +357,65 @@ class Outbox:
                 return 0
             self._heap = [e for e in self._heap if e[2].chat != chat]
             heapq.heapify(self._heap)
+            for _, _, call in mine:
+                call.left = True
             self._queued[chat] -= len(mine)
             if not self._queued[chat]:
                 del self._queued[chat]
             self._cond.notify_all()
         for _, _, call in mine:
+            self._forget(call)
             call.future.set_result(placeholder(call))
         return len(mine)
+
+    # the journal (REDIS_URL): queued messages outlive this process ------------------------------
+
+    def _keep(self, call: Call) -> None:
+        """Write a queued message to the journal (not a file, an album's or a button answer)."""
+        journal = self.journal
+        if journal is None or call.journal_id or call.files or call.watched or call.chat is None:
+            return
+        entry_id = journal.keep(call.method, call.http_method, call.params or {})
+        if entry_id is None:
+            return
+        with self._cond:  # a sender thread may have sent it while it was being written
+            left = call.left
+            if not left:
+                call.journal_id = entry_id
+        if left:
+            journal.forget(entry_id)
+
+    def _forget(self, call: Call) -> None:
+        """The message left the queue (`left` set): out of the journal too."""
+        with self._cond:
+            entry_id, call.journal_id = call.journal_id, None
+        if entry_id and self.journal is not None:
+            self.journal.forget(entry_id)
+
+    def adopt(self) -> int:
+        """Queue the messages a stopped process of the app left in the journal (the sweep
+        calls this); how many."""
+        journal = self.journal
+        if journal is None:
+            return 0
+        adopted = journal.orphans()
+        for entry_id, entry in adopted:
+            params = entry.get("params") or {}
+            call = Call(entry.get("http") or "post", journal.url(entry["method"]), params,
+                        None, None, None)  # fmt: skip
+            call.method, call.journal_id = entry["method"], entry_id
+            call.chat = chat_of(call.method, params)
+            call.weight = weight(call.method, params)
+            with self._cond:
+                call.seq = next(self._seq)
+                at = time.monotonic()
+                due = (
+                    self.pacer.reserve(call.chat, call.weight, at) if call.chat is not None else at
+                )
+                self._enqueue(call, due)
+        if adopted:
+            log.warning("sending %s messages a stopped process had queued", len(adopted))
+        return len(adopted)
 
     # for tests and a clean shutdown -----------------------------------------------------------
 

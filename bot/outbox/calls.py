@@ -46,6 +46,9 @@ class Call:
     retry_at: float = 0.0  # after a 429 or a transient failure: when to try again
     held: bool = False  # the failure was a 429: the whole chat waits
     given_up: bool = False  # tried MAX_ATTEMPTS times without an answer from Telegram
+    watched: bool = False  # made inside Outbox.watch(): its job sees it through itself
+    left: bool = False  # out of the queue for good: sent, refused, given up or dropped
+    journal_id: str | None = None  # its entry in the journal (bot.outbox.journal), if written
     future: Future = field(default_factory=Future)
 
 

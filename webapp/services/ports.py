@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
 from typing import Protocol
 
 from webapp.astria import Photo
@@ -47,11 +46,9 @@ class Notifier(Protocol):
         user: User | None,
         model: Model,
         generation: Generation,
-        waiting: Callable[[], None] | None = None,
     ) -> bool | None:
         """Send the images; True (or None: nobody to send them to) once they are out, False
-        when they did not go out (they are sent again). The send may wait for Telegram (a 429),
-        calling `waiting()` every few seconds meanwhile."""
+        when they did not go out (they are sent again). The send may wait for Telegram (a 429)."""
 
     def generation_failed(self, user: User | None, generation: Generation, refunded: int) -> None:
         """The generation failed; `refunded` credits went back."""
@@ -123,7 +120,6 @@ class LogNotifier:
         user: User | None,
         model: Model,
         generation: Generation,
-        waiting: Callable[[], None] | None = None,
     ) -> bool:
         """The images are in the gallery."""
         log.info("notify user=%s generation done generation=%s", user.telegram_id, generation.id)

@@ -1,0 +1,136 @@
+"""With REDIS_URL, the messages the outbox holds back (paced, or waiting out a 429) are written
+to Redis too, so that a process that dies with some queued does not lose them: another process
+of the app adopts them and sends them.
+
+Each process has an owner id and keeps a key alive in Redis while it runs (renewed every
+`refresh` seconds, expiring after three). A queued message is a field of one hash, named by its
+owner; it is deleted once the message went out or was given up. A process's sweep adopts the
+messages of owners whose key has expired: it deletes the field (only one process can) and queues
+the message itself. What is written is the Bot API method and its parameters, never the bot's
+token; messages older than an hour are deleted unsent (their moment has passed), and only a
+process talking to the same Bot API adopts a message.
+
+Not journaled: calls with files (only albums send files, and albums have their own delivery
+guarantee), calls made inside `Outbox.watch()` (the album job re-sends those itself), and
+calls without a chat (button answers, which Telegram forgets within seconds)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+import uuid
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from webapp.backoff import Backoff
+from webapp.settings import REDIS_TIMEOUTS
+
+log = logging.getLogger("telegram")
+
+MAX_AGE = 3600  # seconds: a message queued longer ago than this is not sent any more
+
+
+class RedisJournal:
+    """The outbox's queued messages, kept in Redis for adoption if this process dies."""
+
+    def __init__(self, redis_url: str, token: str, api_url: str, refresh: float = 10.0) -> None:
+        self.redis = Redis.from_url(redis_url, **REDIS_TIMEOUTS)
+        self.token = token
+        self.api_url = api_url  # "{base}/bot{0}/{1}": the token is filled in when sending
+        bot = hashlib.sha256(token.encode()).hexdigest()[:12]  # one bot's messages, not another's
+        self.calls_key = f"astria-bot:outbox:{bot}:calls"
+        self.alive_prefix = f"astria-bot:outbox:{bot}:alive:"
+        self.owner = uuid.uuid4().hex
+        self.refresh = refresh
+        self.backoff = Backoff()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._keep_alive, name="outbox-alive", daemon=True)
+        self._thread.start()
+
+    def url(self, method: str) -> str:
+        """The Bot API URL of `method`, with this bot's token."""
+        return self.api_url.format(self.token, method)
+
+    def _keep_alive(self) -> None:
+        while True:
+            self._redis("keep alive", self.redis.set, self._alive(self.owner), 1,
+                        ex=max(1, round(3 * self.refresh)))  # fmt: skip
+            if self._stop.wait(self.refresh):
+                return
+
+    def _alive(self, owner: str) -> str:
+        return self.alive_prefix + owner
+
+    def _redis(self, what: str, fn, *args, **kwargs):
+        """fn(*args) on Redis, or None (logged once) while Redis does not answer."""
+        if not self.backoff.up():
+            return None
+        try:
+            return fn(*args, **kwargs)
+        except RedisError as exc:
+            if self.backoff.failed():
+                log.warning("outbox journal: Redis did not answer %s (%s): queued messages "
+                            "live in memory only for now", what, type(exc).__name__)  # fmt: skip
+            return None
+
+    def keep(self, method: str, http_method: str, params: dict) -> str | None:
+        """Write a queued message; its id in the journal, or None if it could not be written."""
+        entry = {
+            "api": self.api_url,
+            "method": method,
+            "http": http_method,
+            "params": params,
+            "at": time.time(),
+        }
+        try:
+            data = json.dumps(entry)
+        except (TypeError, ValueError):  # a parameter that is not plain data: memory only
+            return None
+        entry_id = f"{self.owner}:{uuid.uuid4().hex}"
+        done = self._redis("keep", self.redis.hset, self.calls_key, entry_id, data)
+        return entry_id if done is not None else None
+
+    def forget(self, entry_id: str) -> None:
+        """The message went out (or was given up): not to be sent by anyone again."""
+        self._redis("forget", self.redis.hdel, self.calls_key, entry_id)
+
+    def orphans(self) -> list[tuple[str, dict]]:
+        """Take over the messages of processes that stopped: (new id, entry) for each, now
+        this process's to send."""
+        entries = self._redis("orphans", self.redis.hgetall, self.calls_key) or {}
+        owners = sorted({field.decode().partition(":")[0] for field in entries})
+        if not owners:
+            return []
+        alive = self._redis("orphans", self.redis.mget, [self._alive(o) for o in owners])
+        if alive is None:
+            return []
+        gone = {owner for owner, key in zip(owners, alive, strict=True) if key is None}
+        adopted = []
+        for field, data in entries.items():
+            field = field.decode()
+            if field.partition(":")[0] not in gone:
+                continue
+            entry = json.loads(data)
+            if entry.get("at", 0) < time.time() - MAX_AGE:
+                self.forget(field)  # too old to be worth sending
+                continue
+            if entry.get("api") != self.api_url:
+                continue  # another Bot API's message (a test environment): not ours to send
+            new_id = f"{self.owner}:{uuid.uuid4().hex}"
+            if self._redis("adopt", self.redis.hset, self.calls_key, new_id, data) is None:
+                break
+            if self._redis("adopt", self.redis.hdel, self.calls_key, field):
+                adopted.append((new_id, entry))
+            else:  # another process adopted it first
+                self.forget(new_id)
+        return adopted
+
+    def close(self) -> None:
+        """Stop keeping this process alive: its remaining messages go to another process."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._redis("close", self.redis.delete, self._alive(self.owner))
