@@ -12,12 +12,33 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextvars import ContextVar
+from typing import Protocol
 
 log = logging.getLogger("jobs")
 
 # True while a background job or sweep runs: such code may wait (e.g. for Telegram's
 # retry_after), where a request must answer at once.
 in_background: ContextVar[bool] = ContextVar("in_background", default=False)
+
+
+class Background(Protocol):
+    """What the services need of background work: `Jobs` (a thread pool) or `QueuedJobs` (RQ)."""
+
+    @property
+    def stopping(self) -> bool:
+        """True once the process takes no new work."""
+
+    def submit(self, name: str, fn: Callable, *args) -> object:
+        """Run fn(*args) in the background (with RQ, fn must be a service method)."""
+
+    def submit_optional(self, name: str, fn: Callable, *args) -> object | None:
+        """Run work that may be dropped; None when it was."""
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no job is running; True when idle."""
+
+    def shutdown(self) -> None:
+        """Stop taking work."""
 
 
 class ShuttingDown(RuntimeError):

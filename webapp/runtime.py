@@ -9,7 +9,7 @@ from flask import current_app
 
 from webapp.alerts import Alerts
 from webapp.images import ImagePolicy
-from webapp.jobs import Jobs, Sweeper
+from webapp.jobs import Background, Sweeper
 from webapp.services import Services
 from webapp.settings import Settings
 from webapp.store import Store
@@ -21,7 +21,7 @@ class Runtime:
 
     settings: Settings
     store: Store
-    jobs: Jobs
+    jobs: Background
     services: Services
     images: ImagePolicy
     bot: object | None = None  # telebot.TeleBot when a token is set

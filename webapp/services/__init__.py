@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from webapp.alerts import Alerts
 from webapp.astria import AstriaClient
 from webapp.images import ImagePolicy
-from webapp.jobs import Jobs
+from webapp.jobs import Background
 from webapp.security import callback_token
 from webapp.services.accounts import Accounts
 from webapp.services.callbacks import Callbacks
@@ -51,7 +51,7 @@ def build_services(
     settings: Settings,
     store: Store,
     astria: AstriaClient,
-    jobs: Jobs,
+    jobs: Background,
     notifier: Notifier,
     files: FileSource,
     alerts: Alerts | None = None,

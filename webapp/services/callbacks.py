@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from webapp.astria import Prompt, Tune, parse_prompt, parse_tune
 from webapp.images import ImagePolicy
-from webapp.jobs import Heartbeat, Jobs, ShuttingDown
+from webapp.jobs import Background, Heartbeat, ShuttingDown
 from webapp.records import DomainError, Failure, Generation, InvalidInput, Model, ModelStatus
 from webapp.security import check_callback_token
 from webapp.services.generation import Generations
@@ -42,7 +42,7 @@ class Callbacks:
         self,
         store: Store,
         settings: Settings,
-        jobs: Jobs,
+        jobs: Background,
         notifier: Notifier,
         training: Training,
         generations: Generations,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from webapp.astria import Photo
-from webapp.jobs import Jobs
+from webapp.jobs import Background
 from webapp.records import InvalidInput, User
 from webapp.services import photos as photo_checks
 from webapp.services.inspection import (
@@ -31,7 +31,7 @@ class PhotoChecks:
     def __init__(
         self,
         store: Store,
-        jobs: Jobs,
+        jobs: Background,
         files: FileSource,
         notifier: Notifier,
         inspector: Inspector,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from webapp.alerts import Alerts
 from webapp.astria import AstriaClient, AstriaError, AstriaOutcomeUnknown, AstriaRejected
-from webapp.jobs import Heartbeat, Jobs
+from webapp.jobs import Background, Heartbeat
 from webapp.records import Failure
 from webapp.services.ports import Notifier
 from webapp.settings import Settings
@@ -46,7 +46,7 @@ class AstriaWork:
         store: Store,
         astria: AstriaClient,
         settings: Settings,
-        jobs: Jobs,
+        jobs: Background,
         notifier: Notifier,
         callback_url: CallbackUrl,
         alerts: Alerts | None = None,
