@@ -72,7 +72,7 @@ def init_app(app: Flask) -> None:
         from webapp.jobs import work
 
         click.echo(
-            f"Worker started on the {queues} queues: waiting for jobs "
+            f"Worker started (queues: {queues}): waiting for jobs "
             "(Ctrl+C stops it after the current one)."
         )
         try:

@@ -146,16 +146,20 @@ class Training(AstriaWork):
         """Fetch the photos and create the Astria tune; on refusal, fail and refund. A job:
         safe to run twice (the claim, and Astria's idempotency on the title)."""
         lease = self.settings.upload_lease_seconds
-        if not self.store.claim_model_upload(model_id, lease):
-            return  # another worker has it, or it is done
-        model = self.store.get_model(model_id)
-        if model is None:
-            return
+
+        def claim(lease_seconds: int) -> bool:
+            return self.store.claim_model_upload(model_id, lease_seconds)
 
         def hold(free_at: datetime) -> None:
             self.store.postpone_model_upload(model_id, free_at, lease)
 
-        with self.claimed(model, hold, lambda failure: self.fail(model_id, failure)) as put_off:
+        if not claim(lease):
+            return  # another worker has it, or it is done
+        model = self.store.get_model(model_id)
+        if model is None:
+            return
+        fail = lambda failure: self.fail(model_id, failure)  # noqa: E731
+        with self.claimed(model, claim, hold, fail) as put_off:
             self._upload(model, put_off)
 
     def _upload(self, model: Model, hold: Hold) -> None:

@@ -100,20 +100,25 @@ class AstriaWork:
         self.store.forget_conversations(SLOW_PREFIX, datetime.now(UTC) - timedelta(days=1))
 
     @contextmanager
-    def claimed(self, record, hold: Hold, fail: Callable[[str], object]) -> Iterator[Hold]:
+    def claimed(
+        self,
+        record,
+        claim: Callable[[int], object],
+        hold: Hold,
+        fail: Callable[[str], object],
+    ) -> Iterator[Hold]:
         """Run the body of a job that has just claimed `record` (a model or generation).
 
-        The claim is renewed every third of UPLOAD_LEASE_SECONDS while the body runs, so a job
-        cut short (a killed worker) is taken over by the sweep within about one lease, and a
-        slow Astria never lets a second worker in. `hold(free_at)` writes the claim; the body
+        The claim is renewed every third of UPLOAD_LEASE_SECONDS while the body runs (claiming
+        again with no lease to wait out: `claim(0)`, on the store's clock), so a job cut short
+        (a killed worker) is taken over by the sweep within about one lease, and a slow Astria
+        never lets a second worker in. `hold(free_at)` sets when the claim runs out; the body
         gets a `hold` that stops the renewals first, to put the work off (`postpone`). If the
         body raises, the work is tried again after RETRY_PAUSE, or, past the work's deadline
         (ASTRIA_RETRY_MINUTES after it began), failed and refunded: never stuck for good."""
         lease = self.settings.upload_lease_seconds
         name = f"{type(record).__name__.lower()}={record.id}"
-        heartbeat = Heartbeat(
-            lambda: hold(datetime.now(UTC) + timedelta(seconds=lease)), lease / 3, name
-        )
+        heartbeat = Heartbeat(lambda: claim(0), lease / 3, name)
 
         def put_off(free_at: datetime) -> None:
             heartbeat.stop()
