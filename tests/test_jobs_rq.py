@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,12 +15,16 @@ from pathlib import Path
 
 import pytest
 import redis
+import requests
 
 from tests import factories as f
+from tests.live import base_env
 from tests.support import (
     call,
     eventually,
+    free_port,
     good_photos,
+    init_data,
     redis_url,
     sandbox_tunes,
     send_photos,
@@ -28,6 +33,7 @@ from tests.support import (
     upload,
 )
 from webapp.jobs import OPTIONAL_QUEUE, QUEUE
+from webapp.settings import Settings
 from webapp.stash import RedisStash
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,6 +184,76 @@ def test_a_message_queued_by_a_killed_worker_is_sent_by_another_process(
     assert not any(journal.hlen(k) for k in journal.keys("astria-bot:outbox:*:calls"))
     time.sleep(2)  # time for a second copy, if there were one
     assert sum("has started" in t for t in telegram.texts(USER)) == 1
+
+
+def test_killing_the_web_process_and_the_worker_mid_upload_loses_nothing(
+    tmp_path, telegram, workers, rq_env
+):
+    """The issue's own check: gunicorn and the worker killed (-9) while Astria takes the
+    photos, then started again: the training finishes, once, from the photos kept in Redis."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**base_env(tmp_path, telegram), **rq_env, "PUBLIC_URL": url, "SECRET_KEY": "kill-9"}
+    sandbox_key = Settings.from_env({"SECRET_KEY": "kill-9"}).sandbox_key
+
+    def start() -> list[subprocess.Popen]:
+        web = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "python:webapp.gunicorn_conf",
+             "--workers", "1", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+            cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+            cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        eventually(lambda: _ready(url), timeout=30)
+        return [web, worker]
+
+    def kill(procs) -> None:
+        for proc in procs:  # the whole process group: gunicorn's master and its worker
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+    procs = start()
+    try:
+        http = requests.Session()
+        fault = {"kind": "delay", "method": "POST", "path": "/tunes", "body": "3"}
+        sandbox = {"Authorization": f"Bearer {sandbox_key}"}
+        http.post(f"{url}/astria-sandbox/_faults", json=fault, headers=sandbox, timeout=10)
+        files = [("images", (f"p{n}.jpg", c, "image/jpeg")) for n, c in enumerate(good_photos())]
+        answer = http.post(
+            f"{url}/api/bot/train-model",
+            files=files,
+            data={"name": "Killed", "class_name": "man"},
+            headers={"Authorization": f"tma {init_data(USER)}"},
+            timeout=30,
+        )
+        assert answer.status_code == 201, answer.text
+        faults = sqlite3.connect(tmp_path / "instance" / "astria-sandbox.sqlite3")
+        used = "SELECT 1 FROM faults WHERE remaining > 0"
+        eventually(lambda: faults.execute(used).fetchone() is None)  # Astria has the photos
+        kill(procs)  # mid-upload: neither answer nor tune id was kept anywhere
+        procs = start()
+        telegram.wait_text(USER, "Your model “Killed” is ready!", timeout=60)
+        time.sleep(2)  # time for a second notice, if there were one
+        assert sum("is ready" in text for text in telegram.texts(USER)) == 1
+        tunes = faults.execute("SELECT title FROM tunes").fetchall()
+        assert len(tunes) == 1  # one tune: the second upload was the same one on Astria
+        store = sqlite3.connect(tmp_path / "bot.sqlite3")
+        ledger = store.execute("SELECT delta FROM credit_ledger ORDER BY id").fetchall()
+        assert [d for (d,) in ledger] == [3, -1]  # charged once, never refunded
+        assert staged(rq_env) == []
+    finally:
+        kill(procs)
+
+
+def _ready(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/readyz", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def test_without_a_worker_or_redis_nothing_is_lost(make_live, telegram, rq_env, tmp_path):
