@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future
 
 from telebot import TeleBot
 from telebot.apihelper import ApiTelegramException
@@ -13,15 +14,13 @@ from bot.outbox import Outbox, refusal
 from bot.render import problem_words
 from webapp.images import ImagePolicy, ImageRefused
 from webapp.records import Generation, Model, User, UserStatus
-from webapp.services.ports import to_a_user
+from webapp.services.ports import Sending, to_a_user
 from webapp.services.styles import Styles
 from webapp.texts import Texts
 
 log = logging.getLogger("telegram")
 
 PHOTO_UPLOAD_LIMIT = 10 * 1024 * 1024  # Telegram's limit for a photo sent as a file
-
-QUEUED_WAIT = 480.0  # seconds a delivery job waits for its queued album (inside RQ's job timeout)
 
 
 def _confirmed(sent) -> bool:
@@ -108,17 +107,13 @@ class BotNotifier:
         return base + (self.hd_cost if generation.hd else 0)
 
     @to_a_user
-    def generation_done(
-        self,
-        user: User,
-        model: Model,
-        generation: Generation,
-    ) -> bool:
+    def generation_done(self, user: User, model: Model, generation: Generation) -> Sending:
         """The images as an album: by URL; uploaded as bytes if Telegram refuses the URLs; as
         links if the app cannot fetch them or Telegram refuses them too (they are in the Mini
-        App's gallery as well). True once Telegram has it (or the user cannot be reached).
-        An album that has to wait in the outbox (a 429, say) is waited for, up to QUEUED_WAIT;
-        False if the outbox gave it up or it still waits: not delivered, so it is sent again."""
+        App's gallery as well); then the buttons for more. True once Telegram has the album
+        (or the user cannot be reached). An album that has to wait in the outbox (a long 429)
+        is not waited for: a Future, resolved True once it went out, False if the outbox gave
+        it up or Telegram refused it (not delivered: it is sent again)."""
         t = Texts(user.language_code)
         style = self.styles.find(generation.style)
         what = " · ".join(x for x in (style and style.name(t.lang), generation.prompt) if x)
@@ -129,10 +124,7 @@ class BotNotifier:
             text = f"{caption}\n" + "\n".join(urls)
             return self._deliver(user, self.bot.send_message, user.telegram_id, text)
 
-        with self.outbox.watch() as queued:
-            sent = self._album(user, generation, urls, caption, as_links)
-        delivered = _confirmed(sent) or self.outbox.settle(queued, QUEUED_WAIT)
-        if sent and delivered:
+        def more() -> None:
             self._deliver(
                 user,
                 self.bot.send_message,
@@ -142,7 +134,23 @@ class BotNotifier:
                     t, model, generation, self.again_price(generation), self.hd_cost, self.app_url
                 ),
             )
-        return delivered
+
+        with self.outbox.watch() as queued:
+            sent = self._album(user, generation, urls, caption, as_links)
+        if _confirmed(sent):
+            if sent:
+                more()
+            return True
+        log.info("generation=%s album waits in the outbox", generation.id)
+        result: Future[bool] = Future()
+
+        def settled(ok: bool) -> None:
+            result.set_result(ok)  # first: the album is marked delivered before the buttons
+            if ok:
+                more()
+
+        self.outbox.on_settled(queued, settled)
+        return result
 
     def _album(self, user: User, generation: Generation, urls: list[str], caption: str, as_links):
         """Send the album by URL, else as files, else as links: what Telegram answered."""

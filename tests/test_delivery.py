@@ -44,6 +44,25 @@ def test_an_album_held_by_a_long_429_is_delivered_once_it_goes_out(make_live, te
     assert len(telegram.calls_to("sendMediaGroup", USER)) == 2  # the 429, then the album
 
 
+def test_an_album_held_by_a_429_does_not_hold_up_other_work(make_live, telegram):
+    live = make_live(JOB_WORKERS="1", TELEGRAM_WEBHOOK_REPLIES="0", **QUICK)  # one job at a time
+    held, other = trained_model(live, telegram, USER), trained_model(live, telegram, USER + 1)
+    OUTBOX.wait_limit = 0  # the job gets a stand-in after 5 s
+    try:
+        telegram.fail("sendMediaGroup", 429, retry_after=40, chat_id=USER)
+        live.post_update(f.callback(USER, f"sty:{held.id}:noir"))
+        telegram.wait_for(lambda calls: [c for c in calls if c.error == 429])
+        live.post_update(f.callback(USER + 1, f"sty:{other.id}:noir"))
+        # the other user's album goes out while the first still waits out its 429
+        telegram.wait_text(USER + 1, "Want more pictures with “Me”?", timeout=20)
+        assert [g.id for g in live.rt.store.generations_awaiting_delivery()] == [
+            g.id for g in live.rt.store.list_generations(USER)
+        ]
+    finally:
+        OUTBOX.wait_limit = 30.0
+        OUTBOX.clear()  # the held album is not waited for
+
+
 @pytest.mark.expect_errors  # the outbox giving a message up is logged as an error
 def test_an_album_the_outbox_gave_up_on_is_sent_again(make_live, telegram, monkeypatch):
     live = make_live(**QUICK)

@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from webapp.backoff import Backoff
 from webapp.settings import REDIS_TIMEOUTS
 
 log = logging.getLogger("alerts")
@@ -57,6 +58,7 @@ class Alerts:
         self._last: dict[str, float] = {}
         self._lock = threading.Lock()
         self._redis = None
+        self.redis_backoff = Backoff()  # Redis did not answer: this process counts alone a while
         if redis_url:
             import redis
 
@@ -77,11 +79,12 @@ class Alerts:
 
     def _first(self, signature: str) -> bool:
         """True when this signature was not alerted within the window (and claims it)."""
-        if self._redis is not None:
+        if self._redis is not None and self.redis_backoff.up():
             key = "alert:" + hashlib.sha256(signature.encode()).hexdigest()[:32]
             try:
                 return bool(self._redis.set(key, "1", nx=True, ex=int(self.window)))
             except Exception as exc:  # Redis down: fall back to this process's own window
+                self.redis_backoff.failed()
                 log.warning("alert throttle in Redis unavailable: %s", type(exc).__name__)
         now = time.monotonic()
         with self._lock:

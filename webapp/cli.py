@@ -69,13 +69,11 @@ def init_app(app: Flask) -> None:
             )
         from redis.exceptions import ConnectionError, TimeoutError
 
-        from webapp.jobs import work
+        from webapp.jobs import run_worker
 
-        click.echo(
-            f"Worker started (queues: {queues}): waiting for jobs "
-            "(Ctrl+C stops it after the current one)."
-        )
+        until = "until the queues are empty" if burst else "(Ctrl+C stops it after the current one)"
+        click.echo(f"Worker started (queues: {queues}): running jobs {until}.")
         try:
-            work(rt.settings.redis_url, burst=burst, queues=queues)
+            run_worker(rt.settings.redis_url, burst=burst, queues=queues)
         except (ConnectionError, TimeoutError) as exc:
             raise click.ClickException(f"Redis does not answer ({type(exc).__name__}).") from None

@@ -1,7 +1,8 @@
 """Background work: an in-process thread pool, or RQ on Redis when REDIS_URL is set.
 
 Durable state lives in the store, so a job lost with its process is found again by the sweeper
-(`Services.resume`) and carried on; jobs themselves only log their failures.
+(`Services.resume`) and carried on. A job that raises is logged (on RQ, also kept in RQ's failed
+list); the work it claimed is put back for the sweep (`webapp.services.work.AstriaWork.claimed`).
 """
 
 from __future__ import annotations
@@ -146,6 +147,10 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._loop, name=f"lease {name}", daemon=True)
 
     def __enter__(self) -> Heartbeat:
+        return self.start()
+
+    def start(self) -> Heartbeat:
+        """Begin renewing (without `with`: until `stop()`)."""
         self._thread.start()
         return self
 
@@ -203,12 +208,17 @@ TASK_OWNERS = ("training", "generations", "callbacks", "checks")
 # waits out a long 429 (bot.notifier.QUEUED_WAIT). Past it RQ stops the job (an exception in the
 # job); its work is tried again like any job that raised. Jobs renew their claim meanwhile.
 JOB_TIMEOUT = 15 * 60
-FAILURE_TTL = 7 * 24 * 3600  # failed jobs are kept a week for operators (rq info, rq requeue)
+FAILURE_TTL = 7 * 24 * 3600  # failed jobs are kept a week for operators to read (rq info)
+WORKER_TTL = 60  # RQ's worker heartbeat: it waits for a job 45 s at a time (this minus 15)
+# A worker's Redis calls time out after this: longer than its wait for a job, so a Redis that
+# accepts connections but never answers is noticed within a minute, not never.
+WORKER_SOCKET_TIMEOUT = WORKER_TTL + 5
 
 
 def run_task(task: str, *args) -> None:
     """What an RQ worker runs: the service method `task` ("training.upload") of this process's
-    app with `args`. Every such method is idempotent: it claims its work in the store first."""
+    app with `args`. Every such method is idempotent: it claims its work in the store first.
+    It needs the app (`flask --app wsgi worker`); a bare `rq worker` cannot run it."""
     from webapp.runtime import runtime
 
     owner, _, method = task.partition(".")
@@ -291,8 +301,9 @@ class QueuedJobs:
         """Queue work that may be dropped; None (logged) when its queue is full or Redis down."""
         from redis.exceptions import RedisError
 
-        if not self.redis_backoff.up():
-            return None  # a courtesy is not worth a thread here while Redis is down
+        if not self.redis_backoff.up():  # a courtesy is not worth a thread here while Redis is down
+            log.info("job %s dropped: Redis did not answer a moment ago", name)
+            return None
         try:
             waiting = self.optional.count
         except RedisError as exc:
@@ -306,13 +317,12 @@ class QueuedJobs:
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until no job is queued or running here or on the workers; True when idle."""
-        from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+        from rq.registry import StartedJobRegistry
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             busy = any(
-                q.count or StartedJobRegistry(queue=q).count or ScheduledJobRegistry(queue=q).count
-                for q in (self.queue, self.optional)
+                q.count or StartedJobRegistry(queue=q).count for q in (self.queue, self.optional)
             )
             if not busy and self.local.wait_idle(0.1):
                 return True
@@ -328,7 +338,7 @@ QUEUES = {"all": (QUEUE, OPTIONAL_QUEUE), "paid": (QUEUE,), "checks": (OPTIONAL_
 REDIS_WAIT = 5.0  # seconds between tries while Redis does not answer
 
 
-def work(redis_url: str, burst: bool = False, queues: str = "all") -> None:
+def run_worker(redis_url: str, burst: bool = False, queues: str = "all") -> None:
     """Run an RQ worker for this app's `queues` ("all": the paid work first, then photo checks;
     "paid" or "checks" alone) in this process: one job at a time, in the process's app (no fork
     per job: the app, its connections and its Telegram outbox are made once). Run several for
@@ -337,14 +347,19 @@ def work(redis_url: str, burst: bool = False, queues: str = "all") -> None:
     from redis.exceptions import ConnectionError, TimeoutError
     from rq import Queue, SimpleWorker
 
-    connection = Redis.from_url(redis_url)
+    connection = Redis.from_url(
+        redis_url, socket_connect_timeout=2, socket_timeout=WORKER_SOCKET_TIMEOUT
+    )
     names = QUEUES[queues]
     while True:
         try:
             worker = SimpleWorker(
-                [Queue(name, connection=connection) for name in names], connection=connection
+                [Queue(name, connection=connection) for name in names],
+                connection=connection,
+                worker_ttl=WORKER_TTL,
             )
-            worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+            # no scheduler: nothing is queued for later (the sweep does every retry)
+            worker.work(burst=burst, with_scheduler=False, logging_level="WARNING")
             return
         except (ConnectionError, TimeoutError) as exc:
             if burst:

@@ -13,7 +13,6 @@ import time
 from collections.abc import Sequence
 from typing import Protocol
 
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from webapp.astria import Photo
@@ -86,14 +85,15 @@ class RedisStash:
 
     def put(self, key: str, photos: Sequence[Photo]) -> None:
         """Keep the photos for at most the TTL."""
-        try:
-            if not self.backoff.up():
-                raise RedisConnectionError("not asked: it did not answer a moment ago")
-            self._put(key, photos)
-        except RedisError as exc:
-            self.backoff.failed()
-            log.warning("photos %s wait in memory: Redis is down (%s)", key[:8], type(exc).__name__)
-            self.fallback.put(key, photos)
+        if self.backoff.up():
+            try:
+                self._put(key, photos)
+                return
+            except RedisError as exc:
+                self.backoff.failed()
+                log.warning("photos %s wait in memory: Redis is down (%s)", key[:8],
+                            type(exc).__name__)  # fmt: skip
+        self.fallback.put(key, photos)
 
     def _put(self, key: str, photos: Sequence[Photo]) -> None:
         fields = {}
@@ -140,10 +140,10 @@ class RedisStash:
     def drop(self, key: str) -> None:
         """Forget the photos (Astria has them, or the training ended)."""
         self.fallback.drop(key)
+        if not self.backoff.up():
+            return  # they expire within the hour anyway
         try:
-            if not self.backoff.up():
-                raise RedisConnectionError("not asked: it did not answer a moment ago")
             self.redis.delete(self.PREFIX + key)
-        except RedisError:  # they expire within the hour anyway
+        except RedisError:
             self.backoff.failed()
             log.warning("photos %s are left to expire: Redis is down", key[:8])

@@ -22,8 +22,8 @@ chat code never uses a sent message's id (to edit it later, say): an edit of mes
 fail as "message to edit not found", which is ignored. A background job
 (`webapp.jobs.in_background`) waits for its queued call instead, for about `wait_limit` seconds,
 and gets Telegram's real answer (after that, a placeholder; the call still goes out). A job
-that must know its messages reached Telegram (an album) makes them inside `watch()` and waits
-with `settle()`, which tells "sent" from "given up".
+that must know its messages reached Telegram (an album) makes them inside `watch()` and hears
+with `on_settled()` whether they went out or were given up, without waiting for it.
 Queued calls live in memory; with REDIS_URL, queued messages are also written to Redis (see
 bot.outbox.journal), and those of a process that died are adopted and sent by another. Without
 it, a process stopped while some are queued loses those (an album is sent again by its delivery
@@ -89,7 +89,7 @@ class WebhookAnswer:
 
 # Set by the webhook for the update it runs (bot.update_handler): its answer may carry a call.
 webhook_answer: ContextVar[WebhookAnswer | None] = ContextVar("webhook_answer", default=None)
-# Set by Outbox.watch(): the calls queued in that block, for settle() to wait for.
+# Set by Outbox.watch(): the calls queued in that block, for on_settled().
 watched: ContextVar[list[Call] | None] = ContextVar("watched", default=None)
 
 
@@ -293,11 +293,7 @@ class Outbox:
                 heapq.heappush(self._heap, (call.retry_at, call.seq, call))
                 self._cond.notify_all()
                 return
-            self._queued[call.chat] -= 1
-            if not self._queued[call.chat]:
-                del self._queued[call.chat]
             call.left = True
-            self._cond.notify_all()
         self._forget(call)
         if response is None:  # Telegram unreachable for minutes: the operator's problem
             log.error("%s given up after %s attempts", call.method, call.attempts)
@@ -305,13 +301,21 @@ class Outbox:
             response = placeholder(call)
         elif response.status_code != 200:
             log.warning("%s refused: %s", call.method, json_body(response).get("description"))
+        # the answer first (whoever waits for it may send the chat's next message), then the
+        # call leaves the chat's queue: waiting for an idle outbox includes that
         call.future.set_result(response)
+        with self._cond:
+            if self._queued[call.chat] > 1:
+                self._queued[call.chat] -= 1
+            else:  # its last (or the queue was cleared meanwhile)
+                self._queued.pop(call.chat, None)
+            self._cond.notify_all()
 
     @staticmethod
     @contextmanager
     def watch():
         """Collect the calls queued inside this block (in this thread or context): the list
-        it yields, for `settle`."""
+        it yields, for `on_settled`."""
         calls: list[Call] = []
         token = watched.set(calls)
         try:
@@ -320,19 +324,30 @@ class Outbox:
             watched.reset(token)
 
     @staticmethod
-    def settle(calls: list[Call], timeout: float) -> bool:
-        """Wait for queued `calls` to be made: True once Telegram took each of them (or their
-        chat turned out unreachable: nothing is left to send), False when one was given up
-        or `timeout` seconds went by first."""
-        deadline = time.monotonic() + timeout
-        for call in calls:
+    def on_settled(calls: list[Call], callback: Callable[[bool], None]) -> None:
+        """Call `callback(ok)` once every one of the queued `calls` has left the queue (at once
+        if they all have): ok when Telegram took each of them (or their chat turned out
+        unreachable: nothing is left to send), not when one was given up or refused. It runs
+        on the sender thread that finished the last call, before that chat's next message."""
+        if not calls:
+            callback(True)
+            return
+        left = [len(calls)]
+        lock = threading.Lock()
+
+        def one(_future) -> None:
+            with lock:
+                left[0] -= 1
+                if left[0]:
+                    return
+            ok = all(not c.given_up and c.future.result().status_code in (200, 403) for c in calls)
             try:
-                call.future.result(timeout=max(deadline - time.monotonic(), 0))
-            except FutureTimeout:
-                return False
-            if call.given_up:
-                return False
-        return True
+                callback(ok)
+            except Exception:  # never into the sender thread: it must go on sending
+                log.exception("a callback for sent messages failed")
+
+        for call in calls:
+            call.future.add_done_callback(one)
 
     def clear(self) -> None:
         """Forget everything queued and every chat's pace (between tests: each has its own

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 
 from webapp.astria import Prompt, Tune, parse_prompt, parse_tune
@@ -143,12 +144,13 @@ class Callbacks:
     def deliver(self, generation_id: int) -> None:
         """A job: send a done generation's album, at least once.
 
-        The job claims the album and renews its claim while it sends (a long 429 included).
-        The album is marked delivered only once Telegram has it. If the process dies, the
-        claim runs out within UPLOAD_LEASE_SECONDS and the sweep sends the album again; a user
-        may then get it twice, which beats never. An album Telegram does not take (the outbox
-        gave it up) is tried again the same way, for a day; after that it stays in the
-        gallery only, logged as an error for the operator."""
+        The job claims the album, and its claim is renewed until the album is out: through a
+        long 429 too, which the job does not wait for (the outbox tells when it is over, and
+        the worker is free meanwhile). The album is marked delivered only once Telegram has
+        it. If the process dies, the claim runs out within UPLOAD_LEASE_SECONDS and the sweep
+        sends the album again; a user may then get it twice, which beats never. An album
+        Telegram does not take (the outbox gave it up) is tried again the same way, for a day;
+        after that it stays in the gallery only, logged as an error for the operator."""
         lease = self.settings.upload_lease_seconds
         if not self.store.claim_delivery(generation_id, lease):
             return  # another worker is sending it, or it went out
@@ -159,12 +161,28 @@ class Callbacks:
         user = self.store.get_user(generation.telegram_user_id)
         # renewing is claiming again with nothing to wait out (it still needs the album undelivered)
         renew = lambda: self.store.claim_delivery(generation_id, 0)  # noqa: E731
-        with Heartbeat(renew, lease / 3, f"album={generation_id}"):
-            delivered = self.notifier.generation_done(user, model, generation)
-        if delivered is False:
-            log.warning("generation=%s album not out yet; sent again later", generation_id)
+        heartbeat = Heartbeat(renew, lease / 3, f"album={generation_id}").start()
+        try:
+            sent = self.notifier.generation_done(user, model, generation)
+        except BaseException:
+            heartbeat.stop()
+            raise
+        if isinstance(sent, Future):  # waits for Telegram: settled on the outbox's thread
+            sent.add_done_callback(lambda done: self._sent(generation_id, done.result(), heartbeat))
+        else:
+            self._sent(generation_id, sent, heartbeat)
+
+    def _sent(self, generation_id: int, sent: bool | None, heartbeat: Heartbeat) -> None:
+        """The album went out (or there was nobody to send it to), or not (False)."""
+        heartbeat.stop()
+        if sent is False:
+            log.warning("generation=%s album did not go out; sent again later", generation_id)
             return
-        self.store.mark_delivered(generation_id)
+        try:
+            self.store.mark_delivered(generation_id)
+        except Exception as exc:  # the store is down: the album will be sent again
+            log.warning("generation=%s delivery not recorded (%s)", generation_id,
+                        type(exc).__name__)  # fmt: skip
 
     def resume(self) -> None:
         """Queue the albums whose job died or whose send failed (claimed ones are skipped by the

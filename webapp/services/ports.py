@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from concurrent.futures import Future
 from typing import Protocol
 
 from webapp.astria import Photo
@@ -29,6 +30,11 @@ def to_a_user(method):
     return call
 
 
+# What sending an album comes to: out (True, or None: nobody to send it to), not out (False: it
+# is sent again), or a Future of that while it waits for Telegram.
+Sending = bool | None | Future
+
+
 class Notifier(Protocol):
     """Tells a user how their work ended; called once per outcome (user None: nobody)."""
 
@@ -41,14 +47,10 @@ class Notifier(Protocol):
     def model_failed(self, user: User | None, model: Model, refunded: int) -> None:
         """The model could not be trained; `refunded` credits went back."""
 
-    def generation_done(
-        self,
-        user: User | None,
-        model: Model,
-        generation: Generation,
-    ) -> bool | None:
-        """Send the images; True (or None: nobody to send them to) once they are out, False
-        when they did not go out (they are sent again). The send may wait for Telegram (a 429)."""
+    def generation_done(self, user: User | None, model: Model, generation: Generation) -> Sending:
+        """Send the images: True (or None: nobody to send them to) once they are out, False
+        when they did not go out (they are sent again), or a Future of that while they wait
+        for Telegram (a long 429)."""
 
     def generation_failed(self, user: User | None, generation: Generation, refunded: int) -> None:
         """The generation failed; `refunded` credits went back."""

@@ -135,17 +135,20 @@ class AstriaWork:
     def _after_crash(self, record, hold: Hold, fail: Callable[[str], object], name: str) -> None:
         """A job raised: try its work again soon, or fail it once its deadline is past."""
         now = datetime.now(UTC)
-        deadline = (record.created_at or now) + timedelta(
-            minutes=self.settings.astria_retry_minutes
-        )
         try:
-            if now >= deadline:
+            if now >= self.deadline(record):
                 log.error("%s failed and is past its deadline: refunded", name)
                 fail(Failure.INTERRUPTED)
             else:
                 hold(now + timedelta(seconds=RETRY_PAUSE))
         except Exception as exc:  # the store is down too: the claim runs out by itself
             log.warning("%s: could not put the work back (%s)", name, type(exc).__name__)
+
+    def deadline(self, record) -> datetime:
+        """Until when work (a model or generation) may still be tried: ASTRIA_RETRY_MINUTES
+        after it began (a record without a start time: now)."""
+        began = record.created_at or datetime.now(UTC)
+        return began + timedelta(minutes=self.settings.astria_retry_minutes)
 
     def postpone(self, record, name: str, hold: Hold) -> bool:
         """Astria is down: the work (a model or generation, `name` to the user) is tried again
@@ -155,12 +158,11 @@ class AstriaWork:
         restart) starts; nothing waits in memory."""
         minutes = self.settings.astria_retry_minutes
         now = datetime.now(UTC)
-        if record.created_at is None:
-            return False
-        deadline = record.created_at + timedelta(minutes=minutes)
+        deadline = self.deadline(record)
         if now >= deadline:
             return False
-        pause = timedelta(seconds=min(max((now - record.created_at).total_seconds() / 2, 10), 300))
+        age = (now - (record.created_at or now)).total_seconds()
+        pause = timedelta(seconds=min(max(age / 2, 10), 300))
         retry_at = min(now + pause, deadline)
         hold(retry_at)
         told = f"{SLOW_PREFIX}{type(record).__name__}:{record.id}:{record.telegram_user_id}"
