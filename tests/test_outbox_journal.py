@@ -67,7 +67,7 @@ def _values(url, key) -> list[bytes]:
 
 def test_a_stopped_processes_message_is_adopted_by_one_process_only(url):
     gone = RedisJournal(url, TOKEN, API, refresh=0.2)
-    entry = gone.keep("sendMessage", "post", {"chat_id": "7", "text": "Your model is ready"})
+    entry, _ = gone.keep("sendMessage", "post", {"chat_id": "7", "text": "Your model is ready"})
     gone.close()  # it stopped with the message queued
     first, second = RedisJournal(url, TOKEN, API), RedisJournal(url, TOKEN, API)
     try:
@@ -98,7 +98,7 @@ def test_a_live_processes_messages_and_another_bots_are_not_adopted(url):
 
 def test_a_message_older_than_an_hour_is_dropped_unsent(url):
     gone = RedisJournal(url, TOKEN, API)
-    entry = gone.keep("sendMessage", "post", {"chat_id": "7", "text": "long ago"})
+    entry, _ = gone.keep("sendMessage", "post", {"chat_id": "7", "text": "long ago"})
     gone.close()
     connection = redis.Redis.from_url(url)
     (key,) = connection.keys("astria-bot:outbox:*:calls")
@@ -127,3 +127,29 @@ def test_an_adopted_message_goes_out_through_the_outbox(url, telegram):
         eventually(lambda: entries(url) == {})
     finally:
         adopter.close()
+
+
+def test_a_message_adopted_while_its_owner_still_lives_is_sent_once(url, telegram):
+    import bot
+
+    api = telegram.url + "/bot{0}/{1}"
+    first, second = Outbox(bot._send), Outbox(bot._send)
+    first.journal = RedisJournal(url, telegram.token, api, refresh=100)  # it will look dead
+    second.journal = RedisJournal(url, telegram.token, api)
+    try:
+        telegram.fail("sendMessage", 429, retry_after=3, chat_id=8203)
+        params = {"chat_id": "8203", "text": "Your model is ready"}
+        first.request("post", api.format(telegram.token, "sendMessage"), params=params)
+        eventually(lambda: entries(url))  # queued behind the 429, and in the journal
+        # a Redis stall let its key lapse: the first process looks stopped, but it is not
+        redis.Redis.from_url(url).delete(first.journal._alive(first.journal.owner))
+        assert second.adopt() == 1
+        telegram.wait_text(8203, "Your model is ready")
+        assert first.wait_idle(10)  # its own try came too, and found the message taken
+        time.sleep(0.5)
+        sent = [c for c in telegram.calls_to("sendMessage", 8203) if c.error is None]
+        assert len(sent) == 1
+        assert entries(url) == {}
+    finally:
+        first.journal.close()
+        second.journal.close()

@@ -281,6 +281,9 @@ class Outbox:
             try:
                 with self._cond:
                     call = self._next()
+                if not self._take(call):  # another process sends it
+                    self._finish(call, ok(True))
+                    continue
                 self._finish(call, self._attempt(call))
             except Exception:  # never let a sender die: the queue would stop for good
                 log.exception("outbox sender failed")
@@ -289,11 +292,15 @@ class Outbox:
         """Queue the call again, or hand its answer to whoever waits for it."""
         with self._cond:
             self._sending.discard(call.chat)
-            if response is None and call.attempts < MAX_ATTEMPTS:
+            again = response is None and call.attempts < MAX_ATTEMPTS
+            if again:
                 heapq.heappush(self._heap, (call.retry_at, call.seq, call))
                 self._cond.notify_all()
-                return
-            call.left = True
+            else:
+                call.left = True
+        if again:
+            self._keep(call)  # its entry was taken before the try: written again
+            return
         self._forget(call)
         if response is None:  # Telegram unreachable for minutes: the operator's problem
             log.error("%s given up after %s attempts", call.method, call.attempts)
@@ -390,15 +397,29 @@ class Outbox:
         journal = self.journal
         if journal is None or call.journal_id or call.files or call.watched or call.chat is None:
             return
-        entry_id = journal.keep(call.method, call.http_method, call.params or {})
-        if entry_id is None:
+        kept = journal.keep(call.method, call.http_method, call.params or {})
+        if kept is None:
             return
+        entry_id, call.journal_sure = kept
         with self._cond:  # a sender thread may have sent it while it was being written
             left = call.left
             if not left:
                 call.journal_id = entry_id
         if left:
             journal.forget(entry_id)
+
+    def _take(self, call: Call) -> bool:
+        """Before sending a journaled message: take its entry out of the journal. False when
+        another process had adopted it (this process looked stopped): that one sends it."""
+        with self._cond:
+            entry_id, call.journal_id = call.journal_id, None
+        if entry_id is None or self.journal is None:
+            return True
+        found = self.journal.take(entry_id)
+        if found is False and call.journal_sure:
+            log.info("%s was adopted by another process; not sent here", call.method)
+            return False
+        return True
 
     def _forget(self, call: Call) -> None:
         """The message left the queue (`left` set): out of the journal too."""

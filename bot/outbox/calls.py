@@ -49,6 +49,7 @@ class Call:
     watched: bool = False  # made inside Outbox.watch(): its job sees it through itself
     left: bool = False  # out of the queue for good: sent, refused, given up or dropped
     journal_id: str | None = None  # its entry in the journal (bot.outbox.journal), if written
+    journal_sure: bool = True  # Redis said the entry was written (else it may not be there)
     future: Future = field(default_factory=Future)
 
 

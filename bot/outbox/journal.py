@@ -3,12 +3,15 @@ to Redis too, so that a process that dies with some queued does not lose them: a
 of the app adopts them and sends them.
 
 Each process has an owner id and keeps a key alive in Redis while it runs (renewed every
-`refresh` seconds, expiring after three). A queued message is a field of one hash, named by its
-owner; it is deleted once the message went out or was given up. A process's sweep adopts the
-messages of owners whose key has expired: it deletes the field (only one process can) and queues
-the message itself. What is written is the Bot API method and its parameters, never the bot's
-token; messages older than an hour are deleted unsent (their moment has passed), and only a
-process talking to the same Bot API adopts a message.
+`refresh` seconds, expiring after four). A queued message is a field of one hash, named by its
+owner. Whoever sends it deletes its field first and sends only if that delete found it (or
+Redis could not say): so a message adopted by another process (its owner looked dead, say
+through a Redis stall) is sent by one of them, not both. A process's sweep adopts the
+messages of owners whose key has expired: it writes each under its own name and deletes the
+old field (only one process can) before queueing it. Deletes that Redis did not take are
+tried again once it answers. What is written is the Bot API method and its parameters, never
+the bot's token; messages older than an hour are deleted unsent (their moment has passed), and
+only a process talking to the same Bot API adopts a message.
 
 Not journaled: calls with files (only albums send files, and albums have their own delivery
 guarantee), calls made inside `Outbox.watch()` (the album job re-sends those itself), and
@@ -47,6 +50,8 @@ class RedisJournal:
         self.owner = uuid.uuid4().hex
         self.refresh = refresh
         self.backoff = Backoff()
+        self._missed: set[str] = set()  # entries to delete once Redis answers again
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._keep_alive, name="outbox-alive", daemon=True)
         self._thread.start()
@@ -56,11 +61,27 @@ class RedisJournal:
         return self.api_url.format(self.token, method)
 
     def _keep_alive(self) -> None:
+        """Renew this process's key every `refresh` seconds, whether or not Redis failed a
+        moment ago (else a short stall would make it look dead), and retry the deletes it
+        missed."""
         while True:
-            self._redis("keep alive", self.redis.set, self._alive(self.owner), 1,
-                        ex=max(1, round(3 * self.refresh)))  # fmt: skip
+            with self._lock:
+                missed, self._missed = self._missed, set()
+            try:
+                self.redis.set(self._alive(self.owner), 1, ex=max(1, round(4 * self.refresh)))
+                if missed:
+                    self.redis.hdel(self.calls_key, *missed)
+            except RedisError as exc:
+                self._miss(*missed)
+                if self.backoff.failed():
+                    log.warning("outbox journal: Redis did not answer (%s)", type(exc).__name__)
             if self._stop.wait(self.refresh):
                 return
+
+    def _miss(self, *entry_ids: str) -> None:
+        """Entries to delete once Redis answers again."""
+        with self._lock:
+            self._missed.update(entry_ids)
 
     def _alive(self, owner: str) -> str:
         return self.alive_prefix + owner
@@ -77,8 +98,10 @@ class RedisJournal:
                             "live in memory only for now", what, type(exc).__name__)  # fmt: skip
             return None
 
-    def keep(self, method: str, http_method: str, params: dict) -> str | None:
-        """Write a queued message; its id in the journal, or None if it could not be written."""
+    def keep(self, method: str, http_method: str, params: dict) -> tuple[str, bool] | None:
+        """Write a queued message: (its id, True) once written; (its id, False) when Redis
+        failed to say (it may be there); None when not tried (Redis is down, or the message
+        is not plain data)."""
         entry = {
             "api": self.api_url,
             "method": method,
@@ -90,13 +113,25 @@ class RedisJournal:
             data = json.dumps(entry)
         except (TypeError, ValueError):  # a parameter that is not plain data: memory only
             return None
+        if not self.backoff.up():
+            return None
         entry_id = f"{self.owner}:{uuid.uuid4().hex}"
         done = self._redis("keep", self.redis.hset, self.calls_key, entry_id, data)
-        return entry_id if done is not None else None
+        return entry_id, done is not None
+
+    def take(self, entry_id: str) -> bool | None:
+        """Delete a message's entry before sending it: True if it was there (ours to send),
+        False if not (another process adopted it), None if Redis could not say."""
+        found = self._redis("take", self.redis.hdel, self.calls_key, entry_id)
+        if found is None:
+            self._miss(entry_id)
+            return None
+        return bool(found)
 
     def forget(self, entry_id: str) -> None:
-        """The message went out (or was given up): not to be sent by anyone again."""
-        self._redis("forget", self.redis.hdel, self.calls_key, entry_id)
+        """The message left the queue: not to be sent by anyone again."""
+        if self._redis("forget", self.redis.hdel, self.calls_key, entry_id) is None:
+            self._miss(entry_id)
 
     def orphans(self) -> list[tuple[str, dict]]:
         """Take over the messages of processes that stopped: (new id, entry) for each, now
