@@ -3,12 +3,14 @@ with the same records and the same single notification; what Astria lost is refu
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import requests
 
+import webapp.services.work
 from tests import factories as f
-from tests.support import start_training
+from tests.support import sandbox_prompts, start_training
 
 USER = 9700
 
@@ -86,3 +88,25 @@ def test_a_failed_generation_found_by_reconcile_is_refunded(make_live, telegram)
     assert reconcile(live) == "models: none; generations: {'failed': 1}"
     telegram.wait_text(USER, "I couldn't create the images: the AI service refused it (NSFW")
     assert live.rt.store.get_user(USER).credits == 2
+
+
+def test_a_prompt_whose_answer_was_lost_is_never_sent_twice(make_live, telegram, monkeypatch):
+    # Astria takes longer than our read timeout to answer the prompt (it makes it all the same)
+    # and its callback is lost: the sweep must not send a second, paid, prompt
+    live = make_live(ASTRIA_TIMEOUT="1", SWEEP_SECONDS="0.3", UPLOAD_LEASE_SECONDS="1")
+    monkeypatch.setattr(webapp.services.work, "OUTCOME_WAIT", 1)  # a tune would be sent again
+    train(live, telegram)
+    telegram.wait_text(USER, "is ready")
+    (model,) = live.rt.store.list_models(USER)
+    live.sandbox_fault(kind="delay", method="POST", path=r"/tunes/\d+/prompts", body="1.5")
+    live.sandbox_fault(kind="drop_callback", target="prompt")
+    live.post_update(f.callback(USER, f"sty:{model.id}:noir"))
+    live.wait_faults_used()
+    time.sleep(3)  # ten sweeps come and go
+    assert len(sandbox_prompts(live)) == 1
+    (generation,) = live.rt.store.list_generations(USER)
+    assert generation.status == "processing" and generation.prompt_id is None
+    live.rt.services.reconciler.run(timedelta(minutes=-60))  # the test's retry window is 0
+    telegram.wait_text(USER, "I couldn't create the images")
+    assert live.rt.store.get_user(USER).credits == 2  # the generation's credit is back
+    assert len(sandbox_prompts(live)) == 1

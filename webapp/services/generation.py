@@ -21,7 +21,7 @@ from webapp.records import (
 )
 from webapp.services.styles import HD, Style, Styles
 from webapp.services.training import clean_text, model_kind
-from webapp.services.work import AstriaWork, Hold, forget_on_astria
+from webapp.services.work import NEVER_AGAIN, AstriaWork, Hold, forget_on_astria
 from webapp.settings import Settings
 
 log = logging.getLogger("generation")
@@ -209,6 +209,7 @@ class Generations(AstriaWork):
             f"generate generation={generation_id}",
             lambda: self.postpone(generation, model.name, hold),
             hold,
+            resend_after=NEVER_AGAIN,  # a second prompt would be paid twice
         )
         if prompt is None:
             return

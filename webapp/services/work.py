@@ -19,9 +19,12 @@ log = logging.getLogger("astria")
 
 SLOW_PREFIX = "slow:"  # "the user was told this work waits for Astria", kept for a day
 RETRY_PAUSE = 60  # seconds before a job that raised is tried again (by the sweep)
-OUTCOME_WAIT = (
-    600  # seconds for Astria's callback after an answer we never got, before asking again
-)
+# After an answer we never got (a 504): a tune is sent again after OUTCOME_WAIT seconds (its
+# title makes it the same tune); a prompt never is (it would be paid twice): the claim is held
+# a day, and its callback or the reconciler (which fails and refunds it once ASTRIA_RETRY_MINUTES
+# have passed) settles it first.
+OUTCOME_WAIT = 600
+NEVER_AGAIN = 24 * 3600
 Hold = Callable[[datetime], None]  # hold a claim so that it runs out at the given time
 CallbackUrl = Callable[[str, int], str]  # (kind, our object id) -> a signed callback URL
 
@@ -72,19 +75,20 @@ class AstriaWork:
         subject: str,
         later: Callable[[], bool] = lambda: False,
         hold: Hold | None = None,
+        resend_after: int = OUTCOME_WAIT,
     ):
         """Astria's answer to `call` (the request `what`, for `subject`, e.g. "model=7"), or
         None when there is nothing more to do now: Astria refused (the work is failed and
         refunded with `fail`), Astria is down (`later` puts it off; past the deadline it is
         failed too), or the outcome is unknown (Astria may have made it: its callback, whose
-        URL names our id, will settle it; the claim is held OUTCOME_WAIT with `hold`, then the
-        work is sent again)."""
+        URL names our id, will settle it; the claim is held `resend_after` seconds with `hold`,
+        then the work is sent again)."""
         try:
             return call()
         except AstriaOutcomeUnknown:
             log.warning("%s outcome unknown; waiting for the callback", subject)
             if hold is not None:
-                hold(datetime.now(UTC) + timedelta(seconds=OUTCOME_WAIT))
+                hold(datetime.now(UTC) + timedelta(seconds=resend_after))
         except AstriaRejected as exc:
             self.astria_refused(exc, what)
             log.warning("%s refused by Astria (%s): %s", subject, exc.status, exc.message)
