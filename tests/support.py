@@ -4,6 +4,7 @@ factories.py; the Bot API stand-in in fake_telegram.py; the app over HTTP in liv
 
 from __future__ import annotations
 
+import ctypes
 import io
 import itertools
 import json
@@ -222,6 +223,13 @@ def sandbox(live, method: str, path: str, key: str | None = None, **kwargs):
         timeout=10,
         **kwargs,
     )
+
+
+def die_with_parent() -> None:
+    """For Popen's preexec_fn: the process is killed when the test run dies (an interrupted
+    run must not leave workers behind, taking the next run's jobs)."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def stop_processes(procs, timeout: float = 20.0) -> None:

@@ -21,6 +21,7 @@ from tests import factories as f
 from tests.live import base_env
 from tests.support import (
     call,
+    die_with_parent,
     eventually,
     free_port,
     good_photos,
@@ -65,6 +66,7 @@ class Workers:
                 env={**os.environ, **live.settings_env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent,
             )
         self.procs.append(proc)
         return proc
@@ -97,6 +99,8 @@ def test_jobs_wait_in_redis_for_a_worker_and_outlive_the_web_process(
     assert upload(first, good_photos(), name="Durable").status_code == 201
     queued = redis.Redis.from_url(rq_env["REDIS_URL"])
     assert queued.llen(f"rq:queue:{QUEUE}") == 1  # no thread here took it
+    time.sleep(2.5)  # sweeps come and go: they find the upload waiting, and its job queued
+    assert queued.llen(f"rq:queue:{QUEUE}") == 1  # not a second job for it
     assert len(staged(rq_env)) == 1  # the photos wait in Redis, not in this process
     (model,) = first.rt.store.list_models(USER)
     assert model.photo_file_ids == () and model.tune_id is None
@@ -201,12 +205,12 @@ def test_killing_the_web_process_and_the_worker_mid_upload_loses_nothing(
             [sys.executable, "-m", "gunicorn", "-c", "python:webapp.gunicorn_conf",
              "--workers", "1", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
             cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent,
         )  # fmt: skip
         worker = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
             cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent,
         )  # fmt: skip
         eventually(lambda: _ready(url), timeout=30)
         return [web, worker]

@@ -21,7 +21,7 @@ import requests
 
 from tests import factories as f
 from tests.live import WEBHOOK_SECRET, base_env
-from tests.support import init_data, redis_url, stop_processes
+from tests.support import die_with_parent, init_data, redis_url, stop_processes
 from tests.test_gunicorn import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +49,7 @@ class Topology:
                     env={**os.environ, **env},
                     stdout=log,
                     stderr=subprocess.STDOUT,
+                    preexec_fn=die_with_parent,
                 )
             )
 

@@ -266,15 +266,33 @@ class QueuedJobs:
 
     def _enqueue(self, queue, name: str, fn: Callable, args: tuple):
         from redis.exceptions import RedisError
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job, JobStatus
 
         task = self._task(fn)
         if not self.redis_backoff.up():
             return None
+        # A job on one piece of work (ids only) has a name of its own: while one waits in the
+        # queue, the sweeps of every process add no other (no pile-up while no worker runs).
+        # One that started may be a killed worker's: then another is queued beside it.
+        job_id = None
+        if args and all(isinstance(a, int) for a in args):
+            job_id = "-".join([task.replace(".", "_"), *map(str, args)])
         try:
+            if job_id is not None:
+                try:
+                    waiting = Job.fetch(job_id, connection=self.redis)
+                except NoSuchJobError:
+                    waiting = None
+                if waiting is not None and waiting.get_status() == JobStatus.QUEUED:
+                    return waiting
+                if waiting is not None and waiting.get_status() == JobStatus.STARTED:
+                    job_id = None
             return queue.enqueue(
                 run_task,
                 task,
                 *args,
+                job_id=job_id,
                 description=name,
                 job_timeout=JOB_TIMEOUT,
                 result_ttl=0,
@@ -334,6 +352,14 @@ class QueuedJobs:
         self.local.shutdown()
 
 
+def _reconnecting(record: logging.LogRecord) -> bool:
+    """RQ logs each failed reconnection as an error; a Redis that comes back by itself is a
+    warning (an error would page the operator every second of a restart)."""
+    if record.levelno == logging.ERROR and "could not connect to Redis" in record.getMessage():
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+    return True
+
+
 QUEUES = {"all": (QUEUE, OPTIONAL_QUEUE), "paid": (QUEUE,), "checks": (OPTIONAL_QUEUE,)}
 REDIS_WAIT = 5.0  # seconds between tries while Redis does not answer
 
@@ -350,6 +376,7 @@ def run_worker(redis_url: str, burst: bool = False, queues: str = "all") -> None
     connection = Redis.from_url(
         redis_url, socket_connect_timeout=2, socket_timeout=WORKER_SOCKET_TIMEOUT
     )
+    logging.getLogger("rq.worker").addFilter(_reconnecting)
     names = QUEUES[queues]
     while True:
         try:
