@@ -276,6 +276,12 @@ class FakeTelegram:
                 return jsonify(body), failure["code"]
             return self._answer(call)
 
+        @app.put("/_files/<file_id>")
+        def put_file(file_id: str):
+            """A file (and its preview) the stand-in serves from now on (tests/say.py)."""
+            self.add_file(file_id, request.get_data())
+            return "", 204
+
         @app.get("/file/bot<token>/<path:file_path>")
         def file(token: str, file_path: str):
             file_path = file_path.removeprefix("test/")  # Telegram's test environment
@@ -408,11 +414,6 @@ def main() -> None:
                 flush=True,
             )
         return response
-
-    @fake.app.put("/_files/<file_id>")
-    def upload(file_id):
-        fake.files[file_id] = request.get_data()
-        return "", 204
 
     fake._thread.join()
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from tests import factories as f
-from tests.live import LiveApp
+from tests.live import WEBHOOK_SECRET, LiveApp
 
 
 def test_missing_or_wrong_secret_is_refused_and_nothing_is_processed(live, telegram):
@@ -240,3 +244,26 @@ def test_an_updates_first_reply_rides_in_the_webhooks_answer(live, telegram):
     answer = raw(f.callback(7010, "del:no"))
     assert answer.status_code == 200 and answer.text == ""
     assert [c.method for c in telegram.calls[mark:]] == ["answerCallbackQuery", "editMessageText"]
+
+
+def test_the_hand_chat_tool_talks_to_the_app_as_telegram_would(live, telegram):
+    """tests/say.py, the README's way to try the chat by hand, drives the real webhook."""
+
+    def say(*words: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.say", "6401", *words, "--app", live.url,
+             "--telegram", telegram.url, "--secret", WEBHOOK_SECRET],
+            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True,
+            timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "webhook 200" in say("/start") and "Hi, Ann!" in say("/start")
+    said = say("/train")
+    for n in range(4):
+        said += say("--photo", f"{800 + n * 9}x800")
+    said += say("Kim")  # the model's name
+    said += say("--tap", "cls:woman")
+    heard = said + " ".join(telegram.texts(6401))
+    assert "All 4 photos received" in heard and "1 credit spent" in heard
