@@ -54,6 +54,7 @@ class RedisJournal:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._keep_alive, name="outbox-alive", daemon=True)
+        self._beat()  # alive before it writes or adopts anything
         self._thread.start()
 
     def url(self, method: str) -> str:
@@ -64,19 +65,23 @@ class RedisJournal:
         """Renew this process's key every `refresh` seconds, whether or not Redis failed a
         moment ago (else a short stall would make it look dead), and retry the deletes it
         missed."""
-        while True:
-            with self._lock:
-                missed, self._missed = self._missed, set()
-            try:
-                self.redis.set(self._alive(self.owner), 1, ex=max(1, round(4 * self.refresh)))
-                if missed:
-                    self.redis.hdel(self.calls_key, *missed)
-            except RedisError as exc:
-                self._miss(*missed)
-                if self.backoff.failed():
-                    log.warning("outbox journal: Redis did not answer (%s)", type(exc).__name__)
-            if self._stop.wait(self.refresh):
-                return
+        while not self._stop.wait(self.refresh):
+            self._beat()
+
+    def _beat(self) -> bool:
+        """Say this process is alive (and delete what Redis missed); False if Redis failed."""
+        with self._lock:
+            missed, self._missed = self._missed, set()
+        try:
+            self.redis.set(self._alive(self.owner), 1, ex=max(1, round(4 * self.refresh)))
+            if missed:
+                self.redis.hdel(self.calls_key, *missed)
+            return True
+        except RedisError as exc:
+            self._miss(*missed)
+            if self.backoff.failed():
+                log.warning("outbox journal: Redis did not answer (%s)", type(exc).__name__)
+            return False
 
     def _miss(self, *entry_ids: str) -> None:
         """Entries to delete once Redis answers again."""
@@ -136,6 +141,8 @@ class RedisJournal:
     def orphans(self) -> list[tuple[str, dict]]:
         """Take over the messages of processes that stopped: (new id, entry) for each, now
         this process's to send."""
+        if not self._beat():  # what it adopts must not look orphaned in turn
+            return []
         entries = self._redis("orphans", self.redis.hgetall, self.calls_key) or {}
         owners = sorted({field.decode().partition(":")[0] for field in entries})
         if not owners:
