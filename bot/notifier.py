@@ -135,8 +135,7 @@ class BotNotifier:
                 ),
             )
 
-        with self.outbox.watch() as queued:
-            sent = self._album(user, generation, urls, caption, as_links)
+        sent, queued = self._album(user, generation, urls, caption, as_links)
         if _confirmed(sent):
             if sent:
                 more()
@@ -153,24 +152,31 @@ class BotNotifier:
         return result
 
     def _album(self, user: User, generation: Generation, urls: list[str], caption: str, as_links):
-        """Send the album by URL, else as files, else as links: what Telegram answered."""
+        """Send the album by URL, else as files, else as links: what Telegram answered to the
+        attempt that counts, and that attempt's queued calls (an earlier attempt Telegram
+        refused is not waited for)."""
+
+        def attempt(send, *args):
+            with self.outbox.watch() as queued:
+                return send(*args), queued
+
         try:
-            return self._send_images(user, urls, caption)
+            return attempt(self._send_images, user, urls, caption)
         except ApiTelegramException as exc:
             if exc.error_code != 400:
                 raise
             log.info("telegram refused image URLs (%s); uploading the bytes", exc.description)
             try:
                 photos = [self.images.fetch(url, PHOTO_UPLOAD_LIMIT) for url in urls]
-                return self._send_images(user, photos, caption)
+                return attempt(self._send_images, user, photos, caption)
             except ImageRefused as refused:
                 log.warning("generation=%s images not fetched: %s", generation.id, refused)
-                return as_links()
+                return attempt(as_links)
             except ApiTelegramException as again:
                 if again.error_code != 400:
                     raise
                 log.warning("generation=%s images refused as files too: links sent", generation.id)
-                return as_links()
+                return attempt(as_links)
 
     @to_a_user
     def astria_slow(self, user: User, kind: str, name: str, minutes: int) -> None:

@@ -96,22 +96,48 @@ def test_a_job_that_raised_is_tried_again_soon(make_live, telegram, monkeypatch)
     live = make_live(ASTRIA_RETRY_MINUTES="15", SWEEP_SECONDS="0.3")  # a lease of a minute
     model = trained_model(live, telegram, USER)
     monkeypatch.setattr(webapp.services.work, "RETRY_PAUSE", 1)
-    astria = live.rt.services.generations.astria
-    real = astria.create_prompt
+    styles = live.rt.services.generations.styles
+    real = styles.find
     failures = iter([RuntimeError("a bug, once")])
 
-    def flaky(**kwargs):
+    def flaky(*args):  # before anything is sent to Astria
         for failure in failures:
             raise failure
-        return real(**kwargs)
+        return real(*args)
 
-    monkeypatch.setattr(astria, "create_prompt", flaky)
+    monkeypatch.setattr(styles, "find", flaky)
     started = time.monotonic()
     live.post_update(f.callback(USER, f"sty:{model.id}:noir"))
     telegram.wait_text(USER, "Want more pictures with “Me”?", timeout=30)
     assert time.monotonic() - started < 20  # not after the whole lease
     assert len(sandbox_prompts(live)) == 1
     assert [e.delta for e in live.rt.store.ledger(USER)] == [3, -1, -1]
+
+
+@pytest.mark.expect_errors
+def test_a_prompt_astria_made_is_not_sent_again_when_the_store_fails_after(
+    make_live, telegram, monkeypatch
+):
+    live = make_live(ASTRIA_RETRY_MINUTES="15", **QUICK)
+    model = trained_model(live, telegram, USER)
+    monkeypatch.setattr(webapp.services.work, "RETRY_PAUSE", 1)
+    store = live.rt.store
+    real = store.mark_generation_submitted
+    failures = iter([StoreError("database is locked")])
+
+    def flaky(*args):  # Astria made the prompt; we could not write its id down
+        for failure in failures:
+            raise failure
+        return real(*args)
+
+    monkeypatch.setattr(store, "mark_generation_submitted", flaky)
+    live.sandbox_fault(kind="drop_callback", target="prompt")  # and its callback is slow
+    live.post_update(f.callback(USER, f"sty:{model.id}:noir"))
+    live.wait_faults_used()
+    time.sleep(3)  # sweeps come and go, well past the retry pause
+    assert len(sandbox_prompts(live)) == 1  # not paid twice
+    (generation,) = live.rt.store.list_generations(USER)
+    assert generation.status == "processing"  # for its callback, or the reconciler, to settle
 
 
 @pytest.mark.expect_errors
@@ -129,6 +155,27 @@ def test_a_job_that_keeps_raising_is_refunded_at_its_deadline(make_live, telegra
     (generation,) = live.rt.store.list_generations(USER)
     assert generation.status == "failed"
     assert live.rt.store.get_user(USER).credits == 3 - 1  # the generation's credit is back
+
+
+def test_an_album_whose_upload_waits_out_a_429_after_its_urls_were_refused_goes_once(
+    make_live, telegram
+):
+    live = make_live(TELEGRAM_WEBHOOK_REPLIES="0", **QUICK)
+    model = trained_model(live, telegram, USER)
+    OUTBOX.wait_limit = 0  # the job gets a stand-in after 5 s
+    try:
+        telegram.fail("sendMediaGroup", 429, retry_after=1)  # the URLs wait a moment…
+        telegram.fail("sendMediaGroup", 400, description="Bad Request: wrong file")  # …refused
+        telegram.fail("sendMediaGroup", 429, retry_after=8)  # the uploaded files wait longer
+        live.post_update(f.callback(USER, f"sty:{model.id}:noir"))
+        telegram.wait_text(USER, "Want more pictures with “Me”?", timeout=30)
+        live.idle()
+        time.sleep(1.5)  # sweeps come and go: nothing is sent again
+    finally:
+        OUTBOX.wait_limit = 30.0
+    sent = [c for c in telegram.calls_to("sendMediaGroup", USER) if c.error is None]
+    assert len(sent) == 1 and sent[0].files  # the upload, once
+    assert live.rt.store.generations_awaiting_delivery() == []
 
 
 def test_an_album_refused_as_urls_and_as_files_goes_out_as_links_once(make_live, telegram):

@@ -10,6 +10,7 @@ import pytest
 
 from bot import outbox
 from tests import factories as f
+from webapp.records import StoreError
 
 ADMIN = 515151
 PACE = {
@@ -190,3 +191,16 @@ def test_a_slow_call_to_one_chat_does_not_stall_the_others(app, telegram):
     (slow,) = [c for c in telegram.calls_to("sendMessage", 8117) if "You have" in c.text]
     other = telegram.calls_to("sendMessage", 8118)[-1]
     assert other.at < slow.at + 3  # sent while the slow one still hung
+
+
+def test_a_403_while_the_store_is_down_stalls_nothing(app, telegram, monkeypatch):
+    def store_down(*args):
+        raise StoreError("database is locked")
+
+    monkeypatch.setattr(app.rt.services.accounts, "set_reachable", store_down)
+    telegram.fail("sendMessage", 429, retry_after=1, chat_id=8121)  # queued: the sender's 403
+    telegram.fail("sendMessage", 403, description="Forbidden: bot was blocked", chat_id=8121)
+    app.post_update(f.message(8121, "/credits"))
+    assert app.rt.outbox.wait_idle(10)  # the chat was let go, not left "being sent"
+    app.post_update(f.message(8121, "/credits"))  # they unblocked the bot
+    telegram.wait_text(8121, "You have 3 credits")

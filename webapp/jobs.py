@@ -284,10 +284,13 @@ class QueuedJobs:
                     waiting = Job.fetch(job_id, connection=self.redis)
                 except NoSuchJobError:
                     waiting = None
-                if waiting is not None and waiting.get_status() == JobStatus.QUEUED:
+                status = waiting.get_status() if waiting is not None else None
+                # queued, and truly in the queue (a worker killed as it took a job leaves it
+                # "queued" but out of the list)
+                if status == JobStatus.QUEUED and self.redis.lpos(queue.key, job_id) is not None:
                     return waiting
-                if waiting is not None and waiting.get_status() == JobStatus.STARTED:
-                    job_id = None
+                if status in (JobStatus.QUEUED, JobStatus.STARTED):
+                    job_id = None  # that one may be a dead worker's: this one runs beside it
             return queue.enqueue(
                 run_task,
                 task,

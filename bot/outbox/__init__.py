@@ -208,7 +208,11 @@ class Outbox:
             log.info("chat=%s is unreachable (403); not retried", call.chat)
             self.drop(call.chat)  # the rest would be refused the same way
             if self.on_unreachable and call.chat > 0:
-                self.on_unreachable(call.chat)
+                try:
+                    self.on_unreachable(call.chat)
+                except Exception as exc:  # the store is down: the next 403 marks them
+                    log.warning("chat=%s not marked unreachable (%s)", call.chat,
+                                type(exc).__name__)  # fmt: skip
         elif code == 400 and any(s in description for s in STALE):
             log.info("%s: %s; nothing to do", call.method, description)
             return ok(True)
@@ -278,6 +282,7 @@ class Outbox:
     def _run(self) -> None:
         """A sender thread: make each queued call when it is due."""
         while True:
+            call = None
             try:
                 with self._cond:
                     call = self._next()
@@ -287,6 +292,9 @@ class Outbox:
                 self._finish(call, self._attempt(call))
             except Exception:  # never let a sender die: the queue would stop for good
                 log.exception("outbox sender failed")
+                if call is not None and not call.future.done():  # release its chat: given up
+                    call.attempts = MAX_ATTEMPTS
+                    self._finish(call, None)
 
     def _finish(self, call: Call, response) -> None:
         """Queue the call again, or hand its answer to whoever waits for it."""
@@ -362,7 +370,7 @@ class Outbox:
         with self._cond:
             dropped = [e[2] for e in self._heap]
             for call in dropped:
-                call.left = True
+                call.left = call.given_up = True  # not sent: whoever watches it must know
             self._heap.clear()
             self._queued.clear()
             self.pacer.clear()
@@ -401,11 +409,11 @@ class Outbox:
         if kept is None:
             return
         entry_id, call.journal_sure = kept
-        with self._cond:  # a sender thread may have sent it while it was being written
-            left = call.left
-            if not left:
+        with self._cond:  # a sender thread may have sent or journaled it meanwhile
+            stale = call.left or call.journal_id is not None
+            if not stale:
                 call.journal_id = entry_id
-        if left:
+        if stale:
             journal.forget(entry_id)
 
     def _take(self, call: Call) -> bool:

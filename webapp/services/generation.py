@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from webapp.records import (
     Failure,
@@ -21,7 +21,7 @@ from webapp.records import (
 )
 from webapp.services.styles import HD, Style, Styles
 from webapp.services.training import clean_text, model_kind
-from webapp.services.work import NEVER_AGAIN, AstriaWork, Hold, forget_on_astria
+from webapp.services.work import NEVER_AGAIN, STALE_AFTER, AstriaWork, Hold, forget_on_astria
 from webapp.settings import Settings
 
 log = logging.getLogger("generation")
@@ -189,6 +189,12 @@ class Generations(AstriaWork):
     def _submit(self, generation: Generation, model: Model, hold: Hold) -> None:
         """The prompt, under its claim (`hold(free_at)` puts it off until then)."""
         generation_id = generation.id
+        if datetime.now(UTC) > self.deadline(generation) + STALE_AFTER:
+            # Never sent, and long past its time (a process down for hours, or a prompt whose
+            # answer was lost and nobody reconciled): a refund, not a surprise album.
+            log.warning("generation=%s is long past its deadline: refunded", generation_id)
+            self.fail(generation_id, Failure.ASTRIA_UNAVAILABLE)
+            return
         style = self.styles.find(generation.style)
         if generation.style and style is None:  # taken out of the catalogue by a deploy since
             self.fail(generation_id, Failure.STYLE_GONE)
@@ -196,6 +202,11 @@ class Generations(AstriaWork):
         tune_id, text, options = astria_request(
             self.settings, model, generation.prompt, style, generation.hd
         )
+        # From here on Astria may make the prompt: whatever happens next (a lost answer, a
+        # crash, the store failing after Astria said yes), it is not sent again for a day
+        # (its callback or the reconciler settles it) unless Astria said it made nothing
+        # (an outage: `postpone` holds it for a shorter pause).
+        hold(datetime.now(UTC) + timedelta(seconds=NEVER_AGAIN))
         prompt = self.send(
             lambda: self.astria.create_prompt(
                 tune_id=tune_id,

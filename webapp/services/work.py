@@ -25,6 +25,7 @@ RETRY_PAUSE = 60  # seconds before a job that raised is tried again (by the swee
 # have passed) settles it first.
 OUTCOME_WAIT = 600
 NEVER_AGAIN = 24 * 3600
+STALE_AFTER = timedelta(hours=1)  # work not sent this long past its deadline is refunded instead
 Hold = Callable[[datetime], None]  # hold a claim so that it runs out at the given time
 CallbackUrl = Callable[[str, int], str]  # (kind, our object id) -> a signed callback URL
 
@@ -124,27 +125,39 @@ class AstriaWork:
         name = f"{type(record).__name__.lower()}={record.id}"
         heartbeat = Heartbeat(lambda: claim(0), lease / 3, name)
 
+        held: list[datetime] = []  # what the body held the claim until, if it did
+
         def put_off(free_at: datetime) -> None:
             heartbeat.stop()
             hold(free_at)
+            held[:] = [free_at]
 
         with heartbeat:
             try:
                 yield put_off
             except Exception:
                 heartbeat.stop()
-                self._after_crash(record, hold, fail, name)
+                self._after_crash(record, hold, fail, name, held[0] if held else None)
                 raise
 
-    def _after_crash(self, record, hold: Hold, fail: Callable[[str], object], name: str) -> None:
-        """A job raised: try its work again soon, or fail it once its deadline is past."""
+    def _after_crash(
+        self,
+        record,
+        hold: Hold,
+        fail: Callable[[str], object],
+        name: str,
+        held: datetime | None,
+    ) -> None:
+        """A job raised: try its work again soon (never sooner than the body had held it:
+        a prompt that may exist on Astria stays held), or fail it once its deadline is past."""
         now = datetime.now(UTC)
+        retry_at = now + timedelta(seconds=RETRY_PAUSE)
         try:
             if now >= self.deadline(record):
                 log.error("%s failed and is past its deadline: refunded", name)
                 fail(Failure.INTERRUPTED)
-            else:
-                hold(now + timedelta(seconds=RETRY_PAUSE))
+            elif held is None or held < retry_at:
+                hold(retry_at)
         except Exception as exc:  # the store is down too: the claim runs out by itself
             log.warning("%s: could not put the work back (%s)", name, type(exc).__name__)
 
