@@ -31,7 +31,7 @@ def test_an_album_held_by_a_long_429_is_delivered_once_it_goes_out(make_live, te
         telegram.fail("sendMediaGroup", 429, retry_after=12)  # longer than the job waits
         live.post_update(f.callback(USER, f"sty:{model.id}:noir"))
         telegram.wait_for(lambda calls: [c for c in calls if c.method == "sendMediaGroup"])
-        time.sleep(10.5)  # the job has stand-ins (album and its follow-up); Telegram has neither
+        time.sleep(10.5)  # the job got a stand-in for the album and returned; Telegram has none
         waiting = live.rt.store.generations_awaiting_delivery()
         assert len(waiting) == 1  # not delivered while it only waits in memory
         telegram.wait_text(USER, "Want more pictures with “Me”?", timeout=30)
