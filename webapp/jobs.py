@@ -204,9 +204,9 @@ OPTIONAL_QUEUE = "astria-bot-optional"  # courtesies that may be dropped: photo 
 # The services whose methods run as jobs, by their name in Services: a job is "<name>.<method>"
 # with plain arguments (ids), so any process of the app can run it.
 TASK_OWNERS = ("training", "generations", "callbacks", "checks")
-# A job's longest honest run: an upload of 4 photos through Astria's retries, or an album that
-# waits out a long 429 (bot.notifier.QUEUED_WAIT). Past it RQ stops the job (an exception in the
-# job); its work is tried again like any job that raised. Jobs renew their claim meanwhile.
+# Well past a job's longest honest run (an upload of 4 photos through Astria's retries; an
+# album held by a 429 is not waited for). Past it RQ stops the job (an exception in the job);
+# its work is tried again like any job that raised. Jobs renew their claim meanwhile.
 JOB_TIMEOUT = 15 * 60
 FAILURE_TTL = 7 * 24 * 3600  # failed jobs are kept a week for operators to read (rq info)
 WORKER_TTL = 60  # RQ's worker heartbeat: it waits for a job 45 s at a time (this minus 15)
