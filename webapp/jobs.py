@@ -209,6 +209,10 @@ TASK_OWNERS = ("training", "generations", "callbacks", "checks")
 # its work is tried again like any job that raised. Jobs renew their claim meanwhile.
 JOB_TIMEOUT = 15 * 60
 FAILURE_TTL = 7 * 24 * 3600  # failed jobs are kept a week for operators to read (rq info)
+# A finished job's record expires after a minute. (Not 0: RQ then deletes it at once, and after
+# a worker was killed -9 its clean-up could find the record already gone and log a traceback
+# for a job that had succeeded, seen once in CI.)
+RESULT_TTL = 60
 WORKER_TTL = 60  # RQ's worker heartbeat: it waits for a job 45 s at a time (this minus 15)
 # A worker's Redis calls time out after this: longer than its wait for a job, so a Redis that
 # accepts connections but never answers is noticed within a minute, not never.
@@ -298,7 +302,7 @@ class QueuedJobs:
                 job_id=job_id,
                 description=name,
                 job_timeout=JOB_TIMEOUT,
-                result_ttl=0,
+                result_ttl=RESULT_TTL,
                 failure_ttl=FAILURE_TTL,
             )
         except RedisError as exc:
