@@ -168,22 +168,18 @@ class Generations(AstriaWork):
     def submit(self, generation_id: int) -> None:
         """Create the Astria prompt; on refusal, fail and refund. A job: safe to run twice
         (the claim; the signed callback settles a prompt whose answer was lost)."""
-        lease = self.settings.upload_lease_seconds
-
-        def claim(lease_seconds: int) -> bool:
-            return self.store.claim_generation_submit(generation_id, lease_seconds)
-
-        def hold(free_at: datetime) -> None:
-            self.store.postpone_generation_submit(generation_id, free_at, lease)
-
-        if not claim(lease):
+        if not self.store.claim_generation_submit(
+            generation_id, self.settings.upload_lease_seconds
+        ):
             return
         generation = self.store.get_generation(generation_id)
         model = generation and self.store.get_model(generation.model_id)
         if model is None:  # deleted with its user since the job was queued
             return
-        fail = lambda failure: self.fail(generation_id, failure)  # noqa: E731
-        with self.claimed(generation, claim, hold, fail) as put_off:
+        store = self.store
+        with self.claimed(
+            generation, store.claim_generation_submit, store.postpone_generation_submit, self.fail
+        ) as put_off:
             self._submit(generation, model, put_off)
 
     def _submit(self, generation: Generation, model: Model, hold: Hold) -> None:

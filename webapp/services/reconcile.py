@@ -78,9 +78,7 @@ class Reconciler:
         if generation.prompt_id is None:
             # No prompt id: Astria either never got it or answered too late to tell us. While
             # an outage is waited out (ASTRIA_RETRY_MINUTES), the sweep keeps trying to send it.
-            if datetime.now(UTC) < generation.created_at + timedelta(
-                minutes=self.settings.astria_retry_minutes
-            ):
+            if datetime.now(UTC) < self.generations.deadline(generation):
                 return "waiting for Astria"
             self.generations.fail(generation.id, Failure.ASTRIA_UNAVAILABLE)
             return "never sent"

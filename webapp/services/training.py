@@ -145,21 +145,15 @@ class Training(AstriaWork):
     def upload(self, model_id: int) -> None:
         """Fetch the photos and create the Astria tune; on refusal, fail and refund. A job:
         safe to run twice (the claim, and Astria's idempotency on the title)."""
-        lease = self.settings.upload_lease_seconds
-
-        def claim(lease_seconds: int) -> bool:
-            return self.store.claim_model_upload(model_id, lease_seconds)
-
-        def hold(free_at: datetime) -> None:
-            self.store.postpone_model_upload(model_id, free_at, lease)
-
-        if not claim(lease):
+        if not self.store.claim_model_upload(model_id, self.settings.upload_lease_seconds):
             return  # another worker has it, or it is done
         model = self.store.get_model(model_id)
         if model is None:
             return
-        fail = lambda failure: self.fail(model_id, failure)  # noqa: E731
-        with self.claimed(model, claim, hold, fail) as put_off:
+        store = self.store
+        with self.claimed(
+            model, store.claim_model_upload, store.postpone_model_upload, self.fail
+        ) as put_off:
             self._upload(model, put_off)
 
     def _upload(self, model: Model, hold: Hold) -> None:

@@ -108,22 +108,27 @@ class AstriaWork:
     def claimed(
         self,
         record,
-        claim: Callable[[int], object],
-        hold: Hold,
-        fail: Callable[[str], object],
+        claim: Callable[[int, int], object],
+        postpone: Callable[[int, datetime, int], None],
+        fail: Callable[[int, str], object],
     ) -> Iterator[Hold]:
-        """Run the body of a job that has just claimed `record` (a model or generation).
+        """Run the body of a job that has just claimed `record` (a model or generation) with
+        the store's `claim(id, lease_seconds)`.
 
         The claim is renewed every third of UPLOAD_LEASE_SECONDS while the body runs (claiming
-        again with no lease to wait out: `claim(0)`, on the store's clock), so a job cut short
-        (a killed worker) is taken over by the sweep within about one lease, and a slow Astria
-        never lets a second worker in. `hold(free_at)` sets when the claim runs out; the body
-        gets a `hold` that stops the renewals first, to put the work off (`postpone`). If the
-        body raises, the work is tried again after RETRY_PAUSE, or, past the work's deadline
-        (ASTRIA_RETRY_MINUTES after it began), failed and refunded: never stuck for good."""
+        again with no lease to wait out: `claim(id, 0)`, on the store's clock), so a job cut
+        short (a killed worker) is taken over by the sweep within about one lease, and a slow
+        Astria never lets a second worker in. The store's `postpone(id, free_at, lease)` sets
+        when the claim runs out; the body gets a `hold(free_at)` that stops the renewals first,
+        to put the work off (`postpone`). If the body raises, the work is tried again after
+        RETRY_PAUSE, or, past the work's deadline (ASTRIA_RETRY_MINUTES after it began), failed
+        and refunded with `fail(id, failure)`: never stuck for good."""
         lease = self.settings.upload_lease_seconds
         name = f"{type(record).__name__.lower()}={record.id}"
-        heartbeat = Heartbeat(lambda: claim(0), lease / 3, name)
+        heartbeat = Heartbeat(lambda: claim(record.id, 0), lease / 3, name)
+
+        def hold(free_at: datetime) -> None:
+            postpone(record.id, free_at, lease)
 
         held: list[datetime] = []  # what the body held the claim until, if it did
 
@@ -137,7 +142,8 @@ class AstriaWork:
                 yield put_off
             except Exception:
                 heartbeat.stop()
-                self._after_crash(record, hold, fail, name, held[0] if held else None)
+                failed = lambda failure: fail(record.id, failure)  # noqa: E731
+                self._after_crash(record, hold, failed, name, held[0] if held else None)
                 raise
 
     def _after_crash(
