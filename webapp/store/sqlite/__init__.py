@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from webapp.records import StoreError
-from webapp.store.sqlite.connection import connect, migrate
+from webapp.store.sqlite.connection import connect, create_file, migrate
 from webapp.store.sqlite.conversations import Conversations
 from webapp.store.sqlite.generations import Generations
 from webapp.store.sqlite.models import Models
@@ -21,7 +21,7 @@ from webapp.store.sqlite.users import Users
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
-__all__ = ["MIGRATIONS", "SQLiteStore", "connect", "migrate"]
+__all__ = ["MIGRATIONS", "SQLiteStore", "connect", "create_file", "migrate"]
 
 
 class SQLiteStore(Users, Conversations, Models, Generations, Payments):

@@ -14,14 +14,25 @@ from pathlib import Path
 from webapp.records import StoreError
 
 
+def create_file(path: str) -> None:
+    """Make a new database file readable by its owner only (SQLite gives its -wal and -shm files
+    the same mode); an existing one is left alone. Call it before the process's first connection
+    to `path`, never after: closing any descriptor of the file drops every SQLite lock this
+    process holds on it, and another process may then delete the write-ahead log under it."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:  # only a file made here and now is opened outside SQLite
+        pass
+
+
 def connect(path: str) -> sqlite3.Connection:
     """A connection in WAL mode that waits for locks (several workers may open the file at once).
 
     Switching to WAL needs a moment alone with the file and does not wait on SQLite's busy
-    handler, so it is retried; once the file is in WAL mode it stays so. A new file is created
-    readable by its owner only (SQLite gives its -wal and -shm files the same mode)."""
-    if path != ":memory:" and not path.startswith("file:"):
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    handler, so it is retried; once the file is in WAL mode it stays so. The file is only ever
+    opened through SQLite here (see create_file)."""
     db = sqlite3.connect(path, timeout=30, isolation_level=None)
     db.execute("PRAGMA busy_timeout=30000")
     for attempt in range(100):
@@ -91,6 +102,7 @@ class Database:
         self._local = threading.local()
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        create_file(path)  # before any connection: see create_file
 
     def _db(self) -> sqlite3.Connection:
         """This thread's connection."""

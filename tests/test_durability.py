@@ -1,0 +1,379 @@
+"""The embedded store on one machine, under every process we run beside it: gunicorn (two
+workers), the RQ worker, `flask --app wsgi …` commands run while they serve, an operator's plain
+`sqlite3` session; then `kill -9` of all of it mid-work, a restart, and again. Nothing the app
+acknowledged is lost, the file stays whole, and the write-ahead log the app writes is the one on
+disk (SQLite's locks are per process: a process that drops them lets another one delete the log
+under it, and every write after that vanishes with the next crash)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+
+from tests import factories as f
+from tests.live import WEBHOOK_SECRET, base_env
+from tests.support import die_with_parent, free_port, redis_url
+
+ROOT = Path(__file__).resolve().parent.parent
+DB = 6  # a Redis database of its own, emptied for each test
+ROUNDS = 3
+
+
+@dataclass
+class Acknowledged:
+    """What the app answered 200 for, so must keep whatever happens next."""
+
+    users: set[int] = field(default_factory=set)
+    updates: set[int] = field(default_factory=set)  # update ids claimed (all but payments)
+    charges: dict[str, int] = field(default_factory=dict)  # Stars charge id -> user
+    models: set[tuple[int, str]] = field(default_factory=set)  # (user, model name)
+    generations: dict[int, int] = field(default_factory=dict)  # user -> prompts asked for
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Deployment:
+    """gunicorn (two workers) and `flask --app wsgi worker` on one SQLite file, started as an
+    operator starts them, each in a process group of its own so that `kill -9` takes all of it."""
+
+    def __init__(self, tmp_path: Path, env: dict) -> None:
+        self.tmp_path = tmp_path
+        self.env = {**os.environ, **env}
+        self.url = env["PUBLIC_URL"]
+        self.db_path = tmp_path / "bot.sqlite3"
+        self.procs: list[subprocess.Popen] = []
+        self.http = requests.Session()
+        self.runs = 0
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+        with open(self.tmp_path / f"{name}-{self.runs}.log", "wb") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", *args],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=die_with_parent,
+            )
+        self.procs.append(proc)
+        return proc
+
+    def start(self) -> None:
+        self.runs += 1
+        port = self.url.rsplit(":", 1)[1]
+        self._spawn(
+            "gunicorn",
+            ["gunicorn", "-c", "python:webapp.gunicorn_conf", "--workers", "2"]
+            + ["--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        )
+        self._spawn("worker", ["flask", "--app", "wsgi", "worker"])
+        deadline = time.monotonic() + 40
+        while True:
+            try:
+                if self.http.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, self.logs()
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """kill -9 of every process of the deployment at once: no clean-up runs anywhere."""
+        for proc in self.procs:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for proc in self.procs:
+            proc.wait(timeout=20)
+        self.procs.clear()
+
+    def command(self, *args: str, **env: str) -> str:
+        """`flask --app wsgi <args>` run to its end beside the serving app, as an operator would."""
+        proc = subprocess.Popen(
+            [sys.executable, "-X", "faulthandler", "-m", "flask", "--app", "wsgi", *args],
+            cwd=ROOT,
+            env={**self.env, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            output, _ = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:  # where it hangs, from faulthandler
+            proc.send_signal(signal.SIGABRT)
+            output, _ = proc.communicate()
+        with open(self.tmp_path / "commands.log", "a") as log:
+            log.write(f"$ flask {' '.join(args)}\n{output}\n")
+        assert proc.returncode == 0, output
+        return output
+
+    def operator_reads(self) -> int:
+        """An operator's plain `sqlite3` session on the live file (the sqlite3 shell where it is
+        installed, else Python's own binding in a process of its own): the users it sees."""
+        query = "SELECT COUNT(*) FROM telegram_users;"
+        if shutil.which("sqlite3"):
+            args = ["sqlite3", str(self.db_path), query]
+        else:
+            assert os.environ.get("CI") != "true", "the sqlite3 shell is missing (make tools)"
+            script = "import sys, sqlite3; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])"  # noqa: E501
+            args = [sys.executable, "-c", script, str(self.db_path), query]
+        done = subprocess.run(args, capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, done.stderr
+        return int(done.stdout.strip())
+
+    def app_pids(self) -> list[int]:
+        """Every process of the deployment (gunicorn's master and workers, the RQ worker)."""
+        pids = []
+        for proc in self.procs:
+            for entry in Path("/proc").iterdir():
+                if entry.name.isdigit():
+                    try:
+                        if os.getpgid(int(entry.name)) == proc.pid:
+                            pids.append(int(entry.name))
+                    except ProcessLookupError:
+                        pass
+        return pids
+
+    def wal_in_use(self) -> list[str]:
+        """The write-ahead logs the deployment's processes have open that are not the file on
+        disk (a log deleted, or replaced, under a running process): [] when all is well."""
+        wal = Path(f"{self.db_path}-wal")
+        on_disk = wal.stat().st_ino if wal.exists() else None
+        wrong = []
+        for pid in self.app_pids():
+            try:
+                fds = list(Path(f"/proc/{pid}/fd").iterdir())
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    target = os.readlink(fd)
+                except OSError:
+                    continue
+                if target.startswith(str(wal)) and (
+                    target != str(wal) or fd.stat().st_ino != on_disk
+                ):
+                    wrong.append(f"pid {pid}: {target}")
+        return wrong
+
+    def post(self, update: dict, telegram) -> bool:
+        """Deliver an update as Telegram does; whether the app acknowledged it (a 200)."""
+        try:
+            response = self.http.post(
+                f"{self.url}/api/bot/webhook",
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+                timeout=30,
+            )
+        except requests.RequestException:  # killed mid-request: not acknowledged
+            return False
+        telegram.webhook_answered(response)
+        return response.status_code == 200
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')}"
+            for p in sorted(self.tmp_path.glob("*.log"))
+        )
+
+
+class Journeys:
+    """Users doing what users do (sign up, buy credits, train, generate), several at once; each
+    step that got a 200 is written down in `acked`."""
+
+    def __init__(self, deployment: Deployment, telegram) -> None:
+        self.app = deployment
+        self.telegram = telegram
+        self.acked = Acknowledged()
+        self.stopped = threading.Event()
+
+    def _post(self, update: dict) -> bool:
+        if self.stopped.is_set():
+            return False
+        ok = self.app.post(update, self.telegram)
+        if ok and "update_id" in update and not _about_money(update):
+            with self.acked.lock:
+                self.acked.updates.add(update["update_id"])
+        return ok
+
+    def sign_up(self, user: int) -> bool:
+        if self._post(f.message(user, "/start")):
+            with self.acked.lock:
+                self.acked.users.add(user)
+            return True
+        return False
+
+    def keep_signing_up(self, first: int, most: int = 400) -> int:
+        """New users, one after another, until the deployment is killed (or `most` of them):
+        how many got a 200."""
+        user = first
+        while user - first < most and self.sign_up(user):
+            user += 1
+        return user - first
+
+    def buy(self, user: int) -> None:
+        if not (self.sign_up(user) and self._post(f.message(user, "/buy"))):
+            return
+        if not self._post(f.callback(user, "buy:10")):
+            return
+        invoices = self.telegram.calls_to("sendInvoice", user)
+        if not invoices:
+            return
+        payload = invoices[-1].params["payload"]
+        if not self._post(f.pre_checkout(user, payload, 100)):
+            return
+        charge_id = self.telegram.charge(user, 100)
+        if self._post(f.successful_payment(user, payload, 100, charge_id)):
+            with self.acked.lock:
+                self.acked.charges[charge_id] = user
+
+    def train(self, user: int, name: str) -> None:
+        if not (self.sign_up(user) and self._post(f.message(user, "/train"))):
+            return
+        for n in range(4):
+            file_id = f"{user}-{name}-{n}"
+            self.telegram.add_file(file_id, f.jpeg(700 + n, 700))
+            if not self._post(f.photo(user, file_id, 700 + n, 700)):
+                return
+        if self._post(f.message(user, name)) and self._post(f.callback(user, "cls:man")):
+            with self.acked.lock:
+                self.acked.models.add((user, name))
+
+    def generate(self, user: int, model_id: int) -> None:
+        if self._post(f.callback(user, f"sty:{model_id}:noir")):
+            with self.acked.lock:
+                self.acked.generations[user] = self.acked.generations.get(user, 0) + 1
+
+
+def _about_money(update: dict) -> bool:
+    message = update.get("message") or {}
+    return "successful_payment" in message or "refunded_payment" in message
+
+
+def ready_models(db_path: Path) -> dict[int, int]:
+    """user -> one of their models Astria has trained (a plain reader of the live file)."""
+    db = sqlite3.connect(db_path)
+    try:
+        rows = db.execute(
+            "SELECT telegram_user_id, MAX(id) FROM telegram_models "
+            "WHERE status = 'ready' GROUP BY telegram_user_id"
+        ).fetchall()
+    finally:
+        db.close()
+    return dict(rows)
+
+
+@pytest.fixture
+def deployment(tmp_path, telegram):
+    url = redis_url().rsplit("/", 1)[0] + f"/{DB}"
+    redis.Redis.from_url(url).flushdb()
+    env = {
+        **base_env(tmp_path, telegram),
+        "PUBLIC_URL": f"http://127.0.0.1:{free_port()}",
+        "REDIS_URL": url,
+        "SWEEP_SECONDS": "1",
+        "UPLOAD_LEASE_SECONDS": "3",
+    }
+    made = Deployment(tmp_path, env)
+    yield made
+    made.kill()
+    redis.Redis.from_url(url).flushdb()
+
+
+def test_every_acknowledged_write_survives_commands_readers_and_kill_9(deployment, telegram):
+    """The issue's scenario, three times over: serve, run the operator's commands and a reader
+    beside it, more users, kill -9 of everything mid-work, restart; then every acknowledged
+    write is there, balances equal their ledgers, the file is whole and its log is on disk."""
+    journeys = Journeys(deployment, telegram)
+    base = 8_000_000
+    for round_ in range(ROUNDS):
+        deployment.start()
+        journeys.stopped.clear()
+        users = [base + 1000 * round_ + n for n in range(40)]
+        with ThreadPoolExecutor(8) as pool:
+            # before the commands: users sign up, buy, train, and generate on older models
+            ready = ready_models(deployment.db_path)
+            first = [pool.submit(journeys.sign_up, u) for u in users[:10]]
+            first += [pool.submit(journeys.buy, u) for u in users[10:14]]
+            first += [pool.submit(journeys.train, u, f"R{round_}") for u in users[14:18]]
+            first += [pool.submit(journeys.generate, u, m) for u, m in list(ready.items())[:4]]
+            for future in first:
+                future.result(timeout=60)
+            # the operator's commands and a plain reader, while the app serves
+            deployment.command("reconcile")
+            deployment.command("set-webhook", PUBLIC_URL="https://bot.example.com")
+            acked = len(journeys.acked.users)
+            assert deployment.operator_reads() >= acked
+            # more users, and users arriving all the time, then kill -9 of everything mid-work
+            chatter = pool.submit(journeys.keep_signing_up, base + 1000 * round_ + 500)
+            later = [pool.submit(journeys.buy, u) for u in users[18:22]]
+            later += [pool.submit(journeys.train, u, f"S{round_}") for u in users[22:26]]
+            for future in later:
+                future.result(timeout=60)
+            assert deployment.wal_in_use() == [], "a log the app writes is not on disk"
+            acked = len(journeys.acked.users)  # (the reader may see a few more, not fewer)
+            assert deployment.operator_reads() >= acked
+            deployment.kill()
+            journeys.stopped.set()
+            assert chatter.result() > 0  # it was still signing users up when all was killed
+        base_seen = check_store(deployment.db_path, journeys.acked)
+        assert base_seen >= len(journeys.acked.users)
+
+    acked = journeys.acked
+    assert len(acked.charges) >= 8 and len(acked.models) >= 8 and acked.generations, acked
+
+    deployment.start()  # and it starts again on what the crashes left
+    assert deployment.wal_in_use() == []
+    check_store(deployment.db_path, journeys.acked)
+    logs = deployment.logs()
+    assert "disk I/O error" not in logs, logs[-5000:]
+    assert "Traceback" not in logs, logs[-5000:]
+
+
+def check_store(db_path: Path, acked: Acknowledged) -> int:
+    """Everything acknowledged is in the file, balances equal ledgers, and the file is whole;
+    how many users it holds."""
+    db = sqlite3.connect(db_path)
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        users = {u for (u,) in db.execute("SELECT telegram_id FROM telegram_users")}
+        assert acked.users <= users, f"{len(acked.users - users)} acknowledged users lost"
+        updates = {u for (u,) in db.execute("SELECT update_id FROM processed_updates")}
+        assert acked.updates <= updates, f"{len(acked.updates - updates)} acknowledged updates lost"
+        charges = dict(db.execute("SELECT charge_id, telegram_user_id FROM payments"))
+        lost = {c: u for c, u in acked.charges.items() if charges.get(c) != u}
+        assert not lost, f"payments lost: {lost}"
+        purchases = {
+            r for (r,) in db.execute("SELECT ref FROM credit_ledger WHERE reason = 'purchase'")
+        }
+        assert set(acked.charges) <= purchases, "a payment without its credits"
+        models = set(db.execute("SELECT telegram_user_id, name FROM telegram_models"))
+        assert acked.models <= models, f"models lost: {acked.models - models}"
+        asked = dict(
+            db.execute("SELECT telegram_user_id, COUNT(*) FROM telegram_prompts GROUP BY 1")
+        )
+        short = {u: n for u, n in acked.generations.items() if asked.get(u, 0) < n}
+        assert not short, f"generations lost: {short}"
+        unbalanced = db.execute(
+            "SELECT u.telegram_id, u.credits, COALESCE(SUM(l.delta), 0) FROM telegram_users u "
+            "LEFT JOIN credit_ledger l ON l.telegram_user_id = u.telegram_id "
+            "GROUP BY u.telegram_id HAVING u.credits != COALESCE(SUM(l.delta), 0)"
+        ).fetchall()
+        assert unbalanced == [], f"balances that are not the sum of their ledger: {unbalanced}"
+        return len(users)
+    finally:
+        db.close()
