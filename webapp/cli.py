@@ -44,7 +44,9 @@ def init_app(app: Flask) -> None:
         as their callbacks would have (Astria never retries a callback)."""
         rt = runtime()
         report = rt.services.reconciler.run(timedelta(minutes=minutes))
-        rt.jobs.wait_idle(120)  # albums and messages it queued
+        # what it started here (albums, messages); jobs it queued in Redis wait for the workers,
+        # and other processes' jobs are not its to wait for (after a crash, for minutes)
+        rt.jobs.wait_idle(120, workers=False)
         click.echo(
             f"models: {report.models or 'none'}; generations: {report.generations or 'none'}"
         )
