@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
@@ -26,6 +27,7 @@ import requests
 from tests import factories as f
 from tests.live import WEBHOOK_SECRET, base_env
 from tests.support import die_with_parent, free_port, redis_url
+from webapp.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
 DB = 6  # a Redis database of its own, emptied for each test
@@ -48,13 +50,16 @@ class Deployment:
     """gunicorn (two workers) and `flask --app wsgi worker` on one SQLite file, started as an
     operator starts them, each in a process group of its own so that `kill -9` takes all of it."""
 
-    def __init__(self, tmp_path: Path, env: dict) -> None:
+    def __init__(self, tmp_path: Path, env: dict, supabase=None) -> None:
         self.tmp_path = tmp_path
+        self.supabase = supabase  # the Supabase stand-in the app uses, or None for SQLite
         self.env = {**os.environ, **env}
         self.url = env["PUBLIC_URL"]
         self.db_path = tmp_path / "bot.sqlite3"
+        self.sandbox_path = Path(env["INSTANCE_PATH"]) / "astria-sandbox.sqlite3"
         self.procs: list[subprocess.Popen] = []
         self.http = requests.Session()
+        self.refused: list[str] = []  # answers other than 200 (there should be none)
         self.runs = 0
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
@@ -121,10 +126,27 @@ class Deployment:
         assert proc.returncode == 0, output
         return output
 
+    def query(self, sql: str) -> list[tuple]:
+        """Rows of the app's store, read beside it (integers as ints, the rest as text)."""
+        if self.supabase is None:
+            db = sqlite3.connect(self.db_path)
+            try:
+                return db.execute(sql).fetchall()
+            finally:
+                db.close()
+        text = self.supabase.psql(sql)
+        return [
+            tuple(int(v) if v.lstrip("-").isdigit() else v for v in line.split("|"))
+            for line in text.splitlines()
+        ]
+
     def operator_reads(self) -> int:
         """An operator's plain `sqlite3` session on the live file (the sqlite3 shell where it is
-        installed, else Python's own binding in a process of its own): the users it sees."""
+        installed, else Python's own binding in a process of its own; psql on Supabase): the
+        users it sees."""
         query = "SELECT COUNT(*) FROM telegram_users;"
+        if self.supabase is not None:  # an operator's psql
+            return self.query(query)[0][0]
         if shutil.which("sqlite3"):
             args = ["sqlite3", str(self.db_path), query]
         else:
@@ -149,9 +171,16 @@ class Deployment:
         return pids
 
     def wal_in_use(self) -> list[str]:
-        """The write-ahead logs the deployment's processes have open that are not the file on
-        disk (a log deleted, or replaced, under a running process): [] when all is well."""
-        wal = Path(f"{self.db_path}-wal")
+        """The write-ahead logs the deployment's processes have open (the store's and the Astria
+        sandbox's) that are not the file on disk (a log deleted, or replaced, under a running
+        process): [] when all is well."""
+        return [
+            wrong
+            for path in (self.db_path, self.sandbox_path)
+            for wrong in self._wal_in_use(Path(f"{path}-wal"))
+        ]
+
+    def _wal_in_use(self, wal: Path) -> list[str]:
         on_disk = wal.stat().st_ino if wal.exists() else None
         wrong = []
         for pid in self.app_pids():
@@ -172,8 +201,8 @@ class Deployment:
 
     def post(self, update: dict, telegram) -> bool:
         """Deliver an update as Telegram does; whether the app acknowledged it (a 200)."""
-        try:
-            response = self.http.post(
+        try:  # a connection of its own (a kept-alive one may be closed by gunicorn meanwhile)
+            response = requests.post(
                 f"{self.url}/api/bot/webhook",
                 json=update,
                 headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
@@ -182,6 +211,8 @@ class Deployment:
         except requests.RequestException:  # killed mid-request: not acknowledged
             return False
         telegram.webhook_answered(response)
+        if response.status_code != 200:
+            self.refused.append(f"{response.status_code} {response.text[:200]}")
         return response.status_code == 200
 
     def logs(self) -> str:
@@ -264,31 +295,37 @@ def _about_money(update: dict) -> bool:
     return "successful_payment" in message or "refunded_payment" in message
 
 
-def ready_models(db_path: Path) -> dict[int, int]:
-    """user -> one of their models Astria has trained (a plain reader of the live file)."""
-    db = sqlite3.connect(db_path)
-    try:
-        rows = db.execute(
+def ready_models(deployment: Deployment) -> dict[int, int]:
+    """user -> one of their models Astria has trained (a plain reader of the live store)."""
+    return dict(
+        deployment.query(
             "SELECT telegram_user_id, MAX(id) FROM telegram_models "
             "WHERE status = 'ready' GROUP BY telegram_user_id"
-        ).fetchall()
-    finally:
-        db.close()
-    return dict(rows)
+        )
+    )
 
 
-@pytest.fixture
-def deployment(tmp_path, telegram):
+@pytest.fixture(params=["sqlite", "supabase"])
+def deployment(request, tmp_path, telegram):
     url = redis_url().rsplit("/", 1)[0] + f"/{DB}"
     redis.Redis.from_url(url).flushdb()
+    stack = None
+    if request.param == "supabase":
+        stack = request.getfixturevalue("supabase")
+        stack.reset()
     env = {
         **base_env(tmp_path, telegram),
+        **(
+            {"SUPABASE_URL": stack.url, "SUPABASE_SERVICE_ROLE_KEY": stack.service_role_key}
+            if stack
+            else {}
+        ),
         "PUBLIC_URL": f"http://127.0.0.1:{free_port()}",
         "REDIS_URL": url,
         "SWEEP_SECONDS": "1",
         "UPLOAD_LEASE_SECONDS": "3",
     }
-    made = Deployment(tmp_path, env)
+    made = Deployment(tmp_path, env, stack)
     yield made
     made.kill()
     redis.Redis.from_url(url).flushdb()
@@ -306,7 +343,7 @@ def test_every_acknowledged_write_survives_commands_readers_and_kill_9(deploymen
         users = [base + 1000 * round_ + n for n in range(40)]
         with ThreadPoolExecutor(8) as pool:
             # before the commands: users sign up, buy, train, and generate on older models
-            ready = ready_models(deployment.db_path)
+            ready = ready_models(deployment)
             first = [pool.submit(journeys.sign_up, u) for u in users[:10]]
             first += [pool.submit(journeys.buy, u) for u in users[10:14]]
             first += [pool.submit(journeys.train, u, f"R{round_}") for u in users[14:18]]
@@ -330,50 +367,122 @@ def test_every_acknowledged_write_survives_commands_readers_and_kill_9(deploymen
             deployment.kill()
             journeys.stopped.set()
             assert chatter.result() > 0  # it was still signing users up when all was killed
-        base_seen = check_store(deployment.db_path, journeys.acked)
+        base_seen = check_store(deployment, journeys.acked)
         assert base_seen >= len(journeys.acked.users)
 
     acked = journeys.acked
     assert len(acked.charges) >= 8 and len(acked.models) >= 8 and acked.generations, acked
 
+    assert deployment.refused == []
     deployment.start()  # and it starts again on what the crashes left
     assert deployment.wal_in_use() == []
-    check_store(deployment.db_path, journeys.acked)
+    check_store(deployment, journeys.acked)
     logs = deployment.logs()
     assert "disk I/O error" not in logs, logs[-5000:]
     assert "Traceback" not in logs, logs[-5000:]
 
 
-def check_store(db_path: Path, acked: Acknowledged) -> int:
-    """Everything acknowledged is in the file, balances equal ledgers, and the file is whole;
-    how many users it holds."""
-    db = sqlite3.connect(db_path)
+def check_store(deployment: Deployment, acked: Acknowledged) -> int:
+    """Everything acknowledged is in the store, balances equal ledgers, the SQLite files (the
+    store's, the Astria sandbox's) are whole, and the sandbox kept every tune and prompt it said
+    it made; how many users the store holds."""
+    query = deployment.query
+    # what the store was told first, then what the sandbox holds (the app may be running)
+    told = {t for (t,) in query("SELECT model_id FROM telegram_models") if t not in (None, "")}
+    asked = {str(p) for (p,) in query("SELECT prompt_id FROM telegram_prompts") if p}
+    sandbox = sqlite3.connect(deployment.sandbox_path)
     try:
-        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        users = {u for (u,) in db.execute("SELECT telegram_id FROM telegram_users")}
-        assert acked.users <= users, f"{len(acked.users - users)} acknowledged users lost"
-        updates = {u for (u,) in db.execute("SELECT update_id FROM processed_updates")}
-        assert acked.updates <= updates, f"{len(acked.updates - updates)} acknowledged updates lost"
-        charges = dict(db.execute("SELECT charge_id, telegram_user_id FROM payments"))
-        lost = {c: u for c, u in acked.charges.items() if charges.get(c) != u}
-        assert not lost, f"payments lost: {lost}"
-        purchases = {
-            r for (r,) in db.execute("SELECT ref FROM credit_ledger WHERE reason = 'purchase'")
-        }
-        assert set(acked.charges) <= purchases, "a payment without its credits"
-        models = set(db.execute("SELECT telegram_user_id, name FROM telegram_models"))
-        assert acked.models <= models, f"models lost: {acked.models - models}"
-        asked = dict(
-            db.execute("SELECT telegram_user_id, COUNT(*) FROM telegram_prompts GROUP BY 1")
-        )
-        short = {u: n for u, n in acked.generations.items() if asked.get(u, 0) < n}
-        assert not short, f"generations lost: {short}"
-        unbalanced = db.execute(
-            "SELECT u.telegram_id, u.credits, COALESCE(SUM(l.delta), 0) FROM telegram_users u "
-            "LEFT JOIN credit_ledger l ON l.telegram_user_id = u.telegram_id "
-            "GROUP BY u.telegram_id HAVING u.credits != COALESCE(SUM(l.delta), 0)"
-        ).fetchall()
-        assert unbalanced == [], f"balances that are not the sum of their ledger: {unbalanced}"
-        return len(users)
+        assert sandbox.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        tunes = {t for (t,) in sandbox.execute("SELECT id FROM tunes")}
+        prompts = {str(p) for (p,) in sandbox.execute("SELECT id FROM prompts")}
     finally:
-        db.close()
+        sandbox.close()
+    assert told <= tunes, f"tunes the sandbox made and lost: {told - tunes}"
+    assert asked <= prompts, f"prompts the sandbox made and lost: {asked - prompts}"
+    if deployment.supabase is None:
+        assert query("PRAGMA integrity_check") == [("ok",)]
+    users = {u for (u,) in query("SELECT telegram_id FROM telegram_users")}
+    assert acked.users <= users, f"{len(acked.users - users)} acknowledged users lost"
+    updates = {u for (u,) in query("SELECT update_id FROM processed_updates")}
+    assert acked.updates <= updates, f"{len(acked.updates - updates)} acknowledged updates lost"
+    charges = {str(c): u for c, u in query("SELECT charge_id, telegram_user_id FROM payments")}
+    lost = {c: u for c, u in acked.charges.items() if charges.get(c) != u}
+    assert not lost, f"payments lost: {lost}"
+    purchases = {
+        str(r) for (r,) in query("SELECT ref FROM credit_ledger WHERE reason = 'purchase'")
+    }
+    assert set(acked.charges) <= purchases, "a payment without its credits"
+    models = set(query("SELECT telegram_user_id, name FROM telegram_models"))
+    assert acked.models <= models, f"models lost: {acked.models - models}"
+    counted = dict(query("SELECT telegram_user_id, COUNT(*) FROM telegram_prompts GROUP BY 1"))
+    short = {u: n for u, n in acked.generations.items() if counted.get(u, 0) < n}
+    assert not short, f"generations lost: {short}"
+    unbalanced = query(
+        "SELECT u.telegram_id, u.credits, COALESCE(SUM(l.delta), 0) FROM telegram_users u "
+        "LEFT JOIN credit_ledger l ON l.telegram_user_id = u.telegram_id "
+        "GROUP BY u.telegram_id, u.credits HAVING u.credits != COALESCE(SUM(l.delta), 0)"
+    )
+    assert unbalanced == [], f"balances that are not the sum of their ledger: {unbalanced}"
+    return len(users)
+
+
+KEY_PROCESS = (
+    "import sys; from webapp.settings import Settings; "
+    "print(Settings.from_env({}).with_instance(sys.argv[1]).secret_key)"
+)
+
+
+def test_the_instance_key_is_made_once_and_whole_though_its_makers_are_killed(tmp_path):
+    """Several processes start at once on a new instance folder (gunicorn's workers, the RQ
+    worker, a flask command) and some are killed -9 at any point while they make the signing
+    key: every process that starts agrees on one key, whole, readable by the owner only, and
+    what the killed ones left aside is cleared away later."""
+    import random
+
+    chance = random.Random(19)
+    for round_ in range(6):
+        folder = tmp_path / f"instance-{round_}"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", KEY_PROCESS, str(folder)],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                preexec_fn=die_with_parent,
+            )
+            for _ in range(6)
+        ]
+        doomed = procs[::2]
+        for proc in doomed:  # at any point: before, while or after it writes the key
+            time.sleep(chance.uniform(0, 0.15))
+            proc.kill()
+        keys = set()
+        for proc in procs:
+            out, err = proc.communicate(timeout=60)
+            if proc not in doomed:
+                assert proc.returncode == 0, err
+                keys.add(out.strip())
+        key_file = folder / "secret_key"
+        assert keys == {key_file.read_text()} and len(keys.pop()) == 43
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        later = subprocess.run(
+            [sys.executable, "-c", KEY_PROCESS, str(folder)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert later.stdout.strip() == key_file.read_text()
+    # what a killed maker left aside goes once it is stale (a live one writes in a moment)
+    left = folder / ".secret_key.1.abcd"
+    left.write_text("x")
+    os.utime(left, (time.time() - 3600, time.time() - 3600))
+    fresh = folder / ".secret_key.2.abcd"
+    fresh.write_text("y")
+    key = Settings.from_env({}).with_instance(str(folder)).secret_key
+    assert not left.exists() and fresh.exists() and key == (folder / "secret_key").read_text()
+    # a key cut short by someone else (an edit, a broken disk) stops the app, saying what to do
+    (folder / "secret_key").write_text("")
+    with pytest.raises(SettingsError, match="secret_key is damaged"):
+        Settings.from_env({}).with_instance(str(folder))

@@ -8,6 +8,7 @@ import math
 import os
 import re
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -305,17 +306,52 @@ class Settings:
 
 def _instance_secret(path: Path) -> str:
     """A signing key kept beside the database, made once, so callback URLs survive restarts."""
+    _clear_stale(path)
     if not path.exists():
-        # Written aside and linked into place: several workers starting at once agree on one key.
-        # Created readable by its owner only: no moment where another account could read it.
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        _write_once(path, secrets.token_urlsafe(32))
+    key = path.read_text().strip()
+    if len(key) < 32:  # a file we wrote never is; someone else's edit or a broken disk may
+        raise SettingsError(
+            f"{path} is damaged (empty or cut short): set SECRET_KEY to the key it held, or "
+            "delete the file to make a new one (callback URLs Astria already has then fail)"
+        )
+    return key
+
+
+STALE_AFTER = 60  # seconds: a key is written aside in a moment; an older one was left by a crash
+
+
+def _write_once(path: Path, text: str) -> None:
+    """Give `path` this content unless it exists, so that nobody ever reads it half-written,
+    even after kill -9 or a power cut: written aside readable by its owner only, flushed to
+    disk, then linked into place (of several processes starting at once, the first link wins
+    and all read that one) and the folder flushed."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
         with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(32))
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
         try:
             os.link(tmp, path)
         except FileExistsError:
             pass
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
         finally:
-            tmp.unlink()
-    return path.read_text().strip()
+            os.close(folder)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _clear_stale(path: Path) -> None:
+    """Remove what a process killed while writing `path` left aside (see _write_once)."""
+    now = time.time()
+    for left in path.parent.glob(f".{path.name}.*"):
+        try:
+            if now - left.stat().st_mtime > STALE_AFTER:
+                left.unlink()
+        except FileNotFoundError:  # another process removed it first
+            pass
