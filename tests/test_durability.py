@@ -8,6 +8,7 @@ under it, and every write after that vanishes with the next crash)."""
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import sqlite3
@@ -26,7 +27,7 @@ import requests
 
 from tests import factories as f
 from tests.live import WEBHOOK_SECRET, base_env
-from tests.support import die_with_parent, free_port, redis_url
+from tests.support import die_with_parent, eventually, free_port, redis_url
 from webapp.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,8 +107,9 @@ class Deployment:
             proc.wait(timeout=20)
         self.procs.clear()
 
-    def command(self, *args: str, **env: str) -> str:
-        """`flask --app wsgi <args>` run to its end beside the serving app, as an operator would."""
+    def command(self, *args: str, fails: bool = False, **env: str) -> str:
+        """`flask --app wsgi <args>` run to its end beside the serving app, as an operator would
+        (it must succeed, or fail when `fails`); what it printed."""
         proc = subprocess.Popen(
             [sys.executable, "-X", "faulthandler", "-m", "flask", "--app", "wsgi", *args],
             cwd=ROOT,
@@ -118,12 +120,12 @@ class Deployment:
         )
         try:
             output, _ = proc.communicate(timeout=60)
-        except subprocess.TimeoutExpired:  # where it hangs, from faulthandler
+        except subprocess.TimeoutExpired:  # a hang: SIGABRT makes faulthandler print each stack
             proc.send_signal(signal.SIGABRT)
             output, _ = proc.communicate()
         with open(self.tmp_path / "commands.log", "a") as log:
             log.write(f"$ flask {' '.join(args)}\n{output}\n")
-        assert proc.returncode == 0, output
+        assert (proc.returncode != 0) == fails, output
         return output
 
     def query(self, sql: str) -> list[tuple]:
@@ -151,7 +153,10 @@ class Deployment:
             args = ["sqlite3", str(self.db_path), query]
         else:
             assert os.environ.get("CI") != "true", "the sqlite3 shell is missing (make tools)"
-            script = "import sys, sqlite3; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])"  # noqa: E501
+            script = (
+                "import sqlite3, sys; "
+                "print(*sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone())"
+            )
             args = [sys.executable, "-c", script, str(self.db_path), query]
         done = subprocess.run(args, capture_output=True, text=True, timeout=30)
         assert done.returncode == 0, done.stderr
@@ -170,17 +175,17 @@ class Deployment:
                         pass
         return pids
 
-    def wal_in_use(self) -> list[str]:
-        """The write-ahead logs the deployment's processes have open (the store's and the Astria
-        sandbox's) that are not the file on disk (a log deleted, or replaced, under a running
-        process): [] when all is well."""
+    def stray_wals(self) -> list[str]:
+        """Write-ahead logs (the store's, the Astria sandbox's) that a process of the deployment
+        has open but that are not the file on disk (deleted or replaced under it): [] when all
+        is well."""
         return [
             wrong
             for path in (self.db_path, self.sandbox_path)
-            for wrong in self._wal_in_use(Path(f"{path}-wal"))
+            for wrong in self._stray_wals(Path(f"{path}-wal"))
         ]
 
-    def _wal_in_use(self, wal: Path) -> list[str]:
+    def _stray_wals(self, wal: Path) -> list[str]:
         on_disk = wal.stat().st_ino if wal.exists() else None
         wrong = []
         for pid in self.app_pids():
@@ -236,7 +241,7 @@ class Journeys:
         if self.stopped.is_set():
             return False
         ok = self.app.post(update, self.telegram)
-        if ok and "update_id" in update and not _about_money(update):
+        if ok and "successful_payment" not in update.get("message", {}):  # payments: no claim
             with self.acked.lock:
                 self.acked.updates.add(update["update_id"])
         return ok
@@ -290,11 +295,6 @@ class Journeys:
                 self.acked.generations[user] = self.acked.generations.get(user, 0) + 1
 
 
-def _about_money(update: dict) -> bool:
-    message = update.get("message") or {}
-    return "successful_payment" in message or "refunded_payment" in message
-
-
 def ready_models(deployment: Deployment) -> dict[int, int]:
     """user -> one of their models Astria has trained (a plain reader of the live store)."""
     return dict(
@@ -305,21 +305,16 @@ def ready_models(deployment: Deployment) -> dict[int, int]:
     )
 
 
-@pytest.fixture(params=["sqlite", "supabase"])
-def deployment(request, tmp_path, telegram):
+@pytest.fixture
+def deployment(request, store_env, tmp_path, telegram):
+    """The deployment on each store in turn (conftest's store_env), with a Redis database of
+    its own."""
     url = redis_url().rsplit("/", 1)[0] + f"/{DB}"
     redis.Redis.from_url(url).flushdb()
-    stack = None
-    if request.param == "supabase":
-        stack = request.getfixturevalue("supabase")
-        stack.reset()
+    stack = request.getfixturevalue("supabase") if store_env else None
     env = {
         **base_env(tmp_path, telegram),
-        **(
-            {"SUPABASE_URL": stack.url, "SUPABASE_SERVICE_ROLE_KEY": stack.service_role_key}
-            if stack
-            else {}
-        ),
+        **store_env,
         "PUBLIC_URL": f"http://127.0.0.1:{free_port()}",
         "REDIS_URL": url,
         "SWEEP_SECONDS": "1",
@@ -353,47 +348,70 @@ def test_every_acknowledged_write_survives_commands_readers_and_kill_9(deploymen
             # the operator's commands and a plain reader, while the app serves
             deployment.command("reconcile")
             deployment.command("set-webhook", PUBLIC_URL="https://bot.example.com")
-            acked = len(journeys.acked.users)
-            assert deployment.operator_reads() >= acked
+            backed_up = set(journeys.acked.users)
+            check_backup(deployment, round_, backed_up)
+            signed_up = len(journeys.acked.users)
+            assert deployment.operator_reads() >= signed_up
             # more users, and users arriving all the time, then kill -9 of everything mid-work
             chatter = pool.submit(journeys.keep_signing_up, base + 1000 * round_ + 500)
             later = [pool.submit(journeys.buy, u) for u in users[18:22]]
             later += [pool.submit(journeys.train, u, f"S{round_}") for u in users[22:26]]
             for future in later:
                 future.result(timeout=60)
-            assert deployment.wal_in_use() == [], "a log the app writes is not on disk"
-            acked = len(journeys.acked.users)  # (the reader may see a few more, not fewer)
-            assert deployment.operator_reads() >= acked
+            assert deployment.stray_wals() == [], "a log the app writes is not on disk"
+            signed_up = len(journeys.acked.users)  # (the reader may see a few more, not fewer)
+            assert deployment.operator_reads() >= signed_up
             deployment.kill()
             journeys.stopped.set()
-            assert chatter.result() > 0  # it was still signing users up when all was killed
-        base_seen = check_store(deployment, journeys.acked)
-        assert base_seen >= len(journeys.acked.users)
+            assert 0 < chatter.result() < 400  # it was still signing users up when killed
+        check_store(deployment, journeys.acked)
 
     acked = journeys.acked
     assert len(acked.charges) >= 8 and len(acked.models) >= 8 and acked.generations, acked
 
     assert deployment.refused == []
     deployment.start()  # and it starts again on what the crashes left
-    assert deployment.wal_in_use() == []
+    assert deployment.stray_wals() == []
     check_store(deployment, journeys.acked)
     logs = deployment.logs()
     assert "disk I/O error" not in logs, logs[-5000:]
     assert "Traceback" not in logs, logs[-5000:]
 
 
-def check_store(deployment: Deployment, acked: Acknowledged) -> int:
+def check_backup(deployment: Deployment, round_: int, users: set[int]) -> None:
+    """`flask --app wsgi backup` beside the serving app: a copy that opens on its own, whole,
+    readable by its owner only, with every user acknowledged before it began (on Supabase the
+    command refuses and says whose backups those are)."""
+    copy = deployment.tmp_path / "backups" / f"bot-{round_}.sqlite3"
+    copy.parent.mkdir(exist_ok=True)
+    if deployment.supabase is not None:
+        assert "Supabase's own" in deployment.command("backup", str(copy), fails=True)
+        return
+    deployment.command("backup", str(copy))
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    assert [p.name for p in copy.parent.iterdir()] == [copy.name]  # one file, nothing aside
+    db = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        held = {u for (u,) in db.execute("SELECT telegram_id FROM telegram_users")}
+    finally:
+        db.close()
+    assert users <= held, f"{len(users - held)} users missing from the backup"
+    copy.unlink()
+
+
+def check_store(deployment: Deployment, acked: Acknowledged) -> None:
     """Everything acknowledged is in the store, balances equal ledgers, the SQLite files (the
     store's, the Astria sandbox's) are whole, and the sandbox kept every tune and prompt it said
-    it made; how many users the store holds."""
+    it made."""
     query = deployment.query
     # what the store was told first, then what the sandbox holds (the app may be running)
-    told = {t for (t,) in query("SELECT model_id FROM telegram_models") if t not in (None, "")}
+    told = {str(t) for (t,) in query("SELECT model_id FROM telegram_models") if t not in (None, "")}
     asked = {str(p) for (p,) in query("SELECT prompt_id FROM telegram_prompts") if p}
     sandbox = sqlite3.connect(deployment.sandbox_path)
     try:
         assert sandbox.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        tunes = {t for (t,) in sandbox.execute("SELECT id FROM tunes")}
+        tunes = {str(t) for (t,) in sandbox.execute("SELECT id FROM tunes")}
         prompts = {str(p) for (p,) in sandbox.execute("SELECT id FROM prompts")}
     finally:
         sandbox.close()
@@ -423,7 +441,6 @@ def check_store(deployment: Deployment, acked: Acknowledged) -> int:
         "GROUP BY u.telegram_id, u.credits HAVING u.credits != COALESCE(SUM(l.delta), 0)"
     )
     assert unbalanced == [], f"balances that are not the sum of their ledger: {unbalanced}"
-    return len(users)
 
 
 KEY_PROCESS = (
@@ -437,8 +454,6 @@ def test_the_instance_key_is_made_once_and_whole_though_its_makers_are_killed(tm
     worker, a flask command) and some are killed -9 at any point while they make the signing
     key: every process that starts agrees on one key, whole, readable by the owner only, and
     what the killed ones left aside is cleared away later."""
-    import random
-
     chance = random.Random(19)
     for round_ in range(6):
         folder = tmp_path / f"instance-{round_}"
@@ -464,7 +479,7 @@ def test_the_instance_key_is_made_once_and_whole_though_its_makers_are_killed(tm
                 assert proc.returncode == 0, err
                 keys.add(out.strip())
         key_file = folder / "secret_key"
-        assert keys == {key_file.read_text()} and len(keys.pop()) == 43
+        assert keys == {key_file.read_text()} and len(keys.pop()) == 43  # token_urlsafe(32)
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
         later = subprocess.run(
             [sys.executable, "-c", KEY_PROCESS, str(folder)],
@@ -475,6 +490,7 @@ def test_the_instance_key_is_made_once_and_whole_though_its_makers_are_killed(tm
         )
         assert later.stdout.strip() == key_file.read_text()
     # what a killed maker left aside goes once it is stale (a live one writes in a moment)
+    folder = tmp_path / "instance-0"
     left = folder / ".secret_key.1.abcd"
     left.write_text("x")
     os.utime(left, (time.time() - 3600, time.time() - 3600))
@@ -486,3 +502,42 @@ def test_the_instance_key_is_made_once_and_whole_though_its_makers_are_killed(tm
     (folder / "secret_key").write_text("")
     with pytest.raises(SettingsError, match="secret_key is damaged"):
         Settings.from_env({}).with_instance(str(folder))
+
+
+@pytest.mark.soak
+@pytest.mark.parametrize("store_env", ["sqlite"], indirect=True)
+def test_200_users_beside_reconcile_runs_and_readers_log_no_io_error(deployment, telegram):
+    """The soak of the issue: 200 users' journeys on two gunicorn workers and the RQ worker,
+    with `flask --app wsgi reconcile` and a sqlite3 reader run again and again beside them;
+    no `disk I/O error`, no traceback, and everything acknowledged is there."""
+    journeys = Journeys(deployment, telegram)
+    deployment.start()
+    users = [8_100_000 + n for n in range(200)]
+    done = threading.Event()
+
+    def operator() -> int:
+        runs = 0
+        while not done.is_set() and runs < 20:
+            deployment.command("reconcile")
+            deployment.operator_reads()
+            runs += 1
+        return runs
+
+    with ThreadPoolExecutor(12) as pool:
+        beside = pool.submit(operator)
+        work = [pool.submit(journeys.buy, u) for u in users[:40]]
+        work += [pool.submit(journeys.train, u, "Soak") for u in users[40:100]]
+        work += [pool.submit(journeys.sign_up, u) for u in users[100:]]
+        for future in work:
+            future.result(timeout=120)
+        ready = eventually(lambda: ready_models(deployment), timeout=60)
+        for future in [pool.submit(journeys.generate, u, m) for u, m in ready.items()]:
+            future.result(timeout=120)
+        done.set()
+        assert beside.result(timeout=120) >= 2
+    assert deployment.refused == [] and len(journeys.acked.users) == 200
+    assert deployment.stray_wals() == []
+    check_store(deployment, journeys.acked)
+    logs = deployment.logs()
+    assert "disk I/O error" not in logs and "Traceback" not in logs, logs[-5000:]
+    assert "cannot rollback" not in logs, logs[-5000:]

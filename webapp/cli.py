@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import click
@@ -46,10 +47,30 @@ def init_app(app: Flask) -> None:
         report = rt.services.reconciler.run(timedelta(minutes=minutes))
         # what it started here (albums, messages); jobs it queued in Redis wait for the workers,
         # and other processes' jobs are not its to wait for (after a crash, for minutes)
-        rt.jobs.wait_idle(120, workers=False)
+        rt.jobs.wait_idle(120, here_only=True)
         click.echo(
             f"models: {report.models or 'none'}; generations: {report.generations or 'none'}"
         )
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    def backup(path: str) -> None:
+        """Copy the SQLite store to PATH while the app runs (SQLite's online backup, mode 0600).
+        Restore: stop every process, put the copy in place of the database file and delete its
+        -wal and -shm files beside it, then start again."""
+        from webapp.records import StoreError
+        from webapp.store.sqlite import SQLiteStore
+
+        rt = runtime()
+        if not isinstance(rt.store, SQLiteStore):
+            raise click.ClickException(
+                "The store is Supabase: its backups are Supabase's own (Database → Backups)."
+            )
+        try:
+            rt.store.backup(path)
+        except StoreError as exc:
+            raise click.ClickException(f"No backup written to {path}: {exc}") from None
+        click.echo(f"Backed up to {path} ({os.path.getsize(path) // 1024} KB).")
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop once the queues are empty.")

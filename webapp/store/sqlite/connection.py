@@ -15,10 +15,9 @@ from webapp.records import StoreError
 
 
 def create_file(path: str) -> None:
-    """Make a new database file readable by its owner only (SQLite gives its -wal and -shm files
-    the same mode); an existing one is left alone. Call it before the process's first connection
-    to `path`, never after: closing any descriptor of the file drops every SQLite lock this
-    process holds on it, and another process may then delete the write-ahead log under it."""
+    """Make a new database file readable by its owner only (SQLite gives its -wal and -shm the
+    same mode); an existing one is never opened here: closing any descriptor of the file would
+    drop this process's SQLite locks, and another process could delete the log under it."""
     if path == ":memory:" or path.startswith("file:"):
         return
     try:
@@ -163,3 +162,30 @@ class Database:
     def ping(self) -> None:
         """Raise StoreError when the file cannot be read."""
         self._one("SELECT 1")
+
+    def backup(self, path: str) -> None:
+        """A consistent copy of the database at `path`, made while others write (SQLite's
+        online backup, never a file copy), readable by its owner only: one file, out of WAL
+        mode, written aside and moved into place, so `path` never holds half a copy."""
+        target = Path(path)
+        if target.exists() and target.samefile(self.path):
+            raise StoreError("that is the database itself")
+        part = target.with_name(f".{target.name}.{os.getpid()}.part")
+        part.unlink(missing_ok=True)  # what a killed backup left
+        try:
+            create_file(str(part))
+            copy = sqlite3.connect(part)
+            try:
+                self._db().backup(copy)
+                copy.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                copy.close()
+            fd = os.open(part, os.O_RDONLY)  # no connection is open on it any more
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(part, target)
+        except (OSError, sqlite3.Error) as exc:
+            part.unlink(missing_ok=True)
+            raise StoreError(str(exc)) from exc
