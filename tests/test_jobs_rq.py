@@ -102,6 +102,10 @@ def test_jobs_wait_in_redis_for_a_worker_and_outlive_the_web_process(
     time.sleep(2.5)  # sweeps come and go: they find the upload waiting, and its job queued
     assert queued.llen(f"rq:queue:{QUEUE}") == 1  # not a second job for it
     assert len(staged(rq_env)) == 1  # the photos wait in Redis, not in this process
+    # a job waiting for a worker is not idle, but nothing of this process's own is left to wait
+    # for (what `flask --app wsgi reconcile` waits for before it exits)
+    assert not first.rt.jobs.wait_idle(0.3)
+    assert first.rt.jobs.wait_idle(5, here_only=True)
     (model,) = first.rt.store.list_models(USER)
     assert model.photo_file_ids == () and model.tune_id is None
     port = int(first.url.rsplit(":", 1)[1])

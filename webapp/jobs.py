@@ -35,9 +35,9 @@ class Background(Protocol):
     def submit_optional(self, name: str, fn: Callable, *args) -> object | None:
         """Run work that may be dropped; None when it was."""
 
-    def wait_idle(self, timeout: float = 30.0, workers: bool = True) -> bool:
-        """Wait until no job is running; True when idle. workers=False: only this process's own
-        (what waits in Redis is kept there for the workers, whatever this process does)."""
+    def wait_idle(self, timeout: float = 30.0, here_only: bool = False) -> bool:
+        """Wait until no job is running; True when idle. here_only: this process's own jobs
+        only (what waits in Redis is kept there for the workers, whatever this process does)."""
 
     def shutdown(self) -> None:
         """Stop taking work."""
@@ -112,8 +112,9 @@ class Jobs:
         with self._lock:
             self._running.discard(future)
 
-    def wait_idle(self, timeout: float = 30.0, workers: bool = True) -> bool:
-        """Wait until no job is running (jobs may start others); True when idle."""
+    def wait_idle(self, timeout: float = 30.0, here_only: bool = False) -> bool:
+        """Wait until no job is running (jobs may start others; all of them run here); True
+        when idle."""
         deadline = threading.Event()
         timer = threading.Timer(timeout, deadline.set)
         timer.start()
@@ -341,12 +342,12 @@ class QueuedJobs:
             return None
         return self._enqueue(self.optional, name, fn, args)
 
-    def wait_idle(self, timeout: float = 30.0, workers: bool = True) -> bool:
-        """Wait until no job is queued or running here or on the workers (workers=False: here
-        only; a job a killed worker held stays "started" in Redis for a while); True when idle."""
+    def wait_idle(self, timeout: float = 30.0, here_only: bool = False) -> bool:
+        """Wait until no job is queued or running here or on the workers (here_only: here; a
+        job a killed worker held stays "started" in Redis for minutes); True when idle."""
         from rq.registry import StartedJobRegistry
 
-        if not workers:
+        if here_only:
             return self.local.wait_idle(timeout)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
