@@ -26,6 +26,9 @@ CREDIT_PACKS = "10:100,50:450,200:1500"  # credits:stars
 MAX_STARS = 10_000  # Telegram's highest price for one invoice
 
 
+STALE_AFTER = 60  # seconds: a file is written aside in a moment; an older one was left by a crash
+
+
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message says which and why."""
 
@@ -312,13 +315,10 @@ def _instance_secret(path: Path) -> str:
     key = path.read_text().strip()
     if len(key) < 32:  # a file we wrote never is; someone else's edit or a broken disk may
         raise SettingsError(
-            f"{path} is damaged (empty or cut short): set SECRET_KEY to the key it held, or "
-            "delete the file to make a new one (callback URLs Astria already has then fail)"
+            f"{path} is damaged (empty or cut short): restore it from a backup, or delete it to "
+            "make a new key (callbacks of work already sent to Astria are then refused)"
         )
     return key
-
-
-STALE_AFTER = 60  # seconds: a key is written aside in a moment; an older one was left by a crash
 
 
 def _write_once(path: Path, text: str) -> None:
