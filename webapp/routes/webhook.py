@@ -104,7 +104,7 @@ def _about_money(payload: dict) -> bool:
     )
 
 
-MESSAGES = (
+_MESSAGE_KINDS = (
     "message",
     "edited_message",
     "channel_post",
@@ -118,7 +118,7 @@ def _shape_problem(payload: dict) -> str | None:
     """What makes this update one no Telegram client sends (None: nothing): a message without
     an id, a date or a chat with an integer id, a sender without an id, a button press without
     its sender or its message."""
-    for kind in MESSAGES:
+    for kind in _MESSAGE_KINDS:
         if kind in payload and (problem := _message_problem(payload[kind])):
             return f"{kind}: {problem}"
     if "callback_query" in payload:
@@ -135,6 +135,7 @@ def _shape_problem(payload: dict) -> str | None:
 
 
 def _message_problem(message) -> str | None:
+    """What is wrong with a message's shape, or None."""
     if not isinstance(message, dict):
         return "not an object"
     if type(message.get("message_id")) is not int or type(message.get("date")) is not int:
@@ -148,4 +149,5 @@ def _message_problem(message) -> str | None:
 
 
 def _has_id(value) -> bool:
+    """An object with an integer id (a chat, a user)."""
     return isinstance(value, dict) and type(value.get("id")) is int
