@@ -541,3 +541,32 @@ def test_200_users_beside_reconcile_runs_and_readers_log_no_io_error(deployment,
     logs = deployment.logs()
     assert "disk I/O error" not in logs and "Traceback" not in logs, logs[-5000:]
     assert "cannot rollback" not in logs, logs[-5000:]
+
+
+def test_a_payment_and_its_refund_are_on_disk_before_the_store_returns(tmp_path):
+    """What Telegram already took or gave back survives a power cut too: a payment's and a
+    refund's commits run with synchronous=FULL (the write-ahead log flushed before COMMIT
+    returns); every other write keeps NORMAL (safe from any crash of ours, faster)."""
+    from webapp.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(str(tmp_path / "bot.sqlite3"))
+    store.ensure_user(
+        7, username=None, first_name="A", last_name=None, language_code="en",
+        free_credits=3, signup_key="durable-7",
+    )  # fmt: skip
+    order = store.create_order(7, 10, 100)
+    said: list[str] = []
+    store._db().set_trace_callback(said.append)  # every statement this thread's connection runs
+
+    def synchronous_at_commit(write) -> str:
+        said.clear()
+        write()
+        modes = [s for s in said if s.startswith("PRAGMA synchronous") or s == "COMMIT"]
+        return " ".join(modes)
+
+    full = "PRAGMA synchronous=FULL COMMIT PRAGMA synchronous=NORMAL"
+    assert synchronous_at_commit(lambda: store.record_payment(7, "ch-1", order.id, 10, 100)) == full
+    assert synchronous_at_commit(lambda: store.refund_payment("ch-1")) == full
+    assert synchronous_at_commit(lambda: store.grant(7, 1, "grant", "g-1")) == "COMMIT"
+    assert store._one("PRAGMA synchronous")[0] == 1  # NORMAL again
+    store.close()

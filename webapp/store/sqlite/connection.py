@@ -118,10 +118,14 @@ class Database:
         return db
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; a failure rolls all of it back."""
+    def _write(self, flushed: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction; a failure rolls all of it back. `flushed`: the commit is on
+        disk before it returns, power cut included (synchronous=FULL for it alone: money
+        Telegram already took), where other commits survive any crash but a power cut."""
         db = self._db()
         try:
+            if flushed:
+                db.execute("PRAGMA synchronous=FULL")
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise StoreError(f"database is unavailable: {exc}") from exc
@@ -139,6 +143,9 @@ class Database:
             except sqlite3.Error as exc:
                 db.execute("ROLLBACK")
                 raise StoreError(f"commit failed: {exc}") from exc
+        finally:
+            if flushed:
+                db.execute("PRAGMA synchronous=NORMAL")
 
     def _one(self, sql: str, params: Sequence = ()) -> sqlite3.Row | None:
         try:

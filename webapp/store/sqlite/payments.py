@@ -41,7 +41,7 @@ class Payments(Database):
     ) -> tuple[Payment, int | None]:
         """Keep a payment and grant its credits, once per charge id, in one transaction:
         (the payment, the new balance), or (the payment kept before, None) for a repeat."""
-        with self._write() as db:
+        with self._write(flushed=True) as db:
             at = ts(now())
             row = db.execute(
                 "INSERT INTO payments (charge_id, telegram_user_id, order_id, credits, stars, "
@@ -113,7 +113,7 @@ class Payments(Database):
     def refund_payment(self, charge_id: str) -> Payment | None:
         """Mark a payment refunded and take its credits back (what is left of them, if some
         were spent), once: the refunded payment, or None when it was unknown or refunded before."""
-        with self._write() as db:
+        with self._write(flushed=True) as db:
             row = db.execute(
                 "SELECT * FROM payments WHERE charge_id = ? AND refunded_at IS NULL", (charge_id,)
             ).fetchone()
