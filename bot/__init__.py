@@ -11,7 +11,7 @@ from typing import NamedTuple
 import requests
 from telebot import TeleBot, apihelper, custom_filters
 from telebot.states.sync.middleware import StateMiddleware
-from telebot.types import BotCommand, MenuButtonWebApp, Update, WebAppInfo
+from telebot.types import BotCommand, InaccessibleMessage, MenuButtonWebApp, Update, WebAppInfo
 
 from bot.failures import Failures, current_update, update_failed
 from bot.flood import FloodControl
@@ -188,6 +188,18 @@ class Handled(NamedTuple):
     answer: dict | None
 
 
+def _mend_inaccessible(update: Update) -> None:
+    """A button under a message the bot can no longer read (Telegram sends its press with the
+    message's chat and id only, and date 0: an old album's 🔁 More, days later) works as any
+    other: telebot's chat state asks that message for its business connection and topic, which
+    pyTelegramBotAPI 4.37's InaccessibleMessage raises on, so they are given as none."""
+    query = update.callback_query
+    if query is not None and isinstance(query.message, InaccessibleMessage):
+        query.message.business_connection_id = None
+        query.message.message_thread_id = None
+        query.message.is_topic_message = None
+
+
 def update_handler(bot: TeleBot, storage: StoreStateStorage, replies_in_answer: bool = True):
     """A function that runs one update through the flows; whatever fails is dealt with by the
     bot's Failures (bot/failures.py), never silently."""
@@ -197,6 +209,7 @@ def update_handler(bot: TeleBot, storage: StoreStateStorage, replies_in_answer: 
         Bot API call the webhook's answer may carry (when `answerable`: the update's first
         message, whose result nobody needs; Telegram makes that call, we save a request)."""
         storage.begin_update(update.update_id)
+        _mend_inaccessible(update)
         token = current_update.set(update)
         failed = update_failed.set(False)
         answer = WebhookAnswer() if answerable and replies_in_answer else None

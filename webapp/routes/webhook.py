@@ -11,6 +11,7 @@ from flask import Blueprint, jsonify, request
 from telebot.types import Update
 
 from webapp.errors import json_error
+from webapp.routes.update_shapes import shape_problem
 from webapp.runtime import runtime
 
 log = logging.getLogger("webhook")
@@ -72,7 +73,7 @@ def webhook():
     if payload is None:
         return json_error(400, "bad_request", "Expected a Telegram update as JSON.")
     update_id = payload["update_id"]
-    problem = _shape_problem(payload)
+    problem = shape_problem(payload)
     if problem is not None:  # telebot's handlers take a chat and a sender for granted
         log.info("update=%s refused: %s (no Telegram client sends that)", update_id, problem)
         return "", 200
@@ -102,52 +103,3 @@ def _about_money(payload: dict) -> bool:
     return isinstance(message, dict) and (
         "successful_payment" in message or "refunded_payment" in message
     )
-
-
-_MESSAGE_KINDS = (
-    "message",
-    "edited_message",
-    "channel_post",
-    "edited_channel_post",
-    "business_message",
-    "edited_business_message",
-)
-
-
-def _shape_problem(payload: dict) -> str | None:
-    """What makes this update one no Telegram client sends (None: nothing): a message without
-    an id, a date or a chat with an integer id, a sender without an id, a button press without
-    its sender or its message."""
-    for kind in _MESSAGE_KINDS:
-        if kind in payload and (problem := _message_problem(payload[kind])):
-            return f"{kind}: {problem}"
-    if "callback_query" in payload:
-        query = payload["callback_query"]
-        if not isinstance(query, dict) or not isinstance(query.get("id"), str):
-            return "callback_query: not a button press"
-        if not _has_id(query.get("from")):
-            return "callback_query: no sender"
-        if "message" not in query:  # the bot sends no inline messages, whose presses have none
-            return "callback_query: no message"
-        if problem := _message_problem(query["message"]):
-            return f"callback_query.message: {problem}"
-    return None
-
-
-def _message_problem(message) -> str | None:
-    """What is wrong with a message's shape, or None."""
-    if not isinstance(message, dict):
-        return "not an object"
-    if type(message.get("message_id")) is not int or type(message.get("date")) is not int:
-        return "no message_id or date"
-    chat = message.get("chat")
-    if not _has_id(chat) or not isinstance(chat.get("type"), str):
-        return "no chat, or a chat without an id or a type"
-    if "from" in message and not _has_id(message["from"]):
-        return "a sender without an id"
-    return None
-
-
-def _has_id(value) -> bool:
-    """An object with an integer id (a chat, a user)."""
-    return isinstance(value, dict) and type(value.get("id")) is int
