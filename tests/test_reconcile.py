@@ -110,3 +110,15 @@ def test_a_prompt_whose_answer_was_lost_is_never_sent_twice(make_live, telegram,
     telegram.wait_text(USER, "I couldn't create the images")
     assert live.rt.store.get_user(USER).credits == 2  # the generation's credit is back
     assert len(sandbox_prompts(live)) == 1
+
+
+def test_reconcile_sends_what_telegram_held_back_before_it_exits(make_live, telegram):
+    """A notice reconcile sends and Telegram answers with a 429 goes out before the command
+    exits: without Redis no other process knows of it (found by an outside attack)."""
+    live = make_live(SANDBOX_TRAIN_SECONDS="0.3")
+    live.sandbox_fault(kind="drop_callback", target="tune")
+    train(live, telegram)
+    live.wait_faults_used()
+    telegram.fail("sendMessage", 429, retry_after=2, chat_id=USER)
+    assert reconcile(live) == "models: {'ready': 1}; generations: none"
+    assert any("is ready" in text for text in telegram.texts(USER))  # already sent

@@ -48,9 +48,15 @@ def init_app(app: Flask) -> None:
         # what it started here (albums, messages); jobs it queued in Redis wait for the workers,
         # and other processes' jobs are not its to wait for (after a crash, for minutes)
         rt.jobs.wait_idle(120, here_only=True)
+        # and the messages it holds back (a 429's retry_after): without Redis no other process
+        # knows of them, so they go out before it exits
+        held = rt.outbox is not None and not rt.outbox.wait_idle(120)
         click.echo(
             f"models: {report.models or 'none'}; generations: {report.generations or 'none'}"
         )
+        if held:
+            where = "another process sends them" if rt.journal else "they are lost"
+            click.echo(f"Telegram still held back some messages after 2 minutes: {where}.")
 
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False))
