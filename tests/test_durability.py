@@ -179,15 +179,44 @@ class Deployment:
         """Write-ahead logs (the store's, the Astria sandbox's) that a process of the deployment
         has open but that are not the file on disk (deleted or replaced under it): [] when all
         is well."""
-        return [
-            wrong
-            for path in (self.db_path, self.sandbox_path)
-            for wrong in self._stray_wals(Path(f"{path}-wal"))
-        ]
-
-    def _stray_wals(self, wal: Path) -> list[str]:
-        on_disk = wal.stat().st_ino if wal.exists() else None
         wrong = []
+        for path in self.databases():
+            wal = Path(f"{path}-wal")
+            on_disk = wal.stat().st_ino if wal.exists() else None
+            for pid, fd, target in self._open_files():
+                if target.startswith(str(wal)) and (
+                    target != str(wal) or fd.stat().st_ino != on_disk
+                ):
+                    wrong.append(f"pid {pid}: {target}")
+        return wrong
+
+    def unlocked(self) -> list[str]:
+        """Processes of the deployment that have a database file (the store's, the sandbox's)
+        open without holding SQLite's lock on it (which tells every other process the file is
+        in use; without it, one that closes its last connection deletes the log): [] when all
+        is well. A process opening its first connection this instant is looked at again."""
+        for _ in range(3):
+            with open("/proc/locks") as table:  # "1: POSIX ADVISORY READ <pid> fe:00:<inode> …"
+                rows = [f for f in map(str.split, table) if f[1] != "->"]  # not waiters
+            held = {(int(f[4]), f[5].rsplit(":", 1)[1]) for f in rows}
+            files = {str(path): str(path.stat().st_ino) for path in self.databases()}
+            wrong = [
+                f"pid {pid}: {target}"
+                for pid, _, target in self._open_files()
+                if target in files and (pid, files[target]) not in held
+            ]
+            if not wrong:
+                return []
+            time.sleep(0.1)
+        return wrong
+
+    def databases(self) -> list[Path]:
+        """The SQLite files the deployment writes."""
+        return [path for path in (self.db_path, self.sandbox_path) if path.exists()]
+
+    def _open_files(self) -> list[tuple[int, Path, str]]:
+        """(pid, /proc/<pid>/fd/<n>, what it points to) for every process of the deployment."""
+        found = []
         for pid in self.app_pids():
             try:
                 fds = list(Path(f"/proc/{pid}/fd").iterdir())
@@ -195,14 +224,10 @@ class Deployment:
                 continue
             for fd in fds:
                 try:
-                    target = os.readlink(fd)
+                    found.append((pid, fd, os.readlink(fd)))
                 except OSError:
                     continue
-                if target.startswith(str(wal)) and (
-                    target != str(wal) or fd.stat().st_ino != on_disk
-                ):
-                    wrong.append(f"pid {pid}: {target}")
-        return wrong
+        return found
 
     def post(self, update: dict, telegram) -> bool:
         """Deliver an update as Telegram does; whether the app acknowledged it (a 200)."""
@@ -359,6 +384,7 @@ def test_every_acknowledged_write_survives_commands_readers_and_kill_9(deploymen
             for future in later:
                 future.result(timeout=60)
             assert deployment.stray_wals() == [], "a log the app writes is not on disk"
+            assert deployment.unlocked() == [], "a process lost its lock on a database"
             signed_up = len(journeys.acked.users)  # (the reader may see a few more, not fewer)
             assert deployment.operator_reads() >= signed_up
             deployment.kill()
@@ -371,7 +397,7 @@ def test_every_acknowledged_write_survives_commands_readers_and_kill_9(deploymen
 
     assert deployment.refused == []
     deployment.start()  # and it starts again on what the crashes left
-    assert deployment.stray_wals() == []
+    assert deployment.stray_wals() == [] and deployment.unlocked() == []
     check_store(deployment, journeys.acked)
     logs = deployment.logs()
     assert "disk I/O error" not in logs, logs[-5000:]
@@ -469,8 +495,8 @@ def test_the_instance_key_is_made_once_and_whole_though_its_makers_are_killed(tm
             for _ in range(6)
         ]
         doomed = procs[::2]
-        for proc in doomed:  # at any point: before, while or after it writes the key
-            time.sleep(chance.uniform(0, 0.15))
+        for proc in doomed:  # at any point of its start (about half a second to the key)
+            time.sleep(chance.uniform(0, 0.25))
             proc.kill()
         keys = set()
         for proc in procs:
@@ -491,16 +517,30 @@ def test_the_instance_key_is_made_once_and_whole_though_its_makers_are_killed(tm
         assert later.stdout.strip() == key_file.read_text()
     # what a killed maker left aside goes once it is stale (a live one writes in a moment)
     folder = tmp_path / "instance-0"
-    left = folder / ".secret_key.1.abcd"
+    left = folder / ".secret_key.1.abcd1234"
     left.write_text("x")
     os.utime(left, (time.time() - 3600, time.time() - 3600))
-    fresh = folder / ".secret_key.2.abcd"
+    fresh = folder / ".secret_key.2.abcd1234"
     fresh.write_text("y")
     key = Settings.from_env({}).with_instance(str(folder)).secret_key
     assert not left.exists() and fresh.exists() and key == (folder / "secret_key").read_text()
-    # a key cut short by someone else (an edit, a broken disk) stops the app, saying what to do
-    (folder / "secret_key").write_text("")
-    with pytest.raises(SettingsError, match="secret_key is damaged"):
+    # an operator's own file beside the key is never taken for one left aside
+    mine = folder / ".secret_key.bak"
+    mine.write_text("the operator's")
+    os.utime(mine, (time.time() - 3600, time.time() - 3600))
+    assert Settings.from_env({}).with_instance(str(folder)).secret_key == key and mine.exists()
+    # a key changed by someone else (an edit, a broken disk) stops the app, saying what to do
+    key_file = folder / "secret_key"
+    for damage in ("", key[:42], key + "x", key[:42] + "!"):
+        key_file.write_text(damage)
+        with pytest.raises(SettingsError, match="secret_key is damaged"):
+            Settings.from_env({}).with_instance(str(folder))
+    key_file.write_bytes(b"\xff" * 43)
+    with pytest.raises(SettingsError, match="cannot read or make the key"):
+        Settings.from_env({}).with_instance(str(folder))
+    key_file.unlink()
+    key_file.mkdir()
+    with pytest.raises(SettingsError, match="cannot read or make the key"):
         Settings.from_env({}).with_instance(str(folder))
 
 
@@ -536,7 +576,7 @@ def test_200_users_beside_reconcile_runs_and_readers_log_no_io_error(deployment,
         done.set()
         assert beside.result(timeout=120) >= 2
     assert deployment.refused == [] and len(journeys.acked.users) == 200
-    assert deployment.stray_wals() == []
+    assert deployment.stray_wals() == [] and deployment.unlocked() == []
     check_store(deployment, journeys.acked)
     logs = deployment.logs()
     assert "disk I/O error" not in logs and "Traceback" not in logs, logs[-5000:]
@@ -570,3 +610,46 @@ def test_a_payment_and_its_refund_are_on_disk_before_the_store_returns(tmp_path)
     assert synchronous_at_commit(lambda: store.grant(7, 1, "grant", "g-1")) == "COMMIT"
     assert store._one("PRAGMA synchronous")[0] == 1  # NORMAL again
     store.close()
+
+
+KILLED_AT_LINK = """
+import os, signal, sys
+from webapp.settings import Settings
+real_link = os.link
+
+def link(src, dst, **kwargs):
+    if sys.argv[2] == "after":
+        real_link(src, dst, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+os.link = link
+Settings.from_env({}).with_instance(sys.argv[1])
+"""
+
+
+@pytest.mark.parametrize("moment", ["before", "after"])
+def test_a_key_maker_killed_at_the_link_leaves_no_half_key(tmp_path, moment, monkeypatch):
+    """kill -9 of a process just before or just after it links the key into place (the key
+    written aside and flushed): no key, or the whole key; the next start makes or reads it, and
+    what was left aside goes once stale. And the flushes come first: the key's bytes, then the
+    link, then the folder (a power cut cannot leave a link to an empty file)."""
+    folder = tmp_path / "instance"
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_AT_LINK, str(folder), moment], cwd=ROOT, timeout=60
+    )
+    assert killed.returncode == -signal.SIGKILL
+    (aside,) = folder.glob(".secret_key.*")
+    key_file = folder / "secret_key"
+    assert key_file.exists() == (moment == "after")
+    if moment == "after":
+        assert key_file.read_text() == aside.read_text() and len(key_file.read_text()) == 43
+    os.utime(aside, (time.time() - 3600, time.time() - 3600))
+    key = Settings.from_env({}).with_instance(str(folder)).secret_key
+    assert key == key_file.read_text() and not aside.exists()
+
+    order = []
+    real_fsync, real_link = os.fsync, os.link
+    monkeypatch.setattr(os, "fsync", lambda fd: (order.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(os, "link", lambda a, b: (order.append("link"), real_link(a, b))[1])
+    Settings.from_env({}).with_instance(str(tmp_path / "another"))
+    assert order == ["fsync", "link", "fsync"]

@@ -27,6 +27,7 @@ MAX_STARS = 10_000  # Telegram's highest price for one invoice
 
 
 STALE_AFTER = 60  # seconds: a file is written aside in a moment; an older one was left by a crash
+KEY = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32), the instance key
 
 
 class SettingsError(ValueError):
@@ -309,14 +310,18 @@ class Settings:
 
 def _instance_secret(path: Path) -> str:
     """A signing key kept beside the database, made once, so callback URLs survive restarts."""
-    _clear_stale(path)
-    if not path.exists():
-        _write_once(path, secrets.token_urlsafe(32))
-    key = path.read_text().strip()
-    if len(key) < 32:  # a file we wrote never is; someone else's edit or a broken disk may
+    try:
+        _clear_stale(path)
+        if not path.exists():
+            _write_once(path, secrets.token_urlsafe(32))
+        key = path.read_text().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"cannot read or make the key {path}: {exc}") from None
+    if not KEY.fullmatch(key):  # as _write_once wrote it: an edit or a broken disk otherwise
         raise SettingsError(
-            f"{path} is damaged (empty or cut short): restore it from a backup, or delete it to "
-            "make a new key (callbacks of work already sent to Astria are then refused)"
+            f"{path} is damaged (not the key this app made): restore it from a backup, or "
+            "delete it to make a new key (callbacks of work already sent to Astria are then "
+            "refused), or set SECRET_KEY"
         )
     return key
 
@@ -349,9 +354,10 @@ def _write_once(path: Path, text: str) -> None:
 def _clear_stale(path: Path) -> None:
     """Remove what a process killed while writing `path` left aside (see _write_once)."""
     now = time.time()
-    for left in path.parent.glob(f".{path.name}.*"):
+    aside = re.compile(rf"\.{re.escape(path.name)}\.\d+\.[0-9a-f]{{8}}")  # as _write_once names it
+    for left in path.parent.iterdir():
         try:
-            if now - left.stat().st_mtime > STALE_AFTER:
+            if aside.fullmatch(left.name) and now - left.stat().st_mtime > STALE_AFTER:
                 left.unlink()
         except FileNotFoundError:  # another process removed it first
             pass
