@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.support import make_model
-from webapp.records import NotEnoughCredits
+from webapp.records import NotEnoughCredits, StoreError
 from webapp.store.sqlite import SQLiteStore
 from webapp.store.supabase import SupabaseStore
 
@@ -409,3 +409,11 @@ def test_a_new_migration_changes_a_database_in_use_all_or_nothing(tmp_path):
     assert db.execute("PRAGMA user_version").fetchone()[0] == 2
     columns = [row[1] for row in db.execute("PRAGMA table_info(telegram_models)")]
     assert "style" in columns and "mood" not in columns
+
+
+@pytest.mark.parametrize("url", ["sqlite:///", "sqlite:///file:/tmp/x.db", "postgres://x"])
+def test_a_database_url_that_is_not_a_plain_file_path_is_refused(url):
+    """A SQLite URI (file:…) or an empty path would slip past the file's own handling (its mode
+    0600, and the rule that only SQLite opens it): refused with the form it should take."""
+    with pytest.raises(StoreError, match="sqlite:///path/to/file.sqlite3"):
+        SQLiteStore.from_url(url)

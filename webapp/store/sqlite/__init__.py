@@ -38,6 +38,7 @@ class SQLiteStore(Users, Conversations, Models, Generations, Payments):
     @classmethod
     def from_url(cls, url: str) -> SQLiteStore:
         """Open `sqlite:///path/to/file.sqlite3`."""
-        if not url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        if not url.startswith("sqlite:///") or not path or path.startswith("file:"):
             raise StoreError("DATABASE_URL must look like sqlite:///path/to/file.sqlite3")
-        return cls(url.removeprefix("sqlite:///"))
+        return cls(path)
