@@ -242,3 +242,4 @@ def stop_processes(procs, timeout: float = 20.0) -> None:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()  # else its Popen warns, as a ResourceWarning, when it is collected
