@@ -413,6 +413,14 @@ def check_backup(deployment: Deployment, round_: int, users: set[int]) -> None:
     if deployment.supabase is not None:
         assert "Supabase's own" in deployment.command("backup", str(copy), fails=True)
         return
+    # never over a live database or its log (it would lose what the app writes after)
+    for live in (f"{deployment.db_path}-wal", deployment.sandbox_path, deployment.db_path):
+        refused = deployment.command("backup", str(live), fails=True)
+        assert "choose another path" in refused or "the database itself" in refused
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], text=True,
+                          capture_output=True, check=True).stdout.strip()  # fmt: skip
+    left = copy.parent / f".{copy.name}.{dead}.part"  # what a backup killed midway left
+    left.write_bytes(b"half a copy")
     deployment.command("backup", str(copy))
     assert stat.S_IMODE(copy.stat().st_mode) == 0o600
     assert [p.name for p in copy.parent.iterdir()] == [copy.name]  # one file, nothing aside
@@ -535,6 +543,11 @@ def test_the_instance_key_is_made_once_and_whole_though_its_makers_are_killed(tm
         key_file.write_text(damage)
         with pytest.raises(SettingsError, match="secret_key is damaged"):
             Settings.from_env({}).with_instance(str(folder))
+    key_file.write_text(key)
+    key_file.chmod(0o644)  # readable by others: planted, or copied without its mode
+    with pytest.raises(SettingsError, match="readable by it only"):
+        Settings.from_env({}).with_instance(str(folder))
+    key_file.chmod(0o600)
     key_file.write_bytes(b"\xff" * 43)
     with pytest.raises(SettingsError, match="cannot read or make the key"):
         Settings.from_env({}).with_instance(str(folder))

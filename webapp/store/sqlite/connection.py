@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -177,8 +178,12 @@ class Database:
         target = Path(path)
         if target.exists() and target.samefile(self.path):
             raise StoreError("that is the database itself")
+        if target.name.endswith(SIDE_FILES) or any(
+            Path(f"{target}{side}").exists() for side in SIDE_FILES
+        ):  # replacing a live database's file (or its log) would lose what is written to it
+            raise StoreError("that is, or belongs to, a database in use; choose another path")
+        _clear_parts(target)
         part = target.with_name(f".{target.name}.{os.getpid()}.part")
-        part.unlink(missing_ok=True)  # what a killed backup left
         try:
             create_file(str(part))
             copy = sqlite3.connect(part)
@@ -193,6 +198,30 @@ class Database:
             finally:
                 os.close(fd)
             os.replace(part, target)
+            folder = os.open(target.parent, os.O_RDONLY)  # the rename, on disk too
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
         except (OSError, sqlite3.Error) as exc:
             part.unlink(missing_ok=True)
             raise StoreError(str(exc)) from exc
+
+
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _clear_parts(target: Path) -> None:
+    """Remove the copies (and their journals) that a backup to `target` killed midway left,
+    each named after its process: those whose process is gone."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.part(-journal)?")
+    for left in target.parent.glob(f".{target.name}.*.part*"):
+        match = pattern.fullmatch(left.name)
+        if match is None:
+            continue
+        try:
+            os.kill(int(match[1]), 0)
+        except ProcessLookupError:
+            left.unlink(missing_ok=True)
+        except PermissionError:  # alive, another user's
+            pass
