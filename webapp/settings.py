@@ -315,8 +315,14 @@ def _instance_secret(path: Path) -> str:
         if not path.exists():
             _write_once(path, secrets.token_urlsafe(32))
         key = path.read_text().strip()
+        mode = path.stat()
     except (OSError, UnicodeDecodeError) as exc:
         raise SettingsError(f"cannot read or make the key {path}: {exc}") from None
+    if mode.st_uid != os.getuid() or mode.st_mode & 0o077:  # planted, or open to others
+        raise SettingsError(
+            f"{path} must belong to this user and be readable by it only (chmod 600), or set "
+            "SECRET_KEY"
+        )
     if not KEY.fullmatch(key):  # as _write_once wrote it: an edit or a broken disk otherwise
         raise SettingsError(
             f"{path} is damaged (not the key this app made): restore it from a backup, or "
