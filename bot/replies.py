@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telebot import TeleBot
-from telebot.types import CallbackQuery, Message
+from telebot.types import CallbackQuery, InaccessibleMessage, Message
 
 from bot import keyboards
 from bot.render import no_credits
@@ -20,6 +20,21 @@ def send(bot: TeleBot, update: Message | CallbackQuery, text: str, **kwargs) -> 
     """Answer in the update's chat. The answer may be queued (Telegram's pace, a 429): then the
     Message returned is a placeholder with message_id 0, so never keep its id to edit later."""
     return bot.send_message(chat_id(update), text, **kwargs)
+
+
+def gone(call: CallbackQuery) -> bool:
+    """The button is under a message the bot can no longer read (deleted, or too old: Telegram
+    sends its press with date 0), which cannot be edited."""
+    return isinstance(call.message, InaccessibleMessage)
+
+
+def replace(bot: TeleBot, call: CallbackQuery, text: str, **kwargs) -> None:
+    """Put `text` in place of the message the button is under, or, when that message is gone,
+    send it as a new one (an edit would be refused and the user would hear nothing)."""
+    if gone(call):
+        send(bot, call, text, **kwargs)
+    else:
+        bot.edit_message_text(text, call.message.chat.id, call.message.message_id, **kwargs)
 
 
 def short_of_credits(

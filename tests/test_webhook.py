@@ -11,6 +11,7 @@ import pytest
 
 from tests import factories as f
 from tests.live import WEBHOOK_SECRET, LiveApp
+from tests.support import make_model
 
 
 def test_missing_or_wrong_secret_is_refused_and_nothing_is_processed(live, telegram):
@@ -303,6 +304,8 @@ def _shapes_no_client_sends() -> list:
         },
         "callback data a number": {"callback_query": {**press, "data": 5, "message": ok}},
         "text a number": {"message": {**ok, "text": 123}},
+        "business connection a number": {"message": {**ok, "business_connection_id": 5}},
+        "topic id as text": {"message": {**ok, "message_thread_id": "5"}},
         "caption a list": {"message": {**ok, "caption": ["x"], "photo": []}},
         "payment payload a number": {
             "message": {**ok, "successful_payment": {**paid, "invoice_payload": 7}}
@@ -380,3 +383,15 @@ def test_a_button_under_a_message_the_bot_can_no_longer_read_still_works(live, t
     mark = telegram.mark()
     assert live.post_update({"update_id": 555_001, "callback_query": {**press, "data": "train"}})
     telegram.wait_text(user, "photos", after=mark)
+    # a button whose answer replaces its message says it in a new one (an edit is refused)
+    mark = telegram.mark()
+    live.post_update({"update_id": 555_002, "callback_query": {**press, "data": "del:no"}})
+    said = telegram.wait_text(user, "Nothing was deleted.", after=mark)
+    assert said.method == "sendMessage"
+    # and a button that turns its message's page (the styles') sends the page anew
+    model = make_model(live.rt.store, user, ready_as=4242, name="Old")
+    mark = telegram.mark()
+    page = {**press, "data": f"stp:{model.id}:1"}
+    live.post_update({"update_id": 555_003, "callback_query": page})
+    said = telegram.wait_text(user, "Pick a style for “Old”", after=mark)
+    assert said.method == "sendMessage" and said.buttons

@@ -13,7 +13,7 @@ from telebot.types import (
     Message,
 )
 
-from bot.replies import send
+from bot.replies import replace, send
 from webapp.records import User
 from webapp.services import Services
 from webapp.services.accounts import DeleteFailed
@@ -44,7 +44,7 @@ def register(bot: TeleBot, services: Services) -> None:
                 text = t("delete_done")
             except DeleteFailed:
                 text = t("delete_failed")
-        bot.edit_message_text(text, call.message.chat.id, call.message.message_id)
+        replace(bot, call, text)
 
     @bot.my_chat_member_handler(func=lambda update: update.chat.type == "private")
     def blocked_or_back(update: ChatMemberUpdated) -> None:

@@ -8,7 +8,7 @@ from telebot.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards
 from bot.cashier import tell_refunded
-from bot.replies import send
+from bot.replies import replace, send
 from webapp.records import NotEnoughCredits, NotFound, User, bounded_id
 from webapp.services import Services
 from webapp.services.payments import Refund, RefundOutcome
@@ -106,7 +106,7 @@ def register(bot: TeleBot, services: Services) -> None:
         bot.answer_callback_query(call.id)
         done = services.payments.refund_by_id(bounded_id(call.data[3:]), force=True)
         text, _ = refund_said(t, done)
-        bot.edit_message_text(text, call.message.chat.id, call.message.message_id)
+        replace(bot, call, text)
         if done.outcome == RefundOutcome.DONE:
             tell_refunded(bot, done)
 

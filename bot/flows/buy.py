@@ -17,7 +17,7 @@ from telebot.types import (
 
 from bot import keyboards
 from bot.cashier import invoice, pack_lines, tell_refunded, worth
-from bot.replies import chat_id, send
+from bot.replies import chat_id, replace, send
 from webapp.records import InvalidInput, PaymentUnavailable, SellingOff, User, bounded_id
 from webapp.services import Services
 from webapp.services.payments import payload_of
@@ -163,9 +163,7 @@ def register(bot: TeleBot, services: Services) -> None:
             send(bot, call, t("plan_failed", reason=str(exc)[:100]))
             return
         text, markup = plan_said(t, user.telegram_id)
-        bot.edit_message_text(
-            text, call.message.chat.id, call.message.message_id, reply_markup=markup
-        )
+        replace(bot, call, text, reply_markup=markup)
 
     @bot.message_handler(commands=["paysupport"])
     def paysupport(message: Message, user: User, t: Texts) -> None:

@@ -9,7 +9,7 @@ from telebot.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.render import eta_text
-from bot.replies import send, short_of_credits
+from bot.replies import gone, send, short_of_credits
 from bot.state_storage import flow_data
 from bot.states import GenerateStates
 from webapp.records import (
@@ -100,6 +100,14 @@ def register(bot: TeleBot, services: Services) -> None:
         if model is None or not (page.isascii() and page.isdigit()) or len(page) > 3:
             return
         markup = keyboards.styles(t, generations.styles.all, model, int(page), cost)
+        if gone(call):  # its message cannot take new buttons: the page comes as a new one
+            send(
+                bot,
+                call,
+                t("choose_style", name=model.name, cost=t.credits(cost)),
+                reply_markup=markup,
+            )
+            return
         bot.edit_message_reply_markup(
             call.message.chat.id, call.message.message_id, reply_markup=markup
         )

@@ -10,7 +10,7 @@ from telebot.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.render import problem_words
-from bot.replies import send, short_of_credits
+from bot.replies import gone, replace, send, short_of_credits
 from bot.state_storage import flow_data
 from bot.states import TrainStates
 from webapp.records import InvalidInput, NotEnoughCredits, User
@@ -94,7 +94,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
     def type_chosen(call: CallbackQuery, t: Texts, state: StateContext) -> None:
         """The kind of model, chosen (or changed) until the model is charged."""
         kind = call.data.removeprefix("typ:")
-        if kind not in types:
+        if kind not in types or gone(call):  # its message cannot take new buttons
             bot.answer_callback_query(call.id, t("stale_button"))
             return
         bot.answer_callback_query(call.id)
@@ -222,10 +222,10 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
         services.checks.forget_verdicts(user.telegram_id, file_ids)
         state.delete()
         bot.answer_callback_query(call.id)
-        bot.edit_message_text(
+        replace(
+            bot,
+            call,
             t("class_chosen", name=model.name, class_label=t(f"class_{class_name}").lower()),
-            call.message.chat.id,
-            call.message.message_id,
         )
         send(
             bot,
