@@ -66,9 +66,11 @@ def _message_problem(message) -> str | None:
         return "no chat, or a chat without an id or a type"
     if "from" in message and not _has_id(message["from"]):
         return "a sender without an id"
-    for field in ("text", "caption"):
-        if field in message and not isinstance(message[field], str):
+    for field, kind in (("text", str), ("caption", str), ("business_connection_id", str)):
+        if field in message and type(message[field]) is not kind:
             return f"a {field} that is not text"
+    if "message_thread_id" in message and type(message["message_thread_id"]) is not int:
+        return "a message_thread_id that is not a number"
     for field in ("successful_payment", "refunded_payment"):
         if field in message and (
             not isinstance(message[field], dict) or _wrong(message[field], CHARGE)
