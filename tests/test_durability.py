@@ -666,3 +666,23 @@ def test_a_key_maker_killed_at_the_link_leaves_no_half_key(tmp_path, moment, mon
     monkeypatch.setattr(os, "link", lambda a, b: (order.append("link"), real_link(a, b))[1])
     Settings.from_env({}).with_instance(str(tmp_path / "another"))
     assert order == ["fsync", "link", "fsync"]
+
+
+def test_a_flushed_write_that_cannot_begin_leaves_the_connection_as_it_was(tmp_path):
+    """A payment that finds the database locked past the busy timeout fails, and the next
+    writes of that connection are not flushed one by one because of it."""
+    from webapp.records import StoreError
+    from webapp.store.sqlite import SQLiteStore
+
+    path = str(tmp_path / "bot.sqlite3")
+    store = SQLiteStore(path)
+    store._db().execute("PRAGMA busy_timeout=50")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    with pytest.raises(StoreError, match="unavailable"):
+        with store._write(flushed=True):
+            pass
+    holder.execute("ROLLBACK")
+    holder.close()
+    assert store._one("PRAGMA synchronous")[0] == 1  # NORMAL
+    store.close()

@@ -129,6 +129,8 @@ class Database:
                 db.execute("PRAGMA synchronous=FULL")
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
+            if flushed:  # not left on for this connection's later writes
+                db.execute("PRAGMA synchronous=NORMAL")
             raise StoreError(f"database is unavailable: {exc}") from exc
         try:
             yield db
