@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from webapp.disk import flush
 from webapp.records import Pack
 
 SANDBOX_PREFIX = "/astria-sandbox"
@@ -348,11 +349,7 @@ def _write_once(path: Path, text: str) -> None:
             os.link(tmp, path)
         except FileExistsError:
             pass
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+        flush(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from webapp.disk import flush
 from webapp.records import StoreError
 
 
@@ -194,17 +195,9 @@ class Database:
                 copy.execute("PRAGMA journal_mode=DELETE")
             finally:
                 copy.close()
-            fd = os.open(part, os.O_RDONLY)  # no connection is open on it any more
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            flush(part)  # no connection is open on it any more
             os.replace(part, target)
-            folder = os.open(target.parent, os.O_RDONLY)  # the rename, on disk too
-            try:
-                os.fsync(folder)
-            finally:
-                os.close(folder)
+            flush(target.parent)  # the rename, on disk too
         except (OSError, sqlite3.Error) as exc:
             part.unlink(missing_ok=True)
             raise StoreError(str(exc)) from exc
