@@ -16,6 +16,7 @@ from telebot.types import BotCommand, InaccessibleMessage, MenuButtonWebApp, Upd
 from bot.failures import Failures, current_update, update_failed
 from bot.flood import FloodControl
 from bot.flows import account, admin, buy, common, generate, train
+from bot.leases import Leases
 from bot.middleware import UserMiddleware, known_sender
 from bot.outbox import Outbox, Pace, WebhookAnswer, webhook_answer
 from bot.state_storage import StoreStateStorage
@@ -123,36 +124,59 @@ def register(bot: TeleBot, services: Services, files: FileSource, alerts: Alerts
     common.register_fallbacks(bot, services)
 
 
-def update_claimer(bot: TeleBot, storage: StoreStateStorage, store: Store, services: Services):
-    """A function that claims one update (False: a redelivery) and, for a person writing in
-    their private chat, makes sure of them and reads their flow's state with the claim: one
-    store round trip for a plain command (Supabase: begin_update()). What it read is handed to
-    the middleware and the state storage for this update only."""
+def update_claimer(
+    bot: TeleBot, storage: StoreStateStorage, store: Store, services: Services, leases: Leases
+):
+    """A function that claims one update (False: not to be handled here) and, for a person
+    writing in their private chat, makes sure of them and reads their flow's state with the
+    claim: one store round trip for a plain command (Supabase: begin_update()). What it read is
+    handed to the middleware and the state storage for this update only. A redelivery of an
+    update another process holds waits until that one is found alive, done or dead (bot.leases)."""
     accounts, settings = services.accounts, services.settings
+    holder, lease = leases.holder, leases.lease
 
     def claim(payload: dict) -> bool:
         update_id = payload["update_id"]
         found = _private_sender(payload)
         if found is None:
-            return store.claim_update(update_id)
-        sender, thread = found
-        key = storage.key_of(sender["id"], sender["id"], bot.bot_id)
-        begun = store.begin_update(
-            update_id,
-            sender["id"],
-            username=_text(sender.get("username")),
-            first_name=_text(sender.get("first_name")),
-            last_name=_text(sender.get("last_name")),
-            language_code=_text(sender.get("language_code")),
-            free_credits=settings.free_credits,
-            signup_key=accounts.signup_key(sender["id"]),
-            state_key=key,
-        )
-        if begun.claimed:
+
+            def attempt():
+                return store.claim_update(update_id, holder, lease)
+        else:
+            sender, thread = found
+            key = storage.key_of(sender["id"], sender["id"], bot.bot_id)
+
+            def attempt():
+                return store.begin_update(
+                    update_id,
+                    sender["id"],
+                    username=_text(sender.get("username")),
+                    first_name=_text(sender.get("first_name")),
+                    last_name=_text(sender.get("last_name")),
+                    language_code=_text(sender.get("language_code")),
+                    free_credits=settings.free_credits,
+                    signup_key=accounts.signup_key(sender["id"]),
+                    state_key=key,
+                    holder=holder,
+                    lease=lease,
+                )
+
+        begun = attempt()
+        if begun.busy and begun.held_by == holder and leases.here(update_id):
+            return False  # this process handles it, or did: no need to ask again
+        if begun.busy:
+            log.info("update=%s is being handled by another process; waiting", update_id)
+            begun = leases.wait_busy(attempt, begun.held_at)
+            if begun.busy:
+                log.info("update=%s: the process handling it is alive", update_id)
+        if not begun.claimed:
+            return False
+        leases.begin(update_id)
+        if found is not None:
             known_sender.set((update_id, begun.user, begun.created))
-            if not thread:  # a topic's state has another key: read as usual
+            if not found[1]:  # a topic's state has another key: read as usual
                 storage.prime(update_id, key, begun.conversation)
-        return begun.claimed
+        return True
 
     return claim
 
@@ -182,10 +206,13 @@ def _private_sender(payload: dict) -> tuple[dict, bool] | None:
 
 
 class Handled(NamedTuple):
-    """How one update went, and the call its webhook answer carries (None: nothing)."""
+    """How one update went, and the call its webhook answer carries (None: nothing);
+    `finished` False when it could not be marked done (the store refused): Telegram should
+    deliver it again."""
 
     ok: bool
     answer: dict | None
+    finished: bool = True
 
 
 def _mend_inaccessible(update: Update) -> None:
@@ -200,32 +227,73 @@ def _mend_inaccessible(update: Update) -> None:
         query.message.is_topic_message = None
 
 
-def update_handler(bot: TeleBot, storage: StoreStateStorage, replies_in_answer: bool = True):
+def update_handler(
+    bot: TeleBot,
+    storage: StoreStateStorage,
+    store: Store,
+    leases: Leases,
+    replies_in_answer: bool = True,
+):
     """A function that runs one update through the flows; whatever fails is dealt with by the
     bot's Failures (bot/failures.py), never silently."""
 
-    def handle(update: Update, answerable: bool = True) -> Handled:
+    def handle(update: Update, claimed: bool = True) -> Handled:
         """Run one update: whether it went well (else Failures has dealt with it), and the one
-        Bot API call the webhook's answer may carry (when `answerable`: the update's first
-        message, whose result nobody needs; Telegram makes that call, we save a request)."""
-        storage.begin_update(update.update_id)
+        Bot API call the webhook's answer may carry (the update's first message, whose result
+        nobody needs; Telegram makes that call, we save a request).
+
+        A `claimed` update (all but payments, which are once per charge) keeps its chat state
+        and its messages until it ends: then the state is written with its done mark, and the
+        messages leave (bot.leases). One cut short (the process dies) leaves neither."""
+        update_id = update.update_id
+        storage.begin_update(update_id, held=claimed)
         _mend_inaccessible(update)
         token = current_update.set(update)
         failed = update_failed.set(False)
-        answer = WebhookAnswer() if answerable and replies_in_answer else None
+        answer = WebhookAnswer(carry=claimed and replies_in_answer, hold=claimed)
         held = webhook_answer.set(answer)
         try:
-            bot.process_new_updates([update])
-        except Exception as exc:  # raised outside telebot's own handling
-            bot.exception_handler.failed(exc, update)
+            try:
+                bot.process_new_updates([update])
+            except Exception as exc:  # raised outside telebot's own handling
+                bot.exception_handler.failed(exc, update)
+            ok = not update_failed.get()
+            if claimed:
+                ours = _finish(update_id, storage.finish_update())
+                OUTBOX.release(answer, send=ours is True)
+                if ours is None:  # not marked done: the redelivery handles it again
+                    return Handled(False, None, finished=False)
+        except BaseException:  # the process is going down: its claim is left to run out
+            storage.finish_update()
+            leases.end(update_id)
+            raise
         finally:
             current_update.reset(token)
             webhook_answer.reset(held)
-        ok = not update_failed.get()
-        update_failed.reset(failed)
-        if answer is not None and not ok:
+            update_failed.reset(failed)
+        if not ok:
             OUTBOX.flush(answer)  # a failed update's answer may not be delivered: send it now
-        return Handled(ok, answer.json() if answer is not None else None)
+        return Handled(ok, answer.json())
+
+    def _finish(update_id: int, writes: list) -> bool | None:
+        """Mark the update done: with its state writes now (True; False when its claim was
+        taken over meanwhile), or, when it wrote nothing, shortly (True). None: the store
+        refused (nothing written; the claim runs out)."""
+        if not writes:
+            leases.end(update_id, done_later=True)
+            return True
+        try:
+            ours = store.finish_update(update_id, leases.holder, writes)
+        except Exception as exc:
+            log.warning("update=%s not finished (%s): it will be handled again",
+                        update_id, type(exc).__name__)  # fmt: skip
+            leases.end(update_id)
+            return None
+        leases.end(update_id, done=ours)
+        if not ours:
+            log.warning("update=%s was taken over by another process; its writes dropped",
+                        update_id)  # fmt: skip
+        return ours
 
     return handle
 

@@ -2,6 +2,9 @@
 
 Handlers' state filters ask for the state many times per update; the row is read from the store
 once per update (the webhook calls `begin_update`) and kept in a per-thread cache until then.
+What a claimed update writes is kept too, and written when it ends, in the transaction that
+marks it done (`finish_update`, bot.leases): an update cut short writes no state, so handled
+again it finds the state it found the first time.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from telebot.states.sync.context import StateContext
 from telebot.storage import StateStorageBase
 from telebot.storage.base_storage import StateDataContext
 
-from webapp.records import Conversation
+from webapp.records import Conversation, StateWrite
 from webapp.store import Store
 
 
@@ -30,15 +33,23 @@ class StoreStateStorage(StateStorageBase):
         """The state row of the update about to run, read with its claim (begin_update)."""
         self._cache.primed = (update_id, key, conversation)
 
-    def begin_update(self, update_id: int | None = None) -> None:
+    def begin_update(self, update_id: int | None = None, held: bool = False) -> None:
         """Forget what this thread read for the previous update; keep what was read for this
-        one when it was claimed."""
+        one when it was claimed. `held`: keep its writes for `finish_update`."""
         primed = getattr(self._cache, "primed", None)
         self._cache.primed = None
         rows = {}
         if primed is not None and update_id is not None and primed[0] == update_id:
             rows[primed[1]] = primed[2]
         self._cache.rows = rows
+        self._cache.held = {} if held else None
+
+    def finish_update(self) -> list[StateWrite]:
+        """The states the update left, to be written with its done mark; writes go straight to
+        the store again after this."""
+        held = getattr(self._cache, "held", None)
+        self._cache.held = None
+        return list(held.values()) if held else []
 
     def key_of(self, chat_id: int, user_id: int, bot_id: int | None) -> str:
         """The key a chat's flow state is kept under (as telebot's state context makes it)."""
@@ -60,7 +71,11 @@ class StoreStateStorage(StateStorageBase):
         return rows[key]
 
     def _write(self, key: str, state: str | None, data: dict) -> None:
-        self.store.set_conversation(key, state, data)
+        held = getattr(self._cache, "held", None)
+        if held is not None:
+            held[key] = StateWrite(key, state, copy.deepcopy(data))
+        else:
+            self.store.set_conversation(key, state, data)
         self._cache.__dict__.setdefault("rows", {})[key] = Conversation(state, copy.deepcopy(data))
 
     def set_state(
@@ -91,7 +106,11 @@ class StoreStateStorage(StateStorageBase):
         """Leave the flow: state and data are gone."""
         key = self._key(chat_id, user_id, business_connection_id, message_thread_id, bot_id)
         existed = self._read(key).state is not None
-        self.store.clear_conversation(key)
+        held = getattr(self._cache, "held", None)
+        if held is not None:
+            held[key] = StateWrite(key, None, None)
+        else:
+            self.store.clear_conversation(key)
         self._cache.__dict__.setdefault("rows", {})[key] = Conversation(None, {})
         return existed
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.support import make_model
-from webapp.records import NotEnoughCredits, StoreError
+from webapp.records import Conversation, NotEnoughCredits, StateWrite, StoreError
 from webapp.store.sqlite import SQLiteStore
 from webapp.store.supabase import SupabaseStore
 
@@ -192,10 +193,101 @@ def test_a_payment_grants_once_per_charge_and_a_refund_takes_back_once(store):
     assert store.get_payment("ch-2") is not None
 
 
-def test_update_ids_are_claimed_once(store):
-    assert store.claim_update(1) is True
-    assert store.claim_update(1) is False
-    assert store.claim_update(2) is True
+def begin(store, update_id, holder, lease=60.0, telegram_id=TG, state_key="state:555:555"):
+    return store.begin_update(
+        update_id,
+        telegram_id,
+        username="ann",
+        first_name="Ann",
+        last_name=None,
+        language_code="en",
+        free_credits=3,
+        signup_key=f"key-{telegram_id}",
+        state_key=state_key,
+        holder=holder,
+        lease=lease,
+    )
+
+
+def test_an_update_is_claimed_then_done_and_a_redelivery_then_skipped(store):
+    first = store.claim_update(1, "a", 60)
+    assert first.claimed and not first.busy
+    held = store.claim_update(1, "b", 60)  # another process, while "a" handles it
+    assert not held.claimed and held.busy and held.held_at
+    assert store.finish_update(1, "b", []) is False  # not b's to finish
+    assert store.finish_update(1, "a", []) is True
+    done = store.claim_update(1, "b", 0)  # done: never again, whatever the lease
+    assert not done.claimed and not done.busy
+    assert store.finish_update(1, "a", []) is False  # done once
+    assert store.claim_update(2, "b", 60).claimed
+
+
+def test_a_claim_whose_process_stopped_renewing_is_taken_over_and_only_its_writes_count(store):
+    assert begin(store, 7, "dead").claimed
+    time.sleep(0.01)  # the lease of 0 below has run out
+    again = begin(store, 7, "alive", lease=0)
+    assert again.claimed and again.user.telegram_id == TG
+    mine = StateWrite("state:555:555", "TrainStates:name", {"photos": ["x"]})
+    theirs = StateWrite("state:555:555", "TrainStates:photos", {"photos": ["late"]})
+    assert store.finish_update(7, "dead", [theirs]) is False  # it woke up too late: nothing
+    assert store.get_conversation("state:555:555").state is None
+    assert store.finish_update(7, "alive", [mine]) is True
+    assert store.get_conversation("state:555:555") == Conversation(mine.state, mine.data)
+    assert not begin(store, 7, "third", lease=0).claimed
+
+
+def test_a_renewed_claim_shows_its_process_is_alive_and_is_not_taken_over(store):
+    assert store.claim_update(9, "a", 60).claimed
+    seen = store.claim_update(9, "b", 60).held_at
+    time.sleep(0.01)
+    store.renew_updates([9], "b")  # not b's claim: nothing renewed
+    assert store.claim_update(9, "b", 60).held_at == seen
+    store.renew_updates([9, 10], "a")
+    renewed = store.claim_update(9, "b", 60)
+    assert renewed.busy and renewed.held_at != seen
+
+
+def test_updates_that_wrote_nothing_are_marked_done_together(store):
+    for update_id in (11, 12):
+        assert store.claim_update(update_id, "a", 60).claimed
+    assert store.claim_update(13, "b", 60).claimed
+    store.updates_done([11, 12, 13], "a")
+    for update_id in (11, 12):
+        found = store.claim_update(update_id, "b", 0)
+        assert not found.claimed and not found.busy
+    assert store.claim_update(13, "c", 60).busy  # b's: still running
+
+
+def test_a_redelivery_held_by_another_process_registers_nobody(store):
+    assert store.claim_update(20, "a", 60).claimed  # the update of a new user, held by "a"
+    held = begin(store, 20, "b", telegram_id=999)
+    assert held.busy and held.user is None and store.get_user(999) is None
+
+
+def test_the_state_an_update_clears_is_cleared_with_its_done_mark(store):
+    store.set_conversation("state:555:555", "TrainStates:photos", {"photos": ["x"]})
+    assert begin(store, 21, "a").conversation.state == "TrainStates:photos"
+    assert store.finish_update(21, "a", [StateWrite("state:555:555", None, None)])
+    assert store.get_conversation("state:555:555") == Conversation(None, {})
+
+
+def test_what_an_update_creates_is_created_once_per_update(store):
+    user(store, credits=10)
+    made, balance = model(store, title="from-update-5")
+    again, balance_again = model(store, title="from-update-5")
+    assert again.id == made.id and balance_again == balance == 9
+    store.finish_model(made.id, 101, None)
+    kwargs = {"model_id": made.id, "prompt": "x", "num_images": 4, "cost": 2}
+    first, after = store.create_generation(TG, request_key="u6", **kwargs)
+    repeat, after_repeat = store.create_generation(TG, request_key="u6", **kwargs)
+    other, _ = store.create_generation(TG, request_key="u7", **kwargs)
+    assert repeat.id == first.id != other.id and after == after_repeat == 7
+    assert store.get_user(TG).credits == 5 and balance_matches_ledger(store)
+    user(store, telegram_id=777)  # another user's update 6 is another update: its own order
+    order = store.create_order(TG, 10, 50, request_key="u6")
+    assert store.create_order(TG, 10, 50, request_key="u6").id == order.id
+    assert store.create_order(777, 10, 50, request_key="u6").id != order.id
+    assert store.create_order(TG, 10, 50).id != store.create_order(TG, 10, 50).id
 
 
 def test_conversations_are_kept_and_cleared(store):

@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         import bot
         from bot.cashier import TelegramCashier
         from bot.files import TelegramFiles
+        from bot.leases import Leases
         from bot.notifier import BotNotifier
 
         telegram, storage = bot.build_bot(settings, store)
@@ -125,8 +126,11 @@ def create_app(settings: Settings | None = None) -> Flask:
                 bot.api_urls(settings)[0],
                 refresh=min(settings.sweep_seconds, 10.0),
             )
-        rt.handle_update = bot.update_handler(telegram, storage, settings.telegram_webhook_replies)
-        rt.claim_update = bot.update_claimer(telegram, storage, store, services)
+        rt.leases = Leases(store, settings.update_lease_seconds)
+        rt.handle_update = bot.update_handler(
+            telegram, storage, store, rt.leases, settings.telegram_webhook_replies
+        )
+        rt.claim_update = bot.update_claimer(telegram, storage, store, services, rt.leases)
     app.extensions["runtime"] = rt
 
     app.url_map.converters["id64"] = Id64Converter

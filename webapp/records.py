@@ -209,12 +209,28 @@ class Conversation:
 @dataclass(frozen=True)
 class Begun:
     """An update claimed with its sender made sure of and their flow's state read, at once
-    (Store.begin_update); `claimed` False for a redelivery (then nothing else is set)."""
+    (Store.begin_update, Store.claim_update). `claimed` False for a redelivery (then nothing
+    else is set): `busy` when another process holds it, not done and within its lease, and
+    `held_at` when that process (`held_by`) last renewed its lease (a later value: it is
+    alive)."""
 
     claimed: bool
     user: User | None = None
     created: bool = False
     conversation: Conversation | None = None
+    busy: bool = False
+    held_at: str | None = None
+    held_by: str | None = None
+
+
+@dataclass(frozen=True)
+class StateWrite:
+    """A chat flow's state as an update leaves it, written when the update is finished
+    (Store.finish_update); `state` and `data` None: the state is cleared."""
+
+    key: str
+    state: str | None
+    data: dict | None
 
 
 class DomainError(Exception):

@@ -29,6 +29,7 @@ class Runtime:
     claim_update: Callable[[dict], bool] | None = None
     # runs one telebot Update: (ok, the Bot API call its webhook answer carries, or None)
     handle_update: Callable[..., object] | None = None
+    leases: object | None = None  # bot.leases.Leases: this process's claims on updates
     outbox: object | None = None  # bot.outbox.Outbox: Bot API calls queued or waiting
     journal: object | None = None  # bot.outbox.journal.RedisJournal: the outbox's, in Redis
     sweepers: list[Sweeper] = field(default_factory=list)
@@ -39,6 +40,8 @@ class Runtime:
         for sweeper in self.sweepers:
             sweeper.stop()
         self.jobs.shutdown()
+        if self.leases is not None:  # updates handled here are marked done
+            self.leases.close()
         if self.outbox is not None:  # shared by the process: flushed, not stopped
             self.outbox.wait_idle(5)
         if self.journal is not None:  # what is still queued is left to another process

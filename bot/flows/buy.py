@@ -17,6 +17,7 @@ from telebot.types import (
 
 from bot import keyboards
 from bot.cashier import invoice, pack_lines, tell_refunded, worth
+from bot.leases import request_key
 from bot.replies import chat_id, replace, send
 from webapp.records import InvalidInput, PaymentUnavailable, SellingOff, User, bounded_id
 from webapp.services import Services
@@ -57,7 +58,9 @@ def register(bot: TeleBot, services: Services) -> None:
     def chosen(call: CallbackQuery, user: User, t: Texts) -> None:
         bot.answer_callback_query(call.id)
         try:
-            order = payments.order(user.telegram_id, bounded_id(call.data.removeprefix("buy:")))
+            order = payments.order(
+                user.telegram_id, bounded_id(call.data.removeprefix("buy:")), key=request_key()
+            )
         except (SellingOff, InvalidInput):  # a button from before the packs changed
             offer(call, user, t)
             return

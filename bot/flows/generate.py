@@ -8,6 +8,7 @@ from telebot.states.sync.context import StateContext
 from telebot.types import CallbackQuery, Message
 
 from bot import keyboards
+from bot.leases import request_key
 from bot.render import eta_text
 from bot.replies import gone, send, short_of_credits
 from bot.state_storage import flow_data
@@ -186,7 +187,10 @@ def register(bot: TeleBot, services: Services) -> None:
             t,
             state,
             lambda: generations.start(
-                user.telegram_id, model_id=bounded_id(model_id, MAX_ROW_ID) or 0, style=style
+                user.telegram_id,
+                model_id=bounded_id(model_id, MAX_ROW_ID) or 0,
+                style=style,
+                key=request_key(),
             ),
             model_id,
         )
@@ -202,7 +206,9 @@ def register(bot: TeleBot, services: Services) -> None:
             user,
             t,
             state,
-            lambda: generations.again(user.telegram_id, generation_id or 0, hd=hd),
+            lambda: generations.again(
+                user.telegram_id, generation_id or 0, hd=hd, key=request_key()
+            ),
         )
 
     @bot.message_handler(state=GenerateStates.prompt, content_types=["text"])
@@ -213,7 +219,9 @@ def register(bot: TeleBot, services: Services) -> None:
             user,
             t,
             state,
-            lambda: generations.start(user.telegram_id, model_id=model_id, prompt=message.text),
+            lambda: generations.start(
+                user.telegram_id, model_id=model_id, prompt=message.text, key=request_key()
+            ),
         )
 
     @bot.message_handler(state=GenerateStates.prompt)

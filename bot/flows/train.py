@@ -9,6 +9,7 @@ from telebot.states.sync.context import StateContext
 from telebot.types import CallbackQuery, Message
 
 from bot import keyboards
+from bot.leases import request_key
 from bot.render import problem_words
 from bot.replies import gone, replace, send, short_of_credits
 from bot.state_storage import flow_data
@@ -211,6 +212,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
                 photo_file_ids=file_ids,
                 model_type=gathered.get("model_type"),
                 characteristics=traits,
+                key=request_key(),  # handled again after a crash: the same model, charged once
             )
         except NotEnoughCredits as exc:
             bot.answer_callback_query(call.id)

@@ -65,13 +65,16 @@ ID_PARAMS = {"chat_id", "message_id", "message_thread_id"}
 
 
 class WebhookAnswer:
-    """The one Bot API call an update's webhook answer may carry, instead of a request of our
-    own: the first message of an update, held until a second call of the same update sends it
-    first (keeping their order), or until the webhook answers with it."""
+    """An update's messages, held until the update is done (`Outbox.release`: a message of an
+    update cut short never leaves, so handled again it is sent once), and the one Bot API call
+    its webhook answer may carry instead of a request of our own (`carry`): the first message,
+    held until a second call of the same update sends it first (keeping their order), or until
+    the webhook answers with it."""
 
-    def __init__(self) -> None:
+    def __init__(self, carry: bool = True, hold: bool = True) -> None:
         self.call: Call | None = None
-        self.open = True  # no call was made yet: the first may be held
+        self.open = carry  # no call was made yet: the first may be held
+        self.held: list[Call] | None = [] if hold else None  # messages until release
 
     def json(self) -> dict | None:
         """The held call as the webhook's answer: {"method": …, its parameters}."""
@@ -124,6 +127,27 @@ class Outbox:
         call.chat = chat_of(call.method, params)
         call.weight = weight(call.method, params)
         answer = None if in_background.get() else webhook_answer.get()
+        if answer is not None and answer.held is not None:
+            if call.chat is not None or call.method == "answerCallbackQuery":
+                answer.held.append(call)  # a message: it leaves once its update is done
+                return placeholder(call)
+        return self._dispatch(call, answer)
+
+    def release(self, answer: WebhookAnswer, send: bool = True) -> None:
+        """The update is done: its held messages leave, in order, as if made now (the first
+        may ride in the webhook answer). `send` False: the update was not finished here (its
+        claim was taken over, or the store refused the done mark): they are dropped, and sent
+        by whichever process handles it again."""
+        held, answer.held = answer.held or [], None
+        if not send:
+            if held:
+                log.warning("%s messages held back: their update was not finished here",
+                            len(held))  # fmt: skip
+            return
+        for call in held:
+            self._dispatch(call, answer)
+
+    def _dispatch(self, call: Call, answer: WebhookAnswer | None):
         if answer is not None:
             self.flush(answer)  # a call held before this one goes first
         if call.chat is None and call.method != "answerCallbackQuery":

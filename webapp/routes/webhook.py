@@ -60,7 +60,9 @@ def _update_json() -> dict | None:
 
 @bp.post("/api/bot/webhook")
 def webhook():
-    """Answer 200 fast; a redelivered update_id has no second effect."""
+    """Answer 200 fast. An update is claimed for a lease, then done (bot.leases): a redelivery
+    of one that is done, or that a live process is handling, is skipped; one whose process died
+    is handled again, with the effect of handling it once."""
     rt = runtime()
     if rt.handle_update is None:
         return json_error(404, "not_configured", "No TELEGRAM_BOT_TOKEN is set (dev mode).")
@@ -86,7 +88,9 @@ def webhook():
     except Exception:
         log.warning("update=%s could not be parsed; skipped", update_id)
         return "", 200
-    handled = rt.handle_update(update, answerable=not money)
+    handled = rt.handle_update(update, claimed=not money)
+    if not handled.finished:  # the store would not mark it done: handled again when delivered
+        return json_error(503, "try_again", "Could not finish the update yet.")
     if not handled.ok and money:
         # Telegram took or gave back Stars and we could not record it: deliver it again later
         # (recording is once per charge id, so a second delivery is safe)

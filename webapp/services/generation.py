@@ -112,9 +112,12 @@ class Generations(AstriaWork):
         prompt: str | None = None,
         style: str | None = None,
         hd: bool = False,
+        key: str | None = None,
     ) -> tuple[Generation, Model, int]:
         """Charge the price and queue the prompt; (generation, its model, new balance). A style
-        id (from the catalogue) may stand instead of the prompt, or before it.
+        id (from the catalogue) may stand instead of the prompt, or before it. Once per `key`
+        (the chat's update that asked for it): asked again, it charges nothing and gives the
+        generation made the first time.
 
         Raises a DomainError, having charged nothing, when it cannot."""
         chosen = self.styles.get(style) if style is not None else None
@@ -131,6 +134,7 @@ class Generations(AstriaWork):
             cost=cost,
             style=chosen.id if chosen else None,
             hd=hd,
+            request_key=key,
         )
         log.info(
             "credits user=%s delta=-%s reason=generate ref=%s balance=%s",
@@ -146,7 +150,12 @@ class Generations(AstriaWork):
         return generation, model, balance
 
     def again(
-        self, telegram_id: int, generation_id: int, *, hd: bool | None = None
+        self,
+        telegram_id: int,
+        generation_id: int,
+        *,
+        hd: bool | None = None,
+        key: str | None = None,
     ) -> tuple[Generation, Model, int]:
         """ "More": the same prompt and style on the same model, charged as usual (HD as before
         unless `hd` says otherwise). NotFound for anyone else's generation."""
@@ -163,6 +172,7 @@ class Generations(AstriaWork):
             prompt=before.prompt,
             style=before.style,
             hd=before.hd if hd is None else hd,
+            key=key,
         )
 
     def submit(self, generation_id: int) -> None:

@@ -101,10 +101,11 @@ class Payments:
             packs=[p.credits for p in self.packs],
         )
 
-    def order(self, telegram_id: int, credits) -> Order:
-        """A new order for the pack of `credits`: its id is the invoice's payload."""
+    def order(self, telegram_id: int, credits, key: str | None = None) -> Order:
+        """A new order for the pack of `credits`: its id is the invoice's payload. Once per
+        `key` (the chat's update that asked for it)."""
         pack = self.pack(credits)
-        order = self.store.create_order(telegram_id, pack.credits, pack.stars)
+        order = self.store.create_order(telegram_id, pack.credits, pack.stars, request_key=key)
         log.info("order=%s user=%s pack=%s", order.id, telegram_id, pack.credits)
         return order
 

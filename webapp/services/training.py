@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import unicodedata
 import uuid
@@ -66,8 +68,11 @@ class Training(AstriaWork):
         photos: Sequence[Photo] = (),
         model_type: str | None = None,
         characteristics: dict | None = None,
+        key: str | None = None,
     ) -> tuple[Model, int]:
-        """Charge the model type's price and queue the upload; (model, new balance).
+        """Charge the model type's price and queue the upload; (model, new balance). Once per
+        `key` (the chat's update that asked for it): asked again, it charges nothing and gives
+        the model made the first time (its title is made from the key).
 
         The photos are Telegram file ids (the chat: durable, downloaded when uploading; checked
         one by one as they arrived, their `characteristics` gathered then) or bytes (the Mini
@@ -85,7 +90,7 @@ class Training(AstriaWork):
         cost = self.price(model_type)
         if photos and characteristics is None:
             characteristics = self.checks.check(class_name, photos)
-        title = str(uuid.uuid4())  # Astria's idempotency key, and the stash's
+        title = self.title(telegram_id, key)  # Astria's idempotency key, and the stash's
         if photos:
             self.stash.put(title, photos)  # before the charge: a stash that fails costs nothing
         try:
@@ -113,6 +118,15 @@ class Training(AstriaWork):
         log.info("train started user=%s model=%s class=%s", telegram_id, model.id, class_name)
         self.jobs.submit(f"upload model {model.id}", self.upload, model.id)
         return model, balance
+
+    def title(self, telegram_id: int, key: str | None) -> str:
+        """A new model's title: random, or made from the request's key (the same key, the same
+        title; unguessable and unlike another deployment's, with SECRET_KEY in it)."""
+        if key is None:
+            return str(uuid.uuid4())
+        message = f"model:{telegram_id}:{key}".encode()
+        digest = hmac.new(self.settings.secret_key.encode(), message, hashlib.sha256).digest()
+        return str(uuid.UUID(bytes=digest[:16], version=4))
 
     def kind(self, model_type: str | None) -> str:
         """The kind of model asked for (the default when none), or InvalidInput."""

@@ -20,6 +20,7 @@ from webapp.records import (
     Order,
     OrderKind,
     Payment,
+    StateWrite,
     Subscription,
     User,
 )
@@ -71,7 +72,7 @@ class Store(Protocol):
         """users, models, models_ready, generations, spent_since (net credits), and of the
         payments: stars_earned, stars_refunded, paying_users."""
 
-    # webhook deliveries
+    # webhook deliveries: claimed for a lease, then done
     def begin_update(
         self,
         update_id: int,
@@ -84,12 +85,27 @@ class Store(Protocol):
         free_credits: int,
         signup_key: str,
         state_key: str,
+        holder: str,
+        lease: float,
     ) -> Begun:
         """claim_update, ensure_user and get_conversation(state_key) in one go (one round trip
         on Supabase); nothing but the claim is tried for a redelivered update."""
 
-    def claim_update(self, update_id: int) -> bool:
-        """True the first time an update id is seen; False for a redelivery."""
+    def claim_update(self, update_id: int, holder: str, lease: float) -> Begun:
+        """Claim an update for `lease` seconds as `holder` (a process): the first time it is
+        seen, or again when it is not done and its claim was not renewed within its lease
+        (the process handling it died). Else not claimed: done, or `busy` (with when its
+        claim was last renewed)."""
+
+    def finish_update(self, update_id: int, holder: str, writes: Sequence[StateWrite]) -> bool:
+        """Mark the update done and write the chat states it left, in one transaction; False,
+        with nothing written, when `holder` lost its claim (another process took it over)."""
+
+    def updates_done(self, update_ids: Sequence[int], holder: str) -> None:
+        """Mark updates of `holder` that wrote nothing done (in one call)."""
+
+    def renew_updates(self, update_ids: Sequence[int], holder: str) -> None:
+        """Renew `holder`'s claims on updates it is still handling (in one call)."""
 
     # conversation state
     def get_conversation(self, key: str) -> Conversation:
@@ -119,7 +135,8 @@ class Store(Protocol):
         characteristics: dict | None = None,
     ) -> tuple[Model, int]:
         """Charge `cost` and insert a training model of `model_type` (lora or faceid) in one
-        transaction; (model, new balance).
+        transaction; (model, new balance). Once per `title`: a repeat charges nothing and
+        gives the model made before, with today's balance.
 
         Raises NotEnoughCredits and writes nothing when the balance is short."""
 
@@ -163,9 +180,11 @@ class Store(Protocol):
         cost: int,
         style: str | None = None,
         hd: bool = False,
+        request_key: str | None = None,
     ) -> tuple[Generation, int]:
         """Charge `cost` and insert a processing generation (in a catalogue `style`, HD or not)
-        in one transaction."""
+        in one transaction; once per `request_key` (a repeat charges nothing and gives the
+        generation made before, with today's balance)."""
 
     def get_generation(self, generation_id: int) -> Generation | None:
         """One generation, or None."""
@@ -218,9 +237,15 @@ class Store(Protocol):
 
     # selling credits for Telegram Stars
     def create_order(
-        self, telegram_id: int, credits: int, stars: int, kind: OrderKind = OrderKind.PACK
+        self,
+        telegram_id: int,
+        credits: int,
+        stars: int,
+        kind: OrderKind = OrderKind.PACK,
+        request_key: str | None = None,
     ) -> Order:
-        """A new unpaid order for a pack or the plan (the invoice's payload is its id)."""
+        """A new unpaid order for a pack or the plan (the invoice's payload is its id); once
+        per `request_key` (a repeat gives the order made before)."""
 
     def get_order(self, order_id: int) -> Order | None:
         """One order, or None."""

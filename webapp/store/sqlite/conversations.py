@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime
 
-from webapp.records import Conversation
+from webapp.records import Conversation, StateWrite
 from webapp.store.sqlite.connection import Database, now, ts
+
+
+def write_state(db: sqlite3.Connection, write: StateWrite, at: str) -> None:
+    """Write (or clear) one chat flow state in the caller's transaction."""
+    if write.state is None and write.data is None:
+        db.execute("DELETE FROM conversation_states WHERE key = ?", (write.key,))
+        return
+    db.execute(
+        "INSERT INTO conversation_states (key, state, data, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET state = excluded.state, data = excluded.data, "
+        "updated_at = excluded.updated_at",
+        (write.key, write.state, json.dumps(write.data or {}), at),
+    )
 
 
 class Conversations(Database):
@@ -22,13 +36,7 @@ class Conversations(Database):
     def set_conversation(self, key: str, state: str | None, data: dict) -> None:
         """Write the chat flow state under a key."""
         with self._write() as db:
-            db.execute(
-                "INSERT INTO conversation_states (key, state, data, updated_at) "
-                "VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET state = excluded.state, data = excluded.data, "
-                "updated_at = excluded.updated_at",
-                (key, state, json.dumps(data), ts(now())),
-            )
+            write_state(db, StateWrite(key, state, data), ts(now()))
 
     def clear_conversation(self, key: str) -> None:
         """Forget the chat flow state under a key."""

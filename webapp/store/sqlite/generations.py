@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from webapp.records import Generation
 from webapp.store import rows
 from webapp.store.sqlite.connection import now, ts
-from webapp.store.sqlite.users import change_credits
+from webapp.store.sqlite.users import balance_of, change_credits
 from webapp.store.sqlite.work import Kind, Work
 
 GENERATIONS = Kind(
@@ -30,15 +30,36 @@ class Generations(Work):
         cost: int,
         style: str | None = None,
         hd: bool = False,
+        request_key: str | None = None,
     ) -> tuple[Generation, int]:
-        """Charge and insert a processing generation in one transaction."""
+        """Charge and insert a processing generation in one transaction; a repeat of its
+        `request_key` (the update that asked for it, handled again) charges nothing and gives
+        that generation."""
         at = ts(now())
         with self._write() as db:
+            if request_key is not None:
+                made = db.execute(
+                    "SELECT * FROM telegram_prompts WHERE telegram_user_id = ? AND request_key = ?",
+                    (telegram_id, request_key),
+                ).fetchone()
+                if made is not None:
+                    return rows.generation(made), balance_of(db, telegram_id)
             row = db.execute(
                 "INSERT INTO telegram_prompts (telegram_user_id, model_id, prompt, created_at, "
-                "status, images, num_images, updated_at, style, hd, cost) "
-                "VALUES (?, ?, ?, ?, 'processing', '[]', ?, ?, ?, ?, ?) RETURNING *",
-                (telegram_id, model_id, prompt, at, num_images, at, style, int(hd), cost),
+                "status, images, num_images, updated_at, style, hd, cost, request_key) "
+                "VALUES (?, ?, ?, ?, 'processing', '[]', ?, ?, ?, ?, ?, ?) RETURNING *",
+                (
+                    telegram_id,
+                    model_id,
+                    prompt,
+                    at,
+                    num_images,
+                    at,
+                    style,
+                    int(hd),
+                    cost,
+                    request_key,
+                ),  # fmt: skip
             ).fetchone()
             generation = rows.generation(row)
             balance = change_credits(db, telegram_id, -cost, "generate", str(generation.id))

@@ -9,7 +9,7 @@ from datetime import datetime
 from webapp.records import Model
 from webapp.store import rows
 from webapp.store.sqlite.connection import now, ts
-from webapp.store.sqlite.users import change_credits
+from webapp.store.sqlite.users import balance_of, change_credits
 from webapp.store.sqlite.work import Kind, Work
 
 MODELS = Kind("telegram_models", "training", "model_id", "upload_claimed_at", "train", rows.model)
@@ -30,10 +30,17 @@ class Models(Work):
         model_type: str = "lora",
         characteristics: dict | None = None,
     ) -> tuple[Model, int]:
-        """Charge and insert a training model in one transaction."""
+        """Charge and insert a training model in one transaction; a repeat of its title
+        (the update that asked for it, handled again) charges nothing and gives that model."""
         at = ts(now())
         photos = json.dumps(list(photo_file_ids))
         with self._write() as db:
+            made = db.execute(
+                "SELECT * FROM telegram_models WHERE title = ? AND telegram_user_id = ?",
+                (title, telegram_id),
+            ).fetchone()
+            if made is not None:
+                return rows.model(made), balance_of(db, telegram_id)
             row = db.execute(
                 "INSERT INTO telegram_models (telegram_user_id, created_at, status, name, "
                 "class_name, title, photo_file_ids, updated_at, model_type, cost, "

@@ -14,15 +14,27 @@ class Payments(Database):
     """The store's order and payment methods."""
 
     def create_order(
-        self, telegram_id: int, credits: int, stars: int, kind: OrderKind = OrderKind.PACK
+        self,
+        telegram_id: int,
+        credits: int,
+        stars: int,
+        kind: OrderKind = OrderKind.PACK,
+        request_key: str | None = None,
     ) -> Order:
-        """A new unpaid order for a pack or the plan."""
+        """A new unpaid order for a pack or the plan; a repeat of its `request_key` gives the
+        order made before."""
         with self._write() as db:
             row = db.execute(
-                "INSERT INTO orders (telegram_user_id, kind, credits, stars, created_at) "
-                "VALUES (?, ?, ?, ?, ?) RETURNING *",
-                (telegram_id, kind, credits, stars, ts(now())),
+                "INSERT INTO orders (telegram_user_id, kind, credits, stars, created_at, "
+                "request_key) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (telegram_user_id, request_key) DO NOTHING RETURNING *",
+                (telegram_id, kind, credits, stars, ts(now()), request_key),
             ).fetchone()
+            if row is None:
+                row = db.execute(
+                    "SELECT * FROM orders WHERE telegram_user_id = ? AND request_key = ?",
+                    (telegram_id, request_key),
+                ).fetchone()
         return rows.order(row)
 
     def get_order(self, order_id: int) -> Order | None:

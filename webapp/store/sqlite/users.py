@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from webapp.records import Begun, DeletedUser, LedgerEntry, NotEnoughCredits, StoreError, User
+from webapp.records import (
+    Begun,
+    DeletedUser,
+    LedgerEntry,
+    NotEnoughCredits,
+    StateWrite,
+    StoreError,
+    User,
+)
 from webapp.store import rows
 from webapp.store.sqlite.connection import Database, now, ts
+from webapp.store.sqlite.conversations import write_state
+
+log = logging.getLogger("store")
 
 LAST_ACTIVE_PRECISION = timedelta(minutes=1)
 UPDATE_ID_TTL = timedelta(days=7)  # Telegram keeps undelivered updates for 24 h
@@ -49,6 +62,14 @@ def change_credits(
         (delta, telegram_id),
     ).fetchone()
     return row["credits"]
+
+
+def balance_of(db: sqlite3.Connection, telegram_id: int) -> int:
+    """The user's credits, read in the caller's transaction."""
+    row = db.execute(
+        "SELECT credits FROM telegram_users WHERE telegram_id = ?", (telegram_id,)
+    ).fetchone()
+    return row["credits"] if row else 0
 
 
 class Users(Database):
@@ -173,20 +194,33 @@ class Users(Database):
         )
         return dict(row)
 
-    def claim_update(self, update_id: int) -> bool:
-        """True the first time an update id is seen (one statement: atomic on its own)."""
+    def claim_update(self, update_id: int, holder: str, lease: float) -> Begun:
+        """Claim an update for `lease` seconds as `holder`: the first time it is seen, or when
+        the process that claimed it stopped renewing its lease before it was done. One
+        statement (atomic on its own); a redelivery reads what it found with a second."""
+        at = now()
         try:
-            return bool(
-                self._db()
-                .execute(
-                    "INSERT INTO processed_updates (update_id, received_at) VALUES (?, ?) "
-                    "ON CONFLICT DO NOTHING",
-                    (update_id, ts(now())),
-                )
-                .rowcount
-            )
+            db = self._db()
+            taken = db.execute(
+                "INSERT INTO processed_updates (update_id, received_at, claimed_at, claimed_by) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (update_id) DO UPDATE SET "
+                "claimed_at = excluded.claimed_at, claimed_by = excluded.claimed_by "
+                "WHERE done_at IS NULL AND claimed_at < ? RETURNING received_at",
+                (update_id, ts(at), ts(at), holder, ts(at - timedelta(seconds=lease))),
+            ).fetchall()
+            if taken:
+                if taken[0]["received_at"] != ts(at):
+                    log.warning("update=%s taken over: its claim ran out unfinished", update_id)
+                return Begun(True)
+            found = db.execute(
+                "SELECT claimed_at, claimed_by, done_at FROM processed_updates WHERE update_id = ?",
+                (update_id,),
+            ).fetchone()
         except sqlite3.Error as exc:
             raise StoreError(str(exc)) from exc
+        if found is None or found["done_at"] is not None:  # done (or forgotten: a week old)
+            return Begun(False)
+        return Begun(False, busy=True, held_at=found["claimed_at"], held_by=found["claimed_by"])
 
     def begin_update(
         self,
@@ -200,11 +234,14 @@ class Users(Database):
         free_credits: int,
         signup_key: str,
         state_key: str,
+        holder: str,
+        lease: float,
     ) -> Begun:
         """claim_update, ensure_user and get_conversation, one after the other (in-process:
         there is no round trip to save)."""
-        if not self.claim_update(update_id):
-            return Begun(False)
+        begun = self.claim_update(update_id, holder, lease)
+        if not begun.claimed:
+            return begun
         try:
             user, created = self.ensure_user(
                 telegram_id,
@@ -218,8 +255,48 @@ class Users(Database):
             return Begun(True, user, created, self.get_conversation(state_key))
         except Exception:  # all or nothing, as Supabase's one function: delivered again later
             with self._write() as db:
-                db.execute("DELETE FROM processed_updates WHERE update_id = ?", (update_id,))
+                db.execute(
+                    "DELETE FROM processed_updates WHERE update_id = ? AND claimed_by = ? "
+                    "AND done_at IS NULL",
+                    (update_id, holder),
+                )
             raise
+
+    def finish_update(self, update_id: int, holder: str, writes: Sequence[StateWrite]) -> bool:
+        """Mark an update done and write the chat states it left, in one transaction; False
+        (nothing written) when `holder` no longer holds it (its lease ran out and another
+        process took it over: that one's writes count)."""
+        at = ts(now())
+        with self._write() as db:
+            done = db.execute(
+                "UPDATE processed_updates SET done_at = ? "
+                "WHERE update_id = ? AND claimed_by = ? AND done_at IS NULL",
+                (at, update_id, holder),
+            ).rowcount
+            if done:
+                for write in writes:
+                    write_state(db, write, at)
+        return bool(done)
+
+    def updates_done(self, update_ids: Sequence[int], holder: str) -> None:
+        """Mark updates that wrote nothing done, together (see bot.leases)."""
+        at = ts(now())
+        with self._write() as db:
+            db.executemany(
+                "UPDATE processed_updates SET done_at = ? "
+                "WHERE update_id = ? AND claimed_by = ? AND done_at IS NULL",
+                [(at, update_id, holder) for update_id in update_ids],
+            )
+
+    def renew_updates(self, update_ids: Sequence[int], holder: str) -> None:
+        """Renew `holder`'s leases on updates it is still handling."""
+        at = ts(now())
+        with self._write() as db:
+            db.executemany(
+                "UPDATE processed_updates SET claimed_at = ? "
+                "WHERE update_id = ? AND claimed_by = ? AND done_at IS NULL",
+                [(at, update_id, holder) for update_id in update_ids],
+            )
 
     def forget_old_updates(self) -> None:
         """Processed update ids older than a week: Telegram cannot redeliver them any more."""

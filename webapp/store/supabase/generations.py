@@ -34,6 +34,7 @@ class Generations(Work):
         cost: int,
         style: str | None = None,
         hd: bool = False,
+        request_key: str | None = None,
     ) -> tuple[Generation, int]:
         """Charge and insert a processing generation in one transaction (create_generation())."""
         result = self._rpc(
@@ -45,6 +46,7 @@ class Generations(Work):
             p_cost=cost,
             p_style=style,
             p_hd=hd,
+            p_request_key=request_key,
         )
         return rows.generation(result["generation"]), result["balance"]
 

@@ -13,11 +13,31 @@ class Payments(PostgREST):
     """The store's order and payment methods (record_payment() and refund_payment())."""
 
     def create_order(
-        self, telegram_id: int, credits: int, stars: int, kind: OrderKind = OrderKind.PACK
+        self,
+        telegram_id: int,
+        credits: int,
+        stars: int,
+        kind: OrderKind = OrderKind.PACK,
+        request_key: str | None = None,
     ) -> Order:
-        """A new unpaid order for a pack or the plan."""
+        """A new unpaid order; a repeat of its `request_key` gives the order made before."""
         row = {"telegram_user_id": telegram_id, "kind": kind, "credits": credits, "stars": stars}
-        created = self._run(self._table("orders").insert(row))
+        if request_key is None:
+            return rows.order(self._run(self._table("orders").insert(row))[0])
+        created = self._run(
+            self._table("orders").upsert(
+                {**row, "request_key": request_key},
+                on_conflict="telegram_user_id,request_key",
+                ignore_duplicates=True,
+            )
+        )
+        if not created:
+            created = self._run(
+                self._table("orders")
+                .select("*")
+                .eq("telegram_user_id", telegram_id)
+                .eq("request_key", request_key)
+            )
         return rows.order(created[0])
 
     def get_order(self, order_id: int) -> Order | None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from webapp.records import Begun, Conversation, DeletedUser, LedgerEntry, User
+from webapp.records import Begun, Conversation, DeletedUser, LedgerEntry, StateWrite, User
 from webapp.store import rows
 from webapp.store.supabase.client import PostgREST
 
@@ -86,6 +87,8 @@ class Users(PostgREST):
         free_credits: int,
         signup_key: str,
         state_key: str,
+        holder: str,
+        lease: float,
     ) -> Begun:
         """Claim, ensure the sender and read their state in one function call (begin_update())."""
         result = self._rpc(
@@ -99,20 +102,48 @@ class Users(PostgREST):
             p_free_credits=free_credits,
             p_signup_key=signup_key,
             p_state_key=state_key,
+            p_holder=holder,
+            p_lease_seconds=lease,
         )
         if not result.get("claimed"):
-            return Begun(False)
+            return _not_claimed(result)
         found = result.get("conversation")
         conversation = (
             Conversation(found["state"], found["data"] or {}) if found else Conversation(None, {})
         )
         return Begun(True, rows.user(result["user"]), bool(result["created"]), conversation)
 
-    def claim_update(self, update_id: int) -> bool:
-        """True the first time an update id is seen (an insert that ignores duplicates)."""
-        inserted = self._run(
-            self._table("processed_updates").upsert(
-                {"update_id": update_id}, on_conflict="update_id", ignore_duplicates=True
+    def claim_update(self, update_id: int, holder: str, lease: float) -> Begun:
+        """Claim an update for a lease (claim_update())."""
+        result = self._rpc(
+            "claim_update", p_update_id=update_id, p_holder=holder, p_lease_seconds=lease
+        )
+        return Begun(True) if result.get("claimed") else _not_claimed(result)
+
+    def finish_update(self, update_id: int, holder: str, writes: Sequence[StateWrite]) -> bool:
+        """Mark the update done and write its chat states in one call (finish_update())."""
+        return bool(
+            self._rpc(
+                "finish_update",
+                p_update_id=update_id,
+                p_holder=holder,
+                p_writes=[{"key": w.key, "state": w.state, "data": w.data} for w in writes],
             )
         )
-        return bool(inserted)
+
+    def updates_done(self, update_ids: Sequence[int], holder: str) -> None:
+        """Mark updates that wrote nothing done (updates_done())."""
+        self._rpc("updates_done", p_update_ids=list(update_ids), p_holder=holder)
+
+    def renew_updates(self, update_ids: Sequence[int], holder: str) -> None:
+        """Renew the claims on updates still being handled (renew_updates())."""
+        self._rpc("renew_updates", p_update_ids=list(update_ids), p_holder=holder)
+
+
+def _not_claimed(result: dict) -> Begun:
+    return Begun(
+        False,
+        busy=bool(result.get("busy")),
+        held_at=result.get("held_at"),
+        held_by=result.get("held_by"),
+    )
