@@ -16,7 +16,7 @@ from telebot.types import BotCommand, InaccessibleMessage, MenuButtonWebApp, Upd
 from bot.failures import Failures, current_update, update_failed
 from bot.flood import FloodControl
 from bot.flows import account, admin, buy, common, generate, train
-from bot.leases import Leases
+from bot.leases import Leases, keyed
 from bot.middleware import UserMiddleware, known_sender
 from bot.outbox import Outbox, Pace, WebhookAnswer, webhook_answer
 from bot.state_storage import StoreStateStorage
@@ -252,6 +252,7 @@ def update_handler(
         failed = update_failed.set(False)
         answer = WebhookAnswer(carry=claimed and replies_in_answer, hold=claimed)
         held = webhook_answer.set(answer)
+        made = keyed.set(False)
         try:
             try:
                 bot.process_new_updates([update])
@@ -259,7 +260,9 @@ def update_handler(
                 bot.exception_handler.failed(exc, update)
             ok = not update_failed.get()
             if claimed:
-                ours = _finish(update_id, storage.finish_update())
+                writes = storage.finish_update()
+                now = bool(writes) or keyed.get() or not answer.answer_only()
+                ours = _finish(update_id, writes, now)
                 OUTBOX.release(answer, send=ours is True)
                 if ours is None:  # not marked done: the redelivery handles it again
                     return Handled(False, None, finished=False)
@@ -271,15 +274,16 @@ def update_handler(
             current_update.reset(token)
             webhook_answer.reset(held)
             update_failed.reset(failed)
+            keyed.reset(made)
         if not ok:
             OUTBOX.flush(answer)  # a failed update's answer may not be delivered: send it now
         return Handled(ok, answer.json())
 
-    def _finish(update_id: int, writes: list) -> bool | None:
-        """Mark the update done: with its state writes now (True; False when its claim was
-        taken over meanwhile), or, when it wrote nothing, shortly (True). None: the store
-        refused (nothing written; the claim runs out)."""
-        if not writes:
+    def _finish(update_id: int, writes: list, now: bool) -> bool | None:
+        """Mark the update done: `now`, with its state writes (True; False when its claim was
+        taken over meanwhile), or shortly (True: see bot.leases). None: the store refused
+        (nothing written; the claim runs out)."""
+        if not now:
             leases.end(update_id, done_later=True)
             return True
         try:

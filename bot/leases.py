@@ -3,10 +3,12 @@ marked done when it ends. A process that dies mid-update stops renewing, so its 
 and Telegram's redelivery of that update is handled again by whichever process gets it (every
 effect of a handler is made once per update id, so handling it twice has the effect of once).
 
-- An update that wrote chat state is marked done in the same transaction as that state
-  (`Store.finish_update`), before its replies leave (bot.outbox holds them until then).
-- An update that wrote nothing (most: /help, a button that only answers) is marked done with
-  others a moment later, off the request path, so a plain command still costs one store round
+- An update that wrote chat state, created something (`request_key`) or sends messages of its
+  own is marked done in the same transaction as that state (`Store.finish_update`), before its
+  messages leave (bot.outbox holds them until then).
+- An update that did none of that (most: /help, "hello"; at most one message, which rides in
+  the webhook's answer, so it leaves only once Telegram has the answer) is marked done with
+  others a moment later, off the request path: a plain command still costs one store round
   trip (`begin_update`). Until then its claim is renewed like any running update's.
 - A redelivery finds the update done (skipped), or claimed by a process that is still renewing
   it (a quick 200: that process answers), or claimed by one that stopped (handled again, once
@@ -22,6 +24,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict
+from contextvars import ContextVar
 
 from bot.failures import current_update
 from webapp.store import Store
@@ -137,8 +140,16 @@ class Leases:
         self._mark_done()
 
 
+# Set by request_key(): the update being handled created something keyed by it (so it is marked
+# done before its messages leave; see bot.update_handler).
+keyed: ContextVar[bool] = ContextVar("keyed", default=False)
+
+
 def request_key() -> str | None:
     """What makes an effect of the update being handled happen once, however often it is
     handled (a model's title, a generation's or an order's request key): its update id."""
     update = current_update.get()
-    return f"u{update.update_id}" if update is not None else None
+    if update is None:
+        return None
+    keyed.set(True)
+    return f"u{update.update_id}"

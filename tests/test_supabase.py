@@ -167,6 +167,7 @@ def test_round_trips_per_webhook_update(make_live, telegram, supabase):
     calls, marks = [], []
     http = live.rt.store._http
     send = http.send
+
     def counting(request, **kwargs):
         call = f"{request.method} {request.url.path}"
         # the done marks of updates that wrote nothing are made together, on the thread that

@@ -179,7 +179,8 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
 
     @bot.message_handler(state=TrainStates.class_name)
     def class_hint(message: Message, t: Texts) -> None:
-        send(bot, message, t("choose_class_hint"))
+        """The buttons again, under this answer (the first ones may be far up, or lost)."""
+        send(bot, message, t("choose_class_hint"), reply_markup=keyboards.classes(t))
 
     @bot.callback_query_handler(
         state=TrainStates.class_name, func=lambda call: call.data.startswith("cls:")

@@ -76,6 +76,14 @@ class WebhookAnswer:
         self.open = carry  # no call was made yet: the first may be held
         self.held: list[Call] | None = [] if hold else None  # messages until release
 
+    def answer_only(self) -> bool:
+        """The update has no message to send but, at most, one its webhook answer carries (so
+        none leaves before Telegram has the answer)."""
+        held = self.held or []
+        return not held or (
+            len(held) == 1 and self.open and not held[0].files and held[0].method in ANSWERABLE
+        )
+
     def json(self) -> dict | None:
         """The held call as the webhook's answer: {"method": …, its parameters}."""
         if self.call is None:

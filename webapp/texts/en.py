@@ -83,7 +83,7 @@ TEXTS = {
     "name_too_long": "That name is too long: {limit} characters at most.",
     "name_not_text": "Please send the name as text (1–{limit} characters).",
     "choose_class": "Who is in the photos? This helps the model.",
-    "choose_class_hint": "Please choose who is in the photos with the buttons above.",
+    "choose_class_hint": "Please choose who is in the photos with the buttons below.",
     "class_chosen": "Model “{name}” — {class_label}.",
     "train_queued": (
         "Uploading your photos to start training “{name}”. {cost} spent; "

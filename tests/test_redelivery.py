@@ -1,0 +1,198 @@
+"""An update cut short by a crash is handled when Telegram delivers it again, with the effect of
+handling it once: one charge, one model, one generation, one reply.
+
+Here, in one process: the process "dies" (an exception no handler catches, so nothing after it
+runs: no done mark, no reply, no state) before or after each call a journey's updates make on
+the request path (to the store, to Telegram), one kill point per run; Telegram then delivers the
+update again, and the journey goes on. tests/test_redelivery_processes.py does the same with
+real processes and kill -9."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+
+from bot import OUTBOX
+from tests import factories as f
+from tests.live import WEBHOOK_SECRET
+from tests.support import eventually, trained_model
+
+HEADERS = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+# the Store methods a handler may call (the Protocol's names)
+STORE_CALLS = (
+    "begin_update claim_update finish_update ensure_user get_user grant get_conversation "
+    "set_conversation clear_conversation create_model get_model list_models create_generation "
+    "get_generation list_generations create_order get_order"
+).split()
+
+
+class Killed(BaseException):
+    """The process dies here, as with kill -9: nothing after this point runs in it (no handler
+    catches a BaseException that is not an Exception)."""
+
+
+class KillPoints:
+    """Counts the calls the request path makes to the store and to Telegram, and kills the
+    process before or after the n-th (`arm`)."""
+
+    def __init__(self, live) -> None:
+        self.thread = threading.current_thread()  # the test client runs the app in this thread
+        self.count = 0
+        self.at: tuple[int, str] | None = None
+        self.fired: str | None = None  # what the kill interrupted
+        store = live.rt.store
+        for name in STORE_CALLS:
+            setattr(store, name, self._wrap(getattr(store, name), name))
+        self._send = OUTBOX._send
+        OUTBOX._send = self._wrap(self._send, "telegram")
+
+    def _wrap(self, fn, name):
+        def call(*args, **kwargs):
+            if threading.current_thread() is not self.thread:
+                return fn(*args, **kwargs)  # a job, the leases' thread: not the request path
+            self.count += 1
+            what = name if name != "telegram" else f"telegram {args[1].rsplit('/', 1)[-1]}"
+            self._maybe_kill("before", what)
+            result = fn(*args, **kwargs)
+            self._maybe_kill("after", what)
+            return result
+
+        return call
+
+    def _maybe_kill(self, moment: str, what: str) -> None:
+        if self.at == (self.count, moment):
+            self.at, self.fired = None, f"{moment} {what}"
+            raise Killed(self.fired)
+
+    def arm(self, n: int, moment: str) -> None:
+        self.count, self.at, self.fired = 0, (n, moment), None
+
+    def close(self) -> None:
+        OUTBOX._send = self._send
+
+
+class Answer:
+    """A test client's response as Telegram reads it (FakeTelegram.webhook_answered)."""
+
+    def __init__(self, response) -> None:
+        self.status_code = response.status_code
+        self.headers = response.headers
+        self._json = response.get_json(silent=True)
+
+    def json(self):
+        return self._json
+
+
+@pytest.fixture
+def chat(make_live, store_env, telegram):
+    """An app whose update claims run out at once (the process that took one is dead here the
+    moment it raised), on each store, and its kill points."""
+    live = make_live(UPDATE_LEASE_SECONDS="0", **store_env)
+    points = KillPoints(live)
+    yield live, points
+    points.close()
+
+
+def deliver(live, telegram, update: dict) -> int:
+    """Deliver an update as Telegram does: again while no answer came (the process died); how
+    many deliveries it took."""
+    client = live.app.test_client()
+    for delivery in range(1, 4):
+        try:
+            response = client.post("/api/bot/webhook", json=update, headers=HEADERS)
+        except Killed:
+            continue
+        assert response.status_code == 200, response.data
+        telegram.webhook_answered(Answer(response))
+        return delivery
+    raise AssertionError(f"update {update['update_id']} was never answered")
+
+
+def train_journey(user: int, telegram) -> list[dict]:
+    steps = [f.message(user, "/start"), f.message(user, "/train")]
+    for n in range(4):
+        telegram.add_file(f"{user}-{n}", f.jpeg(700 + n, 700))
+        steps.append(f.photo(user, f"{user}-{n}", 700 + n, 700))
+    return [*steps, f.message(user, "Me"), f.callback(user, "cls:man")]
+
+
+def ledger(live, user: int) -> Counter:
+    return Counter(entry.reason for entry in live.rt.store.ledger(user))
+
+
+def no_reply_twice(telegram, user: int) -> None:
+    texts = telegram.texts(user)
+    repeated = [t for t, n in Counter(texts).items() if n > 1]
+    assert not repeated, texts
+
+
+def kill_points(live, points, journey) -> int:
+    """How many calls a journey's updates make on the request path, run once unharmed."""
+    points.arm(0, "never")
+    for update in journey:
+        assert deliver(live, points.telegram, update) == 1
+    return points.count
+
+
+def test_a_training_survives_a_crash_at_every_point_of_its_updates(chat, telegram):
+    live, points = chat
+    points.telegram = telegram
+    calls = kill_points(live, points, train_journey(100, telegram))
+    assert calls >= 20  # every step reads and writes the store
+    users = {}
+    for n in range(1, calls + 1):
+        for moment in ("before", "after"):
+            user = 1000 + 2 * n + (moment == "after")
+            journey = train_journey(user, telegram)
+            points.arm(n, moment)
+            for update in journey:
+                deliver(live, telegram, update)
+            users[user] = points.fired
+    live.idle()
+    for user, fired in users.items():
+        why = f"killed {fired}"
+        models = live.rt.store.list_models(user)
+        assert len(models) == 1, why  # finished: one model …
+        assert ledger(live, user)["train"] == 1, why  # … charged once
+        assert live.rt.store.get_user(user).credits == sum(
+            e.delta for e in live.rt.store.ledger(user)
+        )
+        no_reply_twice(telegram, user)
+        # the training goes on to the end, told once
+        eventually(lambda user=user: any("is ready" in t for t in telegram.texts(user)))
+    live.idle()
+    for user in users:
+        assert sum("is ready" in t for t in telegram.texts(user)) == 1
+
+
+def test_a_generation_survives_a_crash_at_every_point_of_its_update(chat, telegram):
+    live, points = chat
+    points.telegram = telegram
+    user = 300
+    points.arm(0, "never")
+    model = trained_model(live, telegram, user)
+    live.rt.store.grant(user, 500, "test", "credits")
+    calls = kill_points(live, points, [f.callback(user, f"sty:{model.id}:noir")])
+    eventually(lambda: telegram.calls_to("sendMediaGroup", user))  # its album, before the runs
+    live.idle()
+    for n in range(1, calls + 1):
+        for moment in ("before", "after"):
+            before = ledger(live, user)["generate"]
+            albums = len(telegram.calls_to("sendMediaGroup", user))
+            mark = telegram.mark()
+            points.arm(n, moment)
+            delivered = deliver(live, telegram, f.callback(user, f"sty:{model.id}:noir"))
+            assert delivered == (2 if points.fired else 1)
+            live.idle()
+            why = f"killed {points.fired}"
+            assert ledger(live, user)["generate"] == before + 1, why  # charged once
+            eventually(
+                lambda albums=albums: len(telegram.calls_to("sendMediaGroup", user)) > albums
+            )
+            live.idle()
+            assert len(telegram.calls_to("sendMediaGroup", user)) == albums + 1, why
+            said = [c.text for c in telegram.calls[mark:] if c.chat_id == user and c.text]
+            assert sum(t.startswith("Creating 4 images") for t in said) <= 1, (why, said)
+    assert live.rt.store.get_user(user).credits == sum(e.delta for e in live.rt.store.ledger(user))
