@@ -48,6 +48,24 @@ class Call:
         return [b for row in self.reply_markup.get("inline_keyboard", []) for b in row]
 
 
+class Hold:
+    """A point where the stand-in keeps a request waiting: `reached` once one waits there (with
+    the port the app called from, to tell which process it is), until `release()`."""
+
+    def __init__(self) -> None:
+        self.reached = threading.Event()
+        self.released = threading.Event()
+        self.ports: list[int] = []
+
+    def wait(self, port: int) -> None:
+        self.ports.append(port)
+        self.reached.set()
+        self.released.wait(60)
+
+    def release(self) -> None:
+        self.released.set()
+
+
 class FakeTelegram:
     """The Bot API for one bot token; `calls` grows as the app talks to it."""
 
@@ -61,6 +79,7 @@ class FakeTelegram:
         self._chat_budget: dict[int, float] = {}
         self.invoices: dict[str, dict] = {}  # invoice links made, by slug
         self.charges: dict[str, dict] = {}  # Stars payments made (see charge()), by charge id
+        self.holds: dict[str, Hold] = {}  # file downloads held until released (see hold_file())
         self._ids = itertools.count(1000)
         self._lock = threading.Lock()
         self.app = self._build()
@@ -133,6 +152,12 @@ class FakeTelegram:
         return None
 
     # files ------------------------------------------------------------------------------------
+
+    def hold_file(self, file_id: str) -> Hold:
+        """Hold every download of a file until `release()`: the app's handler waits there, at a
+        point a test knows (to kill its process, say)."""
+        hold = self.holds[file_id] = Hold()
+        return hold
 
     def add_file(self, file_id: str, content: bytes, preview: bool = True) -> None:
         """Make a file downloadable by file id, and (an image, unless `preview` is False) its
@@ -288,6 +313,9 @@ class FakeTelegram:
             file_id = file_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
             if token != self.token or file_id not in self.files:
                 return Response("Not Found", 404)
+            hold = self.holds.get(file_id)
+            if hold is not None:
+                hold.wait(int(request.environ["REMOTE_PORT"]))
             return Response(self.files[file_id], mimetype="application/octet-stream")
 
         return app
