@@ -171,6 +171,8 @@ def update_claimer(
                 log.info("update=%s: the process handling it is alive", update_id)
         if not begun.claimed:
             return False
+        if begun.taken_over:
+            log.warning("update=%s taken over: the process handling it stopped", update_id)
         leases.begin(update_id)
         if found is not None:
             known_sender.set((update_id, begun.user, begun.created))

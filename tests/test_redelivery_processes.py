@@ -8,8 +8,11 @@ first worker is alive gets its 200 without being handled twice."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
+import sys
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -17,13 +20,15 @@ from pathlib import Path
 
 import pytest
 import redis
+import requests
 
 from tests import factories as f
-from tests.live import base_env
+from tests.live import WEBHOOK_SECRET, base_env
 from tests.supabase_stack import PG
-from tests.support import eventually, free_port, redis_url
+from tests.support import die_with_parent, eventually, free_port, redis_url
 from tests.test_durability import Deployment
 
+ROOT = Path(__file__).resolve().parent.parent
 DB = 7  # a Redis database of its own, emptied for each test
 LEASE = 2  # seconds: a dead worker's claim runs out this long after its last renewal
 
@@ -255,3 +260,259 @@ def _is_gunicorn_worker(pid: int) -> bool:
     except (OSError, ValueError, IndexError):
         return False
     return b"gunicorn" in b" ".join(cmdline) and b"gunicorn" in parent_cmdline
+
+
+# Journeys under kill -9 (the soak: `make soak`, and CI) -----------------------------------------
+
+
+class Telegram:
+    """Delivers updates as Telegram does: to one of the app's addresses, and again (after a
+    pause) while no 200 came; one chat's updates one after another."""
+
+    def __init__(self, urls: list[str], telegram, deadline: float) -> None:
+        self.urls = urls
+        self.telegram = telegram
+        self.deadline = deadline
+        self.refused: Counter = Counter()  # answers other than 200, by status
+        self.in_flight: Counter = Counter()  # deliveries waiting for their answer, by address
+        self._lock = threading.Lock()
+
+    def deliver(self, update: dict) -> int:
+        """How many deliveries it took."""
+        for attempt in range(1, 10_000):
+            url = random.choice(self.urls)
+            with self._lock:
+                self.in_flight[url] += 1
+            try:
+                response = requests.post(
+                    f"{url}/api/bot/webhook",
+                    json=update,
+                    headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+                    timeout=30,
+                )
+            except requests.RequestException:
+                response = None
+                self.refused["no answer"] += 1
+            finally:
+                with self._lock:
+                    self.in_flight[url] -= 1
+            if response is not None and response.status_code == 200:
+                self.telegram.webhook_answered(response)
+                return attempt
+            if response is not None:
+                self.refused[response.status_code] += 1
+            assert time.monotonic() < self.deadline, f"update {update['update_id']} never taken"
+            time.sleep(0.2 + random.random() * 0.3)
+        raise AssertionError("unreachable")
+
+
+def journey(sender: Telegram, query, user: int) -> None:
+    """A user's whole story: /start, /train with four photos, a name and a class; once the model
+    is ready, a style. Each step delivered until acknowledged; the story waits for what the
+    store says (messages may be cut short with their process, the store is not)."""
+    telegram = sender.telegram
+    sender.deliver(f.message(user, "/start"))
+    sender.deliver(f.message(user, "/train"))
+    for n in range(4):
+        telegram.add_file(f"{user}-{n}", f.jpeg(700 + n, 700))
+        sender.deliver(f.photo(user, f"{user}-{n}", 700 + n, 700))
+    sender.deliver(f.message(user, "Me"))
+    sender.deliver(f.callback(user, "cls:man"))
+    ready = f"SELECT id FROM telegram_models WHERE telegram_user_id = {user} AND status = 'ready'"
+    while not (found := query(ready)):
+        mine = f"SELECT id, status, model_id FROM telegram_models WHERE telegram_user_id = {user}"
+        assert time.monotonic() < sender.deadline, (user, query(mine), telegram.texts(user))
+        time.sleep(0.3)
+    sender.deliver(f.callback(user, f"sty:{found[0][0]}:noir"))
+    done = (
+        f"SELECT COUNT(*) FROM telegram_prompts WHERE telegram_user_id = {user} "
+        "AND delivered_at IS NOT NULL"
+    )
+    while query(done) != [(1,)]:
+        assert time.monotonic() < sender.deadline, f"user {user}: the album never went out"
+        time.sleep(0.3)
+
+
+def check_journeys(query, telegram, users: range) -> None:
+    """Every user finished once: one model and one generation, each charged once, the balance
+    its ledger's sum, the album sent, and no update's reply twice."""
+    counts = dict.fromkeys(users, (0, 0, 0, 0))
+    rows = query(
+        "SELECT u.telegram_id, "
+        "(SELECT COUNT(*) FROM telegram_models m WHERE m.telegram_user_id = u.telegram_id), "
+        "(SELECT COUNT(*) FROM telegram_prompts p WHERE p.telegram_user_id = u.telegram_id), "
+        "(SELECT COUNT(*) FROM credit_ledger l WHERE l.telegram_user_id = u.telegram_id "
+        " AND l.reason IN ('train', 'generate')), "
+        "u.credits - (SELECT SUM(delta) FROM credit_ledger l WHERE l.telegram_user_id = "
+        " u.telegram_id) FROM telegram_users u"
+    )
+    for user, models, generations, charges, drift in rows:
+        if user in counts:
+            counts[user] = (models, generations, charges, drift)
+    wrong = {u: c for u, c in counts.items() if c != (1, 1, 2, 0)}
+    assert not wrong, f"(models, generations, charges, balance - ledger): {wrong}"
+    for user in users:
+        said = Counter(telegram.texts(user))
+        for reply in ("All 4 photos received", "Uploading your photos", "Creating 4 images"):
+            assert sum(n for t, n in said.items() if t.startswith(reply)) <= 1, (user, said)
+        assert telegram.calls_to("sendMediaGroup", user), user
+
+
+@pytest.mark.soak
+def test_random_kills_of_workers_mid_journeys_leave_every_user_finished(deployment, telegram):
+    """Users train and generate while gunicorn's workers are killed (-9) at random moments
+    (gunicorn starts new ones): every update is delivered again until acknowledged, and every
+    user finishes, charged once for each thing. Astria's callbacks that reached a dying worker
+    are never sent again: the operator's reconcile settles them (as the periodic one does)."""
+    seed = random.randrange(10**6)
+    print(f"seed {seed}")
+    rng = random.Random(seed)
+    users = range(9000, 9016)
+    sender = Telegram([deployment.url], telegram, deadline=time.monotonic() + 150)
+    stop = threading.Event()
+    kills = []
+
+    def killer() -> None:
+        while not stop.wait(rng.uniform(0.3, 1.5)):
+            workers = [p for p in deployment.app_pids() if _is_gunicorn_worker(p)]
+            if workers:
+                victim = rng.choice(workers)
+                os.kill(victim, signal.SIGKILL)
+                kills.append(victim)
+
+    with ThreadPoolExecutor(len(users) + 1) as pool:
+        pool.submit(killer)
+        stories = [pool.submit(journey, sender, deployment.query, u) for u in users]
+        settle = pool.submit(_reconcile_when_stalled, deployment, stories, stop)
+        try:
+            for story in stories:
+                story.result()
+        finally:
+            stop.set()
+        settle.result()
+    assert len(kills) >= 5, kills
+    check_journeys(deployment.query, telegram, users)
+    print(f"{len(kills)} workers killed; deliveries refused: {dict(sender.refused)}")
+
+
+def _reconcile_when_stalled(deployment, stories, stop) -> None:
+    """The operator's reconcile, now and then, while journeys wait (a lost callback)."""
+    while not stop.wait(10):
+        if not all(s.done() for s in stories):
+            deployment.command("reconcile", "--older-than", "0")
+
+
+class Cluster:
+    """Two app instances (gunicorn, two workers each) and two RQ workers on one Supabase and one
+    Redis, each process group apart so that one can be killed (-9) whole and started again.
+    Instance 0 is PUBLIC_URL (Astria's callbacks and the sandbox); Telegram delivers to both."""
+
+    def __init__(self, tmp_path: Path, env: dict, urls: list[str]) -> None:
+        self.tmp_path = tmp_path
+        self.env = {**os.environ, **env}
+        self.urls = urls
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str) -> None:
+        if name.startswith("app-"):
+            port = self.urls[int(name[4:])].rsplit(":", 1)[1]
+            args = ["gunicorn", "-c", "python:webapp.gunicorn_conf", "--workers", "2",
+                    "--bind", f"127.0.0.1:{port}", "wsgi:app"]  # fmt: skip
+        else:
+            args = ["flask", "--app", "wsgi", "worker"]
+        with open(self.tmp_path / f"{name}.log", "ab") as log:
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", *args],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=die_with_parent,
+            )
+        if name.startswith("app-"):
+            url = self.urls[int(name[4:])]
+            eventually(lambda: _ready(url), timeout=40)
+
+    def kill(self, name: str) -> None:
+        proc = self.procs.pop(name)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=20)
+
+    def stop(self) -> None:
+        for name in list(self.procs):
+            self.kill(name)
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')}"
+            for p in sorted(self.tmp_path.glob("*.log"))
+        )
+
+
+def _ready(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/readyz", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+@pytest.mark.soak
+def test_sixty_journeys_on_two_instances_survive_an_instance_and_a_worker_killed(
+    tmp_path, telegram, supabase
+):
+    """The issue's measurement: 60 users at once on the scaled-out deployment; one instance and
+    one RQ worker are killed (-9) a few seconds in and started again. Every journey completes
+    (no user stuck), nothing is charged twice."""
+    supabase.reset()
+    url = redis_url().rsplit("/", 1)[0] + f"/{DB}"
+    redis.Redis.from_url(url).flushdb()
+    urls = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
+    env = {
+        **base_env(tmp_path, telegram),
+        "PUBLIC_URL": urls[0],
+        "SECRET_KEY": "sixty-journeys-secret-key",
+        "SUPABASE_URL": supabase.url,
+        "SUPABASE_SERVICE_ROLE_KEY": supabase.service_role_key,
+        "REDIS_URL": url,
+        "SWEEP_SECONDS": "1",
+        "UPLOAD_LEASE_SECONDS": "3",
+        "UPDATE_LEASE_SECONDS": str(LEASE),
+    }
+    cluster = Cluster(tmp_path, env, urls)
+    names = ["app-0", "app-1", "worker-0", "worker-1"]
+    try:
+        for name in names:
+            cluster.start(name)
+        users = range(9500, 9560)
+        sender = Telegram(urls, telegram, deadline=time.monotonic() + 240)
+
+        def query(sql):
+            return [
+                tuple(int(v) if v.lstrip("-").isdigit() else v for v in line.split("|"))
+                for line in supabase.psql(sql).splitlines()
+            ]
+
+        with ThreadPoolExecutor(len(users)) as pool:
+            stories = [pool.submit(journey, sender, query, u) for u in users]
+            # a few seconds in, while instance 1 is handling updates
+            eventually(lambda: sender.in_flight[urls[1]] >= 4, timeout=30)
+            in_flight = sender.in_flight[urls[1]]
+            cluster.kill("app-1")
+            cluster.kill("worker-0")
+            unfinished = sum(not s.done() for s in stories)
+            time.sleep(2)
+            cluster.start("app-1")
+            cluster.start("worker-0")
+            for story in stories:
+                story.result()
+        assert unfinished >= 30, "the kill came after most journeys had ended"
+        assert sender.refused["no answer"], "no delivery met the killed instance"
+        check_journeys(query, telegram, users)
+        taken = cluster.logs().count("taken over: the process handling it stopped")
+        print(f"{unfinished} journeys under way at the kill, {in_flight} updates in instance 1; "
+              f"refused: {dict(sender.refused)}; taken over from it: {taken}")  # fmt: skip
+    finally:
+        cluster.stop()
+        redis.Redis.from_url(url).flushdb()
+    assert "Traceback" not in cluster.logs(), cluster.logs()

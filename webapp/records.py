@@ -221,6 +221,7 @@ class Begun:
     busy: bool = False
     held_at: str | None = None
     held_by: str | None = None
+    taken_over: bool = False  # claimed from a process that stopped renewing it, unfinished
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ BEGIN
   END IF;
 END $$;
 
--- {"claimed": true} when the update is new, or not done with its lease run out (taken over);
+-- {"claimed": true} when the update is new, or not done with its lease run out ("taken_over");
 -- else {"claimed": false, "busy": true, "held_at": …, "held_by": …} while a process holds it, or
 -- {"claimed": false} when it is done.
 CREATE OR REPLACE FUNCTION claim_update(
@@ -32,14 +32,16 @@ CREATE OR REPLACE FUNCTION claim_update(
 LANGUAGE plpgsql SET search_path = public AS $$
 DECLARE
   v_found processed_updates;
+  v_taken_over BOOLEAN;
 BEGIN
   INSERT INTO processed_updates (update_id, claimed_at, claimed_by)
   VALUES (p_update_id, NOW(), p_holder)
   ON CONFLICT (update_id) DO UPDATE SET claimed_at = NOW(), claimed_by = p_holder
   WHERE processed_updates.done_at IS NULL
-    AND processed_updates.claimed_at < NOW() - make_interval(secs => p_lease_seconds);
+    AND processed_updates.claimed_at < NOW() - make_interval(secs => p_lease_seconds)
+  RETURNING processed_updates.received_at < NOW() INTO v_taken_over;
   IF FOUND THEN
-    RETURN json_build_object('claimed', TRUE);
+    RETURN json_build_object('claimed', TRUE, 'taken_over', v_taken_over);
   END IF;
   SELECT * INTO v_found FROM processed_updates WHERE update_id = p_update_id;
   IF NOT FOUND OR v_found.done_at IS NOT NULL THEN
@@ -72,8 +74,9 @@ BEGIN
                         p_free_credits, p_signup_key);
   SELECT json_build_object('state', state, 'data', data) INTO v_state
   FROM conversation_states WHERE key = p_state_key;
-  RETURN json_build_object('claimed', TRUE, 'user', v_user -> 'user',
-                           'created', v_user -> 'created', 'conversation', v_state);
+  RETURN json_build_object('claimed', TRUE, 'taken_over', v_claim -> 'taken_over',
+                           'user', v_user -> 'user', 'created', v_user -> 'created',
+                           'conversation', v_state);
 END $$;
 
 -- The update is done, and the chat states it left are written, in one transaction; false (and

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -19,8 +18,6 @@ from webapp.records import (
 from webapp.store import rows
 from webapp.store.sqlite.connection import Database, now, ts
 from webapp.store.sqlite.conversations import write_state
-
-log = logging.getLogger("store")
 
 LAST_ACTIVE_PRECISION = timedelta(minutes=1)
 UPDATE_ID_TTL = timedelta(days=7)  # Telegram keeps undelivered updates for 24 h
@@ -209,9 +206,7 @@ class Users(Database):
                 (update_id, ts(at), ts(at), holder, ts(at - timedelta(seconds=lease))),
             ).fetchall()
             if taken:
-                if taken[0]["received_at"] != ts(at):
-                    log.warning("update=%s taken over: its claim ran out unfinished", update_id)
-                return Begun(True)
+                return Begun(True, taken_over=taken[0]["received_at"] != ts(at))
             found = db.execute(
                 "SELECT claimed_at, claimed_by, done_at FROM processed_updates WHERE update_id = ?",
                 (update_id,),
@@ -252,7 +247,8 @@ class Users(Database):
                 free_credits=free_credits,
                 signup_key=signup_key,
             )
-            return Begun(True, user, created, self.get_conversation(state_key))
+            conversation = self.get_conversation(state_key)
+            return Begun(True, user, created, conversation, taken_over=begun.taken_over)
         except Exception:  # all or nothing, as Supabase's one function: delivered again later
             with self._write() as db:
                 db.execute(

@@ -111,14 +111,22 @@ class Users(PostgREST):
         conversation = (
             Conversation(found["state"], found["data"] or {}) if found else Conversation(None, {})
         )
-        return Begun(True, rows.user(result["user"]), bool(result["created"]), conversation)
+        return Begun(
+            True,
+            rows.user(result["user"]),
+            bool(result["created"]),
+            conversation,
+            taken_over=bool(result.get("taken_over")),
+        )
 
     def claim_update(self, update_id: int, holder: str, lease: float) -> Begun:
         """Claim an update for a lease (claim_update())."""
         result = self._rpc(
             "claim_update", p_update_id=update_id, p_holder=holder, p_lease_seconds=lease
         )
-        return Begun(True) if result.get("claimed") else _not_claimed(result)
+        if result.get("claimed"):
+            return Begun(True, taken_over=bool(result.get("taken_over")))
+        return _not_claimed(result)
 
     def finish_update(self, update_id: int, holder: str, writes: Sequence[StateWrite]) -> bool:
         """Mark the update done and write its chat states in one call (finish_update())."""
