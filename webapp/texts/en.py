@@ -185,7 +185,6 @@ TEXTS = {
     ),
     "grant_usage": "Usage: /grant <telegram_id> <credits>",
     "grant_done": "Granted {credits} to {telegram_id}; their balance is now {balance}.",
-    "grant_repeat": "That grant was already made.",
     "grant_unknown": "There is no user {telegram_id}.",
     "menu_app": "App",
     "cmd_buy": "Buy credits",

@@ -179,7 +179,6 @@ TEXTS = {
     ),
     "grant_usage": "Формат: /grant <telegram_id> <кредиты>",
     "grant_done": "Начислено {credits} пользователю {telegram_id}; теперь баланс {balance}.",
-    "grant_repeat": "Это начисление уже сделано.",
     "grant_unknown": "Пользователя {telegram_id} нет.",
     "menu_app": "Приложение",
     "cmd_buy": "Купить кредиты",
