@@ -42,7 +42,9 @@ class Leases:
     def __init__(self, store: Store, lease: float, holder: str | None = None) -> None:
         self.store = store
         self.lease = lease
-        self.every = max(lease / 3, 0.05)  # renewal period: a live claim is never older
+        # renewal period: a live claim is never older (so a redelivery sees a live process
+        # within it), and a dead one's runs out after three
+        self.every = max(min(lease / 3, 2.0), 0.05)
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._lock = threading.Lock()
         self._running: set[int] = set()

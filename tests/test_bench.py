@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import supabase_stack
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -55,3 +57,21 @@ def test_the_deployed_webhook_benchmark_runs_and_prints_its_ratios():
     assert done.returncode == 0, done.stderr[-2000:]
     assert "CPU per update app/echo:" in done.stdout and "(bar: 1.15)" in done.stdout
     assert "throughput app/echo:" in done.stdout and "(bar: 0.90)" in done.stdout
+
+
+def test_the_store_round_trips_benchmark_runs_and_prints_its_table():
+    missing = supabase_stack.missing()
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{missing} — CI must run it (make tools installs it)")
+        pytest.skip(f"Supabase stand-in: {missing}")
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.bench.store_trips"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "/help                  1: begin_update\n" in done.stdout, done.stdout
+    assert "off the request path:" in done.stdout

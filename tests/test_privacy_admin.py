@@ -74,9 +74,10 @@ def test_admins_get_stats_and_grant_credits_once(make_live, telegram):
     # what the grant made, as the first time (whose answer a crash may have cut short)
     grant["update_id"] += 10_000
     live.post_update(grant)
-    assert telegram.texts(ADMIN)[-2:] == [
-        f"Granted 5 credits to {USER}; their balance is now 7 credits."
-    ] * 2
+    assert (
+        telegram.texts(ADMIN)[-2:]
+        == [f"Granted 5 credits to {USER}; their balance is now 7 credits."] * 2
+    )
     live.post_update(f.message(ADMIN, "/grant 404 5"))
     assert telegram.texts(ADMIN)[-1] == "There is no user 404."
     live.post_update(f.message(ADMIN, "/grant nobody"))

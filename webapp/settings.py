@@ -140,8 +140,9 @@ class Settings:
     reconcile_margin_minutes: int = 15  # how long past its ETA work may be before we ask Astria
     # how long a claim on an upload, prompt or album lasts unless its job renews it (every third)
     upload_lease_seconds: int = 60
-    # how long a webhook update's claim lasts unless its process renews it (every third): when
-    # that process dies, Telegram's redelivery of the update is handled after this (0: at once)
+    # how long a webhook update's claim lasts unless its process renews it (every third, at most
+    # every 2 s): when that process dies, Telegram's redelivery of the update is handled after
+    # this (0: at once)
     update_lease_seconds: float = 20.0
     sweep_seconds: float = 60.0  # how often each process picks up work a crash left half-done
     astria_retry_minutes: int = 15  # how long work waits out an Astria outage before a refund

@@ -79,14 +79,14 @@ def webhook():
     if problem is not None:  # telebot's handlers take a chat and a sender for granted
         log.info("update=%s refused: %s (no Telegram client sends that)", update_id, problem)
         return "", 200
-    money = _about_money(payload)
-    if not money and not rt.claim_update(payload):  # set with handle_update, by the bot
-        log.info("update=%s is a redelivery; skipped", update_id)
-        return "", 200
-    try:
+    try:  # before the claim: a claimed update is always handled, or its claim runs out
         update = Update.de_json(payload)
     except Exception:
         log.warning("update=%s could not be parsed; skipped", update_id)
+        return "", 200
+    money = _about_money(payload)
+    if not money and not rt.claim_update(payload):  # set with handle_update, by the bot
+        log.info("update=%s is a redelivery; skipped", update_id)
         return "", 200
     handled = rt.handle_update(update, claimed=not money)
     if not handled.finished:  # the store would not mark it done: handled again when delivered
