@@ -6,10 +6,12 @@ import logging
 import os
 import threading
 import time
+from enum import Enum
 from typing import NamedTuple
 
 import requests
 from telebot import TeleBot, apihelper, custom_filters
+from telebot.apihelper import ApiTelegramException
 from telebot.states.sync.middleware import StateMiddleware
 from telebot.types import BotCommand, InaccessibleMessage, MenuButtonWebApp, Update, WebAppInfo
 
@@ -19,9 +21,10 @@ from bot.flows import account, admin, buy, common, generate, train
 from bot.leases import Leases, keyed
 from bot.middleware import UserMiddleware, known_sender
 from bot.outbox import Outbox, Pace, WebhookAnswer, webhook_answer
+from bot.outbox.calls import json_body
 from bot.state_storage import StoreStateStorage
 from webapp.alerts import Alerts
-from webapp.records import bounded_id
+from webapp.records import Begun, bounded_id
 from webapp.services import Services
 from webapp.services.ports import FileSource
 from webapp.settings import Settings
@@ -124,61 +127,68 @@ def register(bot: TeleBot, services: Services, files: FileSource, alerts: Alerts
     common.register_fallbacks(bot, services)
 
 
+class Claimed(NamedTuple):
+    """What the claim of an update says: handle it here (`claimed`), or not: it was done (with
+    the webhook `answer` it carried, for this redelivery), or another process is still at it
+    (`busy`: Telegram should deliver it again later)."""
+
+    claimed: bool
+    answer: dict | None = None
+    busy: bool = False
+
+
 def update_claimer(
     bot: TeleBot, storage: StoreStateStorage, store: Store, services: Services, leases: Leases
 ):
-    """A function that claims one update (False: not to be handled here) and, for a person
-    writing in their private chat, makes sure of them and reads their flow's state with the
-    claim: one store round trip for a plain command (Supabase: begin_update()). What it read is
-    handed to the middleware and the state storage for this update only. A redelivery of an
-    update another process holds waits until that one is found alive, done or dead (bot.leases)."""
+    """A function that claims one update and, for a person writing in their private chat,
+    makes sure of them and reads their flow's state with the claim: one store round trip for a
+    plain command (Supabase: begin_update()). What it read is handed to the middleware and the
+    state storage for this update only. A redelivery of an update a process holds waits for
+    it (bot.leases)."""
     accounts, settings = services.accounts, services.settings
-    holder, lease = leases.holder, leases.lease
+    holder = leases.holder
 
-    def claim(payload: dict) -> bool:
+    def claim(payload: dict) -> Claimed:
         update_id = payload["update_id"]
         found = _private_sender(payload)
-        if found is None:
 
-            def attempt():
+        def attempt(lease: float = leases.lease) -> Begun:
+            if found is None:
                 return store.claim_update(update_id, holder, lease)
-        else:
-            sender, thread = found
-            key = storage.key_of(sender["id"], sender["id"], bot.bot_id)
+            sender = found[0]
+            return store.begin_update(
+                update_id,
+                sender["id"],
+                username=_text(sender.get("username")),
+                first_name=_text(sender.get("first_name")),
+                last_name=_text(sender.get("last_name")),
+                language_code=_text(sender.get("language_code")),
+                free_credits=settings.free_credits,
+                signup_key=accounts.signup_key(sender["id"]),
+                state_key=state_key(),
+                holder=holder,
+                lease=lease,
+            )
 
-            def attempt():
-                return store.begin_update(
-                    update_id,
-                    sender["id"],
-                    username=_text(sender.get("username")),
-                    first_name=_text(sender.get("first_name")),
-                    last_name=_text(sender.get("last_name")),
-                    language_code=_text(sender.get("language_code")),
-                    free_credits=settings.free_credits,
-                    signup_key=accounts.signup_key(sender["id"]),
-                    state_key=key,
-                    holder=holder,
-                    lease=lease,
-                )
+        def state_key() -> str:
+            return storage.key_of(found[0]["id"], found[0]["id"], bot.bot_id)
 
         begun = attempt()
-        if begun.busy and begun.held_by == holder and leases.here(update_id):
-            return False  # this process handles it, or did: no need to ask again
+        if begun.busy and begun.held_by == holder and leases.local(update_id) is False:
+            begun = attempt(lease=0)  # this process's own claim, on an update it gave up
         if begun.busy:
-            log.info("update=%s is being handled by another process; waiting", update_id)
-            begun = leases.wait_busy(attempt, begun.held_at)
-            if begun.busy:
-                log.info("update=%s: the process handling it is alive", update_id)
+            log.info("update=%s is being handled elsewhere; waiting", update_id)
+            begun = leases.wait_busy(update_id, attempt, begun)
         if not begun.claimed:
-            return False
+            return Claimed(False, begun.answer, begun.busy)
         if begun.taken_over:
             log.warning("update=%s taken over: the process handling it stopped", update_id)
         leases.begin(update_id)
         if found is not None:
             known_sender.set((update_id, begun.user, begun.created))
             if not found[1]:  # a topic's state has another key: read as usual
-                storage.prime(update_id, key, begun.conversation)
-        return True
+                storage.prime(update_id, state_key(), begun.conversation)
+        return Claimed(True)
 
     return claim
 
@@ -217,6 +227,14 @@ class Handled(NamedTuple):
     finished: bool = True
 
 
+class Finish(Enum):
+    """How an update's done mark went."""
+
+    DONE = "done"  # marked (now, or shortly with others): its messages leave
+    TAKEN = "taken"  # another process took it over meanwhile: it answers, not this one
+    REFUSED = "refused"  # the store refused: nothing written, the claim runs out
+
+
 def _mend_inaccessible(update: Update) -> None:
     """A button under a message the bot can no longer read (Telegram sends its press with the
     message's chat and id only, and date 0: an old album's 🔁 More, days later) works as any
@@ -241,20 +259,24 @@ def update_handler(
 
     def handle(update: Update, claimed: bool = True) -> Handled:
         """Run one update: whether it went well (else Failures has dealt with it), and the one
-        Bot API call the webhook's answer may carry (the update's first message, whose result
+        Bot API call the webhook's answer may carry (the update's only message, whose result
         nobody needs; Telegram makes that call, we save a request).
 
         A `claimed` update (all but payments, which are once per charge) keeps its chat state
-        and its messages until it ends: then the state is written with its done mark, and the
-        messages leave (bot.leases). One cut short (the process dies) leaves neither."""
+        and its replies until it ends: then the state is written with its done mark, and the
+        replies leave (bot.leases). One cut short (the process dies) leaves neither."""
         update_id = update.update_id
         storage.begin_update(update_id, held=claimed)
         _mend_inaccessible(update)
-        token = current_update.set(update)
-        failed = update_failed.set(False)
-        answer = WebhookAnswer(carry=claimed and replies_in_answer, hold=claimed)
-        held = webhook_answer.set(answer)
-        made = keyed.set(False)
+        answer = WebhookAnswer(
+            carry=claimed and replies_in_answer, chat=_chat_of(update) if claimed else None
+        )
+        tokens = (
+            current_update.set(update),
+            update_failed.set(False),
+            webhook_answer.set(answer),
+            keyed.set(False),
+        )
         try:
             try:
                 bot.process_new_updates([update])
@@ -262,46 +284,74 @@ def update_handler(
                 bot.exception_handler.failed(exc, update)
             ok = not update_failed.get()
             if claimed:
-                writes = storage.finish_update()
-                now = bool(writes) or keyed.get() or not answer.answer_only()
-                ours = _finish(update_id, writes, now)
-                OUTBOX.release(answer, send=ours is True)
-                if ours is None:  # not marked done: the redelivery handles it again
+                finished = _finish(update, answer, ok)
+                if finished is Finish.REFUSED:
                     return Handled(False, None, finished=False)
         except BaseException:  # the process is going down: its claim is left to run out
             storage.finish_update()
             leases.end(update_id)
             raise
         finally:
-            current_update.reset(token)
-            webhook_answer.reset(held)
-            update_failed.reset(failed)
-            keyed.reset(made)
+            current_update.reset(tokens[0])
+            update_failed.reset(tokens[1])
+            webhook_answer.reset(tokens[2])
+            keyed.reset(tokens[3])
         if not ok:
             OUTBOX.flush(answer)  # a failed update's answer may not be delivered: send it now
         return Handled(ok, answer.json())
 
-    def _finish(update_id: int, writes: list, now: bool) -> bool | None:
-        """Mark the update done: `now`, with its state writes (True; False when its claim was
-        taken over meanwhile), or shortly (True: see bot.leases). None: the store refused
-        (nothing written; the claim runs out)."""
-        if not now:
-            leases.end(update_id, done_later=True)
-            return True
-        try:
-            ours = store.finish_update(update_id, leases.holder, writes)
-        except Exception as exc:
-            log.warning("update=%s not finished (%s): it will be handled again",
-                        update_id, type(exc).__name__)  # fmt: skip
-            leases.end(update_id)
-            return None
-        leases.end(update_id, done=ours)
+    def _finish(update: Update, answer: WebhookAnswer, ok: bool) -> Finish:
+        """Mark the update done with what it carries, then let its replies leave.
+
+        Now, in one transaction with its state writes, when it wrote state, created something
+        (`request_key`) or sends replies itself: a crash after that mark cannot make them
+        twice. Else (at most one reply, riding in the webhook's answer) shortly, with others,
+        off the request path (bot.leases)."""
+        update_id = update.update_id
+        writes = storage.finish_update()
+        carried = OUTBOX.carry(answer) if ok else None
+        if not (writes or keyed.get() or answer.held):
+            leases.end(update_id, carried, done_later=True)
+            return Finish.DONE
+        ours = _mark_done(update_id, writes, carried)
+        leases.end(update_id, carried, done=bool(ours))
         if not ours:
-            log.warning("update=%s was taken over by another process; its writes dropped",
-                        update_id)  # fmt: skip
-        return ours
+            OUTBOX.release(answer, send=False)
+            if ours is False:
+                log.warning("update=%s was taken over by another process; its writes and "
+                            "replies dropped", update_id)  # fmt: skip
+            return Finish.TAKEN if ours is False else Finish.REFUSED
+        for call, response in OUTBOX.release(answer):  # refused; the handler got placeholders
+            refused = ApiTelegramException(call.method, response, json_body(response))
+            bot.exception_handler.failed(refused, update)
+        return Finish.DONE
+
+    def _mark_done(update_id: int, writes: list, carried: dict | None) -> bool | None:
+        """Store.finish_update, tried once more when the store failed (its first try may have
+        committed and only its answer been lost: then the second finds it done by us); None
+        when it failed twice."""
+        for attempt in range(2):
+            try:
+                return store.finish_update(update_id, leases.holder, writes, carried)
+            except Exception as exc:
+                if attempt:
+                    log.warning("update=%s not finished (%s): it will be handled again",
+                                update_id, type(exc).__name__)  # fmt: skip
+                    return None
+                time.sleep(0.2)
+        return None
 
     return handle
+
+
+def _chat_of(update: Update) -> int | None:
+    """The chat an update happened in (its replies go there)."""
+    if update.message is not None:
+        return update.message.chat.id
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        return query.message.chat.id
+    return None
 
 
 def go_live(bot: TeleBot, settings: Settings) -> str:

@@ -1,11 +1,12 @@
 """An update cut short by a crash is handled when Telegram delivers it again, with the effect of
 handling it once: one charge, one model, one generation, one reply.
 
-Here, in one process: the process "dies" (an exception no handler catches, so nothing after it
-runs: no done mark, no reply, no state) before or after each call a journey's updates make on
-the request path (to the store, to Telegram), one kill point per run; Telegram then delivers the
-update again, and the journey goes on. tests/test_redelivery_processes.py does the same with
-real processes and kill -9."""
+Here, in one process: the process "dies" (an exception no handler catches: nothing after it
+runs but its own clean-up, so no done mark, no reply, no state) before or after each call a
+journey's updates make on the request path (to the store, to Telegram), one kill point per
+run; Telegram then delivers the update again (the claim of the dead handler runs out in 50 ms
+here), and the journey goes on. tests/test_redelivery_processes.py does the same with real
+processes and kill -9."""
 
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ STORE_CALLS = (
 
 
 class Killed(BaseException):
-    """The process dies here, as with kill -9: nothing after this point runs in it (no handler
-    catches a BaseException that is not an Exception)."""
+    """The process dies here, as with kill -9: no handler catches a BaseException that is not
+    an Exception, so only clean-up (`finally`) runs after it."""
 
 
 class KillPoints:
@@ -53,16 +54,17 @@ class KillPoints:
             if threading.current_thread() is not self.thread:
                 return fn(*args, **kwargs)  # a job, the leases' thread: not the request path
             self.count += 1
+            n = self.count  # calls inside this one (SQLite's begin_update) count after it
             what = name if name != "telegram" else f"telegram {args[1].rsplit('/', 1)[-1]}"
-            self._maybe_kill("before", what)
+            self._maybe_kill(n, "before", what)
             result = fn(*args, **kwargs)
-            self._maybe_kill("after", what)
+            self._maybe_kill(n, "after", what)
             return result
 
         return call
 
-    def _maybe_kill(self, moment: str, what: str) -> None:
-        if self.at == (self.count, moment):
+    def _maybe_kill(self, n: int, moment: str, what: str) -> None:
+        if self.at == (n, moment):
             self.at, self.fired = None, f"{moment} {what}"
             raise Killed(self.fired)
 
@@ -87,9 +89,9 @@ class Answer:
 
 @pytest.fixture
 def chat(make_live, store_env, telegram):
-    """An app whose update claims run out at once (the process that took one is dead here the
+    """An app whose update claims run out in 50 ms (the process that took one is dead here the
     moment it raised), on each store, and its kill points."""
-    live = make_live(UPDATE_LEASE_SECONDS="0", **store_env)
+    live = make_live(UPDATE_LEASE_SECONDS="0.05", **store_env)
     points = KillPoints(live)
     yield live, points
     points.close()
@@ -122,10 +124,19 @@ def ledger(live, user: int) -> Counter:
     return Counter(entry.reason for entry in live.rt.store.ledger(user))
 
 
-def no_reply_twice(telegram, user: int) -> None:
-    texts = telegram.texts(user)
-    repeated = [t for t, n in Counter(texts).items() if n > 1]
-    assert not repeated, texts
+def same_replies(telegram, user: int, unharmed: Counter, fired: str | None) -> None:
+    """The user was told what the unharmed journey's user was, each thing once. The one window
+    left (README, Known limits): an update that sends two or more replies itself sends them
+    after its done mark, so a kill there (after the mark, at a send) may lose some of them; an
+    update's only reply is kept with its mark and given to the redelivery."""
+    said = Counter(telegram.texts(user))
+    assert not [t for t, n in said.items() if n > 1], said
+    assert not said - unharmed, (fired, said - unharmed)
+    after_done = fired == "after finish_update" or fired.split()[-1].startswith(
+        ("send", "edit", "answer")
+    )
+    if not after_done:
+        assert not unharmed - said, (fired, unharmed - said)
 
 
 def kill_points(live, points, journey) -> int:
@@ -141,16 +152,18 @@ def test_a_training_survives_a_crash_at_every_point_of_its_updates(chat, telegra
     points.telegram = telegram
     calls = kill_points(live, points, train_journey(100, telegram))
     assert calls >= 20  # every step reads and writes the store
+    eventually(lambda: any("is ready" in t for t in telegram.texts(100)))
     users = {}
     for n in range(1, calls + 1):
         for moment in ("before", "after"):
             user = 1000 + 2 * n + (moment == "after")
             journey = train_journey(user, telegram)
             points.arm(n, moment)
-            for update in journey:
-                deliver(live, telegram, update)
+            deliveries = sum(deliver(live, telegram, update) for update in journey)
+            assert points.fired and deliveries == len(journey) + 1, (n, moment, points.fired)
             users[user] = points.fired
     live.idle()
+    unharmed = Counter(telegram.texts(100))
     for user, fired in users.items():
         why = f"killed {fired}"
         models = live.rt.store.list_models(user)
@@ -159,12 +172,11 @@ def test_a_training_survives_a_crash_at_every_point_of_its_updates(chat, telegra
         assert live.rt.store.get_user(user).credits == sum(
             e.delta for e in live.rt.store.ledger(user)
         )
-        no_reply_twice(telegram, user)
         # the training goes on to the end, told once
         eventually(lambda user=user: any("is ready" in t for t in telegram.texts(user)))
     live.idle()
-    for user in users:
-        assert sum("is ready" in t for t in telegram.texts(user)) == 1
+    for user, fired in users.items():
+        same_replies(telegram, user, unharmed, fired)
 
 
 def test_a_generation_survives_a_crash_at_every_point_of_its_update(chat, telegram):

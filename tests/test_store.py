@@ -218,7 +218,7 @@ def test_an_update_is_claimed_then_done_and_a_redelivery_then_skipped(store):
     assert store.finish_update(1, "a", []) is True
     done = store.claim_update(1, "b", 0)  # done: never again, whatever the lease
     assert not done.claimed and not done.busy
-    assert store.finish_update(1, "a", []) is False  # done once
+    assert store.finish_update(1, "b", []) is False  # done, and never b's
     assert store.claim_update(2, "b", 60).claimed
 
 
@@ -251,11 +251,34 @@ def test_updates_that_wrote_nothing_are_marked_done_together(store):
     for update_id in (11, 12):
         assert store.claim_update(update_id, "a", 60).claimed
     assert store.claim_update(13, "b", 60).claimed
-    store.updates_done([11, 12, 13], "a")
-    for update_id in (11, 12):
+    answer = {"method": "sendMessage", "chat_id": 5, "text": "Привет"}
+    store.updates_done([(11, answer), (12, None), (13, None)], "a")
+    for update_id, answered in ((11, answer), (12, None)):
         found = store.claim_update(update_id, "b", 0)
-        assert not found.claimed and not found.busy
+        assert not found.claimed and not found.busy and found.answer == answered
     assert store.claim_update(13, "c", 60).busy  # b's: still running
+
+
+def test_a_done_update_gives_a_redelivery_the_answer_it_carried(store):
+    answer = {"method": "sendMessage", "chat_id": 5, "text": "All 4 photos received"}
+    assert begin(store, 30, "a").claimed
+    writes = [StateWrite("state:555:555", "TrainStates:name", {"photos": [1, 2, 3, 4]})]
+    assert store.finish_update(30, "a", writes, answer)
+    again = begin(store, 30, "b", lease=0)
+    assert not again.claimed and not again.busy and again.answer == answer
+    # the same holder finishing again (its first try's answer was lost): done, nothing rewritten
+    store.set_conversation("state:555:555", "TrainStates:class_name", {})
+    assert store.finish_update(30, "a", [StateWrite("state:555:555", None, None)], None)
+    assert store.get_conversation("state:555:555").state == "TrainStates:class_name"
+    assert begin(store, 30, "b").answer == answer
+
+
+def test_a_claim_made_the_old_way_counts_as_done(store):
+    """A row an instance not yet upgraded wrote (no holder): handled, as it was then."""
+    raw_sql(store, "INSERT INTO processed_updates (update_id, received_at) VALUES (40, "
+            "'2026-12-07T00:00:00.000+00:00')")  # fmt: skip
+    found = store.claim_update(40, "b", 0.01)
+    assert not found.claimed and not found.busy
 
 
 def test_a_redelivery_held_by_another_process_registers_nobody(store):

@@ -11,6 +11,7 @@ import hmac
 import os
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -80,14 +81,21 @@ class Topology:
         )
 
     def both(self, update: dict) -> list[int]:
-        """Deliver one update to both instances at once; their statuses."""
+        """Deliver one update to both instances at once (a delivery Telegram gave up on and
+        its redelivery, or a load balancer's retry); their statuses. Telegram reads one answer:
+        the first 200 (the other went to a connection it had left)."""
         headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+        read = threading.Lock()
+        answered = []
 
         def post(url):
             response = self.http.post(
                 f"{url}/api/bot/webhook", json=update, headers=headers, timeout=30
             )
-            self.telegram.webhook_answered(response)
+            with read:
+                if response.status_code == 200 and not answered:
+                    answered.append(response)
+                    self.telegram.webhook_answered(response)
             return response.status_code
 
         with ThreadPoolExecutor(2) as pool:

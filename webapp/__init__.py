@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         from bot.cashier import TelegramCashier
         from bot.files import TelegramFiles
         from bot.leases import Leases
+        from bot.outbox import unheld
         from bot.notifier import BotNotifier
 
         telegram, storage = bot.build_bot(settings, store)
@@ -85,7 +86,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         )
         files = TelegramFiles(telegram, bot.api_urls(settings)[1])
         cashier = TelegramCashier(telegram)
-        send_alert = telegram.send_message
+        send_alert = unheld(telegram.send_message)  # not held back with the update's replies
     alerts = Alerts(send_alert, settings.admin_chat_ids, redis_url=settings.redis_url)
     services = build_services(
         settings,

@@ -222,6 +222,7 @@ class Begun:
     held_at: str | None = None
     held_by: str | None = None
     taken_over: bool = False  # claimed from a process that stopped renewing it, unfinished
+    answer: dict | None = None  # done: the webhook answer it carried (the redelivery's too)
 
 
 @dataclass(frozen=True)

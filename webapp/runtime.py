@@ -25,8 +25,8 @@ class Runtime:
     services: Services
     images: ImagePolicy
     bot: object | None = None  # telebot.TeleBot when a token is set
-    # claims one update's JSON (False: a redelivery), reading its sender and state with it
-    claim_update: Callable[[dict], bool] | None = None
+    # claims one update's JSON (bot.Claimed), reading its sender and state with it
+    claim_update: Callable[[dict], object] | None = None
     # runs one telebot Update: (ok, the Bot API call its webhook answer carries, or None)
     handle_update: Callable[..., object] | None = None
     leases: object | None = None  # bot.leases.Leases: this process's claims on updates

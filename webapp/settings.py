@@ -142,8 +142,8 @@ class Settings:
     upload_lease_seconds: int = 60
     # how long a webhook update's claim lasts unless its process renews it (every third, at most
     # every 2 s): when that process dies, Telegram's redelivery of the update is handled after
-    # this (0: at once)
-    update_lease_seconds: float = 20.0
+    # this (its request waits for it)
+    update_lease_seconds: float = 10.0
     sweep_seconds: float = 60.0  # how often each process picks up work a crash left half-done
     astria_retry_minutes: int = 15  # how long work waits out an Astria outage before a refund
     # Telegram's sending limits (messages a second): per chat after a short burst, and in all.
@@ -241,7 +241,7 @@ class Settings:
             reconcile_every_minutes=_int(env, "RECONCILE_EVERY_MINUTES", 10),
             reconcile_margin_minutes=_int(env, "RECONCILE_MARGIN_MINUTES", 15),
             upload_lease_seconds=_int(env, "UPLOAD_LEASE_SECONDS", 60, minimum=1),
-            update_lease_seconds=_float(env, "UPDATE_LEASE_SECONDS", 20.0),
+            update_lease_seconds=_float(env, "UPDATE_LEASE_SECONDS", 10.0, positive=True),
             sweep_seconds=_float(env, "SWEEP_SECONDS", 60.0, positive=True),
             astria_retry_minutes=_int(env, "ASTRIA_RETRY_MINUTES", 15),
             telegram_chat_rate=_float(env, "TELEGRAM_CHAT_RATE", 1.0),

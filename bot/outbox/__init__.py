@@ -48,7 +48,7 @@ from bot.outbox.calls import STALE, Call, chat_of, json_body, ok, placeholder, r
 from bot.outbox.pace import Pace, Pacer
 from webapp.jobs import in_background
 
-__all__ = ["Outbox", "Pace", "WebhookAnswer", "refusal", "webhook_answer"]
+__all__ = ["Outbox", "Pace", "WebhookAnswer", "refusal", "unheld", "webhook_answer"]
 
 log = logging.getLogger("telegram")
 
@@ -71,18 +71,12 @@ class WebhookAnswer:
     held until a second call of the same update sends it first (keeping their order), or until
     the webhook answers with it."""
 
-    def __init__(self, carry: bool = True, hold: bool = True) -> None:
+    def __init__(self, carry: bool = True, chat: int | None = None) -> None:
         self.call: Call | None = None
         self.open = carry  # no call was made yet: the first may be held
-        self.held: list[Call] | None = [] if hold else None  # messages until release
-
-    def answer_only(self) -> bool:
-        """The update has no message to send but, at most, one its webhook answer carries (so
-        none leaves before Telegram has the answer)."""
-        held = self.held or []
-        return not held or (
-            len(held) == 1 and self.open and not held[0].files and held[0].method in ANSWERABLE
-        )
+        # the update's chat: its messages there (and button answers) wait for `release`
+        self.chat = chat
+        self.held: list[Call] | None = [] if chat is not None else None
 
     def json(self) -> dict | None:
         """The held call as the webhook's answer: {"method": …, its parameters}."""
@@ -100,6 +94,22 @@ class WebhookAnswer:
 
 # Set by the webhook for the update it runs (bot.update_handler): its answer may carry a call.
 webhook_answer: ContextVar[WebhookAnswer | None] = ContextVar("webhook_answer", default=None)
+
+
+def unheld(send: Callable) -> Callable:
+    """`send` made outside the update being handled: its message leaves now, not with the
+    update's (an admin's alert about this very update, which may never be finished)."""
+
+    def outside(*args, **kwargs):
+        token = webhook_answer.set(None)
+        try:
+            return send(*args, **kwargs)
+        finally:
+            webhook_answer.reset(token)
+
+    return outside
+
+
 # Set by Outbox.watch(): the calls queued in that block, for on_settled().
 watched: ContextVar[list[Call] | None] = ContextVar("watched", default=None)
 
@@ -136,24 +146,54 @@ class Outbox:
         call.weight = weight(call.method, params)
         answer = None if in_background.get() else webhook_answer.get()
         if answer is not None and answer.held is not None:
-            if call.chat is not None or call.method == "answerCallbackQuery":
-                answer.held.append(call)  # a message: it leaves once its update is done
+            if call.chat == answer.chat or call.method == "answerCallbackQuery":
+                answer.held.append(call)  # a reply: it leaves once its update is done
                 return placeholder(call)
         return self._dispatch(call, answer)
 
-    def release(self, answer: WebhookAnswer, send: bool = True) -> None:
+    def carry(self, answer: WebhookAnswer) -> dict | None:
+        """Before the update's done mark: its one message, if that is all it sends and it may
+        go now, moves from the held ones into the webhook's answer; that answer (None: it
+        carries nothing). Kept with the done mark, it is the answer to a redelivery too
+        (Telegram delivers an update again only when it never got the first answer)."""
+        held = answer.held or []
+        if not (answer.open and len(held) == 1):
+            return None
+        call = held[0]
+        if call.files or call.method not in ANSWERABLE:
+            return None
+        with self._cond:
+            if self._queued[call.chat]:  # its chat has messages waiting: it goes after them
+                return None
+            at = time.monotonic()
+            call.due = self.pacer.reserve(call.chat, call.weight, at) if call.chat else at
+            if call.due > at:  # over the chat's pace: queued once the update is done
+                return None
+        held.clear()
+        answer.open, answer.call = False, call
+        log.info("%s in the webhook answer", call.method)
+        return answer.json()
+
+    def release(self, answer: WebhookAnswer, send: bool = True) -> list[tuple[Call, object]]:
         """The update is done: its held messages leave, in order, as if made now (the first
         may ride in the webhook answer). `send` False: the update was not finished here (its
         claim was taken over, or the store refused the done mark): they are dropped, and sent
-        by whichever process handles it again."""
+        by whichever process handles it again. What Telegram refused (a 4xx: the handler that
+        made the call got a placeholder and never heard of it): (call, response) each."""
         held, answer.held = answer.held or [], None
+        answer.open = False  # what `carry` did not put in the answer is sent by us
         if not send:
+            answer.call = None  # nor what the answer was to carry
             if held:
                 log.warning("%s messages held back: their update was not finished here",
                             len(held))  # fmt: skip
-            return
+            return []
+        refused = []
         for call in held:
-            self._dispatch(call, answer)
+            response = self._dispatch(call, answer)
+            if getattr(response, "status_code", 200) >= 400:
+                refused.append((call, response))
+        return refused
 
     def _dispatch(self, call: Call, answer: WebhookAnswer | None):
         if answer is not None:
@@ -163,7 +203,12 @@ class Outbox:
         with self._cond:
             call.seq = next(self._seq)
             at = time.monotonic()
-            due = self.pacer.reserve(call.chat, call.weight, at) if call.chat is not None else at
+            if call.due is not None:  # booked when it might have ridden in the answer
+                due = call.due
+            else:
+                due = (
+                    self.pacer.reserve(call.chat, call.weight, at) if call.chat is not None else at
+                )
             queue = bool(self._queued[call.chat]) or due > time.monotonic()
             if queue:
                 self._enqueue(call, due)

@@ -50,6 +50,7 @@ class Call:
     left: bool = False  # out of the queue for good: sent, refused, given up or dropped
     journal_id: str | None = None  # its entry in the journal (bot.outbox.journal), if written
     journal_sure: bool = True  # Redis said the entry was written (else it may not be there)
+    due: float | None = None  # its pace was booked already (Outbox.carry): when it may go
     future: Future = field(default_factory=Future)
 
 

@@ -85,9 +85,14 @@ def webhook():
         log.warning("update=%s could not be parsed; skipped", update_id)
         return "", 200
     money = _about_money(payload)
-    if not money and not rt.claim_update(payload):  # set with handle_update, by the bot
-        log.info("update=%s is a redelivery; skipped", update_id)
-        return "", 200
+    if not money:
+        claim = rt.claim_update(payload)  # set with handle_update, by the bot
+        if claim.busy:  # a live process is still at it: Telegram delivers it again later
+            log.info("update=%s is still being handled elsewhere; answered 503", update_id)
+            return json_error(503, "try_again", "This update is still being handled.")
+        if not claim.claimed:  # done: what it answered (Telegram never got that answer)
+            log.info("update=%s was handled before; skipped", update_id)
+            return jsonify(claim.answer) if claim.answer is not None else ("", 200)
     handled = rt.handle_update(update, claimed=not money)
     if not handled.finished:  # the store would not mark it done: handled again when delivered
         return json_error(503, "try_again", "Could not finish the update yet.")

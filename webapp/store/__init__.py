@@ -95,14 +95,21 @@ class Store(Protocol):
         """Claim an update for `lease` seconds as `holder` (a process): the first time it is
         seen, or again when it is not done and its claim was not renewed within its lease
         (the process handling it died). Else not claimed: done, or `busy` (with when its
-        claim was last renewed)."""
+        claim was last renewed), or done (with the webhook answer it carried, if any)."""
 
-    def finish_update(self, update_id: int, holder: str, writes: Sequence[StateWrite]) -> bool:
-        """Mark the update done and write the chat states it left, in one transaction; False,
+    def finish_update(
+        self,
+        update_id: int,
+        holder: str,
+        writes: Sequence[StateWrite] = (),
+        answer: dict | None = None,
+    ) -> bool:
+        """Mark the update done with the webhook `answer` it carries (a redelivery's answer:
+        `claim_update` gives it) and write the chat states it left, in one transaction; False,
         with nothing written, when `holder` lost its claim (another process took it over)."""
 
-    def updates_done(self, update_ids: Sequence[int], holder: str) -> None:
-        """Mark updates of `holder` that wrote nothing done (in one call)."""
+    def updates_done(self, done: Sequence[tuple[int, dict | None]], holder: str) -> None:
+        """Mark updates of `holder` that wrote nothing done, each with its answer (one call)."""
 
     def renew_updates(self, update_ids: Sequence[int], holder: str) -> None:
         """Renew `holder`'s claims on updates it is still handling (in one call)."""

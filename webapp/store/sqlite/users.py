@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -67,6 +68,10 @@ def balance_of(db: sqlite3.Connection, telegram_id: int) -> int:
         "SELECT credits FROM telegram_users WHERE telegram_id = ?", (telegram_id,)
     ).fetchone()
     return row["credits"] if row else 0
+
+
+def _json(answer: dict | None) -> str | None:
+    return json.dumps(answer, ensure_ascii=False) if answer is not None else None
 
 
 class Users(Database):
@@ -202,19 +207,22 @@ class Users(Database):
                 "INSERT INTO processed_updates (update_id, received_at, claimed_at, claimed_by) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (update_id) DO UPDATE SET "
                 "claimed_at = excluded.claimed_at, claimed_by = excluded.claimed_by "
-                "WHERE done_at IS NULL AND claimed_at < ? RETURNING received_at",
+                "WHERE done_at IS NULL AND claimed_by IS NOT NULL AND claimed_at < ? "
+                "RETURNING received_at",
                 (update_id, ts(at), ts(at), holder, ts(at - timedelta(seconds=lease))),
             ).fetchall()
             if taken:
                 return Begun(True, taken_over=taken[0]["received_at"] != ts(at))
             found = db.execute(
-                "SELECT claimed_at, claimed_by, done_at FROM processed_updates WHERE update_id = ?",
+                "SELECT claimed_at, claimed_by, done_at, answer FROM processed_updates "
+                "WHERE update_id = ?",
                 (update_id,),
             ).fetchone()
         except sqlite3.Error as exc:
             raise StoreError(str(exc)) from exc
-        if found is None or found["done_at"] is not None:  # done (or forgotten: a week old)
-            return Begun(False)
+        if found is None or found["done_at"] is not None or found["claimed_by"] is None:
+            answer = found["answer"] if found is not None else None  # done (or a week old)
+            return Begun(False, answer=json.loads(answer) if answer else None)
         return Begun(False, busy=True, held_at=found["claimed_at"], held_by=found["claimed_by"])
 
     def begin_update(
@@ -258,30 +266,45 @@ class Users(Database):
                 )
             raise
 
-    def finish_update(self, update_id: int, holder: str, writes: Sequence[StateWrite]) -> bool:
-        """Mark an update done and write the chat states it left, in one transaction; False
-        (nothing written) when `holder` no longer holds it (its lease ran out and another
-        process took it over: that one's writes count)."""
+    def finish_update(
+        self,
+        update_id: int,
+        holder: str,
+        writes: Sequence[StateWrite] = (),
+        answer: dict | None = None,
+    ) -> bool:
+        """Mark an update done, with the webhook answer it carries, and write the chat states it
+        left, in one transaction; False (nothing written) when `holder` no longer holds it (its
+        lease ran out and another process took it over: that one's writes count). Done by
+        `holder` before (a try whose answer was lost): True, nothing written again."""
         at = ts(now())
         with self._write() as db:
             done = db.execute(
-                "UPDATE processed_updates SET done_at = ? "
+                "UPDATE processed_updates SET done_at = ?, answer = ? "
                 "WHERE update_id = ? AND claimed_by = ? AND done_at IS NULL",
-                (at, update_id, holder),
+                (at, _json(answer), update_id, holder),
             ).rowcount
             if done:
                 for write in writes:
                     write_state(db, write, at)
-        return bool(done)
+                return True
+            # done by this holder already (a try whose answer was lost): done
+            return bool(
+                db.execute(
+                    "SELECT 1 FROM processed_updates WHERE update_id = ? AND claimed_by = ? "
+                    "AND done_at IS NOT NULL",
+                    (update_id, holder),
+                ).fetchone()
+            )
 
-    def updates_done(self, update_ids: Sequence[int], holder: str) -> None:
-        """Mark updates that wrote nothing done, together (see bot.leases)."""
+    def updates_done(self, done: Sequence[tuple[int, dict | None]], holder: str) -> None:
+        """Mark updates that wrote nothing done, with their answers, together (bot.leases)."""
         at = ts(now())
         with self._write() as db:
             db.executemany(
-                "UPDATE processed_updates SET done_at = ? "
+                "UPDATE processed_updates SET done_at = ?, answer = ? "
                 "WHERE update_id = ? AND claimed_by = ? AND done_at IS NULL",
-                [(at, update_id, holder) for update_id in update_ids],
+                [(at, _json(answer), update_id, holder) for update_id, answer in done],
             )
 
     def renew_updates(self, update_ids: Sequence[int], holder: str) -> None:

@@ -128,20 +128,32 @@ class Users(PostgREST):
             return Begun(True, taken_over=bool(result.get("taken_over")))
         return _not_claimed(result)
 
-    def finish_update(self, update_id: int, holder: str, writes: Sequence[StateWrite]) -> bool:
-        """Mark the update done and write its chat states in one call (finish_update())."""
+    def finish_update(
+        self,
+        update_id: int,
+        holder: str,
+        writes: Sequence[StateWrite] = (),
+        answer: dict | None = None,
+    ) -> bool:
+        """Mark the update done with its answer and write its chat states in one call
+        (finish_update())."""
         return bool(
             self._rpc(
                 "finish_update",
                 p_update_id=update_id,
                 p_holder=holder,
                 p_writes=[{"key": w.key, "state": w.state, "data": w.data} for w in writes],
+                p_answer=answer,
             )
         )
 
-    def updates_done(self, update_ids: Sequence[int], holder: str) -> None:
-        """Mark updates that wrote nothing done (updates_done())."""
-        self._rpc("updates_done", p_update_ids=list(update_ids), p_holder=holder)
+    def updates_done(self, done: Sequence[tuple[int, dict | None]], holder: str) -> None:
+        """Mark updates that wrote nothing done, with their answers (updates_done())."""
+        self._rpc(
+            "updates_done",
+            p_done=[{"id": update_id, "answer": answer} for update_id, answer in done],
+            p_holder=holder,
+        )
 
     def renew_updates(self, update_ids: Sequence[int], holder: str) -> None:
         """Renew the claims on updates still being handled (renew_updates())."""
@@ -154,4 +166,5 @@ def _not_claimed(result: dict) -> Begun:
         busy=bool(result.get("busy")),
         held_at=result.get("held_at"),
         held_by=result.get("held_by"),
+        answer=result.get("answer"),
     )
