@@ -18,7 +18,7 @@ from telebot.types import BotCommand, InaccessibleMessage, MenuButtonWebApp, Upd
 from bot.failures import Failures, current_update, update_failed
 from bot.flood import FloodControl
 from bot.flows import account, admin, buy, common, generate, train
-from bot.leases import Leases, keyed
+from bot.leases import keyed
 from bot.middleware import UserMiddleware, known_sender
 from bot.outbox import Outbox, Pace, WebhookAnswer, webhook_answer
 from bot.outbox.calls import json_body
@@ -26,6 +26,7 @@ from bot.state_storage import StoreStateStorage
 from webapp.alerts import Alerts
 from webapp.records import Begun, bounded_id
 from webapp.services import Services
+from webapp.services.leases import Leases
 from webapp.services.ports import FileSource
 from webapp.settings import Settings
 from webapp.store import Store
@@ -144,7 +145,7 @@ def update_claimer(
     makes sure of them and reads their flow's state with the claim: one store round trip for a
     plain command (Supabase: begin_update()). What it read is handed to the middleware and the
     state storage for this update only. A redelivery of an update a process holds waits for
-    it (bot.leases)."""
+    it (webapp.services.leases)."""
     accounts, settings = services.accounts, services.settings
     holder = leases.holder
 
@@ -264,7 +265,7 @@ def update_handler(
 
         A `claimed` update (all but payments, which are once per charge) keeps its chat state
         and its replies until it ends: then the state is written with its done mark, and the
-        replies leave (bot.leases). One cut short (the process dies) leaves neither."""
+        replies leave (webapp.services.leases). One cut short (the process dies) leaves neither."""
         update_id = update.update_id
         storage.begin_update(update_id, held=claimed)
         _mend_inaccessible(update)
@@ -287,7 +288,7 @@ def update_handler(
                 finished = _finish(update, answer, ok)
                 if finished is Finish.REFUSED:
                     return Handled(False, None, finished=False)
-        except BaseException:  # the process is going down: its claim is left to run out
+        except BaseException:  # cut short (the process is going down): its claim runs out
             storage.finish_update()
             leases.end(update_id)
             raise
@@ -306,15 +307,14 @@ def update_handler(
         Now, in one transaction with its state writes, when it wrote state, created something
         (`request_key`) or sends replies itself: a crash after that mark cannot make them
         twice. Else (at most one reply, riding in the webhook's answer) shortly, with others,
-        off the request path (bot.leases)."""
+        off the request path (webapp.services.leases)."""
         update_id = update.update_id
         writes = storage.finish_update()
-        carried = OUTBOX.carry(answer) if ok else None
+        carried = OUTBOX.carry(answer) if ok else None  # what a redelivery answers too
         if not (writes or keyed.get() or answer.held):
             leases.end(update_id, carried, done_later=True)
             return Finish.DONE
-        ours = _mark_done(update_id, writes, carried)
-        leases.end(update_id, carried, done=bool(ours))
+        ours = leases.finish(update_id, writes, carried)
         if not ours:
             OUTBOX.release(answer, send=False)
             if ours is False:
@@ -325,21 +325,6 @@ def update_handler(
             refused = ApiTelegramException(call.method, response, json_body(response))
             bot.exception_handler.failed(refused, update)
         return Finish.DONE
-
-    def _mark_done(update_id: int, writes: list, carried: dict | None) -> bool | None:
-        """Store.finish_update, tried once more when the store failed (its first try may have
-        committed and only its answer been lost: then the second finds it done by us); None
-        when it failed twice."""
-        for attempt in range(2):
-            try:
-                return store.finish_update(update_id, leases.holder, writes, carried)
-            except Exception as exc:
-                if attempt:
-                    log.warning("update=%s not finished (%s): it will be handled again",
-                                update_id, type(exc).__name__)  # fmt: skip
-                    return None
-                time.sleep(0.2)
-        return None
 
     return handle
 

@@ -3,8 +3,8 @@
 Handlers' state filters ask for the state many times per update; the row is read from the store
 once per update (the webhook calls `begin_update`) and kept in a per-thread cache until then.
 What a claimed update writes is kept too, and written when it ends, in the transaction that
-marks it done (`finish_update`, bot.leases): an update cut short writes no state, so handled
-again it finds the state it found the first time.
+marks it done (`finish_update`, webapp.services.leases): an update cut short writes no state,
+so handled again it finds the state it found the first time.
 """
 
 from __future__ import annotations

@@ -82,13 +82,16 @@ class LiveApp:
         """The app's long-lived objects."""
         return self.app.extensions["runtime"]
 
-    def post_update(self, update: dict, secret: str | None = WEBHOOK_SECRET) -> requests.Response:
-        """Deliver an update the way Telegram does."""
+    def post_update(
+        self, update: dict, secret: str | None = WEBHOOK_SECRET, answered: bool = True
+    ) -> requests.Response:
+        """Deliver an update the way Telegram does. `answered` False: Telegram gave up waiting
+        (it will deliver the update again), so the answer goes nowhere, with its reply."""
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         response = self.http.post(
             f"{self.url}/api/bot/webhook", json=update, headers=headers, timeout=30
         )
-        if self.telegram is not None:
+        if self.telegram is not None and answered:
             # the reply it may carry, made by Telegram
             self.telegram.webhook_answered(response, self.rt.settings.telegram_test_env)
         return response

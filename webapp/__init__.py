@@ -28,6 +28,7 @@ from webapp.routes import (
 )
 from webapp.runtime import Runtime
 from webapp.services import build_services
+from webapp.services.leases import Leases
 from webapp.services.ports import LogNotifier, NoFiles
 from webapp.services.styles import Styles
 from webapp.settings import Settings
@@ -70,9 +71,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         import bot
         from bot.cashier import TelegramCashier
         from bot.files import TelegramFiles
-        from bot.leases import Leases
-        from bot.outbox import unheld
         from bot.notifier import BotNotifier
+        from bot.outbox import unheld
 
         telegram, storage = bot.build_bot(settings, store)
         notifier = BotNotifier(

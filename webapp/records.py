@@ -208,11 +208,11 @@ class Conversation:
 
 @dataclass(frozen=True)
 class Begun:
-    """An update claimed with its sender made sure of and their flow's state read, at once
-    (Store.begin_update, Store.claim_update). `claimed` False for a redelivery (then nothing
-    else is set): `busy` when another process holds it, not done and within its lease, and
-    `held_at` when that process (`held_by`) last renewed its lease (a later value: it is
-    alive)."""
+    """What claiming an update found (Store.begin_update, Store.claim_update). Claimed: the
+    sender made sure of (`user`, `created`) and their flow's state read (`conversation`), at
+    once (begin_update only). Not claimed: done (with the webhook `answer` it carried), or
+    `busy`: a process (`held_by`) holds it, not done and within its lease, renewed last at
+    `held_at` (a later value next time: that process is alive)."""
 
     claimed: bool
     user: User | None = None

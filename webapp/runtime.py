@@ -11,6 +11,7 @@ from webapp.alerts import Alerts
 from webapp.images import ImagePolicy
 from webapp.jobs import Background, Sweeper
 from webapp.services import Services
+from webapp.services.leases import Leases
 from webapp.settings import Settings
 from webapp.store import Store
 
@@ -29,7 +30,7 @@ class Runtime:
     claim_update: Callable[[dict], object] | None = None
     # runs one telebot Update: (ok, the Bot API call its webhook answer carries, or None)
     handle_update: Callable[..., object] | None = None
-    leases: object | None = None  # bot.leases.Leases: this process's claims on updates
+    leases: Leases | None = None  # this process's claims on the updates it handles
     outbox: object | None = None  # bot.outbox.Outbox: Bot API calls queued or waiting
     journal: object | None = None  # bot.outbox.journal.RedisJournal: the outbox's, in Redis
     sweepers: list[Sweeper] = field(default_factory=list)

@@ -140,7 +140,7 @@ def register(bot: TeleBot, services: Services) -> None:
         if plan is None:
             return t("plan_off"), None
         try:
-            link = payments.plan_link(telegram_id, t.lang)
+            link = payments.plan_link(telegram_id, t.lang, key=request_key())
         except PaymentUnavailable:
             return t("invoice_unavailable"), None
         text = t(

@@ -165,14 +165,16 @@ class Accounts:
 
     def grant(self, telegram_id: int, amount: int, by: int, ref: str) -> int:
         """Credits granted by an admin, once per reference (the /grant message: handled again
-        after a crash, it grants nothing more); the user's balance after it."""
-        user = self.store.get_user(telegram_id)
-        if user is None:
+        after a crash, it grants nothing more); the user's balance now."""
+        if self.store.get_user(telegram_id) is None:
             raise NotFound(what="user")
         balance = self.store.grant(telegram_id, amount, "grant", f"{by}:{ref}")
         if balance is None:  # granted when the update was first handled
             log.info("user=%s grant by=%s ref=%s was made before", telegram_id, by, ref)
-            return self.store.get_user(telegram_id).credits
+            user = self.store.get_user(telegram_id)
+            if user is None:  # deleted since
+                raise NotFound(what="user")
+            return user.credits
         log.info(
             "user=%s delta=%+d reason=grant by=%s balance=%s", telegram_id, amount, by, balance
         )

@@ -122,13 +122,16 @@ class Payments:
                 "Payments need Telegram: there is no bot token (dev mode).", reason="no_telegram"
             )
 
-    def plan_link(self, telegram_id: int, language_code: str | None) -> str:
-        """A Stars subscription link for the monthly plan (a new order each time)."""
+    def plan_link(self, telegram_id: int, language_code: str | None, key: str | None = None) -> str:
+        """A Stars subscription link for the monthly plan (a new order each time, but once per
+        `key`: the chat's update that asked for it)."""
         plan = self.settings.monthly_plan
         if plan is None:
             raise SellingOff("There is no monthly plan.", reason="no_plan")
         self._payable()
-        order = self.store.create_order(telegram_id, plan.credits, plan.stars, kind=OrderKind.PLAN)
+        order = self.store.create_order(
+            telegram_id, plan.credits, plan.stars, kind=OrderKind.PLAN, request_key=key
+        )
         log.info("order=%s user=%s plan=%s", order.id, telegram_id, plan.credits)
         return self.cashier.invoice_link(order, language_code)
 
