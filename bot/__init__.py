@@ -285,9 +285,10 @@ def update_handler(
                 bot.exception_handler.failed(exc, update)
             ok = not update_failed.get()
             if claimed:
-                finished = _finish(update, answer, ok)
+                finished, carried = _finish(update, answer, ok)
                 if finished is Finish.REFUSED:
                     return Handled(False, None, finished=False)
+                return Handled(ok, carried)
         except BaseException:  # cut short (the process is going down): its claim runs out
             storage.finish_update()
             leases.end(update_id)
@@ -301,30 +302,30 @@ def update_handler(
             OUTBOX.flush(answer)  # a failed update's answer may not be delivered: send it now
         return Handled(ok, answer.json())
 
-    def _finish(update: Update, answer: WebhookAnswer, ok: bool) -> Finish:
+    def _finish(update: Update, answer: WebhookAnswer, ok: bool) -> tuple[Finish, dict | None]:
         """Mark the update done with what it carries, then let its replies leave.
 
         Now, in one transaction with its state writes, when it wrote state, created something
         (`request_key`) or sends replies itself: a crash after that mark cannot make them
         twice. Else (at most one reply, riding in the webhook's answer) shortly, with others,
-        off the request path (webapp.services.leases)."""
+        off the request path (webapp.services.leases). And the answer the webhook gives."""
         update_id = update.update_id
         writes = storage.finish_update()
         carried = OUTBOX.carry(answer) if ok else None  # what a redelivery answers too
         if not (writes or keyed.get() or answer.held):
             leases.end(update_id, carried, done_later=True)
-            return Finish.DONE
+            return Finish.DONE, carried
         ours = leases.finish(update_id, writes, carried)
         if not ours:
             OUTBOX.release(answer, send=False)
             if ours is False:
                 log.warning("update=%s was taken over by another process; its writes and "
                             "replies dropped", update_id)  # fmt: skip
-            return Finish.TAKEN if ours is False else Finish.REFUSED
+            return (Finish.TAKEN if ours is False else Finish.REFUSED), None
         for call, response in OUTBOX.release(answer):  # refused; the handler got placeholders
             refused = ApiTelegramException(call.method, response, json_body(response))
             bot.exception_handler.failed(refused, update)
-        return Finish.DONE
+        return Finish.DONE, carried
 
     return handle
 

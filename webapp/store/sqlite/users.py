@@ -70,6 +70,9 @@ def balance_of(db: sqlite3.Connection, telegram_id: int) -> int:
     return row["credits"] if row else 0
 
 
+CLAIMED = Begun(True)
+
+
 def _json(answer: dict | None) -> str | None:
     return json.dumps(answer, ensure_ascii=False) if answer is not None else None
 
@@ -197,22 +200,26 @@ class Users(Database):
         return dict(row)
 
     def claim_update(self, update_id: int, holder: str, lease: float) -> Begun:
-        """Claim an update for `lease` seconds as `holder`: the first time it is seen, or when
-        the process that claimed it stopped renewing its lease before it was done. One
-        statement (atomic on its own); a redelivery reads what it found with a second."""
+        """Claim an update for `lease` seconds as `holder`: the first time it is seen (one
+        insert, as fast as the claims before leases), or when the process that claimed it
+        stopped renewing its lease before it was done (one update, atomic on its own: of two
+        processes trying, one takes it). Else what the claim found."""
         at = now()
+        stamp = ts(at)
         try:
             db = self._db()
-            taken = db.execute(
+            if db.execute(
                 "INSERT INTO processed_updates (update_id, received_at, claimed_at, claimed_by) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (update_id) DO UPDATE SET "
-                "claimed_at = excluded.claimed_at, claimed_by = excluded.claimed_by "
-                "WHERE done_at IS NULL AND claimed_by IS NOT NULL AND claimed_at < ? "
-                "RETURNING received_at",
-                (update_id, ts(at), ts(at), holder, ts(at - timedelta(seconds=lease))),
-            ).fetchall()
-            if taken:
-                return Begun(True, taken_over=taken[0]["received_at"] != ts(at))
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (update_id, stamp, stamp, holder),
+            ).rowcount:
+                return CLAIMED
+            if db.execute(
+                "UPDATE processed_updates SET claimed_at = ?, claimed_by = ? WHERE update_id = ? "
+                "AND done_at IS NULL AND claimed_by IS NOT NULL AND claimed_at < ?",
+                (stamp, holder, update_id, ts(at - timedelta(seconds=lease))),
+            ).rowcount:
+                return Begun(True, taken_over=True)
             found = db.execute(
                 "SELECT claimed_at, claimed_by, done_at, answer FROM processed_updates "
                 "WHERE update_id = ?",
