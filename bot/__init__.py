@@ -26,7 +26,7 @@ from bot.state_storage import StoreStateStorage
 from webapp.alerts import Alerts
 from webapp.records import Begun, bounded_id
 from webapp.services import Services
-from webapp.services.leases import Leases
+from webapp.services.leases import GAVE_UP, Leases
 from webapp.services.ports import FileSource
 from webapp.settings import Settings
 from webapp.store import Store
@@ -175,7 +175,7 @@ def update_claimer(
             return storage.key_of(found[0]["id"], found[0]["id"], bot.bot_id)
 
         begun = attempt()
-        if begun.busy and begun.held_by == holder and leases.local(update_id) is False:
+        if begun.busy and begun.held_by == holder and leases.local(update_id) is GAVE_UP:
             begun = attempt(lease=0)  # this process's own claim, on an update it gave up
         if begun.busy:
             log.info("update=%s is being handled elsewhere; waiting", update_id)
@@ -291,7 +291,8 @@ def update_handler(
                 return Handled(ok, carried)
         except BaseException:  # cut short (the process is going down): its claim runs out
             storage.finish_update()
-            leases.end(update_id)
+            if claimed:
+                leases.end(update_id, gave_up=True)
             raise
         finally:
             current_update.reset(tokens[0])

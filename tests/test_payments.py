@@ -414,6 +414,14 @@ def test_paysupport_without_admins_says_so_and_admins_can_reply(make_live, teleg
     assert telegram.texts(ADMIN)[-1] == "Usage: /reply <telegram_id> <text>"
     staffed.post_update(f.message(USER, f"/reply {ADMIN} hi"))  # not an admin
     assert not telegram.texts(ADMIN)[-1].startswith("hi")
+    # a user who blocked the bot: the admin hears so (the message to them is sent at once,
+    # not carried in the admin's webhook answer, where its refusal went unseen)
+    telegram.fail("sendMessage", 403, description="Forbidden: bot was blocked by the user",
+                  chat_id=USER)  # fmt: skip
+    staffed.post_update(f.message(ADMIN, f"/reply {USER} Still there?"))
+    assert telegram.texts(ADMIN)[-1] == (
+        f"Could not reach {USER}: they blocked the bot or never wrote to it."
+    )
 
 
 def test_only_a_plan_on_sale_points_buy_to_plan(make_live, telegram):

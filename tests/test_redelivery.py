@@ -19,6 +19,7 @@ from bot import OUTBOX
 from tests import factories as f
 from tests.live import WEBHOOK_SECRET
 from tests.support import eventually, trained_model
+from webapp.records import StoreError
 
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
 # the Store methods a handler may call (the Protocol's names)
@@ -208,3 +209,34 @@ def test_a_generation_survives_a_crash_at_every_point_of_its_update(chat, telegr
             said = [c.text for c in telegram.calls[mark:] if c.chat_id == user and c.text]
             assert sum(t.startswith("Creating 4 images") for t in said) <= 1, (why, said)
     assert live.rt.store.get_user(user).credits == sum(e.delta for e in live.rt.store.ledger(user))
+
+
+def test_a_done_mark_whose_answers_were_lost_is_found_done_and_the_replies_leave(chat, telegram):
+    """The store commits the done mark of the class step (a charge, three replies) but its
+    answer is lost, twice (a timeout after the commit): the third try finds the update done by
+    this process, and the replies go out, once."""
+    live, points = chat
+    user = 500
+    for update in train_journey(user, telegram)[:-1]:
+        deliver(live, telegram, update)
+    store = live.rt.store
+    finish = store.finish_update
+    lost = []
+
+    def committed_then_lost(*args, **kwargs):
+        done = finish(*args, **kwargs)
+        if len(lost) < 2:
+            lost.append(done)
+            raise StoreError("the answer did not come back")
+        return done
+
+    store.finish_update = committed_then_lost
+    try:
+        assert deliver(live, telegram, f.callback(user, "cls:man")) == 1
+    finally:
+        store.finish_update = finish
+    assert lost == [True, True]  # committed by the first try; the second found it done by us
+    said = Counter(telegram.texts(user))
+    assert said["Model “Me” — man."] == 1
+    assert sum(n for t, n in said.items() if t.startswith("Uploading your photos")) == 1
+    assert ledger(live, user)["train"] == 1

@@ -215,7 +215,13 @@ class Outbox:
         if queue:
             self._keep(call)
             return self._outcome(call)
-        if answer is not None and answer.open and not call.files and call.method in ANSWERABLE:
+        if (
+            answer is not None
+            and answer.open
+            and not call.files
+            and call.method in ANSWERABLE
+            and (answer.chat is None or call.chat == answer.chat)  # not another chat's message:
+        ):  # its sender needs Telegram's answer (an admin's /reply to a user who blocked us)
             answer.open, answer.call = False, call  # the webhook's answer carries it
             log.info("%s in the webhook answer", call.method)
             return placeholder(call)

@@ -43,6 +43,8 @@ REMEMBERED = 4096  # updates finished here that a redelivery to this process is 
 MAX_PENDING = 10_000  # done marks kept while the store is down (past it: their leases run out)
 ALIVE_WAIT = 5.0  # seconds a redelivery waits for a live process to finish the update
 RUNNING = object()  # Leases.local: the update runs in this process now
+GAVE_UP = object()  # Leases.local: it ran here and was not finished (the store refused)
+FINISH_PAUSES = (0.2, 1.0)  # seconds between the tries of a done mark the store failed
 
 
 class Leases:
@@ -60,6 +62,7 @@ class Leases:
         self._running: set[int] = set()
         self._done: list[tuple[int, dict | None]] = []
         self._finished: OrderedDict[int, dict | None] = OrderedDict()
+        self._gave_up: OrderedDict[int, None] = OrderedDict()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -78,10 +81,12 @@ class Leases:
         answer: dict | None = None,
         done: bool = False,
         done_later: bool = False,
+        gave_up: bool = False,
     ) -> None:
         """The update's handling returned: `done` (marked so, with its writes and `answer`),
         or `done_later` (it wrote nothing: marked done with `answer` and others shortly), or
-        neither (it died, or the store refused its done mark: its claim is left to run out)."""
+        `gave_up` (cut short, or the store refused its done mark: its claim is left to run
+        out, or taken back at once by this process), or none (another process took it)."""
         with self._lock:
             self._running.discard(update_id)
             if done_later and len(self._done) < MAX_PENDING:
@@ -90,6 +95,10 @@ class Leases:
                 self._finished[update_id] = answer
                 if len(self._finished) > REMEMBERED:
                     self._finished.popitem(last=False)
+            elif gave_up:
+                self._gave_up[update_id] = None
+                if len(self._gave_up) > REMEMBERED:
+                    self._gave_up.popitem(last=False)
         if done_later:
             self._wake.set()
 
@@ -97,29 +106,32 @@ class Leases:
         self, update_id: int, writes: Sequence[StateWrite], answer: dict | None
     ) -> bool | None:
         """Mark an update done now, with its state `writes` and its `answer`: True; False when
-        its claim was taken over meanwhile; None when the store failed twice (tried once more:
-        the first try may have committed and only its answer been lost, and the second then
+        its claim was taken over meanwhile; None when the store failed three times (tried
+        again: a try may have committed and only its answer been lost, and the next then
         finds it done by this process). Ends the update here either way."""
         ours = None
-        for attempt in range(2):
+        for pause in (*FINISH_PAUSES, None):
             try:
                 ours = self.store.finish_update(update_id, self.holder, writes, answer)
                 break
             except Exception as exc:
-                if attempt:
+                if pause is None:
                     log.warning("update=%s not finished (%s): it will be handled again",
                                 update_id, type(exc).__name__)  # fmt: skip
                 else:
-                    time.sleep(0.2)
-        self.end(update_id, answer, done=bool(ours))
+                    time.sleep(pause)
+        self.end(update_id, answer, done=ours is True, gave_up=ours is None)
         return ours
 
     def local(self, update_id: int):
         """RUNNING when the update runs in this process now; its answer (a dict, or None)
-        when it was finished here; False when this process knows nothing of it."""
+        when it was finished here; GAVE_UP when it ran here unfinished; False when this
+        process knows nothing of it (yet)."""
         with self._lock:
             if update_id in self._running:
                 return RUNNING
+            if update_id in self._gave_up:
+                return GAVE_UP
             return self._finished.get(update_id, False)
 
     def wait_busy(self, update_id: int, claim, busy: Begun) -> Begun:
@@ -134,7 +146,7 @@ class Leases:
             here = self.local(update_id) if busy.held_by == self.holder else False
             if here is RUNNING:  # another thread of this process: no store to ask
                 alive_until = alive_until or time.monotonic() + ALIVE_WAIT
-            elif here is not False:
+            elif here is not False and here is not GAVE_UP:
                 return Begun(False, answer=here)
             else:
                 begun = claim()
