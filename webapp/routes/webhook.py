@@ -60,8 +60,9 @@ def _update_json() -> dict | None:
 
 @bp.post("/api/bot/webhook")
 def webhook():
-    """Answer 200 fast. An update is claimed for a lease, then done (bot.leases): a redelivery
-    of one that is done, or that a live process is handling, is skipped; one whose process died
+    """Answer 200 fast. An update is claimed for a lease, then done (webapp.services.leases): a
+    redelivery of one that is done gets the answer it carried; of one a live process is still
+    handling, that process's answer, or 503 after a few seconds; of one whose process died, it
     is handled again, with the effect of handling it once."""
     rt = runtime()
     if rt.handle_update is None:
