@@ -324,6 +324,7 @@ class Telegram:
         self.deadline = deadline
         self.refused: Counter = Counter()  # answers other than 200, by status
         self.in_flight: Counter = Counter()  # deliveries waiting for their answer, by address
+        self.sent = 0  # deliveries made (answered or not)
         self._lock = threading.Lock()
 
     def deliver(self, update: dict) -> int:
@@ -332,6 +333,7 @@ class Telegram:
             url = random.choice(self.urls)
             with self._lock:
                 self.in_flight[url] += 1
+                self.sent += 1
             try:
                 response = requests.post(
                     f"{url}/api/bot/webhook",
@@ -409,10 +411,11 @@ def check_journeys(query, telegram, users: range) -> None:
 
 @pytest.mark.soak
 def test_random_kills_of_workers_mid_journeys_leave_every_user_finished(deployment, telegram):
-    """Users train and generate while gunicorn's workers are killed (-9) at random moments
-    (gunicorn starts new ones): every update is delivered again until acknowledged, and every
-    user finishes, charged once for each thing. Astria's callbacks that reached a dying worker
-    are never sent again: the operator's reconcile settles them (as the periodic one does)."""
+    """Users train and generate while gunicorn's workers are killed (-9) at random moments: one
+    every 4 to 12 deliveries (gunicorn starts new ones). Every update is delivered again until
+    acknowledged, and every user finishes, charged once for each thing. Astria's callbacks that
+    reached a dying worker are never sent again: the operator's reconcile settles them (as the
+    periodic one does)."""
     seed = random.randrange(10**6)
     print(f"seed {seed}")
     rng = random.Random(seed)
@@ -422,12 +425,16 @@ def test_random_kills_of_workers_mid_journeys_leave_every_user_finished(deployme
     kills = []
 
     def killer() -> None:
-        while not stop.wait(rng.uniform(0.3, 1.5)):
+        due = rng.randint(4, 12)
+        while not stop.wait(0.02):
+            if sender.sent < due:
+                continue
             workers = [p for p in deployment.app_pids() if _is_gunicorn_worker(p)]
             if workers:
                 victim = rng.choice(workers)
                 os.kill(victim, signal.SIGKILL)
                 kills.append(victim)
+                due = sender.sent + rng.randint(4, 12)
 
     with ThreadPoolExecutor(len(users) + 1) as pool:
         pool.submit(killer)
