@@ -165,9 +165,10 @@ class SupabaseStack:
             self.close()
             raise
 
-    def _run_psql(self, database: str, *args: str) -> str:
-        """psql as postgres on one database, stopping at the first error."""
-        command = [
+    def psql_command(self, database: str | None = None) -> list[str]:
+        """psql as postgres on one database (this stack's own by default), stopping at the
+        first error, printing rows bare."""
+        return [
             "psql",
             "-h",
             PG["host"],
@@ -176,12 +177,15 @@ class SupabaseStack:
             "-U",
             PG["user"],
             "-d",
-            database,
+            database or self.database,
             "-v",
             "ON_ERROR_STOP=1",
             "-qtA",
-            *args,
         ]
+
+    def _run_psql(self, database: str, *args: str) -> str:
+        """psql as postgres on one database, stopping at the first error."""
+        command = [*self.psql_command(database), *args]
         result = subprocess.run(command, capture_output=True, text=True, timeout=60)
         if result.returncode != 0:
             raise RuntimeError(f"psql failed: {result.stderr.strip()}")

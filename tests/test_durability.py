@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,11 +137,7 @@ class Deployment:
                 return db.execute(sql).fetchall()
             finally:
                 db.close()
-        text = self.supabase.psql(sql)
-        return [
-            tuple(int(v) if v.lstrip("-").isdigit() else v for v in line.split("|"))
-            for line in text.splitlines()
-        ]
+        return psql_rows(self.supabase, sql)
 
     def operator_reads(self) -> int:
         """An operator's plain `sqlite3` session on the live file (the sqlite3 shell where it is
@@ -252,6 +249,15 @@ class Deployment:
         )
 
 
+def psql_rows(stack, sql: str) -> list[tuple]:
+    """Rows of a query on the Supabase stand-in's database (integers as ints, the rest as
+    text), as an operator's psql prints them."""
+    return [
+        tuple(int(v) if v.lstrip("-").isdigit() else v for v in line.split("|"))
+        for line in stack.psql(sql).splitlines()
+    ]
+
+
 class Journeys:
     """Users doing what users do (sign up, buy credits, train, generate), several at once; each
     step that got a 200 is written down in `acked`."""
@@ -330,11 +336,11 @@ def ready_models(deployment: Deployment) -> dict[int, int]:
     )
 
 
-@pytest.fixture
-def deployment(request, store_env, tmp_path, telegram):
-    """The deployment on each store in turn (conftest's store_env), with a Redis database of
-    its own."""
-    url = redis_url().rsplit("/", 1)[0] + f"/{DB}"
+@contextmanager
+def deployed(request, store_env: dict, tmp_path: Path, telegram, db: int, **settings: str):
+    """A Deployment (not started) on the store `store_env` chooses, with Redis database `db`
+    emptied for it and after it, sweeping every second, and `settings` on top; killed after."""
+    url = redis_url().rsplit("/", 1)[0] + f"/{db}"
     redis.Redis.from_url(url).flushdb()
     stack = request.getfixturevalue("supabase") if store_env else None
     env = {
@@ -343,12 +349,22 @@ def deployment(request, store_env, tmp_path, telegram):
         "PUBLIC_URL": f"http://127.0.0.1:{free_port()}",
         "REDIS_URL": url,
         "SWEEP_SECONDS": "1",
-        "UPLOAD_LEASE_SECONDS": "3",
+        **settings,
     }
     made = Deployment(tmp_path, env, stack)
-    yield made
-    made.kill()
-    redis.Redis.from_url(url).flushdb()
+    try:
+        yield made
+    finally:
+        made.kill()
+        redis.Redis.from_url(url).flushdb()
+
+
+@pytest.fixture
+def deployment(request, store_env, tmp_path, telegram):
+    """The deployment on each store in turn (conftest's store_env), with a Redis database of
+    its own."""
+    with deployed(request, store_env, tmp_path, telegram, DB, UPLOAD_LEASE_SECONDS="3") as made:
+        yield made
 
 
 def test_every_acknowledged_write_survives_commands_readers_and_kill_9(deployment, telegram):

@@ -24,9 +24,8 @@ import requests
 
 from tests import factories as f
 from tests.live import WEBHOOK_SECRET, base_env
-from tests.supabase_stack import PG
 from tests.support import die_with_parent, eventually, free_port, redis_url
-from tests.test_durability import Deployment
+from tests.test_durability import Deployment, deployed, psql_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 DB = 7  # a Redis database of its own, emptied for each test
@@ -35,22 +34,11 @@ LEASE = 2  # seconds: a dead worker's claim runs out this long after its last re
 
 @pytest.fixture
 def deployment(request, store_env, tmp_path, telegram):
-    url = redis_url().rsplit("/", 1)[0] + f"/{DB}"
-    redis.Redis.from_url(url).flushdb()
-    stack = request.getfixturevalue("supabase") if store_env else None
-    env = {
-        **base_env(tmp_path, telegram),
-        **store_env,
-        "PUBLIC_URL": f"http://127.0.0.1:{free_port()}",
-        "REDIS_URL": url,
-        "SWEEP_SECONDS": "1",
-        "UPDATE_LEASE_SECONDS": str(LEASE),
-    }
-    made = Deployment(tmp_path, env, stack)
-    made.start()
-    yield made
-    made.kill()
-    redis.Redis.from_url(url).flushdb()
+    """The deployment (test_durability's), started, on each store in turn."""
+    lease = str(LEASE)
+    with deployed(request, store_env, tmp_path, telegram, DB, UPDATE_LEASE_SECONDS=lease) as made:
+        made.start()
+        yield made
     assert "Traceback" not in made.logs(), made.logs()
 
 
@@ -64,19 +52,10 @@ def worker_calling_from(deployment: Deployment, port: int) -> int:
             for row in rows:
                 fields = row.split()
                 if int(fields[1].rsplit(":", 1)[1], 16) == port:
-                    inodes.add(fields[9])
-    for pid in deployment.app_pids():
-        try:
-            fds = list(Path(f"/proc/{pid}/fd").iterdir())
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                target = os.readlink(fd)
-            except OSError:
-                continue
-            if target.startswith("socket:[") and target[8:-1] in inodes:
-                return pid
+                    inodes.add(f"socket:[{fields[9]}]")
+    for pid, _, target in deployment._open_files():
+        if target in inodes:
+            return pid
     raise AssertionError(f"no process of the deployment calls from port {port}")
 
 
@@ -218,20 +197,7 @@ class RowLock:
     def __init__(self, stack, sql: str) -> None:
         self.stack = stack
         self.proc = subprocess.Popen(
-            [
-                "psql",
-                "-h",
-                PG["host"],
-                "-p",
-                PG["port"],
-                "-U",
-                PG["user"],
-                "-d",
-                stack.database,
-                "-qtA",
-                "-v",
-                "ON_ERROR_STOP=1",
-            ],  # fmt: skip
+            stack.psql_command(),
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             text=True,
@@ -544,10 +510,7 @@ def test_sixty_journeys_on_two_instances_survive_an_instance_and_a_worker_killed
         sender = Telegram(urls, telegram, deadline=time.monotonic() + 240)
 
         def query(sql):
-            return [
-                tuple(int(v) if v.lstrip("-").isdigit() else v for v in line.split("|"))
-                for line in supabase.psql(sql).splitlines()
-            ]
+            return psql_rows(supabase, sql)
 
         with ThreadPoolExecutor(len(users)) as pool:
             stories = [pool.submit(journey, sender, query, u) for u in users]
