@@ -70,12 +70,19 @@ class StoreStateStorage(StateStorageBase):
             rows[key] = self.store.get_conversation(key)
         return rows[key]
 
-    def _write(self, key: str, state: str | None, data: dict) -> None:
+    def _put(self, write: StateWrite) -> None:
+        """Keep a write for the claimed update's done mark, or (outside one) make it now;
+        `state` and `data` None clear the state."""
         held = getattr(self._cache, "held", None)
         if held is not None:
-            held[key] = StateWrite(key, state, copy.deepcopy(data))
+            held[write.key] = write
+        elif write.state is None and write.data is None:
+            self.store.clear_conversation(write.key)
         else:
-            self.store.set_conversation(key, state, data)
+            self.store.set_conversation(write.key, write.state, write.data)
+
+    def _write(self, key: str, state: str | None, data: dict) -> None:
+        self._put(StateWrite(key, state, copy.deepcopy(data)))
         self._cache.__dict__.setdefault("rows", {})[key] = Conversation(state, copy.deepcopy(data))
 
     def set_state(
@@ -106,11 +113,7 @@ class StoreStateStorage(StateStorageBase):
         """Leave the flow: state and data are gone."""
         key = self._key(chat_id, user_id, business_connection_id, message_thread_id, bot_id)
         existed = self._read(key).state is not None
-        held = getattr(self._cache, "held", None)
-        if held is not None:
-            held[key] = StateWrite(key, None, None)
-        else:
-            self.store.clear_conversation(key)
+        self._put(StateWrite(key, None, None))
         self._cache.__dict__.setdefault("rows", {})[key] = Conversation(None, {})
         return existed
 

@@ -61,8 +61,8 @@ class Leases:
         self._lock = threading.Lock()
         self._running: set[int] = set()
         self._done: list[tuple[int, dict | None]] = []
-        self._finished: OrderedDict[int, dict | None] = OrderedDict()
-        self._gave_up: OrderedDict[int, None] = OrderedDict()
+        # updates that ran here lately: their answer when finished, else GAVE_UP
+        self._ended: OrderedDict[int, object] = OrderedDict()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -91,14 +91,10 @@ class Leases:
             self._running.discard(update_id)
             if done_later and len(self._done) < MAX_PENDING:
                 self._done.append((update_id, answer))
-            if done or done_later:
-                self._finished[update_id] = answer
-                if len(self._finished) > REMEMBERED:
-                    self._finished.popitem(last=False)
-            elif gave_up:
-                self._gave_up[update_id] = None
-                if len(self._gave_up) > REMEMBERED:
-                    self._gave_up.popitem(last=False)
+            if done or done_later or gave_up:
+                self._ended[update_id] = GAVE_UP if gave_up else answer
+                if len(self._ended) > REMEMBERED:
+                    self._ended.popitem(last=False)
         if done_later:
             self._wake.set()
 
@@ -130,9 +126,7 @@ class Leases:
         with self._lock:
             if update_id in self._running:
                 return RUNNING
-            if update_id in self._gave_up:
-                return GAVE_UP
-            return self._finished.get(update_id, False)
+            return self._ended.get(update_id, False)
 
     def wait_busy(self, update_id: int, claim, busy: Begun) -> Begun:
         """A redelivery of an update a process holds (`busy`, from `claim()`): wait until it
