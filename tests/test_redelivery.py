@@ -127,7 +127,7 @@ def ledger(live, user: int) -> Counter:
 
 def same_replies(telegram, user: int, unharmed: Counter, fired: str | None) -> None:
     """The user was told what the unharmed journey's user was, each thing once. The one window
-    left (README, Known limits): an update that sends two or more replies itself sends them
+    left (docs/known-limits.md): an update that sends two or more replies itself sends them
     after its done mark, so a kill there (after the mark, at a send) may lose some of them; an
     update's only reply is kept with its mark and given to the redelivery."""
     said = Counter(telegram.texts(user))
