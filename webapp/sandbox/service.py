@@ -12,11 +12,11 @@ import re
 import sqlite3
 import threading
 import time
-from datetime import UTC, datetime
 
 import requests
 from PIL import Image, ImageFilter, ImageStat, UnidentifiedImageError
 
+from webapp.sandbox import shapes
 from webapp.sandbox.render import LORA_TAG
 from webapp.sandbox.state import SandboxState
 from webapp.settings import SANDBOX_PREFIX, Settings
@@ -25,12 +25,6 @@ log = logging.getLogger("astria.sandbox")
 
 CALLBACK = re.compile(r"(tune|prompt)/[0-9]{1,19}(\?token=[0-9A-Za-z_-]{1,128})?")
 GALLERY_TUNES = {1504944: "flux1", 690204: "sd15"}  # base models that exist without training
-
-
-def _iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _as_int(value) -> int | None:
@@ -87,55 +81,11 @@ class Sandbox:
 
     def tune_json(self, row: sqlite3.Row) -> dict:
         """A tune object shaped like Astria's (without the callback URL: it holds a token)."""
-        trained = time.time() >= row["ready_at"] and not row["error"]
-        body = {
-            "id": row["id"],
-            "title": row["title"],
-            "name": row["name"],
-            "token": row["token"],
-            "base_tune_id": row["base_tune_id"],
-            "model_type": row["model_type"],
-            "branch": row["branch"] or "flux1",
-            "eta": _iso(row["ready_at"]),
-            "created_at": _iso(row["created_at"]),
-            "updated_at": _iso(max(row["created_at"], min(time.time(), row["ready_at"]))),
-            "started_training_at": _iso(row["created_at"]),
-            "trained_at": _iso(row["ready_at"]) if trained else None,
-            "expires_at": _iso(row["ready_at"] + 30 * 86400) if trained else None,
-            "url": f"{self.base}/tunes/{row['id']}.json",
-            "is_api": True,
-        }
-        if row["error"] and time.time() >= row["ready_at"]:
-            body.update(status="failed", error=row["error"])
-        return body
+        return shapes.tune_json(row, self.base)
 
     def prompt_json(self, row: sqlite3.Row) -> dict:
         """A prompt object shaped like Astria's: `images` stays empty until it is done."""
-        done = time.time() >= row["ready_at"]
-        body = {
-            "id": row["id"],
-            "tune_id": row["tune_id"],
-            "text": row["text"],
-            "num_images": row["num_images"],
-            "created_at": _iso(row["created_at"]),
-            "updated_at": _iso(row["created_at"]),
-            "started_training_at": _iso(row["created_at"]) if done else None,
-            "trained_at": _iso(row["ready_at"]) if done and not row["error"] else None,
-            "negative_prompt": "",
-            "steps": None,
-            "seed": None,
-            "cfg_scale": None,
-            "url": f"{self.base}/tunes/{row['tune_id']}/prompts/{row['id']}.json",
-            "images": [],
-        }
-        if done and row["error"]:
-            body.update(status="failed", error=row["error"])
-        elif done:
-            body["images"] = [
-                f"{self.base}/images/{row['id']}/{self.image_signature(row['id'], n)}/{n}.jpg"
-                for n in range(row["num_images"])
-            ]
-        return body
+        return shapes.prompt_json(row, self.base, self.image_signature)
 
     def get_tune(self, tune_id: int) -> sqlite3.Row | None:
         """A tune row, or None."""

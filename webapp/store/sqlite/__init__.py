@@ -4,7 +4,7 @@ Each thread keeps its own connection; every write is one `BEGIN IMMEDIATE` trans
 spend and the row it pays for land together or not at all, even with several gunicorn workers.
 The schema is the numbered migrations in `migrations/`, applied in order on opening (the file
 records how far it is in PRAGMA user_version); the store's methods are grouped by what they
-keep: users and credits, conversations, models, generations, payments."""
+keep: users and credits, updates, conversations, models, generations, payments."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from webapp.store.sqlite.conversations import Conversations
 from webapp.store.sqlite.generations import Generations
 from webapp.store.sqlite.models import Models
 from webapp.store.sqlite.payments import Payments
+from webapp.store.sqlite.updates import Updates
 from webapp.store.sqlite.users import Users
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -24,7 +25,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 __all__ = ["MIGRATIONS", "SQLiteStore", "connect", "create_file", "migrate"]
 
 
-class SQLiteStore(Users, Conversations, Models, Generations, Payments):
+class SQLiteStore(Users, Updates, Conversations, Models, Generations, Payments):
     """The Store on one SQLite file."""
 
     def __init__(self, path: str) -> None:
