@@ -318,3 +318,7 @@ def bounded_id(value, top: int = MAX_ID) -> int | None:
     if type(value) is not int or not 1 <= value <= top:
         return None
     return value
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says which and why."""
