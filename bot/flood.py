@@ -11,9 +11,10 @@ from limits import parse
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from redis import Redis
 
 from webapp.backoff import Backoff
-from webapp.settings import REDIS_TIMEOUTS, Settings
+from webapp.settings import Settings
 
 log = logging.getLogger("limits")
 
@@ -29,6 +30,10 @@ class SweepingMemoryStorage(MemoryStorage):
     update. Expired entries are ignored on reading either way; the sweep only frees memory."""
 
     SWEEP_SECONDS = 5.0
+    # limits has no public setting for this: the hook below replaces a private method of
+    # limits 5.8 (pinned in pyproject.toml); an upgrade that renames it fails here, at import,
+    # not silently back to a thread every 10 ms.
+    assert hasattr(MemoryStorage, "_MemoryStorage__schedule_expiry"), "limits changed: see above"
 
     def _MemoryStorage__schedule_expiry(self) -> None:  # the stock (name-mangled) hook
         if not self.timer.is_alive():
@@ -55,15 +60,15 @@ class FloodControl:
 
     RETRY_SECONDS = 30.0
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, redis: Redis | None = None) -> None:
         self.memory = _Counters(SweepingMemoryStorage())
         self.shared = None
-        if settings.redis_url:
+        if redis is not None:  # the app's one client's connections
             self.shared = _Counters(
                 storage_from_string(
                     settings.redis_url,
                     wrap_exceptions=True,  # any Redis failure is a StorageError
-                    **REDIS_TIMEOUTS,
+                    connection_pool=redis.connection_pool,
                 )
             )
         self.shared_backoff = Backoff(self.RETRY_SECONDS)

@@ -13,9 +13,11 @@ from webapp import cli, errors, sandbox
 from webapp import limits as rate_limits
 from webapp.alerts import Alerts
 from webapp.astria import AstriaClient
+from webapp.backoff import redis_client
 from webapp.images import ImagePolicy
-from webapp.jobs import Jobs, QueuedJobs, Sweeper
+from webapp.jobs import Jobs
 from webapp.logs import init_logging
+from webapp.queue import QueuedJobs
 from webapp.routes import (
     Id64Converter,
     RowIdConverter,
@@ -28,12 +30,12 @@ from webapp.routes import (
 )
 from webapp.runtime import Runtime
 from webapp.services import build_services
-from webapp.services.leases import Leases
 from webapp.services.ports import LogNotifier, NoFiles
 from webapp.services.styles import Styles
 from webapp.settings import Settings
 from webapp.stash import open_stash
 from webapp.store import open_store
+from webapp.timers import Sweeper
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("app")
@@ -59,35 +61,25 @@ def create_app(settings: Settings | None = None) -> Flask:
         retries=settings.astria_retries,
         backoff=settings.astria_backoff,
     )
+    redis = redis_client(settings.redis_url) if settings.redis_url else None  # the one client
     jobs = Jobs(settings.job_workers)
-    if settings.redis_url:  # durable jobs, run by `flask --app wsgi worker`
-        jobs = QueuedJobs(settings.redis_url, local=jobs)
+    if redis is not None:  # durable jobs, run by `flask --app wsgi worker`
+        jobs = QueuedJobs(redis, local=jobs)
     images = ImagePolicy(settings)
     styles = Styles.load(settings.generate_cost)  # the catalogue, checked before anything runs
-    telegram = storage = None
-    notifier, files, cashier = LogNotifier(), NoFiles(), None
-    send_alert = None
+    chat = None
+    notifier, files, cashier, send_alert = LogNotifier(), NoFiles(), None, None
     if settings.telegram_bot_token:
-        import bot
-        from bot.cashier import TelegramCashier
-        from bot.files import TelegramFiles
-        from bot.notifier import BotNotifier
-        from bot.outbox import unheld
+        from bot import Chat  # the chat's side, wired in here only: nothing below imports bot/
 
-        telegram, storage = bot.build_bot(settings, store)
-        notifier = BotNotifier(
-            telegram,
-            images,
-            styles,
-            settings.hd_cost,
-            settings.generate_cost,
-            settings.app_url,
-            outbox=bot.OUTBOX,
+        chat = Chat(settings, store, images, styles, redis)
+        notifier, files, cashier, send_alert = (
+            chat.notifier,
+            chat.files,
+            chat.cashier,
+            chat.send_alert,
         )
-        files = TelegramFiles(telegram, bot.api_urls(settings)[1])
-        cashier = TelegramCashier(telegram)
-        send_alert = unheld(telegram.send_message)  # not held back with the update's replies
-    alerts = Alerts(send_alert, settings.admin_chat_ids, redis_url=settings.redis_url)
+    alerts = Alerts(send_alert, settings.admin_chat_ids, redis=redis)
     services = build_services(
         settings,
         store,
@@ -99,39 +91,21 @@ def create_app(settings: Settings | None = None) -> Flask:
         images,
         cashier,
         styles,
-        open_stash(settings.redis_url),
+        open_stash(redis),
     )
     if isinstance(jobs, QueuedJobs):
         jobs.bind(services)
-    if cashier is not None:
-        cashier.payments = services.payments
+    if chat is not None:
+        chat.start(services, alerts)
     rt = Runtime(
         settings=settings,
         store=store,
         jobs=jobs,
         services=services,
         images=images,
+        chat=chat,
         alerts=alerts,
     )
-    if telegram is not None:
-        bot.register(telegram, services, files, alerts)
-        rt.bot = telegram
-        rt.outbox = bot.OUTBOX
-        bot.OUTBOX.journal = None
-        if settings.redis_url:  # queued messages outlive this process: another one sends them
-            from bot.outbox.journal import RedisJournal
-
-            rt.journal = bot.OUTBOX.journal = RedisJournal(
-                settings.redis_url,
-                settings.telegram_bot_token,
-                bot.api_urls(settings)[0],
-                refresh=min(settings.sweep_seconds, 10.0),
-            )
-        rt.leases = Leases(store, settings.update_lease_seconds)
-        rt.handle_update = bot.update_handler(
-            telegram, storage, store, rt.leases, settings.telegram_webhook_replies
-        )
-        rt.claim_update = bot.update_claimer(telegram, storage, store, services, rt.leases)
     app.extensions["runtime"] = rt
 
     app.url_map.converters["id64"] = Id64Converter
@@ -144,22 +118,26 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(miniapp.bp)
-    rate_limits.init_app(app, settings)  # after the blueprints: it applies their limits
+    rate_limits.init_app(app, settings, redis)  # after the blueprints: it applies their limits
     cli.init_app(app)
 
-    # Work a previous process left half-done is picked up now and then every minute; work whose
-    # callback never came is settled by asking Astria every few minutes.
-    services.resume()
+    # Work a previous process left half-done is picked up when the app serves (Runtime.start) and
+    # then every minute; work whose callback never came is settled by asking Astria every few
+    # minutes.
     rt.sweepers.append(Sweeper(settings.sweep_seconds, services.resume))
-    if rt.journal is not None:
-        rt.sweepers.append(Sweeper(settings.sweep_seconds, rt.outbox.adopt))
+    if chat is not None and chat.journal is not None:
+        rt.sweepers.append(Sweeper(settings.sweep_seconds, chat.outbox.adopt))
     if settings.reconcile_every_minutes:
         margin = timedelta(minutes=settings.reconcile_margin_minutes)
         rt.sweepers.append(
             Sweeper(settings.reconcile_every_minutes * 60, lambda: services.reconciler.run(margin))
         )
-    for sweeper in rt.sweepers:
-        sweeper.start()
+
+    @app.before_request
+    def serving() -> None:  # gunicorn starts it before (webapp.gunicorn_conf): any other server
+        if not rt.started:
+            rt.start()
+
     atexit.register(rt.close)
     log.info(
         "app ready: store=%s astria=%s telegram=%s",

@@ -14,8 +14,9 @@ import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from redis import Redis
+
 from webapp.backoff import Backoff
-from webapp.settings import REDIS_TIMEOUTS
 
 log = logging.getLogger("alerts")
 
@@ -50,19 +51,15 @@ class Alerts:
         send: Callable[[int, str], None] | None,
         admin_chat_ids: Iterable[int],
         window: float = WINDOW_SECONDS,
-        redis_url: str | None = None,
+        redis: Redis | None = None,
     ) -> None:
         self.send = send
         self.admins = tuple(admin_chat_ids)
         self.window = window
         self._last: dict[str, float] = {}
         self._lock = threading.Lock()
-        self._redis = None
+        self._redis = redis  # the signatures sent lately, shared by every process
         self.redis_backoff = Backoff()  # Redis did not answer: this process counts alone a while
-        if redis_url:
-            import redis
-
-            self._redis = redis.Redis.from_url(redis_url, **REDIS_TIMEOUTS)
 
     def critical(self, kind: str, text: str, exc: BaseException | None = None) -> None:
         """Report a critical error (no secrets or user content in `text`)."""

@@ -19,16 +19,15 @@ def init_app(app: Flask) -> None:
         """Go live: point Telegram at PUBLIC_URL/api/bot/webhook (with the secret token) and set
         the bot's command list in English and Russian."""
         rt = runtime()
-        if rt.bot is None:
+        if rt.chat is None:
             raise click.ClickException("TELEGRAM_BOT_TOKEN is not set: nothing to go live with.")
         if not rt.settings.public_url.startswith("https://"):
             raise click.ClickException(
                 f"PUBLIC_URL must be https for Telegram webhooks, got {rt.settings.public_url}"
             )
-        import bot
         from webapp.texts import LANGUAGES
 
-        url = bot.go_live(rt.bot, rt.settings)
+        url = rt.chat.go_live()
         click.echo(f"Webhook set to {url}; commands set for {', '.join(sorted(LANGUAGES))}.")
 
     @app.cli.command("reconcile")
@@ -50,12 +49,12 @@ def init_app(app: Flask) -> None:
         rt.jobs.wait_idle(120, here_only=True)
         # and the messages it holds back (a 429's retry_after): without Redis no other process
         # knows of them, so they go out before it exits
-        held = rt.outbox is not None and not rt.outbox.wait_idle(120)
+        held = rt.chat is not None and not rt.chat.wait_sent(120)
         click.echo(
             f"models: {report.models or 'none'}; generations: {report.generations or 'none'}"
         )
         if held:
-            where = "another process sends them" if rt.journal else "they are lost"
+            where = "another process sends them" if rt.chat.journaled else "they are lost"
             click.echo(f"Telegram still held back some messages after 2 minutes: {where}.")
 
     @app.cli.command("backup")
@@ -98,8 +97,9 @@ def init_app(app: Flask) -> None:
             )
         from redis.exceptions import ConnectionError, TimeoutError
 
-        from webapp.jobs import run_worker
+        from webapp.queue import run_worker
 
+        rt.start()  # the sweeps run here too: work a crash left is queued again
         until = "until the queues are empty" if burst else "(Ctrl+C stops it after the current one)"
         click.echo(f"Worker started (queues: {queues}): running jobs {until}.")
         try:

@@ -12,3 +12,8 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = 8
 accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+
+
+def post_worker_init(worker) -> None:
+    """A worker that serves picks up half-done work and sweeps, before its first request."""
+    worker.wsgi.extensions["runtime"].start()

@@ -11,8 +11,9 @@ from collections.abc import Callable
 
 from flask import Blueprint, Flask, request
 from flask_limiter import Limiter
+from redis import Redis
 
-from webapp.settings import REDIS_TIMEOUTS, Settings
+from webapp.settings import Settings
 
 
 def by_address() -> str:
@@ -30,7 +31,7 @@ def limit(rule: str, key: Callable[[], str] = by_address):
     return declare
 
 
-def init_app(app: Flask, settings: Settings) -> Limiter:
+def init_app(app: Flask, settings: Settings, redis: Redis | None = None) -> Limiter:
     """Bind a limiter to this app and apply every declared limit."""
     # No X-RateLimit/Retry-After headers: flask-limiter would put Retry-After on every answer,
     # even the sandbox's 500s, and a client honouring it would wait a minute for nothing.
@@ -39,7 +40,8 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
     limiter = Limiter(
         key_func=by_address,
         storage_uri=settings.redis_url or "memory://",
-        storage_options=REDIS_TIMEOUTS if settings.redis_url else {},
+        # the app's one Redis client's connections
+        storage_options={"connection_pool": redis.connection_pool} if redis is not None else {},
         default_limits=[],
         headers_enabled=False,
         strategy="moving-window",

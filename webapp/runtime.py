@@ -2,53 +2,105 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from flask import current_app
 
 from webapp.alerts import Alerts
 from webapp.images import ImagePolicy
-from webapp.jobs import Background, Sweeper
+from webapp.jobs import Background
 from webapp.services import Services
-from webapp.services.leases import Leases
 from webapp.settings import Settings
 from webapp.store import Store
+from webapp.timers import Sweeper
+
+
+class Claim(Protocol):
+    """An update's claim (bot.Claimed): handle it here, or it was done (with the webhook
+    `answer` it carried), or another process is still at it (`busy`)."""
+
+    @property
+    def claimed(self) -> bool: ...
+    @property
+    def answer(self) -> dict | None: ...
+    @property
+    def busy(self) -> bool: ...
+
+
+class Outcome(Protocol):
+    """How one update went (bot.Handled) and the Bot API call its webhook answer carries."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def answer(self) -> dict | None: ...
+    @property
+    def finished(self) -> bool: ...
+
+
+class Chat(Protocol):
+    """What the routes and commands need of the chat (bot.Chat, when a token is set): the app
+    reaches the chat only through this, so nothing below the factory imports bot/."""
+
+    def parse(self, payload: dict) -> object | None:
+        """The update's JSON as the chat's own update object; None when it cannot be read."""
+
+    def claim(self, payload: dict) -> Claim:
+        """Claim one update for this process (with its sender and chat state)."""
+
+    def handle(self, update: object, claimed: bool = True) -> Outcome:
+        """Run one parsed update through the flows."""
+
+    def go_live(self) -> str:
+        """setWebhook and the command menus; the webhook's URL."""
+
+    def wait_sent(self, timeout: float) -> bool:
+        """Wait until no message is queued; True when none is."""
+
+    @property
+    def journaled(self) -> bool:
+        """Queued messages are kept in Redis too: another process sends them if this one ends."""
+
+    def close(self) -> None:
+        """Finish what is under way and let go."""
 
 
 @dataclass
 class Runtime:
-    """The app's long-lived objects: settings, store, jobs, services and the bot."""
+    """The app's long-lived objects: settings, store, jobs, services and the chat."""
 
     settings: Settings
     store: Store
     jobs: Background
     services: Services
     images: ImagePolicy
-    bot: object | None = None  # telebot.TeleBot when a token is set
-    # claims one update's JSON (bot.Claimed), reading its sender and state with it
-    claim_update: Callable[[dict], object] | None = None
-    # runs one telebot Update: (ok, the Bot API call its webhook answer carries, or None)
-    handle_update: Callable[..., object] | None = None
-    leases: Leases | None = None  # this process's claims on the updates it handles
-    outbox: object | None = None  # bot.outbox.Outbox: Bot API calls queued or waiting
-    journal: object | None = None  # bot.outbox.journal.RedisJournal: the outbox's, in Redis
-    sweepers: list[Sweeper] = field(default_factory=list)
+    chat: Chat | None = None  # bot.Chat when TELEGRAM_BOT_TOKEN is set
+    sweepers: list[Sweeper] = field(default_factory=list)  # started by `start`
     alerts: Alerts = field(default_factory=lambda: Alerts(None, ()))
+    started: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def start(self) -> None:
+        """A process that serves (a gunicorn worker, the RQ worker, a first request) picks up
+        the work a previous process left half-done, then sweeps for it every SWEEP_SECONDS;
+        once. A CLI command or an app built only to be inspected starts nothing."""
+        with self._lock:
+            if self.started:
+                return
+            self.started = True
+        self.services.resume()
+        for sweeper in self.sweepers:
+            sweeper.start()
 
     def close(self) -> None:
         """Stop background work (tests, and a clean shutdown)."""
         for sweeper in self.sweepers:
             sweeper.stop()
         self.jobs.shutdown()
-        if self.leases is not None:  # updates handled here are marked done
-            self.leases.close()
-        if self.outbox is not None:  # shared by the process: flushed, not stopped
-            self.outbox.wait_idle(5)
-        if self.journal is not None:  # what is still queued is left to another process
-            self.journal.close()
-            if self.outbox.journal is self.journal:
-                self.outbox.journal = None
+        if self.chat is not None:
+            self.chat.close()
         self.store.close()
 
 

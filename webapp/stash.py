@@ -13,11 +13,11 @@ import time
 from collections.abc import Sequence
 from typing import Protocol
 
+from redis import Redis
 from redis.exceptions import RedisError
 
 from webapp.astria import Photo
 from webapp.backoff import Backoff
-from webapp.settings import REDIS_TIMEOUTS
 
 log = logging.getLogger("stash")
 
@@ -36,9 +36,9 @@ class PhotoStash(Protocol):
     def drop(self, key: str) -> None: ...
 
 
-def open_stash(redis_url: str | None) -> PhotoStash:
+def open_stash(redis: Redis | None) -> PhotoStash:
     """Redis with REDIS_URL (any process can upload them), else this process's memory."""
-    return RedisStash(redis_url) if redis_url else MemoryStash()
+    return RedisStash(redis) if redis is not None else MemoryStash()
 
 
 class MemoryStash:
@@ -75,10 +75,8 @@ class RedisStash:
 
     PREFIX = "astria-bot:photos:"
 
-    def __init__(self, redis_url: str, ttl: int = TTL_SECONDS) -> None:
-        from redis import Redis
-
-        self.redis = Redis.from_url(redis_url, **REDIS_TIMEOUTS)
+    def __init__(self, redis: Redis, ttl: int = TTL_SECONDS) -> None:
+        self.redis = redis
         self.ttl = ttl
         self.fallback = MemoryStash(ttl)
         self.backoff = Backoff()  # Redis did not answer: not asked again for a while

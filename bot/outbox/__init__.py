@@ -32,90 +32,27 @@ job either way; see webapp.services.callbacks).
 
 from __future__ import annotations
 
-import heapq
-import itertools
-import json
 import logging
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import contextmanager
-from contextvars import ContextVar
 
+from bot.outbox.answer import ANSWERABLE, WebhookAnswer, unheld, webhook_answer
 from bot.outbox.calls import STALE, Call, chat_of, json_body, ok, placeholder, refusal, weight
-from bot.outbox.pace import Pace, Pacer
+from bot.outbox.pace import Pace
+from bot.outbox.queue import SendQueue
 from webapp.jobs import in_background
 
 __all__ = ["Outbox", "Pace", "WebhookAnswer", "refusal", "unheld", "webhook_answer"]
 
 log = logging.getLogger("telegram")
 
-MAX_ATTEMPTS = 8  # tries of one queued message before it is given up
 MAX_RETRY_AFTER = 3600.0  # seconds; a larger retry_after is not Telegram's
-SENDERS = 4  # threads sending queued messages: one slow call does not stall other chats
 REQUEST_TIMEOUT = (5, 10)  # a message sent from the request path: keep the webhook quick
-# Calls that may ride in the webhook's own HTTP answer (Telegram makes them): their result is
-# not needed (a placeholder does) and they carry no files.
-ANSWERABLE = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery"}
-# JSON-serialized parameters (strings for a request's form) that are objects in a JSON answer
-JSON_PARAMS = {"reply_markup", "entities", "link_preview_options", "reply_parameters"}
-ID_PARAMS = {"chat_id", "message_id", "message_thread_id"}
 
 
-class WebhookAnswer:
-    """An update's messages, held until the update is done (`Outbox.release`: a message of an
-    update cut short never leaves, so handled again it is sent once), and the one Bot API call
-    its webhook answer may carry instead of a request of our own (`carry`): the first message,
-    held until a second call of the same update sends it first (keeping their order), or until
-    the webhook answers with it."""
-
-    def __init__(self, carry: bool = True, chat: int | None = None) -> None:
-        self.call: Call | None = None
-        self.open = carry  # no call was made yet: the first may be held
-        # the update's chat: its messages there (and button answers) wait for `release`
-        self.chat = chat
-        self.held: list[Call] | None = [] if chat is not None else None
-
-    def json(self) -> dict | None:
-        """The held call as the webhook's answer: {"method": …, its parameters}."""
-        if self.call is None:
-            return None
-        params = dict(self.call.params or {})
-        for key in JSON_PARAMS & params.keys():
-            if isinstance(params[key], str):
-                params[key] = json.loads(params[key])
-        for key in ID_PARAMS & params.keys():  # telebot sends ids as text; JSON has numbers
-            if isinstance(params[key], str) and params[key].lstrip("-").isdigit():
-                params[key] = int(params[key])
-        return {"method": self.call.method, **params}
-
-
-# Set by the webhook for the update it runs (bot.update_handler): its answer may carry a call.
-webhook_answer: ContextVar[WebhookAnswer | None] = ContextVar("webhook_answer", default=None)
-
-
-def unheld(send: Callable) -> Callable:
-    """`send` made outside the update being handled: its message leaves now, not with the
-    update's (an admin's alert about this very update, which may never be finished)."""
-
-    def outside(*args, **kwargs):
-        token = webhook_answer.set(None)
-        try:
-            return send(*args, **kwargs)
-        finally:
-            webhook_answer.reset(token)
-
-    return outside
-
-
-# Set by Outbox.watch(): the calls queued in that block, for on_settled().
-watched: ContextVar[list[Call] | None] = ContextVar("watched", default=None)
-
-
-class Outbox:
-    """telebot's CUSTOM_REQUEST_SENDER: `request(...)` makes or queues one Bot API call."""
+class Outbox(SendQueue):
+    """telebot's CUSTOM_REQUEST_SENDER (through bot.telegram): `request(...)` makes or queues
+    one Bot API call."""
 
     def __init__(
         self,
@@ -124,17 +61,10 @@ class Outbox:
         on_unreachable: Callable[[int], None] | None = None,
         wait_limit: float = 30.0,
     ) -> None:
+        super().__init__(pace, wait_limit)
         self._send = send  # like requests: (method, url, params=, files=, timeout=, proxies=)
-        self.pacer = Pacer(pace or Pace())
         self.on_unreachable = on_unreachable
-        self.wait_limit = wait_limit
-        self.journal = None  # a bot.outbox.journal.RedisJournal with REDIS_URL
-        self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, Call]] = []
-        self._seq = itertools.count()
-        self._queued: Counter[int | None] = Counter()  # calls queued or being sent, per chat
-        self._sending: set[int] = set()  # chats a sender thread is sending to right now
-        self._threads: list[threading.Thread] = []
+        self.api_url = ""  # "{base}/bot{0}/{1}", set by bot.telegram.connect
 
     # the telebot hook -------------------------------------------------------------------------
 
@@ -309,250 +239,3 @@ class Outbox:
             with self._cond:
                 self.pacer.hold(call.chat, call.retry_at)
         return None
-
-    def _enqueue(self, call: Call, due: float) -> None:
-        """Queue the call for the sender threads (the caller holds the condition)."""
-        heapq.heappush(self._heap, (due, call.seq, call))
-        self._queued[call.chat] += 1
-        calls = watched.get()
-        if calls is not None:
-            calls.append(call)
-            call.watched = True
-        self._cond.notify()
-        if not self._threads:
-            for n in range(SENDERS):
-                thread = threading.Thread(target=self._run, name=f"outbox-{n}", daemon=True)
-                thread.start()
-                self._threads.append(thread)
-
-    def _outcome(self, call: Call):
-        """What the caller of a queued call gets: on the request path a placeholder at once; in
-        a background job, Telegram's answer once the call is made (or a placeholder if that
-        takes more than about `wait_limit`)."""
-        if not in_background.get():
-            return placeholder(call)
-        try:
-            return call.future.result(timeout=self.wait_limit + 5)
-        except FutureTimeout:
-            log.info("%s still queued after %ss; the job goes on", call.method, self.wait_limit)
-            return placeholder(call)
-
-    def _next(self) -> Call:
-        """Wait for the next call that is due, whose chat is neither being sent to nor waiting
-        out a 429 (the condition is held)."""
-        while True:
-            now, skipped, found = time.monotonic(), [], None
-            while self._heap and self._heap[0][0] <= now:
-                entry = heapq.heappop(self._heap)
-                chat = entry[2].chat
-                held = self.pacer.held_until(chat)
-                if held > now:  # a 429 on this chat: its calls move behind it, in order
-                    heapq.heappush(self._heap, (held, entry[1], entry[2]))
-                elif chat is not None and chat in self._sending:
-                    skipped.append(entry)
-                else:
-                    found = entry[2]
-                    break
-            for entry in skipped:
-                heapq.heappush(self._heap, entry)
-            if found is not None:
-                if found.chat is not None:
-                    self._sending.add(found.chat)
-                return found
-            wait = self._heap[0][0] - now if self._heap and not skipped else None
-            self._cond.wait(wait if wait is None else max(wait, 0.001))
-
-    def _run(self) -> None:
-        """A sender thread: make each queued call when it is due."""
-        while True:
-            call = None
-            try:
-                with self._cond:
-                    call = self._next()
-                if not self._take(call):  # another process sends it
-                    self._finish(call, ok(True))
-                    continue
-                self._finish(call, self._attempt(call))
-            except Exception:  # never let a sender die: the queue would stop for good
-                log.exception("outbox sender failed")
-                if call is not None and not call.future.done():  # release its chat: given up
-                    call.attempts = MAX_ATTEMPTS
-                    self._finish(call, None)
-
-    def _finish(self, call: Call, response) -> None:
-        """Queue the call again, or hand its answer to whoever waits for it."""
-        with self._cond:
-            self._sending.discard(call.chat)
-            again = response is None and call.attempts < MAX_ATTEMPTS
-            if again:
-                heapq.heappush(self._heap, (call.retry_at, call.seq, call))
-                self._cond.notify_all()
-            else:
-                call.left = True
-        if again:
-            self._keep(call)  # its entry was taken before the try: written again
-            return
-        self._forget(call)
-        if response is None:  # Telegram unreachable for minutes: the operator's problem
-            log.error("%s given up after %s attempts", call.method, call.attempts)
-            call.given_up = True
-            response = placeholder(call)
-        elif response.status_code != 200:
-            log.warning("%s refused: %s", call.method, json_body(response).get("description"))
-        # the answer first (whoever waits for it may send the chat's next message), then the
-        # call leaves the chat's queue: waiting for an idle outbox includes that
-        call.future.set_result(response)
-        with self._cond:
-            if self._queued[call.chat] > 1:
-                self._queued[call.chat] -= 1
-            else:  # its last (or the queue was cleared meanwhile)
-                self._queued.pop(call.chat, None)
-            self._cond.notify_all()
-
-    @staticmethod
-    @contextmanager
-    def watch():
-        """Collect the calls queued inside this block (in this thread or context): the list
-        it yields, for `on_settled`."""
-        calls: list[Call] = []
-        token = watched.set(calls)
-        try:
-            yield calls
-        finally:
-            watched.reset(token)
-
-    @staticmethod
-    def on_settled(calls: list[Call], callback: Callable[[bool], None]) -> None:
-        """Call `callback(ok)` once every one of the queued `calls` has left the queue (at once
-        if they all have): ok when Telegram took each of them (or their chat turned out
-        unreachable: nothing is left to send), not when one was given up or refused. It runs
-        on the sender thread that finished the last call, before that chat's next message."""
-        if not calls:
-            callback(True)
-            return
-        left = [len(calls)]
-        lock = threading.Lock()
-
-        def one(_future) -> None:
-            with lock:
-                left[0] -= 1
-                if left[0]:
-                    return
-            ok = all(not c.given_up and c.future.result().status_code in (200, 403) for c in calls)
-            try:
-                callback(ok)
-            except Exception:  # never into the sender thread: it must go on sending
-                log.exception("a callback for sent messages failed")
-
-        for call in calls:
-            call.future.add_done_callback(one)
-
-    def clear(self) -> None:
-        """Forget everything queued and every chat's pace (between tests: each has its own
-        Bot API stand-in, and a call queued for an old one would only be tried in vain)."""
-        with self._cond:
-            dropped = [e[2] for e in self._heap]
-            for call in dropped:
-                call.left = call.given_up = True  # not sent: whoever watches it must know
-            self._heap.clear()
-            self._queued.clear()
-            self.pacer.clear()
-            self._cond.notify_all()
-        for call in dropped:
-            self._forget(call)
-            call.future.set_result(placeholder(call))
-
-    def drop(self, chat: int) -> int:
-        """Forget the calls queued for a chat that can no longer be reached; how many."""
-        with self._cond:
-            mine = [e for e in self._heap if e[2].chat == chat]
-            if not mine:
-                return 0
-            self._heap = [e for e in self._heap if e[2].chat != chat]
-            heapq.heapify(self._heap)
-            for _, _, call in mine:
-                call.left = True
-            self._queued[chat] -= len(mine)
-            if not self._queued[chat]:
-                del self._queued[chat]
-            self._cond.notify_all()
-        for _, _, call in mine:
-            self._forget(call)
-            call.future.set_result(placeholder(call))
-        return len(mine)
-
-    # the journal (REDIS_URL): queued messages outlive this process ------------------------------
-
-    def _keep(self, call: Call) -> None:
-        """Write a queued message to the journal (not a file, an album's or a button answer)."""
-        journal = self.journal
-        if journal is None or call.journal_id or call.files or call.watched or call.chat is None:
-            return
-        kept = journal.keep(call.method, call.http_method, call.params or {})
-        if kept is None:
-            return
-        entry_id, call.journal_sure = kept
-        with self._cond:  # a sender thread may have sent or journaled it meanwhile
-            stale = call.left or call.journal_id is not None
-            if not stale:
-                call.journal_id = entry_id
-        if stale:
-            journal.forget(entry_id)
-
-    def _take(self, call: Call) -> bool:
-        """Before sending a journaled message: take its entry out of the journal. False when
-        another process had adopted it (this process looked stopped): that one sends it."""
-        with self._cond:
-            entry_id, call.journal_id = call.journal_id, None
-        if entry_id is None or self.journal is None:
-            return True
-        found = self.journal.take(entry_id)
-        if found is False and call.journal_sure:
-            log.info("%s was adopted by another process; not sent here", call.method)
-            return False
-        return True
-
-    def _forget(self, call: Call) -> None:
-        """The message left the queue (`left` set): out of the journal too."""
-        with self._cond:
-            entry_id, call.journal_id = call.journal_id, None
-        if entry_id and self.journal is not None:
-            self.journal.forget(entry_id)
-
-    def adopt(self) -> int:
-        """Queue the messages a stopped process of the app left in the journal (the sweep
-        calls this); how many."""
-        journal = self.journal
-        if journal is None:
-            return 0
-        adopted = journal.orphans()
-        for entry_id, entry in adopted:
-            params = entry.get("params") or {}
-            call = Call(entry.get("http") or "post", journal.url(entry["method"]), params,
-                        None, None, None)  # fmt: skip
-            call.method, call.journal_id = entry["method"], entry_id
-            call.chat = chat_of(call.method, params)
-            call.weight = weight(call.method, params)
-            with self._cond:
-                call.seq = next(self._seq)
-                at = time.monotonic()
-                due = (
-                    self.pacer.reserve(call.chat, call.weight, at) if call.chat is not None else at
-                )
-                self._enqueue(call, due)
-        if adopted:
-            log.warning("sending %s messages a stopped process had queued", len(adopted))
-        return len(adopted)
-
-    # for tests and a clean shutdown -----------------------------------------------------------
-
-    def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Wait until nothing is queued or being sent; True when idle."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._queued:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
-        return True

@@ -30,7 +30,6 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from webapp.backoff import Backoff
-from webapp.settings import REDIS_TIMEOUTS
 
 log = logging.getLogger("telegram")
 
@@ -40,8 +39,8 @@ MAX_AGE = 3600  # seconds: a message queued longer ago than this is not sent any
 class RedisJournal:
     """The outbox's queued messages, kept in Redis for adoption if this process dies."""
 
-    def __init__(self, redis_url: str, token: str, api_url: str, refresh: float = 10.0) -> None:
-        self.redis = Redis.from_url(redis_url, **REDIS_TIMEOUTS)
+    def __init__(self, redis: Redis, token: str, api_url: str, refresh: float = 10.0) -> None:
+        self.redis = redis
         self.token = token
         self.api_url = api_url  # "{base}/bot{0}/{1}": the token is filled in when sending
         bot = hashlib.sha256(token.encode()).hexdigest()[:12]  # one bot's messages, not another's

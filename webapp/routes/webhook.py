@@ -8,7 +8,6 @@ import logging
 import math
 
 from flask import Blueprint, jsonify, request
-from telebot.types import Update
 
 from webapp.errors import json_error
 from webapp.routes.update_shapes import shape_problem
@@ -65,7 +64,7 @@ def webhook():
     handling, that process's answer, or 503 after a few seconds; of one whose process died, it
     is handled again, with the effect of handling it once."""
     rt = runtime()
-    if rt.handle_update is None:
+    if rt.chat is None:
         return json_error(404, "not_configured", "No TELEGRAM_BOT_TOKEN is set (dev mode).")
     secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
     expected = rt.settings.telegram_webhook_secret
@@ -80,21 +79,20 @@ def webhook():
     if problem is not None:  # telebot's handlers take a chat and a sender for granted
         log.info("update=%s refused: %s (no Telegram client sends that)", update_id, problem)
         return "", 200
-    try:  # before the claim: a claimed update is always handled, or its claim runs out
-        update = Update.de_json(payload)
-    except Exception:
+    update = rt.chat.parse(payload)  # before the claim: a claimed update is always handled
+    if update is None:
         log.warning("update=%s could not be parsed; skipped", update_id)
         return "", 200
     money = _about_money(payload)
     if not money:
-        claim = rt.claim_update(payload)  # set with handle_update, by the bot
+        claim = rt.chat.claim(payload)
         if claim.busy:  # a live process is still at it: Telegram delivers it again later
             log.info("update=%s is still being handled elsewhere; answered 503", update_id)
             return json_error(503, "try_again", "This update is still being handled.")
         if not claim.claimed:  # done: what it answered (Telegram never got that answer)
             log.info("update=%s was handled before; skipped", update_id)
             return jsonify(claim.answer) if claim.answer is not None else ("", 200)
-    handled = rt.handle_update(update, claimed=not money)
+    handled = rt.chat.handle(update, claimed=not money)
     if not handled.finished:  # the store would not mark it done: handled again when delivered
         return json_error(503, "try_again", "Could not finish the update yet.")
     if not handled.ok and money:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from webapp.astria import Prompt, Tune, parse_prompt, parse_tune
 from webapp.images import ImagePolicy
-from webapp.jobs import Background, Heartbeat, ShuttingDown
+from webapp.jobs import Background, ShuttingDown
 from webapp.records import DomainError, Failure, Generation, InvalidInput, Model, ModelStatus
 from webapp.security import check_callback_token
 from webapp.services.generation import Generations
@@ -23,6 +23,7 @@ from webapp.services.ports import Notifier
 from webapp.services.training import Training
 from webapp.settings import Settings
 from webapp.store import Store
+from webapp.timers import Heartbeat
 
 DELIVERY_GIVE_UP = timedelta(days=1)  # an album not out by then stays in the gallery only
 

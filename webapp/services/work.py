@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 from webapp.alerts import Alerts
 from webapp.astria import AstriaClient, AstriaError, AstriaOutcomeUnknown, AstriaRejected
-from webapp.jobs import Background, Heartbeat
+from webapp.jobs import Background
 from webapp.records import Failure
 from webapp.services.ports import Notifier
 from webapp.settings import Settings
 from webapp.store import Store
+from webapp.timers import Heartbeat
 
 log = logging.getLogger("astria")
 

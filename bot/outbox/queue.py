@@ -1,0 +1,300 @@
+"""The outbox's queue and its sender threads (see bot.outbox for the policy they serve)."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from bot.outbox.calls import Call, chat_of, json_body, ok, placeholder, weight
+from bot.outbox.pace import Pace, Pacer
+from webapp.jobs import in_background
+
+log = logging.getLogger("telegram")
+
+MAX_ATTEMPTS = 8  # tries of one queued message before it is given up
+SENDERS = 4  # threads sending queued messages: one slow call does not stall other chats
+
+# Set by SendQueue.watch(): the calls queued in that block, for on_settled().
+watched: ContextVar[list[Call] | None] = ContextVar("watched", default=None)
+
+
+class SendQueue:
+    """The outbox's queue: calls due at a time, sent by a few sender threads, one chat at a time
+    and in order; with a journal (REDIS_URL), queued messages are also kept in Redis. `Outbox`
+    adds the policy: what is sent at once, what is queued, and what an answer means."""
+
+    def __init__(self, pace: Pace | None = None, wait_limit: float = 30.0) -> None:
+        self.pacer = Pacer(pace or Pace())
+        self.wait_limit = wait_limit
+        self.journal = None  # a bot.outbox.journal.RedisJournal with REDIS_URL
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, Call]] = []
+        self._seq = itertools.count()
+        self._queued: Counter[int | None] = Counter()  # calls queued or being sent, per chat
+        self._sending: set[int] = set()  # chats a sender thread is sending to right now
+        self._threads: list[threading.Thread] = []
+        self._closed = False
+
+    def _enqueue(self, call: Call, due: float) -> None:
+        """Queue the call for the sender threads (the caller holds the condition)."""
+        heapq.heappush(self._heap, (due, call.seq, call))
+        self._queued[call.chat] += 1
+        calls = watched.get()
+        if calls is not None:
+            calls.append(call)
+            call.watched = True
+        self._cond.notify()
+        if not self._threads and not self._closed:
+            for n in range(SENDERS):
+                thread = threading.Thread(target=self._run, name=f"outbox-{n}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+    def _attempt(self, call: Call):
+        """Send a queued call once: a response, or None to try again at `call.retry_at`."""
+        raise NotImplementedError
+
+    def _outcome(self, call: Call):
+        """What the caller of a queued call gets: on the request path a placeholder at once; in
+        a background job, Telegram's answer once the call is made (or a placeholder if that
+        takes more than about `wait_limit`)."""
+        if not in_background.get():
+            return placeholder(call)
+        try:
+            return call.future.result(timeout=self.wait_limit + 5)
+        except FutureTimeout:
+            log.info("%s still queued after %ss; the job goes on", call.method, self.wait_limit)
+            return placeholder(call)
+
+    def _next(self) -> Call | None:
+        """Wait for the next call that is due, whose chat is neither being sent to nor waiting
+        out a 429 (the condition is held); None once the queue is closed."""
+        while not self._closed:
+            now, skipped, found = time.monotonic(), [], None
+            while self._heap and self._heap[0][0] <= now:
+                entry = heapq.heappop(self._heap)
+                chat = entry[2].chat
+                held = self.pacer.held_until(chat)
+                if held > now:  # a 429 on this chat: its calls move behind it, in order
+                    heapq.heappush(self._heap, (held, entry[1], entry[2]))
+                elif chat is not None and chat in self._sending:
+                    skipped.append(entry)
+                else:
+                    found = entry[2]
+                    break
+            for entry in skipped:
+                heapq.heappush(self._heap, entry)
+            if found is not None:
+                if found.chat is not None:
+                    self._sending.add(found.chat)
+                return found
+            wait = self._heap[0][0] - now if self._heap and not skipped else None
+            self._cond.wait(wait if wait is None else max(wait, 0.001))
+        return None
+
+    def _run(self) -> None:
+        """A sender thread: make each queued call when it is due."""
+        while True:
+            call = None
+            try:
+                with self._cond:
+                    call = self._next()
+                if call is None:  # closed
+                    return
+                if not self._take(call):  # another process sends it
+                    self._finish(call, ok(True))
+                    continue
+                self._finish(call, self._attempt(call))
+            except Exception:  # never let a sender die: the queue would stop for good
+                log.exception("outbox sender failed")
+                if call is not None and not call.future.done():  # release its chat: given up
+                    call.attempts = MAX_ATTEMPTS
+                    self._finish(call, None)
+
+    def _finish(self, call: Call, response) -> None:
+        """Queue the call again, or hand its answer to whoever waits for it."""
+        with self._cond:
+            self._sending.discard(call.chat)
+            again = response is None and call.attempts < MAX_ATTEMPTS
+            if again:
+                heapq.heappush(self._heap, (call.retry_at, call.seq, call))
+                self._cond.notify_all()
+            else:
+                call.left = True
+        if again:
+            self._keep(call)  # its entry was taken before the try: written again
+            return
+        self._forget(call)
+        if response is None:  # Telegram unreachable for minutes: the operator's problem
+            log.error("%s given up after %s attempts", call.method, call.attempts)
+            call.given_up = True
+            response = placeholder(call)
+        elif response.status_code != 200:
+            log.warning("%s refused: %s", call.method, json_body(response).get("description"))
+        # the answer first (whoever waits for it may send the chat's next message), then the
+        # call leaves the chat's queue: waiting for an idle outbox includes that
+        call.future.set_result(response)
+        with self._cond:
+            if self._queued[call.chat] > 1:
+                self._queued[call.chat] -= 1
+            else:  # its last (or the queue was cleared meanwhile)
+                self._queued.pop(call.chat, None)
+            self._cond.notify_all()
+
+    @staticmethod
+    @contextmanager
+    def watch():
+        """Collect the calls queued inside this block (in this thread or context): the list
+        it yields, for `on_settled`."""
+        calls: list[Call] = []
+        token = watched.set(calls)
+        try:
+            yield calls
+        finally:
+            watched.reset(token)
+
+    @staticmethod
+    def on_settled(calls: list[Call], callback: Callable[[bool], None]) -> None:
+        """Call `callback(ok)` once every one of the queued `calls` has left the queue (at once
+        if they all have): ok when Telegram took each of them (or their chat turned out
+        unreachable: nothing is left to send), not when one was given up or refused. It runs
+        on the sender thread that finished the last call, before that chat's next message."""
+        if not calls:
+            callback(True)
+            return
+        left = [len(calls)]
+        lock = threading.Lock()
+
+        def one(_future) -> None:
+            with lock:
+                left[0] -= 1
+                if left[0]:
+                    return
+            ok = all(not c.given_up and c.future.result().status_code in (200, 403) for c in calls)
+            try:
+                callback(ok)
+            except Exception:  # never into the sender thread: it must go on sending
+                log.exception("a callback for sent messages failed")
+
+        for call in calls:
+            call.future.add_done_callback(one)
+
+    def drop(self, chat: int) -> int:
+        """Forget the calls queued for a chat that can no longer be reached; how many."""
+        with self._cond:
+            mine = [e for e in self._heap if e[2].chat == chat]
+            if not mine:
+                return 0
+            self._heap = [e for e in self._heap if e[2].chat != chat]
+            heapq.heapify(self._heap)
+            for _, _, call in mine:
+                call.left = True
+            self._queued[chat] -= len(mine)
+            if not self._queued[chat]:
+                del self._queued[chat]
+            self._cond.notify_all()
+        for _, _, call in mine:
+            self._forget(call)
+            call.future.set_result(placeholder(call))
+        return len(mine)
+
+    # the journal (REDIS_URL): queued messages outlive this process ------------------------------
+
+    def _keep(self, call: Call) -> None:
+        """Write a queued message to the journal (not a file, an album's or a button answer)."""
+        journal = self.journal
+        if journal is None or call.journal_id or call.files or call.watched or call.chat is None:
+            return
+        kept = journal.keep(call.method, call.http_method, call.params or {})
+        if kept is None:
+            return
+        entry_id, call.journal_sure = kept
+        with self._cond:  # a sender thread may have sent or journaled it meanwhile
+            stale = call.left or call.journal_id is not None
+            if not stale:
+                call.journal_id = entry_id
+        if stale:
+            journal.forget(entry_id)
+
+    def _take(self, call: Call) -> bool:
+        """Before sending a journaled message: take its entry out of the journal. False when
+        another process had adopted it (this process looked stopped): that one sends it."""
+        with self._cond:
+            entry_id, call.journal_id = call.journal_id, None
+        if entry_id is None or self.journal is None:
+            return True
+        found = self.journal.take(entry_id)
+        if found is False and call.journal_sure:
+            log.info("%s was adopted by another process; not sent here", call.method)
+            return False
+        return True
+
+    def _forget(self, call: Call) -> None:
+        """The message left the queue (`left` set): out of the journal too."""
+        with self._cond:
+            entry_id, call.journal_id = call.journal_id, None
+        if entry_id and self.journal is not None:
+            self.journal.forget(entry_id)
+
+    def adopt(self) -> int:
+        """Queue the messages a stopped process of the app left in the journal (the sweep
+        calls this); how many."""
+        journal = self.journal
+        if journal is None:
+            return 0
+        adopted = journal.orphans()
+        for entry_id, entry in adopted:
+            params = entry.get("params") or {}
+            call = Call(entry.get("http") or "post", journal.url(entry["method"]), params,
+                        None, None, None)  # fmt: skip
+            call.method, call.journal_id = entry["method"], entry_id
+            call.chat = chat_of(call.method, params)
+            call.weight = weight(call.method, params)
+            with self._cond:
+                call.seq = next(self._seq)
+                at = time.monotonic()
+                due = (
+                    self.pacer.reserve(call.chat, call.weight, at) if call.chat is not None else at
+                )
+                self._enqueue(call, due)
+        if adopted:
+            log.warning("sending %s messages a stopped process had queued", len(adopted))
+        return len(adopted)
+
+    # for tests and a clean shutdown -----------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the sender threads (the app is closing). What is still queued is not sent from
+        here: with a journal another process adopts it; without, it is lost (see bot.outbox)."""
+        with self._cond:
+            self._closed = True
+            dropped = [entry[2] for entry in self._heap]
+            for call in dropped:
+                call.left = call.given_up = True  # not sent: whoever watches it must know
+            self._heap.clear()
+            self._queued.clear()
+            self._cond.notify_all()
+        for call in dropped:
+            call.future.set_result(placeholder(call))
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout=5)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until nothing is queued or being sent; True when idle."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._queued:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
