@@ -69,13 +69,10 @@ def incidents(request):
 
 @pytest.fixture
 def telegram():
-    """The Bot API stand-in (and, after it, an empty outbox: it belongs to the process)."""
-    from bot import OUTBOX
-
+    """The Bot API stand-in."""
     fake = FakeTelegram(TOKEN)
     yield fake
     fake.close()
-    OUTBOX.clear()
 
 
 @pytest.fixture

@@ -7,7 +7,9 @@ import itertools
 import random
 import time
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter, ImageStat
+
+from webapp.sandbox.service import BLUR_BELOW
 
 _update_ids = itertools.count(int(time.time() * 1000) % 10**9)
 _message_ids = itertools.count(1)
@@ -31,11 +33,26 @@ _colors = itertools.count(1)
 
 
 def jpeg(width: int = 768, height: int = 768, color=None, exif=None) -> bytes:
-    """A real JPEG of the given size; without a colour, each call is a different picture."""
-    color = color or (next(_colors) * 37 % 256, 120, 80)
+    """A real JPEG of the given size; without a colour, each call is a different picture, sharp
+    enough for the sandbox's blur test (a few colours draw a picture too flat: the next colour
+    is taken, so which tests ran before cannot make a test's photo blurry)."""
+    while True:
+        shade = color or (next(_colors) * 37 % 256, 120, 80)
+        image = picture(width, height, shade)
+        if color is not None or sharpness(image) >= 2 * BLUR_BELOW:
+            break
     out = io.BytesIO()
-    picture(width, height, color).save(out, "JPEG", **({"exif": exif} if exif else {}))
+    image.save(out, "JPEG", **({"exif": exif} if exif else {}))
     return out.getvalue()
+
+
+def sharpness(image: Image.Image) -> float:
+    """What the sandbox's /images/inspect measures to call a photo blurry."""
+    image = image.copy()
+    image.thumbnail((512, 512))
+    edges = image.convert("L").filter(ImageFilter.FIND_EDGES)
+    width, height = edges.size
+    return ImageStat.Stat(edges.crop((2, 2, width - 2, height - 2))).var[0]
 
 
 def png(width: int = 768, height: int = 768) -> bytes:

@@ -70,6 +70,7 @@ class LiveApp:
         full_env = {**base_env(tmp_path, telegram), "PUBLIC_URL": self.url, **env}
         self.settings_env = full_env
         self.app = create_app(Settings.from_env(full_env))
+        self.app.extensions["runtime"].start()  # it serves, as a gunicorn worker does
         self._built.set()
         self.http = requests.Session()
 

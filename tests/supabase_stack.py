@@ -18,13 +18,14 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import requests
+
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = sorted((ROOT / "supabase" / "migrations").glob("*.sql"))
@@ -44,6 +45,8 @@ TABLES = (
 )
 
 ROLES = """
+BEGIN;
+SELECT pg_advisory_xact_lock(727274);  -- stacks of parallel test workers make them one at a time
 DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN
     CREATE ROLE anon NOLOGIN NOINHERIT; END IF;
@@ -55,6 +58,7 @@ DO $$ BEGIN
     CREATE ROLE authenticator LOGIN NOINHERIT; END IF;
 END $$;
 GRANT anon, authenticated, service_role TO authenticator;
+COMMIT;
 """
 # What a new Supabase project grants before any migration runs.
 SUPABASE_DEFAULTS = """
@@ -94,12 +98,6 @@ http {{
 
 class StackUnavailable(RuntimeError):
     """A piece of the stack is not installed or not running here; the message says which."""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _b64(data: bytes) -> str:
@@ -237,7 +235,7 @@ class SupabaseStack:
         raise RuntimeError(f"{name} did not start: {log[-800:]}")
 
     def _postgrest(self) -> None:
-        self.postgrest_port = _free_port()
+        self.postgrest_port = free_port()
         env = {
             **os.environ,
             "PGRST_DB_URI": f"postgres://authenticator@127.0.0.1:5432/{self.database}",
@@ -253,7 +251,7 @@ class SupabaseStack:
         self._wait(f"http://127.0.0.1:{self.postgrest_port}/", "postgrest")
 
     def _nginx(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         conf = self.dir / "nginx.conf"
         conf.write_text(
             NGINX_CONF.format(dir=self.dir, port=self.port, postgrest_port=self.postgrest_port)

@@ -4,8 +4,6 @@ factories.py; the Bot API stand-in in fake_telegram.py; the app over HTTP in liv
 
 from __future__ import annotations
 
-import ctypes
-import io
 import itertools
 import json
 import os
@@ -17,22 +15,14 @@ import time
 
 import pytest
 import requests
-from PIL import Image, ImageFilter, ImageStat
 
 from tests import factories as f
 from tests.live import TOKEN, serve
+from tests.processes import die_with_parent, free_port  # noqa: F401 (the helpers' one copy)
 from webapp.records import Model
-from webapp.sandbox.service import BLUR_BELOW
 from webapp.security import sign_init_data
 
 # servers ----------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Recorder:
@@ -55,14 +45,17 @@ class Recorder:
 
 
 def redis_url() -> str:
-    """The local Redis, or a skip (never under CI=true)."""
+    """This test worker's database on the local Redis, or a skip (never under CI=true). Tests
+    on one pytest-xdist worker run one at a time: a test may empty it, and no other test sees
+    its keys (gw0 → database 8, gw1 → 9, …; up to eight workers)."""
     try:
         socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
     except OSError:
         if os.environ.get("CI") == "true":
             pytest.fail("Redis is not running on 127.0.0.1:6379")
         pytest.skip("Redis is not running on 127.0.0.1:6379")
-    return "redis://127.0.0.1:6379/0"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    return f"redis://127.0.0.1:6379/{8 + int(worker or 0)}"
 
 
 # the chat ---------------------------------------------------------------------------------------
@@ -164,24 +157,8 @@ def upload(live, photos, name="Me", class_name="man", user_id=6001, **form):
 
 
 def good_photos(n=4) -> list[bytes]:
-    """`n` different photos that pass every check (the sandbox's blur test included: a few of
-    the factory's random pictures are flat enough to fail it, and are drawn again)."""
-    photos = []
-    for i in range(n):
-        photo = f.jpeg(700 + i, 700)
-        while _sharpness(photo) < 2 * BLUR_BELOW:
-            photo = f.jpeg(700 + i, 700)
-        photos.append(photo)
-    return photos
-
-
-def _sharpness(content: bytes) -> float:
-    """What the sandbox's /images/inspect measures to call a photo blurry."""
-    with Image.open(io.BytesIO(content)) as image:
-        image.thumbnail((512, 512))
-        edges = image.convert("L").filter(ImageFilter.FIND_EDGES)
-        width, height = edges.size
-        return ImageStat.Stat(edges.crop((2, 2, width - 2, height - 2))).var[0]
+    """`n` different photos that pass every check (the sandbox's blur test included)."""
+    return [f.jpeg(700 + i, 700) for i in range(n)]
 
 
 # the Astria sandbox -----------------------------------------------------------------------------
@@ -223,13 +200,6 @@ def sandbox(live, method: str, path: str, key: str | None = None, **kwargs):
         timeout=10,
         **kwargs,
     )
-
-
-def die_with_parent() -> None:
-    """For Popen's preexec_fn: the process is killed when the test run dies (an interrupted
-    run must not leave workers behind, taking the next run's jobs)."""
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def stop_processes(procs, timeout: float = 20.0) -> None:

@@ -30,11 +30,23 @@ def test_a_token_without_a_webhook_secret_is_refused():
         ({"ASTRIA_TIMEOUT": "inf"}, "ASTRIA_TIMEOUT must be a finite number"),
         ({"SWEEP_SECONDS": "0"}, "SWEEP_SECONDS must be above zero"),  # it would spin
         ({"TELEGRAM_WEBHOOK_REPLIES": "off"}, "TELEGRAM_WEBHOOK_REPLIES must be 1 .on. or 0"),
+        ({"ADMIN_CHAT_IDS": "12345,@boss"}, "ADMIN_CHAT_IDS must be chat ids separated by"),
+        ({"CREDIT_PACKS": "10:100,10:200"}, "CREDIT_PACKS: two packs with the same number"),
+        ({"MONTHLY_PLAN": "100"}, "MONTHLY_PLAN must look like 10:100"),
+        # half a Supabase configuration once fell back to SQLite without a word
+        ({"SUPABASE_URL": "https://x.supabase.co"}, "SUPABASE_SERVICE_ROLE_KEY is not"),
+        ({"SUPABASE_SERVICE_ROLE_KEY": "k" * 40}, "SUPABASE_URL is not"),
     ],
 )
 def test_malformed_settings_name_the_variable(env, message):
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
+
+
+def test_every_setting_has_one_default_in_code_and_from_the_environment():
+    assert Settings() == Settings.from_env({})  # one default each (credit packs included)
+    assert Settings.from_env({"CREDIT_PACKS": ""}).credit_packs == ()  # set empty: none sold
+    assert Settings.from_env({"ADMIN_CHAT_IDS": " 12, -100345 "}).admin_chat_ids == (12, -100345)
 
 
 def test_defaults_follow_the_design():

@@ -11,9 +11,8 @@ import time
 
 import pytest
 
-import bot.outbox
+import bot.outbox.queue
 import webapp.services.work
-from bot import OUTBOX
 from tests import factories as f
 from tests.support import eventually, sandbox_prompts, trained_model
 from webapp.records import StoreError
@@ -26,7 +25,7 @@ QUICK = {"SWEEP_SECONDS": "0.3", "UPLOAD_LEASE_SECONDS": "1"}
 def test_an_album_held_by_a_long_429_is_delivered_once_it_goes_out(make_live, telegram):
     live = make_live(TELEGRAM_WEBHOOK_REPLIES="0", **QUICK)
     model = trained_model(live, telegram, USER)
-    OUTBOX.wait_limit = 0  # the job gets a stand-in after 5 s, as after a long retry_after
+    live.rt.chat.outbox.wait_limit = 0  # the job gets a stand-in after 5 s (a long retry_after)
     try:
         telegram.fail("sendMediaGroup", 429, retry_after=12)  # longer than the job waits
         live.post_update(f.callback(USER, f"sty:{model.id}:noir"))
@@ -37,7 +36,7 @@ def test_an_album_held_by_a_long_429_is_delivered_once_it_goes_out(make_live, te
         telegram.wait_text(USER, "Want more pictures with “Me”?", timeout=30)
         live.idle()
     finally:
-        OUTBOX.wait_limit = 30.0
+        live.rt.chat.outbox.wait_limit = 30.0
     assert live.rt.store.generations_awaiting_delivery() == []
     sent = [c for c in telegram.calls_to("sendMediaGroup", USER) if c.error is None]
     assert len(sent) == 1  # once: its job kept the claim all along, the sweep sent no other
@@ -47,7 +46,7 @@ def test_an_album_held_by_a_long_429_is_delivered_once_it_goes_out(make_live, te
 def test_an_album_held_by_a_429_does_not_hold_up_other_work(make_live, telegram):
     live = make_live(JOB_WORKERS="1", TELEGRAM_WEBHOOK_REPLIES="0", **QUICK)  # one job at a time
     held, other = trained_model(live, telegram, USER), trained_model(live, telegram, USER + 1)
-    OUTBOX.wait_limit = 0  # the job gets a stand-in after 5 s
+    live.rt.chat.outbox.wait_limit = 0  # the job gets a stand-in after 5 s
     try:
         telegram.fail("sendMediaGroup", 429, retry_after=40, chat_id=USER)
         live.post_update(f.callback(USER, f"sty:{held.id}:noir"))
@@ -60,15 +59,15 @@ def test_an_album_held_by_a_429_does_not_hold_up_other_work(make_live, telegram)
             lambda: [g.id for g in live.rt.store.generations_awaiting_delivery()] == held_back
         )
     finally:
-        OUTBOX.wait_limit = 30.0
-        OUTBOX.clear()  # the held album is not waited for
+        live.rt.chat.outbox.wait_limit = 30.0
+        live.rt.chat.outbox.close()  # the held album is not waited for
 
 
 @pytest.mark.expect_errors  # the outbox giving a message up is logged as an error
 def test_an_album_the_outbox_gave_up_on_is_sent_again(make_live, telegram, monkeypatch):
     live = make_live(**QUICK)
     model = trained_model(live, telegram, USER)
-    monkeypatch.setattr(bot.outbox, "MAX_ATTEMPTS", 2)  # given up after two tries
+    monkeypatch.setattr(bot.outbox.queue, "MAX_ATTEMPTS", 2)  # given up after two tries
     telegram.fail("sendMediaGroup", 502, times=2)  # Telegram is down for both
     live.post_update(f.callback(USER, f"sty:{model.id}:noir"))
     telegram.wait_text(USER, "Want more pictures with “Me”?", timeout=30)
@@ -163,7 +162,7 @@ def test_an_album_whose_upload_waits_out_a_429_after_its_urls_were_refused_goes_
 ):
     live = make_live(TELEGRAM_WEBHOOK_REPLIES="0", **QUICK)
     model = trained_model(live, telegram, USER)
-    OUTBOX.wait_limit = 0  # the job gets a stand-in after 5 s
+    live.rt.chat.outbox.wait_limit = 0  # the job gets a stand-in after 5 s
     try:
         telegram.fail("sendMediaGroup", 429, retry_after=1)  # the URLs wait a moment…
         telegram.fail("sendMediaGroup", 400, description="Bad Request: wrong file")  # …refused
@@ -173,7 +172,7 @@ def test_an_album_whose_upload_waits_out_a_429_after_its_urls_were_refused_goes_
         live.idle()
         time.sleep(1.5)  # sweeps come and go: nothing is sent again
     finally:
-        OUTBOX.wait_limit = 30.0
+        live.rt.chat.outbox.wait_limit = 30.0
     sent = [c for c in telegram.calls_to("sendMediaGroup", USER) if c.error is None]
     assert len(sent) == 1 and sent[0].files  # the upload, once
     assert live.rt.store.generations_awaiting_delivery() == []

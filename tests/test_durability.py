@@ -27,12 +27,13 @@ import redis
 import requests
 
 from tests import factories as f
+from tests import processes
 from tests.live import WEBHOOK_SECRET, base_env
-from tests.support import die_with_parent, eventually, free_port, redis_url
+from tests.processes import die_with_parent, free_port
+from tests.support import eventually, redis_url
 from webapp.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
-DB = 6  # a Redis database of its own, emptied for each test
 ROUNDS = 3
 
 
@@ -65,47 +66,21 @@ class Deployment:
         self.runs = 0
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
-        with open(self.tmp_path / f"{name}-{self.runs}.log", "wb") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", *args],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=die_with_parent,
-            )
+        log = self.tmp_path / f"{name}-{self.runs}.log"
+        proc = processes.spawn(args, self.env, log, group=True)
         self.procs.append(proc)
         return proc
 
     def start(self) -> None:
         self.runs += 1
-        port = self.url.rsplit(":", 1)[1]
-        self._spawn(
-            "gunicorn",
-            ["gunicorn", "-c", "python:webapp.gunicorn_conf", "--workers", "2"]
-            + ["--bind", f"127.0.0.1:{port}", "wsgi:app"],
-        )
-        self._spawn("worker", ["flask", "--app", "wsgi", "worker"])
-        deadline = time.monotonic() + 40
-        while True:
-            try:
-                if self.http.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, self.logs()
-            time.sleep(0.05)
+        self._spawn("gunicorn", processes.gunicorn(int(self.url.rsplit(":", 1)[1])))
+        self._spawn("worker", processes.WORKER)
+        processes.wait_ready(self.url, 40, why=self.logs)
 
     def kill(self) -> None:
         """kill -9 of every process of the deployment at once: no clean-up runs anywhere."""
         for proc in self.procs:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        for proc in self.procs:
-            proc.wait(timeout=20)
+            processes.kill(proc)
         self.procs.clear()
 
     def command(self, *args: str, fails: bool = False, **env: str) -> str:
@@ -337,10 +312,11 @@ def ready_models(deployment: Deployment) -> dict[int, int]:
 
 
 @contextmanager
-def deployed(request, store_env: dict, tmp_path: Path, telegram, db: int, **settings: str):
-    """A Deployment (not started) on the store `store_env` chooses, with Redis database `db`
-    emptied for it and after it, sweeping every second, and `settings` on top; killed after."""
-    url = redis_url().rsplit("/", 1)[0] + f"/{db}"
+def deployed(request, store_env: dict, tmp_path: Path, telegram, **settings: str):
+    """A Deployment (not started) on the store `store_env` chooses, with this test worker's
+    Redis database emptied for it and after it, sweeping every second, and `settings` on top;
+    killed after."""
+    url = redis_url()
     redis.Redis.from_url(url).flushdb()
     stack = request.getfixturevalue("supabase") if store_env else None
     env = {
@@ -361,9 +337,8 @@ def deployed(request, store_env: dict, tmp_path: Path, telegram, db: int, **sett
 
 @pytest.fixture
 def deployment(request, store_env, tmp_path, telegram):
-    """The deployment on each store in turn (conftest's store_env), with a Redis database of
-    its own."""
-    with deployed(request, store_env, tmp_path, telegram, DB, UPLOAD_LEASE_SECONDS="3") as made:
+    """The deployment on each store in turn (conftest's store_env)."""
+    with deployed(request, store_env, tmp_path, telegram, UPLOAD_LEASE_SECONDS="3") as made:
         yield made
 
 

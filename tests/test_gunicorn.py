@@ -5,9 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,17 +12,13 @@ import pytest
 import requests
 
 from tests import factories as f
+from tests import processes
 from tests.journey import run_journey
 from tests.live import TOKEN, WEBHOOK_SECRET, base_env
+from tests.processes import free_port
 from tests.support import init_data
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -33,39 +26,12 @@ def gunicorn(tmp_path, telegram):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, **base_env(tmp_path, telegram), "PUBLIC_URL": url}
-    log = open(tmp_path / "gunicorn.log", "w+")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "python:webapp.gunicorn_conf",  # as deployed: the README's command
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
-        assert time.monotonic() < deadline, "gunicorn did not start"
-        time.sleep(0.1)
+    log = tmp_path / "gunicorn.log"
+    process = processes.spawn(processes.gunicorn(port), env, log)  # as deployed: the README's
+    processes.wait_ready(url, 30, why=log.read_text)
     yield url, tmp_path
     process.terminate()
     process.wait(timeout=30)
-    log.close()
 
 
 @pytest.mark.gunicorn

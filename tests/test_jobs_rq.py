@@ -9,7 +9,6 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,10 +17,10 @@ import redis
 import requests
 
 from tests import factories as f
+from tests import processes
 from tests.live import base_env
 from tests.support import (
     call,
-    die_with_parent,
     eventually,
     free_port,
     good_photos,
@@ -33,18 +32,17 @@ from tests.support import (
     stop_processes,
     upload,
 )
-from webapp.jobs import OPTIONAL_QUEUE, QUEUE
+from webapp.queue import OPTIONAL_QUEUE, QUEUE
 from webapp.settings import Settings
 from webapp.stash import RedisStash
 
 ROOT = Path(__file__).resolve().parent.parent
 USER = 6001
-DB = 2  # a Redis database of its own, emptied for each test
 
 
 @pytest.fixture
 def rq_env():
-    url = redis_url().rsplit("/", 1)[0] + f"/{DB}"
+    url = redis_url()
     connection = redis.Redis.from_url(url)
     connection.flushdb()
     yield {"REDIS_URL": url, "SWEEP_SECONDS": "1", "UPLOAD_LEASE_SECONDS": "3"}
@@ -59,15 +57,8 @@ class Workers:
         self.procs: list[subprocess.Popen] = []
 
     def start(self, live) -> subprocess.Popen:
-        with open(self.tmp_path / f"worker-{len(self.procs)}.log", "wb") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
-                cwd=ROOT,
-                env={**os.environ, **live.settings_env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                preexec_fn=die_with_parent,
-            )
+        log = self.tmp_path / f"worker-{len(self.procs)}.log"
+        proc = processes.spawn(processes.WORKER, {**os.environ, **live.settings_env}, log)
         self.procs.append(proc)
         return proc
 
@@ -205,24 +196,15 @@ def test_killing_the_web_process_and_the_worker_mid_upload_loses_nothing(
     sandbox_key = Settings.from_env({"SECRET_KEY": "kill-9"}).sandbox_key
 
     def start() -> list[subprocess.Popen]:
-        web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:webapp.gunicorn_conf",
-             "--workers", "1", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-            cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent,
-        )  # fmt: skip
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
-            cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent,
-        )  # fmt: skip
-        eventually(lambda: _ready(url), timeout=30)
+        env_all = {**os.environ, **env}
+        web = processes.spawn(processes.gunicorn(port, 1), env_all, tmp_path / "web.log", True)
+        worker = processes.spawn(processes.WORKER, env_all, tmp_path / "worker.log", True)
+        processes.wait_ready(url, 30)
         return [web, worker]
 
     def kill(procs) -> None:
         for proc in procs:  # the whole process group: gunicorn's master and its worker
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+            processes.kill(proc)
 
     procs = start()
     try:
@@ -255,13 +237,6 @@ def test_killing_the_web_process_and_the_worker_mid_upload_loses_nothing(
         assert staged(rq_env) == []
     finally:
         kill(procs)
-
-
-def _ready(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/readyz", timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def test_without_a_worker_or_redis_nothing_is_lost(make_live, telegram, rq_env, tmp_path):

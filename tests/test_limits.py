@@ -22,7 +22,7 @@ def test_a_flooding_chat_gets_at_most_15_answers_then_one_warning(make_live, tel
     user = random.randint(10**9, 2 * 10**9)  # fresh counters even in a shared Redis
     for n in range(40):  # 40 messages in well under 2 seconds
         assert live.post_update(f.message(user, f"/help {n}")).status_code == 200
-    assert live.rt.outbox.wait_idle(60)
+    assert live.rt.chat.outbox.wait_idle(60)
     texts = telegram.texts(user)
     assert len(texts) == 12 + 1  # FLOOD_MESSAGES answers, then one warning: at most 15
     assert texts[-1] == FLOOD_WARNING and texts.count(FLOOD_WARNING) == 1
@@ -44,7 +44,7 @@ def test_an_album_of_ten_photos_is_one_burst_and_every_photo_is_answered(make_li
         live.post_update(f.photo(user, file_id, media_group_id=f"g{user}"))
     for _ in range(4):
         live.post_update(f.message(user, "/credits"))
-    assert live.rt.outbox.wait_idle(60)
+    assert live.rt.chat.outbox.wait_idle(60)
     texts = telegram.texts(user)
     assert FLOOD_WARNING not in texts
     assert len(texts) == 1 + 5 + 10 + 4  # every message answered
@@ -65,7 +65,7 @@ def test_albums_do_not_get_round_the_flood_limit(make_live, telegram):
             file_id = f"flood-{user}-{album}-{n}"
             telegram.add_file(file_id, f.jpeg(640, 640))
             live.post_update(f.photo(user, file_id, 640, 640, media_group_id=f"{user}-{album}"))
-    assert live.rt.outbox.wait_idle(60)
+    assert live.rt.chat.outbox.wait_idle(60)
     texts = telegram.texts(user)
     assert len(texts) == 12 + 1 and texts[-1] == FLOOD_WARNING
     assert not [t for t in texts if "received" in t]  # no picture got through
@@ -88,5 +88,5 @@ def test_the_api_limits_each_verified_user_not_the_address(live):
 def test_the_webhook_is_not_limited_by_address(live, telegram):
     for n in range(40):  # many users behind Telegram's few addresses
         assert live.post_update(f.message(20_000 + n, "/help")).status_code == 200
-    assert live.rt.outbox.wait_idle(30)
+    assert live.rt.chat.outbox.wait_idle(30)
     assert len(telegram.calls_to("sendMessage")) == 40

@@ -33,7 +33,7 @@ def test_an_unreachable_telegram_leaks_no_token_into_logs(tmp_path, telegram, ca
         assert app.post_update(f.callback(6200, "del:no")).status_code == 200
         app.idle()
     finally:
-        app.rt.outbox.clear()  # its retries would go on for minutes
+        app.rt.chat.outbox.close()  # its retries would go on for minutes
         app.close()
     err = capfd.readouterr().err
     assert "answerCallbackQuery failed: ConnectionError" in err

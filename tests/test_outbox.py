@@ -40,7 +40,7 @@ def test_a_429_on_a_reply_is_delivered_after_retry_after_and_the_webhook_does_no
     assert refused.error == 429
     delivered = telegram.wait_text(8101, "You have 3 credits")
     assert delivered.at - refused.at >= 2.0  # not before Telegram allowed it
-    assert app.rt.outbox.wait_idle(10)
+    assert app.rt.chat.outbox.wait_idle(10)
     assert telegram.texts(ADMIN) == []  # one user's Telegram state is not the operator's problem
 
 
@@ -49,7 +49,7 @@ def test_later_replies_wait_behind_a_429_so_the_chat_reads_in_order(app, telegra
     app.post_update(f.message(8102, "/help"))
     app.post_update(f.message(8102, "/credits"))
     app.post_update(f.message(8102, "/cancel"))
-    assert app.rt.outbox.wait_idle(15)
+    assert app.rt.chat.outbox.wait_idle(15)
     texts = telegram.texts(8102)
     assert [t.split()[0] for t in texts] == ["What", "You", "There"]
 
@@ -57,7 +57,7 @@ def test_later_replies_wait_behind_a_429_so_the_chat_reads_in_order(app, telegra
 def test_a_403_marks_the_user_unreachable_retries_nothing_and_apologises_to_nobody(app, telegram):
     telegram.fail("sendMessage", 403, description="Forbidden: bot was blocked by the user")
     assert app.post_update(f.message(8103, "/credits")).status_code == 200
-    assert app.rt.outbox.wait_idle(10)
+    assert app.rt.chat.outbox.wait_idle(10)
     assert len(telegram.calls_to("sendMessage", 8103)) == 1  # no retry, no apology
     assert app.rt.store.get_user(8103).status == "blocked"
     assert telegram.texts(ADMIN) == []
@@ -72,7 +72,7 @@ def test_telegram_saying_it_is_too_late_or_already_done_is_not_an_error(app, tel
     assert app.post_update(f.callback(8104, "del:no")).status_code == 200
     telegram.fail("editMessageText", 400, description="Bad Request: message to edit not found")
     assert app.post_update(f.callback(8104, "del:no")).status_code == 200
-    assert app.rt.outbox.wait_idle(10)
+    assert app.rt.chat.outbox.wait_idle(10)
     assert [c.error for c in telegram.calls_to("editMessageText", 8104)] == [400, 400]
     assert not [t for t in telegram.texts(8104) if "went wrong" in t]  # nothing to apologise for
     assert telegram.texts(ADMIN) == []
@@ -82,7 +82,7 @@ def test_replies_go_out_at_telegrams_pace_and_telegram_refuses_none(app, telegra
     telegram.enforce_flood_limit(per_second=1, burst=5)
     for _ in range(8):  # a fast typist: eight commands at once
         app.post_update(f.message(8105, "/help"))
-    assert app.rt.outbox.wait_idle(20)
+    assert app.rt.chat.outbox.wait_idle(20)
     sent = [c for c in telegram.calls_to("sendMessage", 8105)]
     assert len(sent) == 8 and not [c for c in sent if c.error]
     # after a burst of 3, at most one a second: n messages span at least n - 3 seconds
@@ -98,7 +98,7 @@ def test_without_pacing_telegrams_429s_are_waited_out_and_nothing_is_lost(make_l
     telegram.enforce_flood_limit(per_second=1, burst=3)
     for n in range(6):
         live.post_update(f.message(8106, f"/help {n}"))
-    assert live.rt.outbox.wait_idle(30)
+    assert live.rt.chat.outbox.wait_idle(30)
     calls = telegram.calls_to("sendMessage", 8106)
     assert [c for c in calls if c.error == 429]  # Telegram did refuse some
     assert len(telegram.texts(8106)) == 6  # and every answer arrived
@@ -107,7 +107,7 @@ def test_without_pacing_telegrams_429s_are_waited_out_and_nothing_is_lost(make_l
 def test_the_whole_bot_stays_under_about_25_messages_a_second(app, telegram):
     for n in range(60):  # sixty users at once
         app.post_update(f.message(30_000 + n, "/help"))
-    assert app.rt.outbox.wait_idle(20)
+    assert app.rt.chat.outbox.wait_idle(20)
     sent = sorted(c.at for c in telegram.calls_to("sendMessage"))
     assert len(sent) == 60
     for i in range(len(sent)):
@@ -121,7 +121,7 @@ def test_a_429_on_an_already_queued_reply_keeps_the_chat_in_order(app, telegram)
     telegram.fail("sendMessage", 429, retry_after=2)  # the 4th reply, queued by the pace, hits it
     app.post_update(f.message(8107, "/credits"))
     app.post_update(f.message(8107, "/cancel"))
-    assert app.rt.outbox.wait_idle(20)
+    assert app.rt.chat.outbox.wait_idle(20)
     assert [t.split()[0] for t in telegram.texts(8107)] == ["What"] * 3 + ["You", "There"]
 
 
@@ -157,7 +157,7 @@ def test_a_bot_api_that_hangs_does_not_hold_the_webhook(app, telegram, monkeypat
     answered = telegram.calls_to("sendMessage", 8110)
     assert response.status_code == 200
     assert answered and answered[0].at + 3 > time.monotonic()  # the webhook did not wait it out
-    assert app.rt.outbox.wait_idle(40)
+    assert app.rt.chat.outbox.wait_idle(40)
     assert telegram.texts(8110)  # the reply went out (perhaps twice: its answer was lost)
     assert telegram.texts(ADMIN) == []
 
@@ -177,7 +177,7 @@ def test_a_nonsensical_retry_after_stops_nothing(app, telegram):
     for user in (8114, 8115, 8116):  # everyone else is answered as usual
         app.post_update(f.message(user, "/help"))
         telegram.wait_text(user, "What I can do", timeout=5)
-    assert app.rt.outbox.drop(8113) == 1  # still waiting; not for another test to wait on
+    assert app.rt.chat.outbox.drop(8113) == 1  # still waiting; not for another test to wait on
 
 
 def test_a_slow_call_to_one_chat_does_not_stall_the_others(app, telegram):
@@ -187,7 +187,7 @@ def test_a_slow_call_to_one_chat_does_not_stall_the_others(app, telegram):
     app.post_update(f.message(8117, "/credits"))  # queued by the pace, then hangs
     for _ in range(4):
         app.post_update(f.message(8118, "/help"))  # another chat, its 4th reply queued too
-    assert app.rt.outbox.wait_idle(30)
+    assert app.rt.chat.outbox.wait_idle(30)
     (slow,) = [c for c in telegram.calls_to("sendMessage", 8117) if "You have" in c.text]
     other = telegram.calls_to("sendMessage", 8118)[-1]
     assert other.at < slow.at + 3  # sent while the slow one still hung
@@ -201,6 +201,6 @@ def test_a_403_while_the_store_is_down_stalls_nothing(app, telegram, monkeypatch
     telegram.fail("sendMessage", 429, retry_after=1, chat_id=8121)  # queued: the sender's 403
     telegram.fail("sendMessage", 403, description="Forbidden: bot was blocked", chat_id=8121)
     app.post_update(f.message(8121, "/credits"))
-    assert app.rt.outbox.wait_idle(10)  # the chat was let go, not left "being sent"
+    assert app.rt.chat.outbox.wait_idle(10)  # the chat was let go, not left "being sent"
     app.post_update(f.message(8121, "/credits"))  # they unblocked the bot
     telegram.wait_text(8121, "You have 3 credits")

@@ -12,17 +12,17 @@ import redis
 
 from bot.outbox import Outbox
 from bot.outbox.journal import MAX_AGE, RedisJournal
+from bot.telegram import BotApi
 from tests import factories as f
 from tests.support import eventually, redis_url
 
-DB = 5  # a Redis database of its own, emptied for each test
 TOKEN = "123:SECRET-token"
 API = "http://127.0.0.1:9/bot{0}/{1}"
 
 
 @pytest.fixture
 def url():
-    url = redis_url().rsplit("/", 1)[0] + f"/{DB}"
+    url = redis_url()
     connection = redis.Redis.from_url(url)
     connection.flushdb()
     yield url
@@ -66,10 +66,13 @@ def _values(url, key) -> list[bytes]:
 
 
 def test_a_stopped_processes_message_is_adopted_by_one_process_only(url):
-    gone = RedisJournal(url, TOKEN, API, refresh=0.2)
+    gone = RedisJournal(redis.Redis.from_url(url), TOKEN, API, refresh=0.2)
     entry, _ = gone.keep("sendMessage", "post", {"chat_id": "7", "text": "Your model is ready"})
     gone.close()  # it stopped with the message queued
-    first, second = RedisJournal(url, TOKEN, API), RedisJournal(url, TOKEN, API)
+    first, second = (
+        RedisJournal(redis.Redis.from_url(url), TOKEN, API),
+        RedisJournal(redis.Redis.from_url(url), TOKEN, API),
+    )
     try:
         taken = first.orphans() + second.orphans()
         assert [e["params"]["text"] for _, e in taken] == ["Your model is ready"]
@@ -81,9 +84,11 @@ def test_a_stopped_processes_message_is_adopted_by_one_process_only(url):
 
 
 def test_a_live_processes_messages_and_another_bots_are_not_adopted(url):
-    alive = RedisJournal(url, TOKEN, API, refresh=0.2)
-    other_api = RedisJournal(url, TOKEN, "http://127.0.0.1:8/bot{0}/{1}", refresh=0.2)
-    adopter = RedisJournal(url, TOKEN, API)
+    alive = RedisJournal(redis.Redis.from_url(url), TOKEN, API, refresh=0.2)
+    other_api = RedisJournal(
+        redis.Redis.from_url(url), TOKEN, "http://127.0.0.1:8/bot{0}/{1}", refresh=0.2
+    )
+    adopter = RedisJournal(redis.Redis.from_url(url), TOKEN, API)
     try:
         alive.keep("sendMessage", "post", {"chat_id": "7", "text": "still mine"})
         other_api.keep("sendMessage", "post", {"chat_id": "7", "text": "another Bot API"})
@@ -97,14 +102,14 @@ def test_a_live_processes_messages_and_another_bots_are_not_adopted(url):
 
 
 def test_a_message_older_than_an_hour_is_dropped_unsent(url):
-    gone = RedisJournal(url, TOKEN, API)
+    gone = RedisJournal(redis.Redis.from_url(url), TOKEN, API)
     entry, _ = gone.keep("sendMessage", "post", {"chat_id": "7", "text": "long ago"})
     gone.close()
     connection = redis.Redis.from_url(url)
     (key,) = connection.keys("astria-bot:outbox:*:calls")
     old = {**entries(url)[entry], "at": time.time() - MAX_AGE - 1}
     connection.hset(key, entry, json.dumps(old))
-    adopter = RedisJournal(url, TOKEN, API)
+    adopter = RedisJournal(redis.Redis.from_url(url), TOKEN, API)
     try:
         assert adopter.orphans() == []
         assert entries(url) == {}
@@ -113,13 +118,11 @@ def test_a_message_older_than_an_hour_is_dropped_unsent(url):
 
 
 def test_an_adopted_message_goes_out_through_the_outbox(url, telegram):
-    gone = RedisJournal(url, telegram.token, telegram.url + "/bot{0}/{1}")
+    gone = RedisJournal(redis.Redis.from_url(url), telegram.token, telegram.url + "/bot{0}/{1}")
     gone.keep("sendMessage", "post", {"chat_id": "8202", "text": "Your model is ready"})
     gone.close()
-    adopter = RedisJournal(url, telegram.token, telegram.url + "/bot{0}/{1}")
-    import bot
-
-    box = Outbox(bot._send)
+    adopter = RedisJournal(redis.Redis.from_url(url), telegram.token, telegram.url + "/bot{0}/{1}")
+    box = Outbox(BotApi(telegram.url).send)
     box.journal = adopter
     try:
         assert box.adopt() == 1
@@ -130,12 +133,12 @@ def test_an_adopted_message_goes_out_through_the_outbox(url, telegram):
 
 
 def test_a_message_adopted_while_its_owner_still_lives_is_sent_once(url, telegram):
-    import bot
-
     api = telegram.url + "/bot{0}/{1}"
-    first, second = Outbox(bot._send), Outbox(bot._send)
-    first.journal = RedisJournal(url, telegram.token, api, refresh=100)  # it will look dead
-    second.journal = RedisJournal(url, telegram.token, api)
+    first, second = Outbox(BotApi(telegram.url).send), Outbox(BotApi(telegram.url).send)
+    first.journal = RedisJournal(
+        redis.Redis.from_url(url), telegram.token, api, refresh=100
+    )  # it will look dead
+    second.journal = RedisJournal(redis.Redis.from_url(url), telegram.token, api)
     try:
         telegram.fail("sendMessage", 429, retry_after=3, chat_id=8203)
         params = {"chat_id": "8203", "text": "Your model is ready"}

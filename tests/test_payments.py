@@ -268,7 +268,7 @@ def test_paysupport_and_terms_answer_in_both_languages_and_reach_the_admins(make
 def test_the_command_menu_offers_buying_and_payment_help(live, telegram, lang):
     from bot import go_live
 
-    go_live(live.rt.bot, live.rt.settings)
+    go_live(live.rt.chat.bot, live.rt.settings)
     menus = telegram.calls_to("setMyCommands")
     menu = next(c for c in menus if c.params.get("language_code", "en") == lang)
     names = [c["command"] for c in json.loads(menu.params["commands"])]
@@ -334,7 +334,7 @@ def test_without_a_plan_or_packs_the_menu_does_not_offer_them(make_live, telegra
     from bot import go_live
 
     live = make_live(CREDIT_PACKS="")
-    go_live(live.rt.bot, live.rt.settings)
+    go_live(live.rt.chat.bot, live.rt.settings)
     names = [
         c["command"] for c in json.loads(telegram.calls_to("setMyCommands")[-1].params["commands"])
     ]

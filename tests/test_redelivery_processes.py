@@ -11,7 +11,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -23,12 +22,13 @@ import redis
 import requests
 
 from tests import factories as f
+from tests import processes
 from tests.live import WEBHOOK_SECRET, base_env
-from tests.support import die_with_parent, eventually, free_port, redis_url
+from tests.processes import free_port
+from tests.support import eventually, redis_url
 from tests.test_durability import Deployment, deployed, psql_rows
 
 ROOT = Path(__file__).resolve().parent.parent
-DB = 7  # a Redis database of its own, emptied for each test
 LEASE = 2  # seconds: a dead worker's claim runs out this long after its last renewal
 
 
@@ -36,7 +36,7 @@ LEASE = 2  # seconds: a dead worker's claim runs out this long after its last re
 def deployment(request, store_env, tmp_path, telegram):
     """The deployment (test_durability's), started, on each store in turn."""
     lease = str(LEASE)
-    with deployed(request, store_env, tmp_path, telegram, DB, UPDATE_LEASE_SECONDS=lease) as made:
+    with deployed(request, store_env, tmp_path, telegram, UPDATE_LEASE_SECONDS=lease) as made:
         made.start()
         yield made
     assert "Traceback" not in made.logs(), made.logs()
@@ -211,7 +211,8 @@ class RowLock:
         return int(
             self.stack.psql(
                 "SELECT COUNT(*) FROM pg_stat_activity WHERE state = "
-                f"'{state}' AND query LIKE '%{query}%' AND pid <> pg_backend_pid()"
+                f"'{state}' AND query LIKE '%{query}%' AND pid <> pg_backend_pid() "
+                "AND datname = current_database()"  # not another test worker's stack
             )
         )
 
@@ -219,7 +220,7 @@ class RowLock:
         """The backends waiting for a lock (a request of the app's stuck behind this one)."""
         found = self.stack.psql(
             "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND pid <> pg_backend_pid()"
+            "AND pid <> pg_backend_pid() AND datname = current_database()"
         )
         return [int(p) for p in found.split()]
 
@@ -436,30 +437,15 @@ class Cluster:
         self.procs: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str) -> None:
-        if name.startswith("app-"):
-            port = self.urls[int(name[4:])].rsplit(":", 1)[1]
-            args = ["gunicorn", "-c", "python:webapp.gunicorn_conf", "--workers", "2",
-                    "--bind", f"127.0.0.1:{port}", "wsgi:app"]  # fmt: skip
-        else:
-            args = ["flask", "--app", "wsgi", "worker"]
-        with open(self.tmp_path / f"{name}.log", "ab") as log:
-            self.procs[name] = subprocess.Popen(
-                [sys.executable, "-m", *args],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=die_with_parent,
-            )
-        if name.startswith("app-"):
-            url = self.urls[int(name[4:])]
-            eventually(lambda: _ready(url), timeout=40)
+        app = name.startswith("app-")
+        url = self.urls[int(name[4:])] if app else None
+        args = processes.gunicorn(int(url.rsplit(":", 1)[1])) if app else processes.WORKER
+        self.procs[name] = processes.spawn(args, self.env, self.tmp_path / f"{name}.log", True)
+        if app:
+            processes.wait_ready(url, 40, why=self.logs)
 
     def kill(self, name: str) -> None:
-        proc = self.procs.pop(name)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=20)
+        processes.kill(self.procs.pop(name))
 
     def stop(self) -> None:
         for name in list(self.procs):
@@ -472,13 +458,6 @@ class Cluster:
         )
 
 
-def _ready(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/readyz", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
-
-
 @pytest.mark.soak
 def test_sixty_journeys_on_two_instances_survive_an_instance_and_a_worker_killed(
     tmp_path, telegram, supabase
@@ -487,7 +466,7 @@ def test_sixty_journeys_on_two_instances_survive_an_instance_and_a_worker_killed
     one RQ worker are killed (-9) a few seconds in and started again. Every journey completes
     (no user stuck), nothing is charged twice."""
     supabase.reset()
-    url = redis_url().rsplit("/", 1)[0] + f"/{DB}"
+    url = redis_url()
     redis.Redis.from_url(url).flushdb()
     urls = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
     env = {

@@ -34,6 +34,7 @@ from tests.support import (
 )
 from webapp.alerts import Alerts
 from webapp.astria import Photo
+from webapp.backoff import redis_client
 from webapp.records import InvalidInput, StoreError
 from webapp.security import callback_token
 from webapp.settings import Settings, SettingsError
@@ -240,7 +241,7 @@ def test_8_one_kind_of_error_never_mutes_another():
 def test_8_with_redis_the_window_is_shared_by_every_worker():
     url = redis_url()
     sent = []
-    workers = [Alerts(lambda c, t: sent.append(t), [1], redis_url=url) for _ in range(3)]
+    workers = [Alerts(lambda c, t: sent.append(t), [1], redis=redis_client(url)) for _ in range(3)]
     text = f"RuntimeError at POST /{os.getpid()}-{id(sent)}"  # fresh in a shared Redis
     for worker in workers:
         worker.critical("unhandled_error", text)
@@ -549,7 +550,7 @@ def test_21_with_redis_down_requests_are_served_and_limits_counted_in_memory(mak
     assert call(live, "GET", "/api/bot/me").status_code == 200
     for n in range(6):  # the chat: answered, and its flood limit holds too
         assert live.post_update(f.message(USER, f"/help {n}")).status_code == 200
-    assert live.rt.outbox.wait_idle(30)
+    assert live.rt.chat.outbox.wait_idle(30)
     texts = telegram.texts(USER)
     assert len(texts) == 3 + 1 and texts[-1].startswith("You're sending messages too fast")
     assert not telegram.texts(111)  # no alert (and the incidents guard saw no error logged)
@@ -558,7 +559,9 @@ def test_21_with_redis_down_requests_are_served_and_limits_counted_in_memory(mak
 @pytest.mark.expect_errors  # an alert is logged at ERROR, as it should
 def test_21_with_redis_down_the_alert_throttle_counts_in_memory(incidents):
     sent = []
-    alerts = Alerts(lambda c, t: sent.append(t), [1], redis_url=f"redis://127.0.0.1:{free_port()}")
+    alerts = Alerts(
+        lambda c, t: sent.append(t), [1], redis=redis_client(f"redis://127.0.0.1:{free_port()}")
+    )
     for _ in range(3):
         alerts.critical("unhandled_error", "RuntimeError at POST /x")
     assert sent == ["⚠️ unhandled_error: RuntimeError at POST /x"]

@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import os
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,14 +20,14 @@ import redis
 import requests
 
 from tests import factories as f
+from tests import processes
 from tests.live import WEBHOOK_SECRET, base_env
-from tests.support import die_with_parent, init_data, redis_url, stop_processes
-from tests.test_gunicorn import free_port
+from tests.processes import free_port
+from tests.support import init_data, redis_url, stop_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "topology-secret-key"
 ADMIN = 999
-DB = 3
 
 
 class Topology:
@@ -41,38 +40,17 @@ class Topology:
         self.urls: list[str] = []
         self.http = requests.Session()
 
-    def _start(self, name: str, args: list[str], env: dict) -> None:
-        with open(self.tmp_path / f"{name}.log", "wb") as log:
-            self.procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", *args],
-                    cwd=ROOT,
-                    env={**os.environ, **env},
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    preexec_fn=die_with_parent,
-                )
-            )
-
     def start(self) -> None:
+        env = {**os.environ, **self.env}
         for n, url in enumerate(self.urls):
-            port = url.rsplit(":", 1)[1]
-            gunicorn = ["gunicorn", "-c", "python:webapp.gunicorn_conf", "--workers", "2"]
-            self._start(
-                f"app-{n}", [*gunicorn, "--bind", f"127.0.0.1:{port}", "wsgi:app"], self.env
-            )
+            port = int(url.rsplit(":", 1)[1])
+            log = self.tmp_path / f"app-{n}.log"
+            self.procs.append(processes.spawn(processes.gunicorn(port), env, log))
         for n in range(2):
-            self._start(f"worker-{n}", ["flask", "--app", "wsgi", "worker"], self.env)
-        deadline = time.monotonic() + 40
+            log = self.tmp_path / f"worker-{n}.log"
+            self.procs.append(processes.spawn(processes.WORKER, env, log))
         for url in self.urls:
-            while True:
-                try:
-                    if self.http.get(f"{url}/readyz", timeout=5).status_code == 200:
-                        break
-                except requests.RequestException:  # not listening yet, or still starting
-                    pass
-                assert time.monotonic() < deadline, self.logs()
-                time.sleep(0.1)
+            processes.wait_ready(url, 40, why=self.logs)
 
     def logs(self) -> str:
         return "\n".join(
@@ -127,7 +105,7 @@ class Topology:
 @pytest.fixture
 def topology(tmp_path, telegram, supabase):
     supabase.reset()
-    url = redis_url().rsplit("/", 1)[0] + f"/{DB}"
+    url = redis_url()
     redis.Redis.from_url(url).flushdb()
     urls = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
     env = {

@@ -201,7 +201,7 @@ ODD_UPDATES = {
 def test_any_update_telegram_can_send_is_handled_without_a_crash(live, telegram, kind):
     update = {"update_id": 10**6 + list(ODD_UPDATES).index(kind), **ODD_UPDATES[kind]}
     assert live.post_update(update).status_code == 200
-    assert live.rt.outbox.wait_idle(10)
+    assert live.rt.chat.outbox.wait_idle(10)
     # nothing is said in groups or channels, and never an apology
     for call in telegram.calls:
         assert (call.chat_id or 0) >= 0
@@ -378,7 +378,7 @@ def test_every_update_recorded_from_telegram_is_handled_without_an_error(
     assert response.status_code == 200, response.text
     inline = "inline_message_id" in body.get("callback_query", {})
     assert ("update=555000 refused:" in caplog.text) == inline, caplog.text
-    assert live.rt.outbox.wait_idle(10)
+    assert live.rt.chat.outbox.wait_idle(10)
     assert not [c for c in telegram.calls if "went wrong" in c.text]
 
 

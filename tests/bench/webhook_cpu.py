@@ -29,6 +29,7 @@ from flask import Flask, request
 from telebot import apihelper
 
 from bot import outbox
+from bot.telegram import api_urls
 from tests import factories as f
 from webapp import create_app
 from webapp.settings import Settings
@@ -103,12 +104,14 @@ def main() -> None:
     numbers = [int(a) for a in sys.argv[1:] if a.isdigit()]
     n, rounds = (numbers + [300, 5][len(numbers) :])[:2]
     with bench_app_env() as env:
-        app = create_app(Settings.from_env(env)).test_client()
+        settings = Settings.from_env(env)
+        app = create_app(settings).test_client()
         if "--quiet" in sys.argv:  # without the app's INFO log lines
             logging.getLogger().setLevel(logging.WARNING)
         echo = echo_app().test_client()
-        # the echo app goes through telebot's own HTTP path; ours through _send
+        # the echo app goes through telebot's own HTTP path; ours through its outbox
         api_url, sender = apihelper.API_URL, apihelper.CUSTOM_REQUEST_SENDER
+        echo_url = api_urls(settings)[0]
         # Returning users, each writing now and then (under the flood limit), as in real life.
         users = [1000 + i for i in range(1000)]
         turn = iter(range(10**9))
@@ -121,10 +124,10 @@ def main() -> None:
         answerable = set(outbox.ANSWERABLE)
         for i in range(0, len(users), 100):  # warm up: users registered, connections open
             run(app, [f.message(u, "hi") for u in users[i : i + 100]])
-        apihelper.CUSTOM_REQUEST_SENDER = None
+        apihelper.API_URL, apihelper.CUSTOM_REQUEST_SENDER = echo_url, None
         run(echo, updates("echo")[:50])
         for _ in range(rounds):
-            apihelper.CUSTOM_REQUEST_SENDER = None
+            apihelper.API_URL, apihelper.CUSTOM_REQUEST_SENDER = echo_url, None
             echo_cpu = run(echo, updates("echo"))
             apihelper.API_URL, apihelper.CUSTOM_REQUEST_SENDER = api_url, sender
             app_cpu = run(app, updates("app"))

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from pathlib import Path
 import requests
 
 from tests.bench.webhook_cpu import SECRET, TOKEN
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -46,12 +46,6 @@ function request()
     ["X-Telegram-Bot-Api-Secret-Token"] = "SECRET"}, body)
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def nginx(tmp: Path) -> tuple[subprocess.Popen, str]:

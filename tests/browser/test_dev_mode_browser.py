@@ -162,6 +162,7 @@ def test_an_app_address_in_dev_mode_opens_inside_the_host_at_that_screen(browser
     page.close()
 
 
+@pytest.mark.bench
 def test_the_first_render_benchmark_runs_and_prints_its_numbers(browser):
     import subprocess
     import sys

@@ -390,7 +390,7 @@ def test_the_app_trains_and_generates_with_jobs_on_rq(browser, make_live, tmp_pa
     from tests.support import redis_url
     from tests.test_jobs_rq import Workers
 
-    url = redis_url().rsplit("/", 1)[0] + "/4"
+    url = redis_url()
     redis_client.Redis.from_url(url).flushdb()
     live = make_live(REDIS_URL=url, SWEEP_SECONDS="1")
     workers = Workers(tmp_path)
