@@ -37,6 +37,7 @@ TABLES = (
     "orders",
     "processed_updates",
     "conversation_states",
+    "marks",
     "credit_ledger",
     "telegram_prompts",
     "telegram_models",
@@ -193,10 +194,12 @@ class SupabaseStack:
         """Run SQL as postgres; stop at the first error."""
         return self._run_psql(database or self.database, "-c", sql)
 
-    def apply_migrations(self, database: str) -> None:
-        """Apply supabase/migrations in order, as `supabase db push` would."""
+    def apply_migrations(self, database: str, until: str = "~", since: str = "") -> None:
+        """Apply supabase/migrations in order, as `supabase db push` would (those named from
+        `since` and before `until`, when given)."""
         for path in MIGRATIONS:
-            self._run_psql(database, "-f", str(path))
+            if since <= path.name < until:
+                self._run_psql(database, "-f", str(path))
 
     def new_database(self, name: str, migrate: bool = True) -> None:
         """An empty database with Supabase's roles and grants (and, by default, the schema)."""

@@ -15,8 +15,10 @@ from tests import factories as f
 from tests.support import call, good_photos, upload
 from webapp.astria import Photo
 from webapp.jobs import Jobs
+from webapp.records import MarkKind
 from webapp.services.inspection import Verdict, characteristics, mismatched, verdict
 
+VERDICT = MarkKind.PHOTO_VERDICT
 USER = 6001
 
 
@@ -89,7 +91,7 @@ def test_what_a_check_saw_is_not_kept_after_delete_or_past_a_day(live, telegram)
     live.post_update(f.callback(USER, "del:yes"))
     live.idle()  # the check ends after the data went: nothing of it is written
     assert live.rt.store.get_user(USER) is None
-    assert live.rt.store.get_conversation(f"inspect:late-0:{USER}").state is None
+    assert live.rt.store.get_mark(VERDICT, f"late-0:{USER}") is None
 
     live.rt.services.accounts.register(USER)  # back, with no second signup bonus: buys some
     live.rt.store.grant(USER, 5, "test", "bought")
@@ -97,14 +99,14 @@ def test_what_a_check_saw_is_not_kept_after_delete_or_past_a_day(live, telegram)
     telegram.add_file("left-0", f.jpeg(901, 901))
     live.post_update(f.photo(USER, "left-0", 901, 901))
     live.idle()  # the flow is left here: the verdict waits for a charge that never comes
-    key = f"inspect:left-0:{USER}"
-    assert live.rt.store.get_conversation(key).state == "inspected"
+    key = f"left-0:{USER}"
+    assert live.rt.store.get_mark(VERDICT, key) is not None
     live.rt.services.resume()
-    assert live.rt.store.get_conversation(key).state == "inspected"  # a day is not over
+    assert live.rt.store.get_mark(VERDICT, key) is not None  # a day is not over
     with live.rt.store._write() as db:
-        db.execute("UPDATE conversation_states SET updated_at = '2026-01-01' WHERE key = ?", (key,))
+        db.execute("UPDATE marks SET created_at = '2026-01-01' WHERE key = ?", (key,))
     live.rt.services.resume()
-    assert live.rt.store.get_conversation(key).state is None
+    assert live.rt.store.get_mark(VERDICT, key) is None
 
 
 def test_the_chat_flags_a_photo_as_it_arrives_and_asks_for_another_before_paying(live, telegram):
@@ -168,7 +170,7 @@ def test_a_check_that_ends_after_delete_and_return_is_dropped(live, telegram, mo
     live.post_update(f.message(USER, "/start"))  # back at once, a new account with the same id
     release.set()
     live.idle()
-    assert live.rt.store.get_conversation(f"inspect:old-0:{USER}").state is None
+    assert live.rt.store.get_mark(VERDICT, f"old-0:{USER}") is None
     assert not any("⚠️" in text for text in telegram.texts(USER))
 
 
@@ -188,6 +190,4 @@ def test_a_class_tap_that_fails_keeps_the_checks_for_the_next(live, telegram, mo
     (model,) = live.rt.store.list_models(USER)
     assert model.characteristics == {"age": "30 yo", "hair_color": "brown hair"}
     live.idle()
-    assert all(
-        live.rt.store.get_conversation(f"inspect:kept-{n}:{USER}").state is None for n in range(4)
-    )
+    assert all(live.rt.store.get_mark(VERDICT, f"kept-{n}:{USER}") is None for n in range(4))

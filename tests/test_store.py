@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.support import make_model
-from webapp.records import Conversation, NotEnoughCredits, StateWrite, StoreError
+from webapp.records import Conversation, MarkKind, NotEnoughCredits, StateWrite, StoreError
 from webapp.store.sqlite import SQLiteStore
 from webapp.store.supabase import SupabaseStore
 
@@ -322,16 +322,26 @@ def test_conversations_are_kept_and_cleared(store):
     assert store.get_conversation("k").data == {}
 
 
-def test_stale_states_under_a_prefix_are_forgotten_and_nothing_else(store):
-    store.set_conversation("inspect:AgAD_x-1:7", "inspected", {"problems": []})
-    store.set_conversation("inspectX:1:7", "x", {})
+def test_marks_are_kept_once_forgotten_by_age_and_kind_and_go_with_their_user(store):
+    user(store, telegram_id=7)
+    verdict, slow = MarkKind.PHOTO_VERDICT, MarkKind.SLOW_NOTICE
+    assert store.mark(verdict, "AgAD_x-1:7", 7, {"problems": ["blurry"]})
+    assert not store.mark(verdict, "AgAD_x-1:7", 7, {"problems": []})  # once: kept as it was
+    assert store.get_mark(verdict, "AgAD_x-1:7") == {"problems": ["blurry"]}
+    assert store.mark(verdict, "AgAD_x-1:7", 7, {"problems": []}, replace=True)
+    assert store.get_mark(verdict, "AgAD_x-1:7") == {"problems": []}
+    assert store.mark(slow, "Model:1:7", 7) and not store.mark(slow, "Model:1:7", 7)
+    assert not store.mark(slow, "Model:2:8", 8)  # no such user: nothing kept
     store.set_conversation("state:7:7", "TrainStates:photos", {})
     later = datetime.now(UTC) + timedelta(seconds=1)
-    assert store.forget_conversations("inspect:", later - timedelta(hours=1)) == 0  # too young
-    assert store.forget_conversations("inspect:", later) == 1
-    assert store.get_conversation("inspect:AgAD_x-1:7").state is None
-    assert store.get_conversation("inspectX:1:7").state == "x"
-    assert store.get_conversation("state:7:7").state == "TrainStates:photos"
+    assert store.forget_marks(verdict, later - timedelta(hours=1)) == 0  # too young
+    assert store.forget_marks(verdict, later) == 1
+    assert store.get_mark(verdict, "AgAD_x-1:7") is None
+    assert store.get_mark(slow, "Model:1:7") == {}  # another kind: kept
+    assert store.get_conversation("state:7:7").state == "TrainStates:photos"  # not a mark
+    store.mark(verdict, "AgAD_y:7", 7, {"problems": []})
+    store.delete_user(7)
+    assert store.get_mark(slow, "Model:1:7") is None and store.get_mark(verdict, "AgAD_y:7") is None
 
 
 def test_a_model_is_charged_with_its_row_or_not_at_all(store):
@@ -532,3 +542,31 @@ def test_a_database_url_that_is_not_a_plain_file_path_is_refused(url):
     0600, and the rule that only SQLite opens it): refused with the form it should take."""
     with pytest.raises(StoreError, match="sqlite:///path/to/file.sqlite3"):
         SQLiteStore.from_url(url)
+
+
+def test_sqlite_moves_the_marks_kept_among_chat_states_to_their_own_table(tmp_path):
+    from webapp.store.sqlite import MIGRATIONS, connect, migrate
+
+    db = connect(str(tmp_path / "old.sqlite3"))
+    migrate(db, MIGRATIONS, upto=5)  # a file from before marks had a table
+    db.execute(
+        "INSERT INTO telegram_users (telegram_id, credits, created_at, last_active) "
+        "VALUES (4242, 0, '2026-12-07', '2026-12-07')"
+    )
+    db.executemany(
+        "INSERT INTO conversation_states (key, state, data, updated_at) VALUES (?, ?, ?, ?)",
+        [
+            ("slow:Model:7:4242", "told", "{}", "2026-12-07T10:00:00"),
+            ("inspect:AgAD-x:4242", "inspected", '{"problems": ["blurry"]}', "2026-12-07T10:00:00"),
+            ("inspect:AgAD-y:999", "inspected", "{}", "2026-12-07T10:00:00"),  # user gone
+            ("4242:4242:1", "TrainStates:photos", "{}", "2026-12-07T10:00:00"),
+        ],
+    )
+    migrate(db, MIGRATIONS)
+    marks = db.execute("SELECT kind, key, telegram_user_id, data FROM marks ORDER BY kind")
+    assert [tuple(row) for row in marks] == [
+        ("photo_verdict", "AgAD-x:4242", 4242, '{"problems": ["blurry"]}'),
+        ("slow_notice", "Model:7:4242", 4242, "{}"),
+    ]
+    states = db.execute("SELECT key FROM conversation_states").fetchall()
+    assert [key for (key,) in states] == ["4242:4242:1"]  # the chat's own state stays

@@ -50,7 +50,7 @@ def test_migrations_apply_to_an_empty_database(supabase, database):
         database=database,
     )
     assert tables == (
-        "conversation_states,credit_ledger,orders,payments,processed_updates,signup_grants,"
+        "conversation_states,credit_ledger,marks,orders,payments,processed_updates,signup_grants,"
         "subscriptions,telegram_models,"
         "telegram_prompts,telegram_users"
     )
@@ -79,6 +79,33 @@ def test_migrations_keep_an_existing_projects_data(supabase, database):
         "SELECT prompt || '|' || images::text FROM telegram_prompts", database=database
     )
     assert old == 'old prompt|["https://s3/a"]'
+
+
+def test_the_marks_kept_among_chat_states_move_to_their_own_table(supabase, database):
+    supabase.new_database(database, migrate=False)
+    supabase.apply_migrations(database, until="20261207010000_marks.sql")
+    supabase.psql(
+        "INSERT INTO telegram_users (telegram_id) VALUES (4242); "
+        "INSERT INTO conversation_states (key, state, data) VALUES "
+        "('slow:Model:7:4242', 'told', '{}'), "
+        "('inspect:AgAD-x:4242', 'inspected', '{\"problems\": [\"blurry\"]}'), "
+        "('inspect:AgAD-y:999', 'inspected', '{}'), "  # a user deleted meanwhile: dropped
+        "('4242:4242:1', 'TrainStates:photos', '{}')",
+        database=database,
+    )
+    supabase.apply_migrations(database, since="20261207010000_marks.sql")
+    marks = supabase.psql(
+        "SELECT string_agg(kind || '|' || key || '|' || telegram_user_id || '|' || data::text, "
+        "',' ORDER BY kind) FROM marks",
+        database=database,
+    )
+    assert marks == (
+        'photo_verdict|AgAD-x:4242|4242|{"problems": ["blurry"]},slow_notice|Model:7:4242|4242|{}'
+    )
+    states = supabase.psql(
+        "SELECT string_agg(key, ',') FROM conversation_states", database=database
+    )
+    assert states == "4242:4242:1"  # the chat's own state stays
 
 
 def test_anon_and_authenticated_keys_see_and_do_nothing(supabase):

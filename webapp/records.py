@@ -198,6 +198,13 @@ class Subscription:
         return self.expires_at > (at or datetime.now(UTC))
 
 
+class MarkKind(StrEnum):
+    """What a mark (store: `marks`) remembers about a user's work for a while."""
+
+    SLOW_NOTICE = "slow_notice"  # the user was told this work waits for Astria (once)
+    PHOTO_VERDICT = "photo_verdict"  # what the photo check saw in a chat photo, until charged
+
+
 @dataclass(frozen=True)
 class Conversation:
     """Where a user is in a chat flow, and what the flow has gathered so far."""

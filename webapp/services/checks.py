@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from webapp.astria import Photo
 from webapp.jobs import Background
-from webapp.records import InvalidInput, User
+from webapp.records import InvalidInput, MarkKind, User
 from webapp.services import photos as photo_checks
 from webapp.services.inspection import (
     GENERIC,
@@ -84,10 +84,10 @@ class PhotoChecks:
             return  # not checked, or the user deleted their data meanwhile
         key = _verdict_key(telegram_id, file_id)
         data = {"problems": list(found.problems), "seen_as": found.seen_as, "traits": found.traits}
-        self.store.set_conversation(key, "inspected", data)
+        self.store.mark(MarkKind.PHOTO_VERDICT, key, telegram_id, data, replace=True)
         user = self.store.get_user(telegram_id)
         if not same_account(user):  # /delete came between the look and the write: it goes too
-            self.store.clear_conversation(key)
+            self.store.drop_mark(MarkKind.PHOTO_VERDICT, key)
             return
         if found.problems:
             self.notifier.photo_problems(user, number, found.problems)
@@ -95,7 +95,7 @@ class PhotoChecks:
     def forget_stale_verdicts(self) -> int:
         """Verdicts no charge read (the flow was left, or the check ended after the charge)
         are forgotten a day after they were written: what a photo showed is not kept."""
-        gone = self.store.forget_conversations(VERDICT_PREFIX, datetime.now(UTC) - VERDICT_TTL)
+        gone = self.store.forget_marks(MarkKind.PHOTO_VERDICT, datetime.now(UTC) - VERDICT_TTL)
         if gone:
             log.info("forgot %s photo verdicts no training read", gone)
         return gone
@@ -109,9 +109,8 @@ class PhotoChecks:
         verdicts = []
         for file_id in file_ids:
             key = _verdict_key(telegram_id, file_id)
-            stored = self.store.get_conversation(key)
-            if stored.state == "inspected":
-                data = stored.data
+            data = self.store.get_mark(MarkKind.PHOTO_VERDICT, key)
+            if data is not None:
                 verdicts.append(Verdict(tuple(data["problems"]), data["seen_as"], data["traits"]))
             else:
                 verdicts.append(None)
@@ -126,10 +125,9 @@ class PhotoChecks:
     def forget_verdicts(self, telegram_id: int, file_ids: Sequence[str]) -> None:
         """The verdicts of photos that were charged for, or replaced: read, and let go."""
         for file_id in file_ids:
-            self.store.clear_conversation(_verdict_key(telegram_id, file_id))
+            self.store.drop_mark(MarkKind.PHOTO_VERDICT, _verdict_key(telegram_id, file_id))
 
 
-VERDICT_PREFIX = "inspect:"
 VERDICT_TTL = timedelta(days=1)  # a verdict no charge read is forgotten after this
 
 
@@ -139,8 +137,8 @@ def _since(user: User) -> str | None:
 
 
 def _verdict_key(telegram_id: int, file_id: str) -> str:
-    """Where a chat photo's verdict waits (ends with the user's id: /delete takes it too)."""
-    return f"{VERDICT_PREFIX}{file_id}:{telegram_id}"
+    """Which mark holds a chat photo's verdict (a file id and its sender)."""
+    return f"{file_id}:{telegram_id}"
 
 
 def refuse(verdicts: Sequence[Verdict | None]) -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from webapp.alerts import Alerts
 from webapp.astria import AstriaClient, AstriaError, AstriaOutcomeUnknown, AstriaRejected
 from webapp.jobs import Background
-from webapp.records import Failure
+from webapp.records import Failure, MarkKind
 from webapp.services.ports import Notifier
 from webapp.settings import Settings
 from webapp.store import Store
@@ -18,7 +18,6 @@ from webapp.timers import Heartbeat
 
 log = logging.getLogger("astria")
 
-SLOW_PREFIX = "slow:"  # "the user was told this work waits for Astria", kept for a day
 RETRY_PAUSE = 60  # seconds before a job that raised is tried again (by the sweep)
 # After an answer we never got (a 504): a tune is sent again after OUTCOME_WAIT seconds (its
 # title makes it the same tune); a prompt never is (it would be paid twice): the claim is held
@@ -103,7 +102,7 @@ class AstriaWork:
 
     def forget_slow_notices(self) -> None:
         """The marks of work whose user was told it waits for Astria, a day on."""
-        self.store.forget_conversations(SLOW_PREFIX, datetime.now(UTC) - timedelta(days=1))
+        self.store.forget_marks(MarkKind.SLOW_NOTICE, datetime.now(UTC) - timedelta(days=1))
 
     @contextmanager
     def claimed(
@@ -189,9 +188,8 @@ class AstriaWork:
         pause = timedelta(seconds=min(max(age / 2, 10), 300))
         retry_at = min(now + pause, deadline)
         hold(retry_at)
-        told = f"{SLOW_PREFIX}{type(record).__name__}:{record.id}:{record.telegram_user_id}"
-        if self.store.get_conversation(told).state is None:  # once per piece of work
-            self.store.set_conversation(told, "told", {})
+        told = f"{type(record).__name__}:{record.id}:{record.telegram_user_id}"
+        if self.store.mark(MarkKind.SLOW_NOTICE, told, record.telegram_user_id):  # once per work
             user = self.store.get_user(record.telegram_user_id)
             self.notifier.astria_slow(user, type(record).__name__.lower(), name, minutes)
         log.info("%s %s waits for Astria until %s", type(record).__name__, record.id, retry_at)

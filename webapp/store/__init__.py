@@ -124,9 +124,21 @@ class Store(Protocol):
     def clear_conversation(self, key: str) -> None:
         """Forget the chat flow state under a key."""
 
-    def forget_conversations(self, prefix: str, before: datetime) -> int:
-        """Forget the states under keys starting with `prefix` last written before `before`;
-        how many went."""
+    # marks: small facts about a user's work, kept for a while (they go with the user)
+    def mark(
+        self, kind: str, key: str, telegram_id: int, data: dict | None = None, replace=False
+    ) -> bool:
+        """Keep a mark; True when it was written: not there before (or `replace`), and its user
+        still exists."""
+
+    def get_mark(self, kind: str, key: str) -> dict | None:
+        """A mark's data; None when there is none."""
+
+    def drop_mark(self, kind: str, key: str) -> None:
+        """Forget one mark."""
+
+    def forget_marks(self, kind: str, before: datetime) -> int:
+        """Forget the marks of a kind made before `before`; how many went."""
 
     # models
     def create_model(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from webapp.records import StoreError
 from webapp.store.sqlite.connection import connect, create_file, migrate
-from webapp.store.sqlite.conversations import Conversations
+from webapp.store.sqlite.conversations import Conversations, Marks
 from webapp.store.sqlite.generations import Generations
 from webapp.store.sqlite.models import Models
 from webapp.store.sqlite.payments import Payments
@@ -25,7 +25,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 __all__ = ["MIGRATIONS", "SQLiteStore", "connect", "create_file", "migrate"]
 
 
-class SQLiteStore(Users, Updates, Conversations, Models, Generations, Payments):
+class SQLiteStore(Users, Updates, Conversations, Marks, Models, Generations, Payments):
     """The Store on one SQLite file."""
 
     def __init__(self, path: str) -> None:

@@ -1,4 +1,5 @@
-"""The chat flows' state: where a user is in a flow and what it has gathered."""
+"""The chat flows' state (where a user is in a flow and what it has gathered), and marks:
+small facts about a user's work kept for a while."""
 
 from __future__ import annotations
 
@@ -43,10 +44,38 @@ class Conversations(Database):
         with self._write() as db:
             db.execute("DELETE FROM conversation_states WHERE key = ?", (key,))
 
-    def forget_conversations(self, prefix: str, before: datetime) -> int:
-        """Forget the states under keys starting with `prefix` last written before `before`."""
+
+class Marks(Database):
+    """The store's marks (webapp.records.MarkKind)."""
+
+    def mark(
+        self, kind: str, key: str, telegram_id: int, data: dict | None = None, replace=False
+    ) -> bool:
+        """Keep a mark; True when written (new, or `replace`; its user still exists)."""
+        conflict = "DO UPDATE SET data = excluded.data, created_at = excluded.created_at"
+        with self._write() as db:
+            return bool(
+                db.execute(
+                    "INSERT INTO marks (kind, key, telegram_user_id, data, created_at) "
+                    "SELECT ?, ?, telegram_id, ?, ? FROM telegram_users WHERE telegram_id = ? "
+                    f"ON CONFLICT (kind, key) {conflict if replace else 'DO NOTHING'}",
+                    (kind, key, json.dumps(data or {}), ts(now()), telegram_id),
+                ).rowcount
+            )
+
+    def get_mark(self, kind: str, key: str) -> dict | None:
+        """A mark's data; None when there is none."""
+        row = self._one("SELECT data FROM marks WHERE kind = ? AND key = ?", (kind, key))
+        return None if row is None else json.loads(row["data"])
+
+    def drop_mark(self, kind: str, key: str) -> None:
+        """Forget one mark."""
+        with self._write() as db:
+            db.execute("DELETE FROM marks WHERE kind = ? AND key = ?", (kind, key))
+
+    def forget_marks(self, kind: str, before: datetime) -> int:
+        """Forget the marks of a kind made before `before`; how many went."""
         with self._write() as db:
             return db.execute(
-                "DELETE FROM conversation_states WHERE substr(key, 1, ?) = ? AND updated_at < ?",
-                (len(prefix), prefix, ts(before)),
+                "DELETE FROM marks WHERE kind = ? AND created_at < ?", (kind, ts(before))
             ).rowcount

@@ -8,7 +8,7 @@ generations, payments; client.py is the connection and the mapping of PostgREST'
 
 from __future__ import annotations
 
-from webapp.store.supabase.conversations import Conversations
+from webapp.store.supabase.conversations import Conversations, Marks
 from webapp.store.supabase.generations import Generations
 from webapp.store.supabase.models import Models
 from webapp.store.supabase.payments import Payments
@@ -17,5 +17,5 @@ from webapp.store.supabase.users import Users
 __all__ = ["SupabaseStore"]
 
 
-class SupabaseStore(Users, Conversations, Models, Generations, Payments):
+class SupabaseStore(Users, Conversations, Marks, Models, Generations, Payments):
     """The Store on Supabase (PostgreSQL behind PostgREST), with the service-role key."""
