@@ -121,12 +121,12 @@ class Chat:
         the journal for another process, and the bot's token no longer routes here."""
         if self.leases is not None:
             self.leases.close()
+        telegram.disconnect(self.settings.telegram_bot_token, self.outbox)  # nothing new comes
         self.outbox.wait_idle(5)
         self.outbox.close()
         if self.journal is not None:
             self.journal.close()
             self.outbox.journal = None
-        telegram.disconnect(self.settings.telegram_bot_token, self.outbox)
 
 
 def register(

@@ -4,7 +4,8 @@ telebot makes every Bot API call through one module-level hook (`apihelper.CUSTO
 with the URL from `apihelper.API_URL`): that is telebot's design, not ours. `connect` points the
 hook, the same way each time, at `_route`, which hands each call to the outbox of the app whose
 bot token made it. So two apps in one process (tests, a staging bot beside a live one) keep their
-own Bot API, pace, journal and queue; an app built again for the same token takes its place."""
+own Bot API, pace, journal and queue; of two apps open for the same token, the last built
+sends for both until it closes."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from webapp.settings import Settings
 log = logging.getLogger("telegram")
 
 ROUTE = "{0} {1}"  # the "URL" telebot makes for a call: the token and the method, for `_route`
-_outboxes: dict[str, Outbox] = {}  # telebot's hook is per process: each app's outbox by token
+# telebot's hook is per process: each app's outbox by token (the last built of the apps still
+# open for a token sends for it; when it closes, the one before takes over again)
+_outboxes: dict[str, list[Outbox]] = {}
 _lock = threading.Lock()
 
 
@@ -80,21 +83,26 @@ def connect(settings: Settings) -> Outbox:
     outbox.api_url = api_urls(settings)[0]
     with _lock:
         apihelper.API_URL, apihelper.CUSTOM_REQUEST_SENDER = ROUTE, _route
-        _outboxes[settings.telegram_bot_token] = outbox
+        _outboxes.setdefault(settings.telegram_bot_token, []).append(outbox)
     return outbox
 
 
 def disconnect(token: str, outbox: Outbox) -> None:
-    """The app closes: its token no longer routes to its outbox (unless another took it)."""
+    """The app closes: its token no longer routes to its outbox (another app still open for the
+    same token, if any, sends for it again)."""
     with _lock:
-        if _outboxes.get(token) is outbox:
-            del _outboxes[token]
+        routes = _outboxes.get(token, [])
+        if outbox in routes:
+            routes.remove(outbox)
+        if not routes:
+            _outboxes.pop(token, None)
 
 
 def _route(method, url, params=None, files=None, timeout=None, proxies=None):
     """telebot's hook: the call to the outbox of the app whose token made it."""
     token, _, name = url.partition(" ")
-    outbox = _outboxes.get(token)
+    routes = _outboxes.get(token)
+    outbox = routes[-1] if routes else None
     if outbox is None:  # the app closed: nothing may be sent for it any more
         raise requests.ConnectionError(f"Telegram {name}: no open app for this bot")
     return outbox.request(method, outbox.api_url.format(token, name), params, files, timeout,

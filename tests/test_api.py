@@ -9,8 +9,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode
 
 import pytest
 
-from tests import factories as f
-from tests import signers
+from tests import factories as f, signers
 from tests.live import TOKEN, LiveApp
 from tests.support import call, good_photos, init_data, make_model, upload
 from webapp.security import InitDataError, validate_init_data

@@ -31,6 +31,7 @@ def test_a_token_without_a_webhook_secret_is_refused():
         ({"SWEEP_SECONDS": "0"}, "SWEEP_SECONDS must be above zero"),  # it would spin
         ({"TELEGRAM_WEBHOOK_REPLIES": "off"}, "TELEGRAM_WEBHOOK_REPLIES must be 1 .on. or 0"),
         ({"ADMIN_CHAT_IDS": "12345,@boss"}, "ADMIN_CHAT_IDS must be chat ids separated by"),
+        ({"ADMIN_CHAT_IDS": "9999999999999999999"}, "ADMIN_CHAT_IDS must be chat ids"),  # > int64
         ({"CREDIT_PACKS": "10:100,10:200"}, "CREDIT_PACKS: two packs with the same number"),
         ({"MONTHLY_PLAN": "100"}, "MONTHLY_PLAN must look like 10:100"),
         # half a Supabase configuration once fell back to SQLite without a word
@@ -188,3 +189,53 @@ def test_a_bot_of_telegrams_test_environment_calls_its_test_addresses(make_live,
     live.post_update(f.message(4242, "/start"))
     assert telegram.calls_to("sendMessage", 4242)[-1].test_env
     assert live.rt.services.training.files.file_url == telegram.url + "/file/bot{0}/test/{1}"
+
+
+def test_an_app_built_for_a_command_starts_no_background_work_until_it_serves(tmp_path):
+    from tests.live import base_env
+
+    app = create_app(Settings.from_env(base_env(tmp_path, None)))
+    rt = app.extensions["runtime"]
+    try:
+        assert not rt.started and not any(s._thread.is_alive() for s in rt.sweepers)
+        assert app.test_client().get("/healthz").status_code == 200  # it serves: it sweeps
+        assert rt.started and all(s._thread.is_alive() for s in rt.sweepers)
+    finally:
+        rt.close()
+
+
+@pytest.mark.expect_errors  # the failed resume is logged as an error
+def test_a_resume_that_fails_at_start_leaves_the_sweeps_running(tmp_path, caplog):
+    from tests.live import base_env
+
+    app = create_app(Settings.from_env(base_env(tmp_path, None)))
+    rt = app.extensions["runtime"]
+
+    def down():
+        raise ConnectionError("the store is down")
+
+    object.__setattr__(rt.services, "resume", down)  # (the sweeper kept the real one)
+    try:
+        rt.start()
+        assert all(s._thread.is_alive() for s in rt.sweepers)  # they try again
+        assert "resume at start failed" in caplog.text
+    finally:
+        rt.close()
+
+
+def test_two_apps_of_one_bot_in_a_process_each_answer_and_the_first_outlives_the_second(
+    tmp_path, telegram
+):
+    """telebot's hook is per process: the app built last sends for the token while it is open;
+    closed, it hands the token back to the one still running (whose replies then go out)."""
+    own = {"TELEGRAM_WEBHOOK_REPLIES": "0"}  # every reply a request of the app's own outbox
+    first = LiveApp(tmp_path / "first", telegram, **own)
+    try:
+        second = LiveApp(tmp_path / "second", telegram, **own)
+        second.post_update(f.message(7101, "/credits"))
+        telegram.wait_text(7101, "You have 3 credits")
+        second.close()
+        assert first.post_update(f.message(7102, "/credits")).status_code == 200
+        telegram.wait_text(7102, "You have 3 credits")
+    finally:
+        first.close()

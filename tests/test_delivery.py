@@ -14,7 +14,7 @@ import pytest
 import bot.outbox.queue
 import webapp.services.work
 from tests import factories as f
-from tests.support import eventually, sandbox_prompts, trained_model
+from tests.support import eventually, sandbox_prompts, sweeps_after, trained_model
 from webapp.records import StoreError
 
 USER = 6301
@@ -134,7 +134,7 @@ def test_a_prompt_astria_made_is_not_sent_again_when_the_store_fails_after(
     live.sandbox_fault(kind="drop_callback", target="prompt")  # and its callback is slow
     live.post_update(f.callback(USER, f"sty:{model.id}:noir"))
     live.wait_faults_used()
-    time.sleep(3)  # sweeps come and go, well past the retry pause
+    sweeps_after(live, 1.0)  # sweeps come and go past the claim's lease (QUICK: 1 s)
     assert len(sandbox_prompts(live)) == 1  # not paid twice
     (generation,) = live.rt.store.list_generations(USER)
     assert generation.status == "processing"  # for its callback, or the reconciler, to settle
@@ -169,8 +169,7 @@ def test_an_album_whose_upload_waits_out_a_429_after_its_urls_were_refused_goes_
         telegram.fail("sendMediaGroup", 429, retry_after=8)  # the uploaded files wait longer
         live.post_update(f.callback(USER, f"sty:{model.id}:noir"))
         telegram.wait_text(USER, "Want more pictures with “Me”?", timeout=30)
-        live.idle()
-        time.sleep(1.5)  # sweeps come and go: nothing is sent again
+        sweeps_after(live, 1.0)  # sweeps come and go past the album's lease: nothing sent again
     finally:
         live.rt.chat.outbox.wait_limit = 30.0
     sent = [c for c in telegram.calls_to("sendMediaGroup", USER) if c.error is None]
@@ -184,9 +183,7 @@ def test_an_album_refused_as_urls_and_as_files_goes_out_as_links_once(make_live,
     telegram.fail("sendMediaGroup", 400, times=100, description="Bad Request: wrong file")
     live.post_update(f.callback(USER, f"sty:{model.id}:noir"))
     telegram.wait_text(USER, "/astria-sandbox/images/", timeout=20)  # the links
-    live.idle()
-    time.sleep(2)  # sweeps come and go: nothing is sent again
-    live.idle()
+    sweeps_after(live, 1.0)  # sweeps come and go past the album's lease: nothing sent again
     assert live.rt.store.generations_awaiting_delivery() == []
     assert len(telegram.calls_to("sendMediaGroup", USER)) == 2  # as URLs, as files: then links
 

@@ -26,8 +26,7 @@ import pytest
 import redis
 import requests
 
-from tests import factories as f
-from tests import processes
+from tests import factories as f, processes
 from tests.live import WEBHOOK_SECRET, base_env
 from tests.processes import die_with_parent, free_port
 from tests.support import eventually, redis_url

@@ -14,8 +14,7 @@ import os
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.live import WEBHOOK_SECRET
 from tests.support import init_data, make_model

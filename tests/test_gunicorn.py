@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests import factories as f
-from tests import processes
+from tests import factories as f, processes
 from tests.journey import run_journey
 from tests.live import TOKEN, WEBHOOK_SECRET, base_env
 from tests.processes import free_port

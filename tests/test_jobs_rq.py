@@ -16,8 +16,7 @@ import pytest
 import redis
 import requests
 
-from tests import factories as f
-from tests import processes
+from tests import factories as f, processes
 from tests.live import base_env
 from tests.support import (
     call,

@@ -3,14 +3,13 @@ with the same records and the same single notification; what Astria lost is refu
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import requests
 
 import webapp.services.work
 from tests import factories as f
-from tests.support import sandbox_prompts, start_training
+from tests.support import sandbox_prompts, start_training, sweeps_after
 
 USER = 9700
 
@@ -102,7 +101,7 @@ def test_a_prompt_whose_answer_was_lost_is_never_sent_twice(make_live, telegram,
     live.sandbox_fault(kind="drop_callback", target="prompt")
     live.post_update(f.callback(USER, f"sty:{model.id}:noir"))
     live.wait_faults_used()
-    time.sleep(3)  # ten sweeps come and go
+    sweeps_after(live, 2.5)  # past the lease (1 s) and the outcome wait (1 s) and a prompt's 1.5
     assert len(sandbox_prompts(live)) == 1
     (generation,) = live.rt.store.list_generations(USER)
     assert generation.status == "processing" and generation.prompt_id is None

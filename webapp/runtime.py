@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -15,6 +16,8 @@ from webapp.services import Services
 from webapp.settings import Settings
 from webapp.store import Store
 from webapp.timers import Sweeper
+
+log = logging.getLogger("app")
 
 
 class Claim(Protocol):
@@ -90,9 +93,12 @@ class Runtime:
             if self.started:
                 return
             self.started = True
-        self.services.resume()
-        for sweeper in self.sweepers:
+        for sweeper in self.sweepers:  # first: a resume that fails now is the sweeps' to redo
             sweeper.start()
+        try:
+            self.services.resume()
+        except Exception:  # the store is down at start: the first sweep tries again
+            log.exception("resume at start failed; the sweep tries again")
 
     def close(self) -> None:
         """Stop background work (tests, and a clean shutdown)."""

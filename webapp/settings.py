@@ -92,7 +92,7 @@ def hosts(_name: str, raw: str) -> tuple[str, ...]:
 def chat_ids(name: str, raw: str) -> tuple[int, ...]:
     """Comma-separated Telegram chat ids."""
     parts = [part for part in raw.replace(" ", "").split(",") if part]
-    if not all(re.fullmatch(r"-?\d{1,19}", part) for part in parts):
+    if not all(re.fullmatch(r"-?\d{1,19}", p) and abs(int(p)) < 2**63 for p in parts):
         raise SettingsError(
             f"{name} must be chat ids separated by commas (12345,67890), got {raw!r}"
         )
@@ -272,6 +272,7 @@ class Settings:
             self.supabase_service_role_key,
             self.secret_key,
             self.sandbox_key if self.secret_key else None,
+            self.redis_url if self.redis_url and "@" in self.redis_url else None,  # a password
         ]
         return [v for v in values if v and len(v) >= 6]
 

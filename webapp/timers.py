@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 
 from webapp.jobs import in_background
@@ -53,10 +55,13 @@ class Sweeper:
     """Calls `fn` every `interval` seconds on a daemon thread, so stuck work gets picked up."""
 
     def __init__(self, interval: float, fn: Callable[[], None]) -> None:
-        self._interval = interval
+        self.interval = interval
         self._fn = fn
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="sweeper", daemon=True)
+        # when its last few sweeps began and ended (time.monotonic): what a test waits for
+        # when it looks for a second copy of something a sweep would make
+        self.swept: deque[tuple[float, float]] = deque(maxlen=16)
 
     def start(self) -> None:
         """Begin sweeping."""
@@ -64,11 +69,13 @@ class Sweeper:
 
     def _loop(self) -> None:
         in_background.set(True)
-        while not self._stop.wait(self._interval):
+        while not self._stop.wait(self.interval):
+            began = time.monotonic()
             try:
                 self._fn()
             except Exception:
                 log.exception("sweep failed")
+            self.swept.append((began, time.monotonic()))
 
     def stop(self) -> None:
         """Stop sweeping."""

@@ -15,8 +15,7 @@ from bot.replies import gone, replace, send, short_of_credits
 from bot.state_storage import flow_data
 from bot.states import TrainStates
 from webapp.records import InvalidInput, NotEnoughCredits, User
-from webapp.services import Services
-from webapp.services import photos as photo_checks
+from webapp.services import Services, photos as photo_checks
 from webapp.services.photos import Refusal
 from webapp.services.ports import FileSource
 from webapp.services.training import NAME_MAX, clean_name

@@ -44,7 +44,13 @@ class SendQueue:
         self._closed = False
 
     def _enqueue(self, call: Call, due: float) -> None:
-        """Queue the call for the sender threads (the caller holds the condition)."""
+        """Queue the call for the sender threads (the caller holds the condition); once the
+        queue is closed, the call is given up at once (logged), not left waiting for nobody."""
+        if self._closed:
+            log.warning("%s not sent: the app is closing", call.method)
+            call.left = call.given_up = True
+            call.future.set_result(placeholder(call))
+            return
         heapq.heappush(self._heap, (due, call.seq, call))
         self._queued[call.chat] += 1
         calls = watched.get()
@@ -284,6 +290,9 @@ class SendQueue:
             self._cond.notify_all()
         for call in dropped:
             call.future.set_result(placeholder(call))
+        if dropped:
+            kept = "kept in Redis for another process" if self.journal else "lost"
+            log.warning("closing with %s messages still queued: %s", len(dropped), kept)
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=5)

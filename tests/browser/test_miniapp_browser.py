@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from PIL import ImageFilter
 
-from tests import factories as f
-from tests import signers
+from tests import factories as f, signers
 from tests.browser.client import Phone, add_photos
 from tests.live import TOKEN
 from tests.support import Recorder, make_model, sandbox_prompts, trained_model, tune_sizes
