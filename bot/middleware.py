@@ -21,7 +21,7 @@ from webapp.texts import Texts
 log = logging.getLogger("bot")
 
 # (update id, user, just created): the sender as the webhook's claim found them, for that
-# update only (bot.update_claimer); saves the middleware its own trip to the store.
+# update only (bot.updates.update_claimer); saves the middleware its own trip to the store.
 known_sender: ContextVar[tuple[int, User, bool] | None] = ContextVar("known_sender", default=None)
 
 
@@ -42,8 +42,8 @@ class UserMiddleware(BaseMiddleware):
         Updates no flow can answer are dropped here: anything outside a private chat (the bot
         talks about a person's photos and credits, never in a group), a message with no sender,
         a button press without data or without the message it belongs to. A user sending faster
-        than the flood limit is ignored (one polite warning a minute), before anything touches
-        the database."""
+        than the flood limit is ignored (one polite warning a minute), before any flow runs (the
+        update's claim has already registered them and read their state, in one round trip)."""
         sender = message.from_user
         money = is_payment(message)  # Telegram took or gave back Stars: always handled
         if not money and not _answerable(message):

@@ -1,5 +1,5 @@
-"""The deployment's processes in tests, one copy: a free port, the README's gunicorn command, the
-RQ worker, waiting until an app answers /readyz, and kill -9."""
+"""The deployment's processes in tests, one copy: a free port, the deployed gunicorn command
+(docs/going-live.md), the RQ worker, waiting until an app answers /readyz, and kill -9."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def die_with_parent() -> None:
 
 
 def gunicorn(port: int, workers: int = 2) -> list[str]:
-    """The README's command (python -m …): `gunicorn -c python:webapp.gunicorn_conf wsgi:app`."""
+    """The deployed command (python -m …): `gunicorn -c python:webapp.gunicorn_conf wsgi:app`."""
     return ["gunicorn", "-c", "python:webapp.gunicorn_conf", "--workers", str(workers),
             "--bind", f"127.0.0.1:{port}", "wsgi:app"]  # fmt: skip
 

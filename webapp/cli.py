@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
     @app.cli.command("set-webhook")
     def set_webhook() -> None:
         """Go live: point Telegram at PUBLIC_URL/api/bot/webhook (with the secret token) and set
-        the bot's command list in English and Russian."""
+        the bot's command list in every language it speaks."""
         rt = runtime()
         if rt.chat is None:
             raise click.ClickException("TELEGRAM_BOT_TOKEN is not set: nothing to go live with.")

@@ -23,7 +23,7 @@ __all__ = ["SANDBOX_PREFIX", "Settings", "SettingsError"]
 SANDBOX_PREFIX = "/astria-sandbox"
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 MAX_STARS = 10_000  # Telegram's highest price for one invoice
-MODEL_TYPES = ("lora", "faceid", "pti", "checkpoint")
+DEFAULT_MODEL_TYPES = ("lora", "faceid", "pti", "checkpoint")  # what ASTRIA_MODEL_TYPE may be
 
 Parser = Callable[[str, str], object]  # (variable, its text) -> the value, or SettingsError
 
@@ -152,7 +152,7 @@ class Settings:
     faceid_cost: int = env("FACEID_COST", 1, whole())
     images_per_prompt: int = env("IMAGES_PER_PROMPT", 4, whole(1))
     astria_base_tune_id: int = env("ASTRIA_BASE_TUNE_ID", 1504944, whole(1))  # Flux.1 dev
-    astria_model_type: str = env("ASTRIA_MODEL_TYPE", "lora", one_of(*MODEL_TYPES))
+    astria_model_type: str = env("ASTRIA_MODEL_TYPE", "lora", one_of(*DEFAULT_MODEL_TYPES))
     astria_branch: str | None = env("ASTRIA_BRANCH", None)  # "fast": free and mocked
     astria_token: str = env("ASTRIA_TOKEN", "ohwx")
     astria_timeout: float = env("ASTRIA_TIMEOUT", 35.0, number())  # Astria: 30 s, or a 504
@@ -208,8 +208,9 @@ class Settings:
                 f"{given} is set but {missing} is not: set both to use Supabase, or neither "
                 "for the embedded SQLite store"
             )
-        if self.astria_model_type not in MODEL_TYPES:
-            raise SettingsError(f"ASTRIA_MODEL_TYPE must be one of {', '.join(MODEL_TYPES)}")
+        if self.astria_model_type not in DEFAULT_MODEL_TYPES:
+            allowed = ", ".join(DEFAULT_MODEL_TYPES)
+            raise SettingsError(f"ASTRIA_MODEL_TYPE must be one of {allowed}")
         if self.telegram_chat_rate <= 0 or self.telegram_global_rate <= 0:
             raise SettingsError("TELEGRAM_CHAT_RATE and TELEGRAM_GLOBAL_RATE must be above 0")
         if not 1 <= self.images_per_prompt <= 8:
