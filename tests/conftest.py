@@ -121,3 +121,9 @@ def store_env(request):
     stack = request.getfixturevalue("supabase")
     stack.reset()
     return {"SUPABASE_URL": stack.url, "SUPABASE_SERVICE_ROLE_KEY": stack.service_role_key}
+
+
+def pytest_collection_modifyitems(items):
+    """The longest tests (marked `long`) first: on xdist's workers they then run beside the many
+    short ones instead of alone at the end of the run."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import random
 import time
 
-from PIL import Image, ImageDraw, ImageFilter, ImageStat
+from PIL import Image, ImageDraw
 
-from webapp.sandbox.service import BLUR_BELOW
+from webapp.sandbox.service import BLUR_BELOW, sharpness  # what /images/inspect measures
 
 _update_ids = itertools.count(int(time.time() * 1000) % 10**9)
 _message_ids = itertools.count(1)
@@ -36,23 +37,28 @@ def jpeg(width: int = 768, height: int = 768, color=None, exif=None) -> bytes:
     """A real JPEG of the given size; without a colour, each call is a different picture, sharp
     enough for the sandbox's blur test (a few colours draw a picture too flat: the next colour
     is taken, so which tests ran before cannot make a test's photo blurry)."""
+    if exif is not None:
+        out = io.BytesIO()
+        picture(width, height, color or (next(_colors) * 37 % 256, 120, 80)).save(
+            out, "JPEG", exif=exif
+        )
+        return out.getvalue()
     while True:
-        shade = color or (next(_colors) * 37 % 256, 120, 80)
-        image = picture(width, height, shade)
-        if color is not None or sharpness(image) >= 2 * BLUR_BELOW:
-            break
+        content = _jpeg(width, height, color or (next(_colors) * 37 % 256, 120, 80))
+        if content is not None or color is not None:
+            return content or _jpeg(width, height, color, sharp_only=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _jpeg(width: int, height: int, color, sharp_only: bool = True) -> bytes | None:
+    """One picture's JPEG, made once per process (a suite draws thousands, and they repeat:
+    256 colours a size); None when it is too flat for the blur test and `sharp_only`."""
+    image = picture(width, height, color)
+    if sharp_only and sharpness(image) < 2 * BLUR_BELOW:
+        return None
     out = io.BytesIO()
-    image.save(out, "JPEG", **({"exif": exif} if exif else {}))
+    image.save(out, "JPEG")
     return out.getvalue()
-
-
-def sharpness(image: Image.Image) -> float:
-    """What the sandbox's /images/inspect measures to call a photo blurry."""
-    image = image.copy()
-    image.thumbnail((512, 512))
-    edges = image.convert("L").filter(ImageFilter.FIND_EDGES)
-    width, height = edges.size
-    return ImageStat.Stat(edges.crop((2, 2, width - 2, height - 2))).var[0]
 
 
 def png(width: int = 768, height: int = 768) -> bytes:

@@ -341,6 +341,7 @@ def deployment(request, store_env, tmp_path, telegram):
         yield made
 
 
+@pytest.mark.long  # started first: it sets how long the run takes
 def test_every_acknowledged_write_survives_commands_readers_and_kill_9(deployment, telegram):
     """The issue's scenario, three times over: serve, run the operator's commands and a reader
     beside it, more users, kill -9 of everything mid-work, restart; then every acknowledged

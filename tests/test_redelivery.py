@@ -152,6 +152,7 @@ def kill_points(live, points, journey) -> int:
     return points.count
 
 
+@pytest.mark.long  # started first: it sets how long the run takes
 def test_a_training_survives_a_crash_at_every_point_of_its_updates(chat, telegram):
     live, points = chat
     points.telegram = telegram

@@ -42,6 +42,7 @@ def settle(live, users, status_of, pending, timeout=60.0):
         time.sleep(0.1)
 
 
+@pytest.mark.long  # started first: it sets how long the run takes
 def test_hundreds_of_users_with_random_faults(make_live, telegram):
     journeys(make_live, telegram, USERS)
 

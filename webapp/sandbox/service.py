@@ -39,6 +39,16 @@ PROMPT_FIELDS = {"text", "num_images", "callback"}  # the rest are options, kept
 BLUR_BELOW = 40.0  # variance of the edge map of a ≤512 px thumbnail: sharp photos have 100+
 
 
+def sharpness(image: Image.Image) -> float:
+    """How sharp a picture is: the variance of the edge map of its grey, at most 512 px a side
+    (sharp photos have 100+; the sandbox calls one below BLUR_BELOW blurry)."""
+    grey = image.convert("L")
+    grey.thumbnail((512, 512))
+    edges = grey.filter(ImageFilter.FIND_EDGES)
+    width, height = edges.size  # the frame's own edge is not the picture's
+    return ImageStat.Stat(edges.crop((2, 2, width - 2, height - 2))).var[0]
+
+
 class Sandbox:
     """The sandbox's behaviour; the routes are thin wrappers around it."""
 
@@ -180,14 +190,12 @@ class Sandbox:
             return {"error": "name and file are required"}, 422
         try:
             with Image.open(io.BytesIO(content)) as img:
-                img.thumbnail((512, 512))
-                edges = img.convert("L").filter(ImageFilter.FIND_EDGES)
-                width, height = edges.size  # the frame's own edge is not the picture's
-                sharpness = ImageStat.Stat(edges.crop((2, 2, width - 2, height - 2))).var[0]
+                img.draft("L", (512, 512))  # a JPEG decodes its grey only, at the size needed
+                blurry = sharpness(img) < BLUR_BELOW
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             return {"error": "file is not a valid image"}, 422
         flags = ("includes_multiple_people", "wearing_sunglasses", "wearing_hat", "funny_face")
-        body = {"name": name, "blurry": sharpness < BLUR_BELOW, **dict.fromkeys(flags, False)}
+        body = {"name": name, "blurry": blurry, **dict.fromkeys(flags, False)}
         return body, 200
 
     def create_prompt(self, tune_id: int, fields: dict) -> tuple[dict, int]:
