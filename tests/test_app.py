@@ -239,3 +239,20 @@ def test_two_apps_of_one_bot_in_a_process_each_answer_and_the_first_outlives_the
         telegram.wait_text(7102, "You have 3 credits")
     finally:
         first.close()
+
+
+def test_a_malformed_setting_stops_a_command_with_one_plain_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.processes import ROOT
+
+    env = {**os.environ, "INSTANCE_PATH": str(tmp_path), "ADMIN_CHAT_IDS": "@boss"}
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "reconcile"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "Configuration error: ADMIN_CHAT_IDS must be chat ids" in done.stderr
+    assert "Traceback" not in done.stderr
