@@ -1,6 +1,15 @@
 """One update from the webhook: claimed for this process (with its sender and chat state read in
 the same store round trip), run through the flows, then marked done with its state writes and
-the answer it carried, before its replies leave (webapp.services.leases)."""
+the answer it carried, before its replies leave (webapp.services.leases).
+
+What one update's handling hands down without arguments (context variables, set here or by the
+claim and reset when the update ends), in one list:
+- `bot.middleware.known_sender`: the sender and their state read with the claim (no second trip);
+- `bot.failures.current_update`, `update_failed`: which update failed, for Failures' reply;
+- `bot.outbox.answer.webhook_answer`: the update's held replies and what rides in its answer;
+- `bot.leases.keyed`: the update created something keyed by its id (its done mark waits for it);
+- `webapp.jobs.in_background` (set by jobs, not here): a send may wait for Telegram's answer.
+Handlers get `user`, `t` and `state` as arguments from the middleware (bot.middleware)."""
 
 from __future__ import annotations
 
