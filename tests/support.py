@@ -73,18 +73,21 @@ def eventually(check, timeout: float = 10.0):
     return found
 
 
-def sweeps_after(live, seconds: float, count: int = 2, timeout: float = 30.0) -> None:
+def sweeps_after(
+    live, seconds: float, count: int = 2, timeout: float = 30.0, idle: bool = True
+) -> None:
     """Wait until every sweep of the app has run `count` times, each begun `seconds` from now or
-    later, and then for the jobs they started: the moment a second copy of something would have
-    been made by then (a claim that runs out after `seconds` is taken over by the next sweep).
-    A check for "nothing twice" looks after this, not after a fixed sleep."""
+    later, and then (`idle`) for the jobs they started: the moment a second copy of something
+    would have been made by then (a claim that runs out after `seconds` is taken over by the
+    next sweep). A check for "nothing twice" looks after this, not after a fixed sleep."""
     moment = time.monotonic() + seconds
     sweepers = [s for s in live.rt.sweepers if s.interval <= live.rt.settings.sweep_seconds]
     assert sweepers, "the app sweeps nothing"  # (the reconciler's, every few minutes, aside)
     eventually(
         lambda: all(sum(b >= moment for b, _ in s.swept) >= count for s in sweepers), timeout
     )
-    live.idle()
+    if idle:
+        live.idle()
 
 
 def make_model(store, user: int, *, ready_as: int | None = None, **fields) -> Model:

@@ -29,6 +29,7 @@ from tests.support import (
     send_photos,
     start_training,
     stop_processes,
+    sweeps_after,
     upload,
 )
 from webapp.queue import OPTIONAL_QUEUE, QUEUE
@@ -89,7 +90,7 @@ def test_jobs_wait_in_redis_for_a_worker_and_outlive_the_web_process(
     assert upload(first, good_photos(), name="Durable").status_code == 201
     queued = redis.Redis.from_url(rq_env["REDIS_URL"])
     assert queued.llen(f"rq:queue:{QUEUE}") == 1  # no thread here took it
-    time.sleep(2.5)  # sweeps come and go: they find the upload waiting, and its job queued
+    sweeps_after(first, 0, idle=False)  # sweeps find the upload waiting, and its job queued
     assert queued.llen(f"rq:queue:{QUEUE}") == 1  # not a second job for it
     assert len(staged(rq_env)) == 1  # the photos wait in Redis, not in this process
     # a job waiting for a worker is not idle, but nothing of this process's own is left to wait
