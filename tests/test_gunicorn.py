@@ -26,11 +26,13 @@ def gunicorn(tmp_path, telegram):
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, **base_env(tmp_path, telegram), "PUBLIC_URL": url}
     log = tmp_path / "gunicorn.log"
-    process = processes.spawn(processes.gunicorn(port), env, log)  # as deployed: the README's
-    processes.wait_ready(url, 30, why=log.read_text)
-    yield url, tmp_path
-    process.terminate()
-    process.wait(timeout=30)
+    process = processes.spawn(processes.gunicorn(port), env, log)  # as deployed
+    try:
+        processes.wait_ready(url, 30, why=log.read_text)
+        yield url, tmp_path
+    finally:  # (also when it never got ready: no server is left behind on its port)
+        process.terminate()
+        process.wait(timeout=30)
 
 
 @pytest.mark.gunicorn
