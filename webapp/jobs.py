@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextvars import ContextVar
@@ -117,19 +118,16 @@ class Jobs:
     def wait_idle(self, timeout: float = 30.0, here_only: bool = False) -> bool:
         """Wait until no job is running (jobs may start others; all of them run here); True
         when idle."""
-        deadline = threading.Event()
-        timer = threading.Timer(timeout, deadline.set)
-        timer.start()
-        try:
-            while not deadline.is_set():
-                with self._lock:
-                    running = list(self._running)
-                if not running:
-                    return True
-                wait(running, timeout=0.5)
-            return False
-        finally:
-            timer.cancel()
+        deadline = time.monotonic() + timeout  # (no timer thread per call: tests call it often)
+        while True:
+            with self._lock:
+                running = list(self._running)
+            if not running:
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            wait(running, timeout=min(left, 0.5))
 
     def shutdown(self) -> None:
         """Stop taking work and let running jobs finish."""
