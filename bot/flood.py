@@ -5,41 +5,21 @@ when REDIS_URL is set (shared by every worker; in memory again while Redis does 
 from __future__ import annotations
 
 import logging
-import threading
 
 from limits import parse
 from limits.errors import StorageError
-from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from redis import Redis
 
 from webapp.backoff import Backoff
+from webapp.counters import SweepingMemoryStorage
 from webapp.settings import Settings
 
 log = logging.getLogger("limits")
 
 CHAT_WARNING = "1/minute"  # one polite warning per minute at most
 ALBUM = "10/minute"  # Telegram's albums hold at most 10 items
-
-
-class SweepingMemoryStorage(MemoryStorage):
-    """limits' memory storage, but sweeping expired counters every few seconds.
-
-    The stock one starts a thread every 10 ms while counters change and scans every key each
-    time: under a steady stream of webhook updates that alone cost more CPU than the rest of an
-    update. Expired entries are ignored on reading either way; the sweep only frees memory."""
-
-    SWEEP_SECONDS = 5.0
-    # limits has no public setting for this: the hook below replaces a private method of
-    # limits 5.8 (pinned in pyproject.toml); an upgrade that renames it fails here, at import,
-    # not silently back to a thread every 10 ms.
-    assert hasattr(MemoryStorage, "_MemoryStorage__schedule_expiry"), "limits changed: see above"
-
-    def _MemoryStorage__schedule_expiry(self) -> None:  # the stock (name-mangled) hook
-        if not self.timer.is_alive():
-            self.timer = threading.Timer(self.SWEEP_SECONDS, self._MemoryStorage__expire_events)
-            self.timer.daemon = True
-            self.timer.start()
 
 
 class _Counters:

@@ -90,3 +90,37 @@ def test_the_webhook_is_not_limited_by_address(live, telegram):
         assert live.post_update(f.message(20_000 + n, "/help")).status_code == 200
     assert live.rt.chat.outbox.wait_idle(30)
     assert len(telegram.calls_to("sendMessage")) == 40
+
+
+def test_counters_in_memory_sweep_once_however_many_threads_count_at_once(tmp_path):
+    """The stock memory storage could start one timer twice when two threads counted at once
+    (CPython then fails that thread's start); ours starts one sweep at a time. The API's rate
+    limits use it too without Redis."""
+    import threading
+
+    from tests.live import base_env
+    from webapp.app import create_app
+    from webapp.counters import SweepingMemoryStorage
+    from webapp.settings import Settings
+
+    storage = SweepingMemoryStorage()
+    start = threading.Barrier(8)
+
+    def count(n: int) -> None:
+        start.wait()
+        for i in range(300):
+            storage.incr(f"k{n}:{i % 7}", 0.001)  # expiring at once: a sweep is asked each time
+
+    threads = [threading.Thread(target=count, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sweeps = [t for t in threading.enumerate() if t is storage.timer]
+    assert len(sweeps) <= 1  # (a thread that failed to start fails this test by itself)
+    app = create_app(Settings.from_env(base_env(tmp_path, None)))
+    try:
+        (limiter,) = app.extensions["limiter"]
+        assert isinstance(limiter.storage, SweepingMemoryStorage)
+    finally:
+        app.extensions["runtime"].close()

@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, request
 from flask_limiter import Limiter
 from redis import Redis
 
+from webapp import counters  # noqa: F401 (registers sweeping-memory://)
 from webapp.settings import Settings
 
 
@@ -39,7 +40,7 @@ def init_app(app: Flask, settings: Settings, redis: Redis | None = None) -> Limi
     # process's memory (a warning in the log) until Redis is back.
     limiter = Limiter(
         key_func=by_address,
-        storage_uri=settings.redis_url or "memory://",
+        storage_uri=settings.redis_url or "sweeping-memory://",  # webapp.counters
         # the app's one Redis client's connections
         storage_options={"connection_pool": redis.connection_pool} if redis is not None else {},
         default_limits=[],
