@@ -37,16 +37,20 @@ def jpeg(width: int = 768, height: int = 768, color=None, exif=None) -> bytes:
     """A real JPEG of the given size; without a colour, each call is a different picture, sharp
     enough for the sandbox's blur test (a few colours draw a picture too flat: the next colour
     is taken, so which tests ran before cannot make a test's photo blurry)."""
-    if exif is not None:
-        out = io.BytesIO()
-        picture(width, height, color or (next(_colors) * 37 % 256, 120, 80)).save(
-            out, "JPEG", exif=exif
-        )
-        return out.getvalue()
-    while True:
-        content = _jpeg(width, height, color or (next(_colors) * 37 % 256, 120, 80))
-        if content is not None or color is not None:
-            return content or _jpeg(width, height, color, sharp_only=False)
+    if color is None and exif is None:
+        while (content := _jpeg(width, height, _next_color())) is None:
+            pass  # too flat for the blur test: the next colour
+        return content
+    color = color or _next_color()
+    if exif is None:
+        return _jpeg(width, height, color, sharp_only=False)
+    out = io.BytesIO()
+    picture(width, height, color).save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def _next_color() -> tuple[int, int, int]:
+    return (next(_colors) * 37 % 256, 120, 80)
 
 
 @functools.lru_cache(maxsize=4096)

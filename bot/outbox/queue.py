@@ -58,7 +58,7 @@ class SendQueue:
             calls.append(call)
             call.watched = True
         self._cond.notify()
-        if not self._threads and not self._closed:
+        if not self._threads:
             for n in range(SENDERS):
                 thread = threading.Thread(target=self._run, name=f"outbox-{n}", daemon=True)
                 thread.start()
