@@ -23,6 +23,7 @@ from bot.outbox.journal import RedisJournal
 from bot.state_storage import StoreStateStorage
 from bot.updates import Claimed, Handled, update_claimer, update_handler
 from webapp.alerts import Alerts
+from webapp.clock import Clock
 from webapp.images import ImagePolicy
 from webapp.services import Services
 from webapp.services.leases import Leases
@@ -53,9 +54,10 @@ class Chat:
         images: ImagePolicy,
         styles: Styles,
         redis: Redis | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.settings, self.store, self.redis = settings, store, redis
-        self.outbox: Outbox = telegram.connect(settings)
+        self.outbox: Outbox = telegram.connect(settings, clock)
         self.storage = StoreStateStorage(store)
         self.bot = TeleBot(
             settings.telegram_bot_token,

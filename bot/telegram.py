@@ -18,6 +18,7 @@ import requests
 from telebot import apihelper
 
 from bot.outbox import Outbox, Pace
+from webapp.clock import Clock
 from webapp.settings import Settings
 
 log = logging.getLogger("telegram")
@@ -72,13 +73,14 @@ class BotApi:
         return response
 
 
-def connect(settings: Settings) -> Outbox:
+def connect(settings: Settings, clock: Clock | None = None) -> Outbox:
     """This app's outbox for its bot token: every call telebot makes with that token goes
-    through it, to TELEGRAM_API_URL, at TELEGRAM_*_RATE."""
+    through it, to TELEGRAM_API_URL, at TELEGRAM_*_RATE (counted on `clock`)."""
     outbox = Outbox(
         BotApi(settings.telegram_api_url).send,
         Pace(settings.telegram_chat_rate, settings.telegram_chat_burst,
              settings.telegram_global_rate),
+        clock=clock,
     )  # fmt: skip
     outbox.api_url = api_urls(settings)[0]
     with _lock:

@@ -10,6 +10,7 @@ import socket
 import pytest
 
 from tests import supabase_stack
+from tests.clock import SkippingClock
 from tests.fake_telegram import FakeTelegram
 from tests.live import TOKEN, LiveApp
 
@@ -69,8 +70,8 @@ def incidents(request):
 
 @pytest.fixture
 def telegram():
-    """The Bot API stand-in."""
-    fake = FakeTelegram(TOKEN)
+    """The Bot API stand-in, on a clock the test may move on (the apps built with it share it)."""
+    fake = FakeTelegram(TOKEN, clock=SkippingClock())
     yield fake
     fake.close()
 

@@ -14,6 +14,8 @@ from flask import Flask, Response, jsonify, request
 from PIL import Image
 from werkzeug.serving import make_server
 
+from webapp.clock import Clock
+
 
 @dataclass
 class Call:
@@ -23,7 +25,7 @@ class Call:
     params: dict
     files: dict = field(default_factory=dict)
     error: int | None = None  # the error code the stand-in answered with, if it failed the call
-    at: float = field(default_factory=time.monotonic)  # when it arrived
+    at: float = 0.0  # when it arrived (on FakeTelegram.clock)
     test_env: bool = False  # made at /bot<token>/test/<method> (Telegram's test environment)
 
     @property
@@ -69,8 +71,9 @@ class Hold:
 class FakeTelegram:
     """The Bot API for one bot token; `calls` grows as the app talks to it."""
 
-    def __init__(self, token: str, port: int = 0) -> None:
+    def __init__(self, token: str, port: int = 0, clock: Clock | None = None) -> None:
         self.token = token
+        self.clock = clock or Clock()  # `Call.at` and the flood limit are on it (tests.clock)
         self.calls: list[Call] = []
         self.files: dict[str, bytes] = {}
         self.refuse_urls = False  # answer 400 to albums of URLs, as Telegram does for some hosts
@@ -261,7 +264,8 @@ class FakeTelegram:
             if request.is_json:
                 params.update(request.get_json())
             files = {k: f.read() for k, f in request.files.items()}
-            call = Call(method, params, files, test_env="/test/" in request.path)
+            call = Call(method, params, files, at=self.clock.monotonic(),
+                        test_env="/test/" in request.path)  # fmt: skip
             with self._lock:
                 self.calls.append(call)
                 failure = next(
@@ -282,11 +286,11 @@ class FakeTelegram:
                         "retry_after": retry_after,
                         "description": f"Too Many Requests: retry after {retry_after}",
                     }
-                if failure and failure["code"] != 200:
-                    call.error = failure["code"]
+                if failure and (failure["code"] != 200 or failure["body"] is not None):
+                    call.error = failure["code"]  # (a 200 with a body of its own: a proxy's page)
             if failure and failure.get("hang"):
                 time.sleep(failure["hang"])
-            if failure and failure["code"] == 200:
+            if failure and failure["code"] == 200 and failure["body"] is None:
                 failure = None  # only late
             if failure and failure.get("body") is not None:
                 return Response(failure["body"], failure["code"], mimetype="text/html")

@@ -69,7 +69,8 @@ class LiveApp:
         self.server, self.url = serve(self._dispatch, port)
         full_env = {**base_env(tmp_path, telegram), "PUBLIC_URL": self.url, **env}
         self.settings_env = full_env
-        self.app = create_app(Settings.from_env(full_env))
+        clock = telegram.clock if telegram is not None else None  # the outbox's: tests.clock
+        self.app = create_app(Settings.from_env(full_env), clock)
         self.app.extensions["runtime"].start()  # it serves, as a gunicorn worker does
         self._built.set()
         self.http = requests.Session()

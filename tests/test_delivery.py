@@ -25,28 +25,31 @@ QUICK = {"SWEEP_SECONDS": "0.3", "UPLOAD_LEASE_SECONDS": "1"}
 def test_an_album_held_by_a_long_429_is_delivered_once_it_goes_out(make_live, telegram):
     live = make_live(TELEGRAM_WEBHOOK_REPLIES="0", **QUICK)
     model = trained_model(live, telegram, USER)
-    live.rt.chat.outbox.wait_limit = 0  # the job gets a stand-in after 5 s (a long retry_after)
+    live.rt.chat.outbox.wait_limit = 0  # the job gets a stand-in at once (a long retry_after)
     try:
         telegram.fail("sendMediaGroup", 429, retry_after=12)  # longer than the job waits
         live.post_update(f.callback(USER, f"sty:{model.id}:noir"))
-        telegram.wait_for(lambda calls: [c for c in calls if c.method == "sendMediaGroup"])
-        time.sleep(10.5)  # the job got a stand-in for the album and returned; Telegram has none
+        left = telegram.clock.next_wait(longer_than=10)  # the outbox waits out the 429
+        live.idle()  # the job got a stand-in for the album and returned; Telegram has none
+        sweeps_after(live, 1.0)  # sweeps come and go past the album's lease (QUICK: 1 s)
         waiting = live.rt.store.generations_awaiting_delivery()
         assert len(waiting) == 1  # not delivered while it only waits in memory
+        assert len(telegram.calls_to("sendMediaGroup", USER)) == 1  # nor sent again meanwhile
+        telegram.clock.skip(left)  # the 12 s are up
         telegram.wait_text(USER, "Want more pictures with “Me”?", timeout=30)
         live.idle()
     finally:
         live.rt.chat.outbox.wait_limit = 30.0
     assert live.rt.store.generations_awaiting_delivery() == []
-    sent = [c for c in telegram.calls_to("sendMediaGroup", USER) if c.error is None]
-    assert len(sent) == 1  # once: its job kept the claim all along, the sweep sent no other
-    assert len(telegram.calls_to("sendMediaGroup", USER)) == 2  # the 429, then the album
+    (refused, sent) = telegram.calls_to("sendMediaGroup", USER)  # the 429, then the album:
+    assert refused.error == 429 and sent.error is None  # once: the job kept the claim all along
+    assert sent.at - refused.at >= 12  # not before Telegram allowed it
 
 
 def test_an_album_held_by_a_429_does_not_hold_up_other_work(make_live, telegram):
     live = make_live(JOB_WORKERS="1", TELEGRAM_WEBHOOK_REPLIES="0", **QUICK)  # one job at a time
     held, other = trained_model(live, telegram, USER), trained_model(live, telegram, USER + 1)
-    live.rt.chat.outbox.wait_limit = 0  # the job gets a stand-in after 5 s
+    live.rt.chat.outbox.wait_limit = 0  # the job gets a stand-in at once
     try:
         telegram.fail("sendMediaGroup", 429, retry_after=40, chat_id=USER)
         live.post_update(f.callback(USER, f"sty:{held.id}:noir"))
@@ -162,14 +165,20 @@ def test_an_album_whose_upload_waits_out_a_429_after_its_urls_were_refused_goes_
 ):
     live = make_live(TELEGRAM_WEBHOOK_REPLIES="0", **QUICK)
     model = trained_model(live, telegram, USER)
-    live.rt.chat.outbox.wait_limit = 0  # the job gets a stand-in after 5 s
+    live.rt.chat.outbox.wait_limit = 1  # the job waits for its answer a second
     try:
         telegram.fail("sendMediaGroup", 429, retry_after=1)  # the URLs wait a moment…
         telegram.fail("sendMediaGroup", 400, description="Bad Request: wrong file")  # …refused
         telegram.fail("sendMediaGroup", 429, retry_after=8)  # the uploaded files wait longer
         live.post_update(f.callback(USER, f"sty:{model.id}:noir"))
+        telegram.clock.skip_next()  # the moment is up
+        left = telegram.clock.next_wait(longer_than=6)  # the outbox waits out the second 429
+        live.idle()  # the job got a stand-in for the upload and returned
+        sweeps_after(live, 1.0)  # sweeps come and go past the album's lease meanwhile
+        assert len(telegram.calls_to("sendMediaGroup", USER)) == 3  # nothing sent again
+        telegram.clock.skip(left)
         telegram.wait_text(USER, "Want more pictures with “Me”?", timeout=30)
-        sweeps_after(live, 1.0)  # sweeps come and go past the album's lease: nothing sent again
+        sweeps_after(live, 1.0)  # and after it went out: nothing sent again
     finally:
         live.rt.chat.outbox.wait_limit = 30.0
     sent = [c for c in telegram.calls_to("sendMediaGroup", USER) if c.error is None]

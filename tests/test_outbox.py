@@ -4,12 +4,11 @@ deployed; none may log an error or alert an admin (tests/conftest.py fails it ot
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from bot import outbox
 from tests import factories as f
+from tests.support import eventually
 from webapp.records import StoreError
 
 ADMIN = 515151
@@ -38,6 +37,7 @@ def test_a_429_on_a_reply_is_delivered_after_retry_after_and_the_webhook_does_no
     # Telegram got the refused call, and the webhook answered without waiting out retry_after
     (refused,) = telegram.calls_to("sendMessage", 8101)
     assert refused.error == 429
+    assert telegram.clock.skip_next() > 1.5  # the outbox waits out retry_after…
     delivered = telegram.wait_text(8101, "You have 3 credits")
     assert delivered.at - refused.at >= 2.0  # not before Telegram allowed it
     assert app.rt.chat.outbox.wait_idle(10)
@@ -121,6 +121,8 @@ def test_a_429_on_an_already_queued_reply_keeps_the_chat_in_order(app, telegram)
     telegram.fail("sendMessage", 429, retry_after=2)  # the 4th reply, queued by the pace, hits it
     app.post_update(f.message(8107, "/credits"))
     app.post_update(f.message(8107, "/cancel"))
+    held = eventually(lambda: app.rt.chat.outbox.pacer.held_until(8107))  # waits out the 429
+    telegram.clock.skip(held - telegram.clock.monotonic())  # its retry_after is up
     assert app.rt.chat.outbox.wait_idle(20)
     assert [t.split()[0] for t in telegram.texts(8107)] == ["What"] * 3 + ["You", "There"]
 
@@ -146,6 +148,7 @@ def test_a_busy_telegram_on_a_call_that_needs_its_answer_asks_the_user_to_send_a
 def test_a_bot_api_hiccup_on_a_reply_is_sent_again_later_not_an_alert(app, telegram, hiccup):
     telegram.fail("sendMessage", **hiccup)
     assert app.post_update(f.message(8109, "/credits")).status_code == 200
+    assert telegram.clock.skip_next() >= 1.5  # a pause before it is tried again
     telegram.wait_text(8109, "You have 3 credits")
     assert telegram.texts(ADMIN) == []
 
@@ -156,7 +159,7 @@ def test_a_bot_api_that_hangs_does_not_hold_the_webhook(app, telegram, monkeypat
     response = app.post_update(f.message(8110, "/help"))
     answered = telegram.calls_to("sendMessage", 8110)
     assert response.status_code == 200
-    assert answered and answered[0].at + 3 > time.monotonic()  # the webhook did not wait it out
+    assert answered and answered[0].at + 3 > telegram.clock.monotonic()  # the webhook did not wait
     assert app.rt.chat.outbox.wait_idle(40)
     assert telegram.texts(8110)  # the reply went out (perhaps twice: its answer was lost)
     assert telegram.texts(ADMIN) == []

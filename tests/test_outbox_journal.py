@@ -46,6 +46,7 @@ def test_a_queued_reply_is_in_redis_until_it_goes_out_and_never_with_the_token(
     assert kept["method"] == "sendMessage" and kept["params"]["chat_id"] in ("8201", 8201)
     raw = b"".join(v for k in redis.Redis.from_url(url).keys() for v in _values(url, k))
     assert live.rt.settings.telegram_bot_token.encode() not in raw  # never the token
+    telegram.clock.skip_next()  # its retry_after is up
     telegram.wait_text(8201, "You have 3 credits")
     eventually(lambda: entries(url) == {})  # gone once sent
 
@@ -134,7 +135,8 @@ def test_an_adopted_message_goes_out_through_the_outbox(url, telegram):
 
 def test_a_message_adopted_while_its_owner_still_lives_is_sent_once(url, telegram):
     api = telegram.url + "/bot{0}/{1}"
-    first, second = Outbox(BotApi(telegram.url).send), Outbox(BotApi(telegram.url).send)
+    first = Outbox(BotApi(telegram.url).send, clock=telegram.clock)
+    second = Outbox(BotApi(telegram.url).send)
     first.journal = RedisJournal(
         redis.Redis.from_url(url), telegram.token, api, refresh=100
     )  # it will look dead
@@ -148,8 +150,9 @@ def test_a_message_adopted_while_its_owner_still_lives_is_sent_once(url, telegra
         redis.Redis.from_url(url).delete(first.journal._alive(first.journal.owner))
         assert second.adopt() == 1
         telegram.wait_text(8203, "Your model is ready")
+        assert second.wait_idle(10)
+        telegram.clock.skip_next(longer_than=1)  # the first one's retry_after is up
         assert first.wait_idle(10)  # its own try came too, and found the message taken
-        time.sleep(0.5)
         sent = [c for c in telegram.calls_to("sendMessage", 8203) if c.error is None]
         assert len(sent) == 1
         assert entries(url) == {}

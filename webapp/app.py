@@ -14,6 +14,7 @@ from webapp import cli, errors, limits as rate_limits, sandbox
 from webapp.alerts import Alerts
 from webapp.astria import AstriaClient
 from webapp.backoff import redis_client
+from webapp.clock import Clock
 from webapp.images import ImagePolicy
 from webapp.jobs import Jobs
 from webapp.logs import init_logging
@@ -41,8 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("app")
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    """Build the app: settings, store, Astria client, jobs, services and the bot, once."""
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
+    """Build the app: settings, store, Astria client, jobs, services and the bot, once. `clock`:
+    what the outbox counts Telegram's pace and retry_after on (tests move theirs on)."""
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -74,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         if settings.telegram_bot_token:
             from bot import Chat  # the chat, wired in here only: nothing below imports bot/
 
-            chat = Chat(settings, store, images, styles, redis)
+            chat = Chat(settings, store, images, styles, redis, clock)
             undo.callback(chat.close)  # its token routes to it from here on
             notifier, files, cashier, send_alert = (
                 chat.notifier,

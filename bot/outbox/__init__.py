@@ -33,13 +33,13 @@ job either way; see webapp.services.callbacks).
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 
 from bot.outbox.answer import ANSWERABLE, WebhookAnswer, unheld, webhook_answer
 from bot.outbox.calls import STALE, Call, chat_of, json_body, ok, placeholder, refusal, weight
 from bot.outbox.pace import Pace
 from bot.outbox.queue import SendQueue
+from webapp.clock import Clock
 from webapp.jobs import in_background
 
 __all__ = ["Outbox", "Pace", "WebhookAnswer", "refusal", "unheld", "webhook_answer"]
@@ -60,8 +60,9 @@ class Outbox(SendQueue):
         pace: Pace | None = None,
         on_unreachable: Callable[[int], None] | None = None,
         wait_limit: float = 30.0,
+        clock: Clock | None = None,
     ) -> None:
-        super().__init__(pace, wait_limit)
+        super().__init__(pace, wait_limit, clock)
         self._send = send  # like requests: (method, url, params=, files=, timeout=, proxies=)
         self.on_unreachable = on_unreachable
         self.api_url = ""  # "{base}/bot{0}/{1}", set by bot.telegram.connect
@@ -95,7 +96,7 @@ class Outbox(SendQueue):
         with self._cond:
             if self._queued[call.chat]:  # its chat has messages waiting: it goes after them
                 return None
-            at = time.monotonic()
+            at = self.clock.monotonic()
             call.due = self.pacer.reserve(call.chat, call.weight, at) if call.chat else at
             if call.due > at:  # over the chat's pace: queued once the update is done
                 return None
@@ -132,14 +133,14 @@ class Outbox(SendQueue):
             return self._send_call(call)  # its caller needs the answer itself, 429 or not
         with self._cond:
             call.seq = next(self._seq)
-            at = time.monotonic()
+            at = self.clock.monotonic()
             if call.due is not None:  # booked when it might have ridden in the answer
                 due = call.due
             else:
                 due = (
                     self.pacer.reserve(call.chat, call.weight, at) if call.chat is not None else at
                 )
-            queue = bool(self._queued[call.chat]) or due > time.monotonic()
+            queue = bool(self._queued[call.chat]) or due > self.clock.monotonic()
             if queue:
                 self._enqueue(call, due)
         if queue:
@@ -233,7 +234,7 @@ class Outbox(SendQueue):
 
     def _again(self, call: Call, seconds: float, hold: bool = False) -> None:
         """Plan another try; after a 429 the whole chat waits as long."""
-        call.retry_at = time.monotonic() + seconds
+        call.retry_at = self.clock.monotonic() + seconds
         call.held = hold and call.chat is not None
         if call.held:
             with self._cond:

@@ -15,6 +15,7 @@ from contextvars import ContextVar
 
 from bot.outbox.calls import Call, chat_of, json_body, ok, placeholder, weight
 from bot.outbox.pace import Pace, Pacer
+from webapp.clock import Clock
 from webapp.jobs import in_background
 
 log = logging.getLogger("telegram")
@@ -31,9 +32,12 @@ class SendQueue:
     and in order; with a journal (REDIS_URL), queued messages are also kept in Redis. `Outbox`
     adds the policy: what is sent at once, what is queued, and what an answer means."""
 
-    def __init__(self, pace: Pace | None = None, wait_limit: float = 30.0) -> None:
+    def __init__(
+        self, pace: Pace | None = None, wait_limit: float = 30.0, clock: Clock | None = None
+    ) -> None:
         self.pacer = Pacer(pace or Pace())
         self.wait_limit = wait_limit
+        self.clock = clock or Clock()  # what pace, retry_after and retries are counted on
         self.journal = None  # a bot.outbox.journal.RedisJournal with REDIS_URL
         self._cond = threading.Condition()
         self._heap: list[tuple[float, int, Call]] = []
@@ -75,7 +79,7 @@ class SendQueue:
         if not in_background.get():
             return placeholder(call)
         try:
-            return call.future.result(timeout=self.wait_limit + 5)
+            return call.future.result(timeout=self.wait_limit)
         except FutureTimeout:
             log.info("%s still queued after %ss; the job goes on", call.method, self.wait_limit)
             return placeholder(call)
@@ -84,13 +88,13 @@ class SendQueue:
         """Wait for the next call that is due, whose chat is neither being sent to nor waiting
         out a 429 (the condition is held); None once the queue is closed."""
         while not self._closed:
-            now, skipped, found = time.monotonic(), [], None
+            now, skipped, found = self.clock.monotonic(), [], None
             while self._heap and self._heap[0][0] <= now:
                 entry = heapq.heappop(self._heap)
                 chat = entry[2].chat
                 held = self.pacer.held_until(chat)
-                if held > now:  # a 429 on this chat: its calls move behind it, in order
-                    heapq.heappush(self._heap, (held, entry[1], entry[2]))
+                if held > entry[0]:  # a 429 on this chat: its calls move behind it, in order
+                    heapq.heappush(self._heap, (held, entry[1], entry[2]))  # (even if it is over)
                 elif chat is not None and chat in self._sending:
                     skipped.append(entry)
                 else:
@@ -103,7 +107,7 @@ class SendQueue:
                     self._sending.add(found.chat)
                 return found
             wait = self._heap[0][0] - now if self._heap and not skipped else None
-            self._cond.wait(wait if wait is None else max(wait, 0.001))
+            self.clock.wait(self._cond, wait if wait is None else max(wait, 0.001))
         return None
 
     def _run(self) -> None:
@@ -266,7 +270,7 @@ class SendQueue:
             call.weight = weight(call.method, params)
             with self._cond:
                 call.seq = next(self._seq)
-                at = time.monotonic()
+                at = self.clock.monotonic()
                 due = (
                     self.pacer.reserve(call.chat, call.weight, at) if call.chat is not None else at
                 )
