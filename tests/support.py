@@ -14,11 +14,14 @@ import subprocess
 import time
 
 import pytest
+import redis
 import requests
+from rq import Queue, Worker
 
 from tests import factories as f
 from tests.live import TOKEN, serve
 from tests.processes import die_with_parent, free_port  # noqa: F401 (the helpers' one copy)
+from webapp.queue import OPTIONAL_QUEUE, QUEUE
 from webapp.records import Model
 from webapp.security import sign_init_data
 
@@ -71,6 +74,28 @@ def eventually(check, timeout: float = 10.0):
         assert time.monotonic() < deadline, f"{check} did not come true in {timeout}s"
         time.sleep(0.05)
     return found
+
+
+def rq_settled(url: str, timeout: float = 30.0) -> None:
+    """Wait until no job waits in Redis (at `url`) and no live worker runs one: quiet twice in a
+    row, a moment apart (a worker between taking a job and saying so is not caught between)."""
+    connection = redis.Redis.from_url(url)
+
+    def quiet() -> bool:
+        if any(Queue(name, connection=connection).count for name in (QUEUE, OPTIONAL_QUEUE)):
+            return False
+        busy = [w.pid for w in Worker.all(connection=connection) if w.get_state() == "busy"]
+        return not [pid for pid in busy if pid and _alive(pid)]  # a killed one stays "busy"
+
+    eventually(lambda: quiet() and not time.sleep(0.1) and quiet(), timeout)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def sweeps_after(
@@ -219,14 +244,18 @@ def sandbox(live, method: str, path: str, key: str | None = None, **kwargs):
     )
 
 
-def stop_processes(procs, timeout: float = 20.0) -> None:
-    """SIGTERM every process still running, then wait for each (SIGKILL past `timeout`)."""
+def stop_processes(procs, timeout: float = 20.0) -> list:
+    """SIGTERM every process still running, then wait for each (SIGKILL past `timeout`): the
+    ones that had to be killed (an operator's `systemctl stop` would have waited for them)."""
     for proc in procs:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
+    killed = []
     for proc in procs:
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()  # else its Popen warns, as a ResourceWarning, when it is collected
+            killed.append(proc.args)
+    return killed

@@ -25,6 +25,7 @@ from tests.support import (
     good_photos,
     init_data,
     redis_url,
+    rq_settled,
     sandbox_tunes,
     send_photos,
     start_training,
@@ -66,7 +67,7 @@ class Workers:
         return "\n".join(p.read_text(errors="replace") for p in self.tmp_path.glob("worker-*.log"))
 
     def stop(self) -> None:
-        stop_processes(self.procs, timeout=10)
+        assert stop_processes(self.procs, timeout=10) == [], "a worker ignored SIGTERM"
 
 
 @pytest.fixture
@@ -75,6 +76,27 @@ def workers(tmp_path):
     yield started
     started.stop()
     assert "Traceback" not in started.logs(), started.logs()
+
+
+def settled(url: str, sandbox_key: str, env: dict, live=None, timeout: float = 30.0) -> None:
+    """Wait until nothing more can come of what was started: the sandbox (in the web process at
+    `url`) has sent every callback, and no job waits in Redis or runs on a live worker (nor in
+    `live`'s own pool). A check for "nothing twice" looks after this: a second notice or copy
+    would have gone out by then."""
+    http = requests.Session()
+
+    def callbacks_sent() -> bool:
+        answer = http.get(
+            f"{url}/astria-sandbox/_callbacks",
+            headers={"Authorization": f"Bearer {sandbox_key}"},
+            timeout=10,
+        )
+        return answer.json()["pending"] == 0
+
+    eventually(callbacks_sent, timeout)  # answered: the jobs they started are queued by now
+    rq_settled(env["REDIS_URL"], timeout)
+    if live is not None:
+        assert live.rt.jobs.wait_idle(timeout, here_only=True)
 
 
 def staged(env) -> list[bytes]:
@@ -131,7 +153,7 @@ def test_a_worker_killed_mid_upload_is_replaced_and_the_model_trained_once(
     time.sleep(0.5)
     workers.start(live)  # the upload's lease runs out; the sweep queues it again
     telegram.wait_text(USER, "Your model “Tough” is ready!", timeout=60)
-    time.sleep(2)  # time for a second notice, if there were one
+    settled(live.url, live.rt.settings.sandbox_key, rq_env, live)  # when a second would be out
     assert sum("is ready" in text for text in telegram.texts(USER)) == 1
     (model,) = live.rt.store.list_models(USER)
     assert [t["title"] for t in sandbox_tunes(live)] == [model.title]  # one tune
@@ -154,7 +176,7 @@ def test_a_worker_killed_mid_download_is_replaced_and_the_model_trained_once(
     doomed.wait(timeout=5)
     workers.start(live)
     telegram.wait_text(USER, "Your model “Fetched” is ready!", timeout=60)
-    time.sleep(2)  # time for a second notice, if there were one
+    settled(live.url, live.rt.settings.sandbox_key, rq_env, live)  # when a second would be out
     assert sum("is ready" in text for text in telegram.texts(USER)) == 1
     (model,) = live.rt.store.list_models(USER)
     assert [t["title"] for t in sandbox_tunes(live)] == [model.title]
@@ -181,7 +203,7 @@ def test_a_message_queued_by_a_killed_worker_is_sent_by_another_process(
     started = telegram.wait_text(USER, "Training of “Queued” has started", timeout=30)
     assert started.error is None
     assert not any(journal.hlen(k) for k in journal.keys("astria-bot:outbox:*:calls"))
-    time.sleep(2)  # time for a second copy, if there were one
+    sweeps_after(live, 0, idle=False)  # the sweeps that adopt a dead process's messages ran
     assert sum("has started" in t for t in telegram.texts(USER)) == 1
 
 
@@ -227,7 +249,7 @@ def test_killing_the_web_process_and_the_worker_mid_upload_loses_nothing(
         kill(procs)  # mid-upload: neither answer nor tune id was kept anywhere
         procs = start()
         telegram.wait_text(USER, "Your model “Killed” is ready!", timeout=60)
-        time.sleep(2)  # time for a second notice, if there were one
+        settled(url, sandbox_key, rq_env)  # the moment a second notice would be out
         assert sum("is ready" in text for text in telegram.texts(USER)) == 1
         tunes = faults.execute("SELECT title FROM tunes").fetchall()
         assert len(tunes) == 1  # one tune: the second upload was the same one on Astria

@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import sqlite3
 import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,7 @@ import requests
 from tests import factories as f, processes
 from tests.live import WEBHOOK_SECRET, base_env
 from tests.processes import free_port
-from tests.support import init_data, redis_url, stop_processes
+from tests.support import init_data, redis_url, rq_settled, stop_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "topology-secret-key"
@@ -87,6 +89,12 @@ class Topology:
         self.telegram.webhook_answered(response)
         return response.status_code
 
+    def sandbox(self, table: str) -> list[tuple]:
+        """The rows of the Astria sandbox's `table` (tunes, prompts), read from its file."""
+        path = self.tmp_path / "instance" / "astria-sandbox.sqlite3"
+        with closing(sqlite3.connect(path)) as db:
+            return db.execute(f"SELECT id FROM {table}").fetchall()
+
     def fault(self, **spec) -> None:
         digest = hmac.new(SECRET_KEY.encode(), b"astria-sandbox", hashlib.sha256).hexdigest()
         response = self.http.post(
@@ -98,7 +106,7 @@ class Topology:
         response.raise_for_status()
 
     def stop(self) -> None:
-        stop_processes(self.procs, timeout=20)
+        assert stop_processes(self.procs, timeout=10) == [], "a process ignored SIGTERM"
 
 
 @pytest.fixture
@@ -139,7 +147,7 @@ def test_two_instances_and_two_workers_keep_every_guarantee(topology, telegram):
     user = 7100
     # one reply per update, though each reaches both instances at once
     assert topology.both(f.message(user, "/start")) == [200, 200]
-    time.sleep(0.5)
+    # (an update's messages are sent, or queued, before its webhook answer: none is late here)
     assert sum(t.startswith("Hi, Ann!") for t in telegram.texts(user)) == 1
 
     # a whole training, every step delivered twice: one charge, one notice of each kind
@@ -154,7 +162,8 @@ def test_two_instances_and_two_workers_keep_every_guarantee(topology, telegram):
     model_id = 1
     topology.both(f.callback(user, f"sty:{model_id}:noir"))
     wait_for(lambda: telegram.calls_to("sendMediaGroup", user))
-    time.sleep(3)  # time for a second album or notice, if there were one
+    rq_settled(topology.env["REDIS_URL"])  # when a second album or notice would be out
+    assert len(topology.sandbox("prompts")) == len(topology.sandbox("tunes")) == 1
     texts = telegram.texts(user)
     assert sum("“Both” is ready" in t for t in texts) == 1
     assert sum(t.startswith("Uploading your photos") for t in texts) == 1
@@ -165,7 +174,6 @@ def test_two_instances_and_two_workers_keep_every_guarantee(topology, telegram):
     flooder = 7200
     for n in range(24):
         assert topology.one(n, f.message(flooder, f"hello {n}")) == 200
-    time.sleep(0.5)
     answered = telegram.calls_to("sendMessage", flooder)
     # 10 replies and a warning (each process counting alone would answer up to 24)
     assert 10 <= len(answered) <= 11, [c.text for c in answered]
@@ -191,6 +199,6 @@ def test_two_instances_and_two_workers_keep_every_guarantee(topology, telegram):
         topology.one(n, f.callback(other, "cls:man"))
     for other in (7300, 7301):
         wait_for(lambda other=other: any("couldn't train" in t for t in telegram.texts(other)))
-    time.sleep(2)
+    # (a worker alerts before it tells its user: a second alert would be out by now)
     alerts = [t for t in telegram.texts(ADMIN) if "astria_key_refused" in t]
     assert len(alerts) == 1, telegram.texts(ADMIN)

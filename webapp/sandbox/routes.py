@@ -165,3 +165,12 @@ def queue_fault():
             ),
         )
     return jsonify(ok=True), 201
+
+
+@faults_bp.get("/_callbacks")
+def pending_callbacks():
+    """Tests only, with the app's key: how many callbacks this process has still to send (or
+    is sending), {"pending": n}; 0 once everything Astria would call back about was answered."""
+    if not _sandbox().authorised(request.headers.get("Authorization", "")):
+        return jsonify(error="Unauthorized"), 401
+    return jsonify(pending=_sandbox().pending())

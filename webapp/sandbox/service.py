@@ -59,13 +59,17 @@ class Sandbox:
         self.key = settings.sandbox_key
         self.state = SandboxState(f"{settings.instance_path}/astria-sandbox.sqlite3")
         self.http = requests.Session()
-        self._timers: set[threading.Timer] = set()  # callbacks not yet sent
+        self._timers: set[threading.Timer] = set()  # callbacks not yet sent (or being sent)
 
     def close(self) -> None:
         """Drop the callbacks not yet sent (an app shutting down, or a test ending)."""
         for timer in list(self._timers):
             timer.cancel()
         self._timers.clear()
+
+    def pending(self) -> int:
+        """How many callbacks are still to be sent, or are being sent now."""
+        return len(self._timers)
 
     def authorised(self, header: str) -> bool:
         """Only the app's own Astria client knows the key."""
@@ -255,8 +259,10 @@ class Sandbox:
 
     def _later(self, delay: float, kind: str, object_id: int) -> None:
         def fire() -> None:
-            self._timers.discard(timer)
-            self.fire_callback(kind, object_id)
+            try:
+                self.fire_callback(kind, object_id)
+            finally:
+                self._timers.discard(timer)  # answered: what it started is queued by now
 
         timer = threading.Timer(max(delay, 0.0) + 0.05, fire)
         timer.daemon = True
