@@ -5,8 +5,6 @@ Telegram stand-in) and the Mini App API."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests import factories as f
@@ -20,9 +18,11 @@ ADMIN = 111
 GENERIC_ERROR = "Something went wrong on our side"
 
 
-def wait_quiet(seconds: float = 0.5) -> None:
-    """Let the outbox send what it queued (replies are paced)."""
-    time.sleep(seconds)
+def wait_quiet(live) -> None:
+    """Wait until the update's jobs are done and the outbox has sent what it queued (replies
+    are paced): what the update would ever say is said by then."""
+    live.idle()
+    assert live.rt.chat.outbox.wait_idle(10)
 
 
 @pytest.mark.expect_errors
@@ -69,7 +69,7 @@ def test_plan_when_telegram_cannot_make_the_link_tells_the_user_to_retry_without
     live = make_live(MONTHLY_PLAN="100:800", ADMIN_CHAT_IDS=str(ADMIN))
     telegram.fail("createInvoiceLink", code, retry_after=3 if code == 429 else None)
     live.post_update(f.message(USER, "/plan"))
-    wait_quiet()
+    wait_quiet(live)
     assert not any("alert" in line for line in incidents.lines()), incidents.lines()
     assert not any("unhandled_error" in text for text in telegram.texts(ADMIN))
     said = telegram.texts(USER)
@@ -104,7 +104,7 @@ def test_the_admin_is_told_a_refund_was_made_even_when_the_buyer_cannot_be_told(
     charge_id = pay(live, telegram, USER, payload, amount)
     telegram.fail("sendMessage", code, description=description, chat_id=USER)
     live.post_update(f.message(ADMIN, f"/refund {charge_id}"))
-    wait_quiet()
+    wait_quiet(live)
     assert telegram.charges[charge_id]["refunded"]
     assert live.rt.store.get_payment(charge_id).refunded_at is not None
     assert any(t.startswith("Refunded 100 Stars") for t in telegram.texts(ADMIN)), telegram.texts(
@@ -143,7 +143,7 @@ def test_a_payment_reported_in_a_group_is_granted_but_the_balance_is_not_posted_
     update = f.successful_payment(USER, payload, amount, telegram.charge(USER, amount))
     update["message"]["chat"] = {"id": -100777, "type": "supergroup", "title": "Friends"}
     live.post_update(update)
-    wait_quiet()
+    wait_quiet(live)
     assert live.rt.store.get_user(USER).credits == 13
     assert telegram.texts(-100777) == [], telegram.texts(-100777)
 
