@@ -224,8 +224,8 @@ class Generations(AstriaWork):
             "POST /tunes/:id/prompts",
             lambda failure: self.fail(generation_id, failure),
             f"generate generation={generation_id}",
-            lambda: self.postpone(generation, model.name, hold),
-            hold,
+            later=lambda: self.postpone(generation, model.name, hold),
+            hold=hold,
             resend_after=NEVER_AGAIN,  # a second prompt would be paid twice
         )
         if prompt is None:

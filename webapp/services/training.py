@@ -214,8 +214,8 @@ class Training(AstriaWork):
             "POST /tunes",
             lambda failure: self.fail(model_id, failure),
             f"train model={model_id}",
-            lambda: self.postpone(model, model.name, hold),
-            hold,
+            later=lambda: self.postpone(model, model.name, hold),
+            hold=hold,
         )
         if tune is None:
             return

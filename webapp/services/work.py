@@ -74,6 +74,7 @@ class AstriaWork:
         what: str,
         fail: Callable[[str], object],
         subject: str,
+        *,
         later: Callable[[], bool] = lambda: False,
         hold: Hold | None = None,
         resend_after: int = OUTCOME_WAIT,
