@@ -21,7 +21,7 @@ from bot.notifier import BotNotifier
 from bot.outbox import Outbox, unheld
 from bot.outbox.journal import RedisJournal
 from bot.state_storage import StoreStateStorage
-from bot.updates import Claimed, Handled, update_claimer, update_handler
+from bot.updates import Claimed, Handled, Updates
 from webapp.alerts import Alerts
 from webapp.clock import Clock
 from webapp.images import ImagePolicy
@@ -45,7 +45,7 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "pre_checkout_
 class Chat:
     """The chat side of one app. Made before the services (they send through its notifier,
     read Telegram files through `files` and sell through `cashier`); `start` then attaches the
-    flows and makes `claim` and `handle`, what the webhook calls for each update."""
+    flows and the update handling (`claim`, then `handle`: what the webhook calls per update)."""
 
     def __init__(
         self,
@@ -75,7 +75,7 @@ class Chat:
         self.send_alert = unheld(self.bot.send_message)
         self.journal: RedisJournal | None = None
         self.leases: Leases | None = None
-        self.claim = self.handle = None
+        self.updates: Updates | None = None  # the webhook's side, once started
 
     def start(self, services: Services, alerts: Alerts) -> None:
         """Attach the flows and the update handling; with REDIS_URL, queued messages are kept
@@ -91,11 +91,18 @@ class Chat:
                 refresh=min(settings.sweep_seconds, 10.0),
             )
         self.leases = Leases(self.store, settings.update_lease_seconds)
-        self.handle = update_handler(
-            self.bot, self.outbox, self.storage, self.store, self.leases,
+        self.updates = Updates(
+            self.bot, self.outbox, self.storage, self.store, services, self.leases,
             settings.telegram_webhook_replies,
         )  # fmt: skip
-        self.claim = update_claimer(self.bot, self.storage, self.store, services, self.leases)
+
+    def claim(self, payload: dict) -> Claimed:
+        """Claim an update for this process (bot.updates.Updates.claim)."""
+        return self.updates.claim(payload)
+
+    def handle(self, update: Update, claimed: bool = True) -> Handled:
+        """Run a claimed update through the flows and mark it done (Updates.handle)."""
+        return self.updates.handle(update, claimed)
 
     @staticmethod
     def parse(payload: dict) -> Update | None:

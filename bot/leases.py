@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from bot.failures import current_update
 
 # Set by request_key(): the update being handled created something keyed by it (so it is marked
-# done before its messages leave; see bot.updates.update_handler).
+# done before its messages leave; see bot.updates.Updates.handle).
 keyed: ContextVar[bool] = ContextVar("keyed", default=False)
 
 

@@ -21,7 +21,7 @@ from webapp.texts import Texts
 log = logging.getLogger("bot")
 
 # (update id, user, just created): the sender as the webhook's claim found them, for that
-# update only (bot.updates.update_claimer); saves the middleware its own trip to the store.
+# update only (bot.updates.Updates.claim); saves the middleware its own trip to the store.
 known_sender: ContextVar[tuple[int, User, bool] | None] = ContextVar("known_sender", default=None)
 
 

@@ -45,20 +45,38 @@ class Claimed(NamedTuple):
     busy: bool = False
 
 
-def update_claimer(
-    bot: TeleBot, storage: StoreStateStorage, store: Store, services: Services, leases: Leases
-):
-    """A function that claims one update and, for a person writing in their private chat,
-    makes sure of them and reads their flow's state with the claim: one store round trip for a
-    plain command (Supabase: begin_update()). What it read is handed to the middleware and the
-    state storage for this update only. A redelivery of an update a process holds waits for
-    it (webapp.services.leases)."""
-    accounts, settings = services.accounts, services.settings
-    holder = leases.holder
+class Updates:
+    """The chat's webhook side: `claim(payload)` claims an update for this process, then
+    `handle(update)` runs it through the flows and marks it done."""
 
-    def claim(payload: dict) -> Claimed:
+    def __init__(
+        self,
+        bot: TeleBot,
+        outbox: Outbox,
+        storage: StoreStateStorage,
+        store: Store,
+        services: Services,
+        leases: Leases,
+        replies_in_answer: bool = True,
+    ) -> None:
+        self.bot, self.outbox, self.storage, self.store = bot, outbox, storage, store
+        self.accounts, self.settings = services.accounts, services.settings
+        self.leases = leases
+        self.replies_in_answer = replies_in_answer
+
+    def claim(self, payload: dict) -> Claimed:
+        """Claim one update and, for a person writing in their private chat, make sure of them
+        and read their flow's state with the claim: one store round trip for a plain command
+        (Supabase: begin_update()). What it read is handed to the middleware and the state
+        storage for this update only. A redelivery of an update a process holds waits for it
+        (webapp.services.leases)."""
+        leases, store, storage = self.leases, self.store, self.storage
+        holder = leases.holder
         update_id = payload["update_id"]
         found = _private_sender(payload)
+
+        def state_key() -> str:
+            return storage.key_of(found[0]["id"], found[0]["id"], self.bot.bot_id)
 
         def attempt(lease: float = leases.lease) -> Begun:
             if found is None:
@@ -71,15 +89,12 @@ def update_claimer(
                 first_name=_text(sender.get("first_name")),
                 last_name=_text(sender.get("last_name")),
                 language_code=_text(sender.get("language_code")),
-                free_credits=settings.free_credits,
-                signup_key=accounts.signup_key(sender["id"]),
+                free_credits=self.settings.free_credits,
+                signup_key=self.accounts.signup_key(sender["id"]),
                 state_key=state_key(),
                 holder=holder,
                 lease=lease,
             )
-
-        def state_key() -> str:
-            return storage.key_of(found[0]["id"], found[0]["id"], bot.bot_id)
 
         begun = attempt()
         if begun.busy and begun.held_by == holder and leases.local(update_id) is GAVE_UP:
@@ -98,7 +113,79 @@ def update_claimer(
                 storage.prime(update_id, state_key(), begun.conversation)
         return Claimed(True)
 
-    return claim
+    def handle(self, update: Update, claimed: bool = True) -> Handled:
+        """Run one update: whether it went well (else the bot's Failures, bot/failures.py, has
+        dealt with it: never silently), and the one Bot API call the webhook's answer may carry
+        (the update's only message, whose result nobody needs; Telegram makes that call, we
+        save a request).
+
+        A `claimed` update (all but payments, which are once per charge) keeps its chat state
+        and its replies until it ends: then the state is written with its done mark, and the
+        replies leave (webapp.services.leases). One cut short (the process dies) leaves neither."""
+        update_id = update.update_id
+        self.storage.begin_update(update_id, held=claimed)
+        _mend_inaccessible(update)
+        answer = WebhookAnswer(
+            carry=claimed and self.replies_in_answer,
+            chat=_chat_of(update) if claimed else None,
+        )
+        tokens = (
+            current_update.set(update),
+            update_failed.set(False),
+            webhook_answer.set(answer),
+            keyed.set(False),
+        )
+        try:
+            try:
+                self.bot.process_new_updates([update])
+            except Exception as exc:  # raised outside telebot's own handling
+                self.bot.exception_handler.failed(exc, update)
+            ok = not update_failed.get()
+            if claimed:
+                finished, carried = self._finish(update, answer, ok)
+                if finished is Finish.REFUSED:
+                    return Handled(False, None, finished=False)
+                return Handled(ok, carried)
+        except BaseException:  # cut short (the process is going down): its claim runs out
+            self.storage.finish_update()
+            if claimed:
+                self.leases.end(update_id, gave_up=True)
+            raise
+        finally:
+            current_update.reset(tokens[0])
+            update_failed.reset(tokens[1])
+            webhook_answer.reset(tokens[2])
+            keyed.reset(tokens[3])
+        if not ok:
+            self.outbox.flush(answer)  # a failed update's answer may not be delivered: send it
+        return Handled(ok, answer.json())
+
+    def _finish(
+        self, update: Update, answer: WebhookAnswer, ok: bool
+    ) -> tuple[Finish, dict | None]:
+        """Mark the update done with what it carries, then let its replies leave.
+
+        Now, in one transaction with its state writes, when it wrote state, created something
+        (`request_key`) or sends replies itself: a crash after that mark cannot make them
+        twice. Else (at most one reply, riding in the webhook's answer) shortly, with others,
+        off the request path (webapp.services.leases). And the answer the webhook gives."""
+        update_id, outbox, leases = update.update_id, self.outbox, self.leases
+        writes = self.storage.finish_update()
+        carried = outbox.carry(answer) if ok else None  # what a redelivery answers too
+        if not (writes or keyed.get() or answer.held):
+            leases.end(update_id, carried, done_later=True)
+            return Finish.DONE, carried
+        ours = leases.finish(update_id, writes, carried)
+        if not ours:
+            outbox.release(answer, send=False)
+            if ours is False:
+                log.warning("update=%s was taken over by another process; its writes and "
+                            "replies dropped", update_id)  # fmt: skip
+            return (Finish.TAKEN if ours is False else Finish.REFUSED), None
+        for call, response in outbox.release(answer):  # refused; the handler got placeholders
+            refused = ApiTelegramException(call.method, response, json_body(response))
+            self.bot.exception_handler.failed(refused, update)
+        return Finish.DONE, carried
 
 
 def _text(value) -> str | None:
@@ -153,90 +240,6 @@ def _mend_inaccessible(update: Update) -> None:
         query.message.business_connection_id = None
         query.message.message_thread_id = None
         query.message.is_topic_message = None
-
-
-def update_handler(
-    bot: TeleBot,
-    outbox: Outbox,
-    storage: StoreStateStorage,
-    store: Store,
-    leases: Leases,
-    replies_in_answer: bool = True,
-):
-    """A function that runs one update through the flows; whatever fails is dealt with by the
-    bot's Failures (bot/failures.py), never silently."""
-
-    def handle(update: Update, claimed: bool = True) -> Handled:
-        """Run one update: whether it went well (else Failures has dealt with it), and the one
-        Bot API call the webhook's answer may carry (the update's only message, whose result
-        nobody needs; Telegram makes that call, we save a request).
-
-        A `claimed` update (all but payments, which are once per charge) keeps its chat state
-        and its replies until it ends: then the state is written with its done mark, and the
-        replies leave (webapp.services.leases). One cut short (the process dies) leaves neither."""
-        update_id = update.update_id
-        storage.begin_update(update_id, held=claimed)
-        _mend_inaccessible(update)
-        answer = WebhookAnswer(
-            carry=claimed and replies_in_answer, chat=_chat_of(update) if claimed else None
-        )
-        tokens = (
-            current_update.set(update),
-            update_failed.set(False),
-            webhook_answer.set(answer),
-            keyed.set(False),
-        )
-        try:
-            try:
-                bot.process_new_updates([update])
-            except Exception as exc:  # raised outside telebot's own handling
-                bot.exception_handler.failed(exc, update)
-            ok = not update_failed.get()
-            if claimed:
-                finished, carried = _finish(update, answer, ok)
-                if finished is Finish.REFUSED:
-                    return Handled(False, None, finished=False)
-                return Handled(ok, carried)
-        except BaseException:  # cut short (the process is going down): its claim runs out
-            storage.finish_update()
-            if claimed:
-                leases.end(update_id, gave_up=True)
-            raise
-        finally:
-            current_update.reset(tokens[0])
-            update_failed.reset(tokens[1])
-            webhook_answer.reset(tokens[2])
-            keyed.reset(tokens[3])
-        if not ok:
-            outbox.flush(answer)  # a failed update's answer may not be delivered: send it now
-        return Handled(ok, answer.json())
-
-    def _finish(update: Update, answer: WebhookAnswer, ok: bool) -> tuple[Finish, dict | None]:
-        """Mark the update done with what it carries, then let its replies leave.
-
-        Now, in one transaction with its state writes, when it wrote state, created something
-        (`request_key`) or sends replies itself: a crash after that mark cannot make them
-        twice. Else (at most one reply, riding in the webhook's answer) shortly, with others,
-        off the request path (webapp.services.leases). And the answer the webhook gives."""
-        update_id = update.update_id
-        writes = storage.finish_update()
-        carried = outbox.carry(answer) if ok else None  # what a redelivery answers too
-        if not (writes or keyed.get() or answer.held):
-            leases.end(update_id, carried, done_later=True)
-            return Finish.DONE, carried
-        ours = leases.finish(update_id, writes, carried)
-        if not ours:
-            outbox.release(answer, send=False)
-            if ours is False:
-                log.warning("update=%s was taken over by another process; its writes and "
-                            "replies dropped", update_id)  # fmt: skip
-            return (Finish.TAKEN if ours is False else Finish.REFUSED), None
-        for call, response in outbox.release(answer):  # refused; the handler got placeholders
-            refused = ApiTelegramException(call.method, response, json_body(response))
-            bot.exception_handler.failed(refused, update)
-        return Finish.DONE, carried
-
-    return handle
 
 
 def _chat_of(update: Update) -> int | None:

@@ -45,7 +45,7 @@ class WebhookAnswer:
         return {"method": self.call.method, **params}
 
 
-# Set for the update the webhook runs (bot.updates.update_handler): its answer may carry a call.
+# Set for the update the webhook runs (bot.updates.Updates.handle): its answer may carry a call.
 webhook_answer: ContextVar[WebhookAnswer | None] = ContextVar("webhook_answer", default=None)
 
 

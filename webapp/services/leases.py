@@ -1,5 +1,5 @@
-"""Webhook updates' claims, as leases (bot.updates' update_claimer and update_handler use them
-for each update; bot.leases.request_key keys what an update creates).
+"""Webhook updates' claims, as leases (bot.updates.Updates claims and handles each update with
+them; bot.leases.request_key keys what an update creates).
 
 An update's claim is a lease: taken when the webhook receives it, renewed while it runs,
 marked done when it ends. A process that dies mid-update stops renewing, so its claim runs out
