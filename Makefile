@@ -48,12 +48,16 @@ tools: ## Install what the Supabase, browser, durability and benchmark suites ne
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		nginx chromium fonts-noto-color-emoji wrk sqlite3 >/dev/null)
 
-lint: $(STAMP) ## Lint and check formatting with ruff; check the layers with import-linter (contracts in pyproject.toml)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check ruff import-linter
+LINT_STAMP := $(VENV)/.installed-lint
+
+$(LINT_STAMP): $(STAMP) pyproject.toml
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[lint]'
+	@touch $(LINT_STAMP)
+
+lint: $(LINT_STAMP) ## Lint and check formatting with ruff; check the layers with import-linter (contracts in pyproject.toml)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
 
-format: $(STAMP) ## Format the code with ruff
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check ruff
+format: $(LINT_STAMP) ## Format the code with ruff
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
 clean: ## Remove the virtualenv, tools and caches

@@ -15,7 +15,7 @@ answers in the webhook's own reply is printed here; everything else, by the stan
 from __future__ import annotations
 
 import argparse
-import itertools
+import random
 import re
 import time
 from pathlib import Path
@@ -42,7 +42,8 @@ def main() -> None:
         size = re.fullmatch(r"(\d+)x(\d+)", args.photo)
         if size:
             width, height = int(size[1]), int(size[2])
-            content = f.jpeg(width, height, color=(next(_shades) % 256, 120, 80))
+            shade = tuple(random.randrange(256) for _ in range(3))  # each call its own picture
+            content = f.jpeg(width, height, color=shade)
         else:
             content = Path(args.photo).read_bytes()
             width = height = 1024  # what the stand-in says; the app reads the file itself
@@ -68,8 +69,6 @@ def main() -> None:
         buttons = [b.get("text") for row in markup.get("inline_keyboard", []) for b in row]
         print(f"[{reply.get('method')}] {reply.get('text', '')} {buttons or ''}".rstrip())
 
-
-_shades = itertools.count(int(time.time()) % 256, 37)
 
 if __name__ == "__main__":
     main()

@@ -75,5 +75,6 @@ def test_the_store_round_trips_benchmark_runs_and_prints_its_table():
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    assert "/start                 2: begin_update, finish_update\n" in done.stdout, done.stdout
     assert "/help                  1: begin_update\n" in done.stdout, done.stdout
     assert "off the request path:" in done.stdout

@@ -1,7 +1,8 @@
-"""A few hundred simulated users through whole journeys with faults injected at random (seeded):
-duplicated webhook deliveries and callbacks, dropped callbacks, Astria 500/504/422 and failed
-jobs, Telegram 429 and 403. Afterwards every balance equals its ledger, nobody was charged twice
-or for nothing, nobody got a notification twice, and everybody was told the outcome.
+"""Simulated users (60 here, 1,000 in the soak) through whole journeys with faults injected at
+random (seeded): duplicated webhook deliveries and callbacks, dropped callbacks, Astria
+500/504/422 and failed jobs, Telegram 429 and 403. Afterwards every balance equals its ledger,
+nobody was charged twice or for nothing, nobody got a notification twice, and everybody was told
+the outcome.
 
 RESILIENCE_USERS (default 60; `make soak` runs 1,000) and RESILIENCE_SEED (default 20261126)
 set the size and the dice.
@@ -43,7 +44,7 @@ def settle(live, users, status_of, pending, timeout=60.0):
 
 
 @pytest.mark.long  # started first: it sets how long the run takes
-def test_hundreds_of_users_with_random_faults(make_live, telegram):
+def test_users_journeys_with_random_faults(make_live, telegram):
     journeys(make_live, telegram, USERS)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import weakref
 from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
@@ -145,7 +146,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             if not rt.started:
                 rt.start()
 
-        atexit.register(rt.close)
+        closing = weakref.ref(rt)  # (an app let go of, in tests, is not kept alive for exit)
+        atexit.register(lambda: (alive := closing()) is not None and alive.close())
         undo.pop_all()  # built: the app keeps what it took
     log.info(
         "app ready: store=%s astria=%s telegram=%s",

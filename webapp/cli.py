@@ -34,15 +34,17 @@ def init_app(app: Flask) -> None:
     @click.option(
         "--older-than",
         "minutes",
-        default=30,
-        show_default=True,
+        default=None,
         type=click.IntRange(0),
-        help="Minutes past the ETA (models) or since creation (generations); 0 = all.",
+        help="Minutes past the ETA (models) or since creation (generations); 0 = all. "
+        "[default: RECONCILE_MARGIN_MINUTES, 15]",
     )
-    def reconcile(minutes: int) -> None:
+    def reconcile(minutes: int | None) -> None:
         """Ask Astria about models and generations still in progress and settle them exactly
         as their callbacks would have (Astria never retries a callback)."""
         rt = runtime()
+        if minutes is None:  # the same margin as the app's own reconciler
+            minutes = rt.settings.reconcile_margin_minutes
         report = rt.services.reconciler.run(timedelta(minutes=minutes))
         # what it started here (albums, messages); jobs it queued in Redis wait for the workers,
         # and other processes' jobs are not its to wait for (after a crash, for minutes)

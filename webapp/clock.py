@@ -1,6 +1,6 @@
 """The time the app's own waits read (the outbox's pace, retry_after and retries): the real
 clock when deployed; tests hand `create_app` one they can move on instead of sleeping
-(tests/support.SkippingClock)."""
+(tests/clock.py, SkippingClock)."""
 
 from __future__ import annotations
 

@@ -36,6 +36,8 @@ def main() -> None:
             }
             app = create_app(Settings.from_env(env))
             rt = app.extensions["runtime"]
+            rt.start()  # as a gunicorn worker does before it serves: the first sweep is not counted
+            rt.jobs.wait_idle(30)
             client = app.test_client()
             http = rt.store._http
             send = http.send
