@@ -150,7 +150,6 @@ def test_a_worker_killed_mid_upload_is_replaced_and_the_model_trained_once(
     live.wait_faults_used(timeout=20)  # the upload is in Astria's hands, not answered yet
     doomed.send_signal(signal.SIGKILL)
     doomed.wait(timeout=5)
-    time.sleep(0.5)
     workers.start(live)  # the upload's lease runs out; the sweep queues it again
     telegram.wait_text(USER, "Your model “Tough” is ready!", timeout=60)
     settled(live.url, live.rt.settings.sandbox_key, rq_env, live)  # when a second would be out

@@ -12,7 +12,6 @@ import os
 import sqlite3
 import subprocess
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
@@ -24,7 +23,7 @@ import requests
 from tests import factories as f, processes
 from tests.live import WEBHOOK_SECRET, base_env
 from tests.processes import free_port
-from tests.support import init_data, redis_url, rq_settled, stop_processes
+from tests.support import eventually, init_data, redis_url, rq_settled, stop_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "topology-secret-key"
@@ -135,14 +134,6 @@ def topology(tmp_path, telegram, supabase):
     assert "Traceback" not in logs, logs
 
 
-def wait_for(check, timeout: float = 40.0):
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-    return found
-
-
 def test_two_instances_and_two_workers_keep_every_guarantee(topology, telegram):
     user = 7100
     # one reply per update, though each reaches both instances at once
@@ -157,11 +148,11 @@ def test_two_instances_and_two_workers_keep_every_guarantee(topology, telegram):
         topology.both(f.photo(user, f"top-{n}", 700 + n, 700))
     topology.both(f.message(user, "Both"))
     topology.both(f.callback(user, "cls:man"))
-    wait_for(lambda: any("“Both” is ready" in t for t in telegram.texts(user)))
+    eventually(lambda: any("“Both” is ready" in t for t in telegram.texts(user)), 40)
     # a style, tapped once but delivered twice: one charge, one album (the workers send it)
     model_id = 1
     topology.both(f.callback(user, f"sty:{model_id}:noir"))
-    wait_for(lambda: telegram.calls_to("sendMediaGroup", user))
+    eventually(lambda: telegram.calls_to("sendMediaGroup", user), 40)
     rq_settled(topology.env["REDIS_URL"])  # when a second album or notice would be out
     assert len(topology.sandbox("prompts")) == len(topology.sandbox("tunes")) == 1
     texts = telegram.texts(user)
@@ -198,7 +189,9 @@ def test_two_instances_and_two_workers_keep_every_guarantee(topology, telegram):
         topology.one(n, f.message(other, "Keyless"))
         topology.one(n, f.callback(other, "cls:man"))
     for other in (7300, 7301):
-        wait_for(lambda other=other: any("couldn't train" in t for t in telegram.texts(other)))
+        eventually(
+            lambda other=other: any("couldn't train" in t for t in telegram.texts(other)), 40
+        )
     # (a worker alerts before it tells its user: a second alert would be out by now)
     alerts = [t for t in telegram.texts(ADMIN) if "astria_key_refused" in t]
     assert len(alerts) == 1, telegram.texts(ADMIN)
