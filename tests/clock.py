@@ -65,3 +65,20 @@ class SkippingClock(Clock):
         left = self.next_wait(longer_than)
         self.skip(left)
         return left
+
+    def skip_until(self, check, longer_than: float = 0.5, timeout: float = 10.0):
+        """End every wait longer than `longer_than` seconds as it comes, until `check()` is
+        true (what it returned): a queue's paced messages, each at once."""
+        deadline = time.monotonic() + timeout
+        while not (found := check()):
+            assert time.monotonic() < deadline, f"{check} did not come true in {timeout}s"
+            with self._lock:
+                now = self.monotonic()
+                long = [
+                    until - now for _, until in self._waits.values() if until - now > longer_than
+                ]
+                if not long:
+                    self._lock.wait(0.02)  # for the next wait, or for `check` to come true
+                    continue
+            self.skip(min(long))
+        return found

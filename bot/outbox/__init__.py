@@ -3,11 +3,13 @@ everyday refusals and hiccups handled as the normal traffic they are.
 
 Messages (send…, edit…, copy…, forward…, and answerCallbackQuery):
 - Pacing: a chat gets at most `chat_rate` messages a second (after a burst of `chat_burst`, as
-  Telegram allows) and the bot `global_rate` a second in all (after a burst of as many). A
-  message over the pace is queued, never refused; an outgoing album counts as one message per
-  picture, as Telegram counts it. The pace is kept per process.
+  Telegram allows) and the bot `global_rate` a second in all (after a burst of as many; a
+  message takes its place in that when its chat's pace lets it go, so one chat's backlog
+  holds up no other chat). A message over the pace is queued, never refused; an outgoing
+  album counts as one message per picture, as Telegram counts it. The pace is kept per process.
 - 429 Too Many Requests: the message is sent again after Telegram's `retry_after` (at most an
-  hour), and the chat's other messages wait behind it, so the chat still reads in order.
+  hour; one that is not a number counts as 1 s), and the chat's other messages wait behind it,
+  then follow at the chat's pace without a burst, so the chat still reads in order.
 - A 5xx, an answer that is not JSON, a timeout or a broken connection: sent again later, with
   growing pauses (a message whose answer was lost may then arrive twice; never zero times).
 - 403 (blocked, deactivated, kicked): the chat is reported unreachable; nothing is retried.
@@ -33,6 +35,7 @@ job either way; see webapp.services.callbacks).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 
 from bot.outbox.answer import ANSWERABLE, WebhookAnswer, unheld, webhook_answer
@@ -97,8 +100,8 @@ class Outbox(SendQueue):
             if self._queued[call.chat]:  # its chat has messages waiting: it goes after them
                 return None
             at = self.clock.monotonic()
-            call.due = self.pacer.reserve(call.chat, call.weight, at) if call.chat else at
-            if call.due > at:  # over the chat's pace: queued once the update is done
+            call.due = self._book(call, at)
+            if call.due > at:  # over the pace: queued once the update is done
                 return None
         held.clear()
         answer.open, answer.call = False, call
@@ -134,12 +137,8 @@ class Outbox(SendQueue):
         with self._cond:
             call.seq = next(self._seq)
             at = self.clock.monotonic()
-            if call.due is not None:  # booked when it might have ridden in the answer
-                due = call.due
-            else:
-                due = (
-                    self.pacer.reserve(call.chat, call.weight, at) if call.chat is not None else at
-                )
+            # (booked already when it might have ridden in the answer)
+            due = call.due if call.due is not None else self._book(call, at)
             queue = bool(self._queued[call.chat]) or due > self.clock.monotonic()
             if queue:
                 self._enqueue(call, due)
@@ -165,6 +164,17 @@ class Outbox(SendQueue):
             self._enqueue(call, call.retry_at)
         self._keep(call)
         return self._outcome(call)
+
+    def _book(self, call: Call, at: float) -> float:
+        """When a call made at `at` may go: by its chat's pace and, if that is now, by the
+        bot's (booked; a call its chat holds back books that when it is due: see _next)."""
+        if call.chat is None:
+            return at
+        due = self.pacer.reserve(call.chat, call.weight, at)
+        if due <= at:
+            call.paced = True
+            due = self.pacer.take(call.weight, at)
+        return due
 
     def flush(self, answer: WebhookAnswer) -> None:
         """Send the call the webhook's answer holds now, as any message (a second call of the
@@ -212,7 +222,8 @@ class Outbox(SendQueue):
         description = body.get("description") or ""
         if code == 429:
             retry_after = (body.get("parameters") or {}).get("retry_after")
-            retry_after = retry_after if isinstance(retry_after, int | float) else 1
+            if not isinstance(retry_after, int | float) or not math.isfinite(retry_after):
+                retry_after = 1  # (JSON allows NaN and Infinity: never a time to wait for)
             log.info("%s: telegram 429, again in %ss", call.method, retry_after)
             return self._again(call, min(max(retry_after, 0), MAX_RETRY_AFTER), hold=True)
         if code >= 500 or not body or response.status_code == 200:  # 200 but not JSON: a proxy
@@ -235,6 +246,7 @@ class Outbox(SendQueue):
     def _again(self, call: Call, seconds: float, hold: bool = False) -> None:
         """Plan another try; after a 429 the whole chat waits as long."""
         call.retry_at = self.clock.monotonic() + seconds
+        call.paced = False  # the next try takes a slot in the bot's pace of its own
         call.held = hold and call.chat is not None
         if call.held:
             with self._cond:

@@ -1,15 +1,23 @@
-"""One Bot API call as the outbox handles it, what counts as a refusal, and what telebot is
-given for a call that is queued."""
+"""One Bot API call as the outbox handles it, what counts as a refusal, what telebot is given
+for a call that is queued, and how a job hears that the calls it queued went out (watch,
+on_settled)."""
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from telebot.apihelper import ApiTelegramException
 from telebot.util import CustomRequestResponse
+
+log = logging.getLogger("telegram")
 
 # 400 descriptions that mean "already done" or "too late": never worth an error.
 STALE = ("message is not modified", "message to edit not found", "query is too old")
@@ -51,6 +59,7 @@ class Call:
     journal_id: str | None = None  # its entry in the journal (bot.outbox.journal), if written
     journal_sure: bool = True  # Redis said the entry was written (else it may not be there)
     due: float | None = None  # its pace was booked already (Outbox.carry): when it may go
+    paced: bool = False  # its slot in the bot's pace is booked (else: when it is next due)
     future: Future = field(default_factory=Future)
 
 
@@ -102,3 +111,45 @@ def placeholder(call: Call) -> CustomRequestResponse:
     if call.method == "sendMediaGroup":
         return ok([message] * call.weight)
     return ok(message)
+
+
+# Set by watch(): the calls queued in that block (bot.outbox.queue), for on_settled().
+watched: ContextVar[list[Call] | None] = ContextVar("watched", default=None)
+
+
+@contextmanager
+def watch():
+    """Collect the calls queued inside this block (in this thread or context): the list
+    it yields, for `on_settled`."""
+    calls: list[Call] = []
+    token = watched.set(calls)
+    try:
+        yield calls
+    finally:
+        watched.reset(token)
+
+
+def on_settled(calls: list[Call], callback: Callable[[bool], None]) -> None:
+    """Call `callback(ok)` once every one of the queued `calls` has left the queue (at once
+    if they all have): ok when Telegram took each of them (or their chat turned out
+    unreachable: nothing is left to send), not when one was given up or refused. It runs
+    on the sender thread that finished the last call, before that chat's next message."""
+    if not calls:
+        callback(True)
+        return
+    left = [len(calls)]
+    lock = threading.Lock()
+
+    def one(_future) -> None:
+        with lock:
+            left[0] -= 1
+            if left[0]:
+                return
+        went = all(not c.given_up and c.future.result().status_code in (200, 403) for c in calls)
+        try:
+            callback(went)
+        except Exception:  # never into the sender thread: it must go on sending
+            log.exception("a callback for sent messages failed")
+
+    for call in calls:
+        call.future.add_done_callback(one)

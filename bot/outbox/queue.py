@@ -8,12 +8,19 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import contextmanager
-from contextvars import ContextVar
 
-from bot.outbox.calls import Call, chat_of, json_body, ok, placeholder, weight
+from bot.outbox.calls import (
+    Call,
+    chat_of,
+    json_body,
+    ok,
+    on_settled,
+    placeholder,
+    watch,
+    watched,
+    weight,
+)
 from bot.outbox.pace import Pace, Pacer
 from webapp.clock import Clock
 from webapp.jobs import in_background
@@ -22,9 +29,6 @@ log = logging.getLogger("telegram")
 
 MAX_ATTEMPTS = 8  # tries of one queued message before it is given up
 SENDERS = 4  # threads sending queued messages: one slow call does not stall other chats
-
-# Set by SendQueue.watch(): the calls queued in that block, for on_settled().
-watched: ContextVar[list[Call] | None] = ContextVar("watched", default=None)
 
 
 class SendQueue:
@@ -90,15 +94,24 @@ class SendQueue:
         while not self._closed:
             now, skipped, found = self.clock.monotonic(), [], None
             while self._heap and self._heap[0][0] <= now:
-                entry = heapq.heappop(self._heap)
-                chat = entry[2].chat
+                due, seq, call = heapq.heappop(self._heap)
+                chat = call.chat
                 held = self.pacer.held_until(chat)
-                if held > entry[0]:  # a 429 on this chat: its calls move behind it, in order
-                    heapq.heappush(self._heap, (held, entry[1], entry[2]))  # (even if it is over)
+                if held > due:  # a 429 on this chat: its calls move behind it, in order and
+                    due = self.pacer.reserve(chat, call.weight, held)  # at its pace again
+                    heapq.heappush(self._heap, (due, seq, call))
                 elif chat is not None and chat in self._sending:
-                    skipped.append(entry)
+                    skipped.append((due, seq, call))
+                elif chat is not None and not call.paced:  # its slot in the bot's pace, now
+                    call.paced = True
+                    go = self.pacer.take(call.weight, now)
+                    if go > now:
+                        heapq.heappush(self._heap, (go, seq, call))
+                        continue
+                    found = call
+                    break
                 else:
-                    found = entry[2]
+                    found = call
                     break
             for entry in skipped:
                 heapq.heappush(self._heap, entry)
@@ -106,7 +119,9 @@ class SendQueue:
                 if found.chat is not None:
                     self._sending.add(found.chat)
                 return found
-            wait = self._heap[0][0] - now if self._heap and not skipped else None
+            # the next call due whose chat is not being sent to (that one's end wakes us)
+            due = [e[0] for e in self._heap if e[2].chat is None or e[2].chat not in self._sending]
+            wait = min(due) - now if due else None
             self.clock.wait(self._cond, wait if wait is None else max(wait, 0.001))
         return None
 
@@ -133,16 +148,23 @@ class SendQueue:
         """Queue the call again, or hand its answer to whoever waits for it."""
         with self._cond:
             self._sending.discard(call.chat)
-            again = response is None and call.attempts < MAX_ATTEMPTS
+            closing = self._closed and response is None  # it failed while the app closed
+            again = response is None and call.attempts < MAX_ATTEMPTS and not closing
             if again:
                 heapq.heappush(self._heap, (call.retry_at, call.seq, call))
                 self._cond.notify_all()
-            else:
-                call.left = True
-        if again:
+        if again or closing:
             self._keep(call)  # its entry was taken before the try: written again
+        if again:
             return
-        self._forget(call)
+        with self._cond:
+            call.left = True
+        if closing:  # not tried again here: another process adopts it (with a journal)
+            log.warning("%s not sent: the app is closing", call.method)
+            call.given_up = True
+            response = placeholder(call)
+        else:
+            self._forget(call)
         if response is None:  # Telegram unreachable for minutes: the operator's problem
             log.error("%s given up after %s attempts", call.method, call.attempts)
             call.given_up = True
@@ -159,43 +181,8 @@ class SendQueue:
                 self._queued.pop(call.chat, None)
             self._cond.notify_all()
 
-    @staticmethod
-    @contextmanager
-    def watch():
-        """Collect the calls queued inside this block (in this thread or context): the list
-        it yields, for `on_settled`."""
-        calls: list[Call] = []
-        token = watched.set(calls)
-        try:
-            yield calls
-        finally:
-            watched.reset(token)
-
-    @staticmethod
-    def on_settled(calls: list[Call], callback: Callable[[bool], None]) -> None:
-        """Call `callback(ok)` once every one of the queued `calls` has left the queue (at once
-        if they all have): ok when Telegram took each of them (or their chat turned out
-        unreachable: nothing is left to send), not when one was given up or refused. It runs
-        on the sender thread that finished the last call, before that chat's next message."""
-        if not calls:
-            callback(True)
-            return
-        left = [len(calls)]
-        lock = threading.Lock()
-
-        def one(_future) -> None:
-            with lock:
-                left[0] -= 1
-                if left[0]:
-                    return
-            ok = all(not c.given_up and c.future.result().status_code in (200, 403) for c in calls)
-            try:
-                callback(ok)
-            except Exception:  # never into the sender thread: it must go on sending
-                log.exception("a callback for sent messages failed")
-
-        for call in calls:
-            call.future.add_done_callback(one)
+    watch = staticmethod(watch)  # (bot.outbox.calls): what a job sees through itself
+    on_settled = staticmethod(on_settled)
 
     def drop(self, chat: int) -> int:
         """Forget the calls queued for a chat that can no longer be reached; how many."""
