@@ -76,16 +76,24 @@ def eventually(check, timeout: float = 10.0):
     return found
 
 
-def rq_settled(url: str, timeout: float = 30.0) -> None:
-    """Wait until no job waits in Redis (at `url`) and no live worker runs one: quiet twice in a
-    row, a moment apart (a worker between taking a job and saying so is not caught between)."""
+def rq_settled(url: str, timeout: float = 30.0, also=lambda: True) -> None:
+    """Wait until nothing waits in Redis (at `url`) and nothing runs: no job queued (or being
+    taken by a worker), none running on a live worker, no message queued in an outbox's
+    journal; and `also()`. Quiet twice in a row, a moment apart (a worker between taking a job
+    and saying so, or a job that queued more, is not caught in between)."""
     connection = redis.Redis.from_url(url)
 
     def quiet() -> bool:
-        if any(Queue(name, connection=connection).count for name in (QUEUE, OPTIONAL_QUEUE)):
-            return False
+        for name in (QUEUE, OPTIONAL_QUEUE):
+            queue = Queue(name, connection=connection)
+            if queue.count or connection.llen(queue.intermediate_queue_key):
+                return False
         busy = [w.pid for w in Worker.all(connection=connection) if w.get_state() == "busy"]
-        return not [pid for pid in busy if pid and _alive(pid)]  # a killed one stays "busy"
+        if [pid for pid in busy if pid and _alive(pid)]:  # a killed one stays "busy"
+            return False
+        if any(connection.hlen(k) for k in connection.keys("astria-bot:outbox:*:calls")):
+            return False  # (an outbox's queued messages, but albums, are journaled with Redis)
+        return also()
 
     eventually(lambda: quiet() and not time.sleep(0.1) and quiet(), timeout)
 

@@ -37,6 +37,14 @@ def test_a_token_without_a_webhook_secret_is_refused():
         # half a Supabase configuration once fell back to SQLite without a word
         ({"SUPABASE_URL": "https://x.supabase.co"}, "SUPABASE_SERVICE_ROLE_KEY is not"),
         ({"SUPABASE_SERVICE_ROLE_KEY": "k" * 40}, "SUPABASE_URL is not"),
+        # found by an outside attack: each once ended in a traceback, or worse, was taken
+        ({"PUBLIC_URL": "bot.example.com"}, "PUBLIC_URL must be an http.s. address"),
+        ({"PUBLIC_URL": "https://bot.example.com:99999"}, "PUBLIC_URL must be an http.s."),
+        ({"TELEGRAM_API_URL": "api.telegram.org"}, "TELEGRAM_API_URL must be an http.s."),
+        ({"SUPABASE_URL": "x.supabase.co"}, "SUPABASE_URL must be an http.s. address"),
+        ({"REDIS_URL": "redis-host:6379"}, "REDIS_URL must start with redis://"),
+        ({"DATABASE_URL": "mysql://db/bot"}, "DATABASE_URL must look like sqlite:///"),
+        ({"SECRET_KEY": "x"}, "SECRET_KEY must be at least 16 characters"),  # it signs callbacks
     ],
 )
 def test_malformed_settings_name_the_variable(env, message):
@@ -256,3 +264,27 @@ def test_a_malformed_setting_stops_a_command_with_one_plain_line(tmp_path):
     assert done.returncode == 1
     assert "Configuration error: ADMIN_CHAT_IDS must be chat ids" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_password_in_redis_url_is_not_echoed_when_it_is_refused():
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"REDIS_URL": "http://:hunter2-secret@redis:6379/0"})
+    assert "hunter2" not in str(refused.value)
+
+
+def test_an_instance_folder_that_cannot_be_made_stops_a_command_with_one_plain_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.processes import ROOT
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    env = {**os.environ, "INSTANCE_PATH": str(blocked / "instance")}
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "reconcile"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "Could not start:" in done.stderr and "Traceback" not in done.stderr

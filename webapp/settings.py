@@ -8,113 +8,36 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from webapp.instance import instance_secret
+from webapp.parsers import (
+    Parser,
+    chat_ids,
+    flag,
+    hosts,
+    number,
+    one_of,
+    pack,
+    packs,
+    redis_address,
+    signing_key,
+    sqlite_address,
+    text,
+    url,
+    whole,
+)
 from webapp.records import Pack, SettingsError
 
 __all__ = ["SANDBOX_PREFIX", "Settings", "SettingsError"]
 
 SANDBOX_PREFIX = "/astria-sandbox"
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
-MAX_STARS = 10_000  # Telegram's highest price for one invoice
 DEFAULT_MODEL_TYPES = ("lora", "faceid", "pti", "checkpoint")  # what ASTRIA_MODEL_TYPE may be
-
-Parser = Callable[[str, str], object]  # (variable, its text) -> the value, or SettingsError
-
-
-def text(_name: str, raw: str) -> str:
-    return raw
-
-
-def url(_name: str, raw: str) -> str:
-    return raw.rstrip("/")
-
-
-def flag(name: str, raw: str) -> bool:
-    """A switch: 1 (on) or 0 (off)."""
-    if raw not in ("0", "1"):
-        raise SettingsError(f"{name} must be 1 (on) or 0 (off), got {raw!r}")
-    return raw == "1"
-
-
-def whole(minimum: int = 0) -> Parser:
-    """A whole number, at least `minimum`."""
-
-    def parse(name: str, raw: str) -> int:
-        try:
-            value = int(raw)
-        except ValueError:
-            raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
-        if value < minimum:
-            raise SettingsError(f"{name} must be at least {minimum}, got {value}")
-        return value
-
-    return parse
-
-
-def number(positive: bool = False) -> Parser:
-    """A finite decimal number, at least 0 (above 0 when `positive`)."""
-
-    def parse(name: str, raw: str) -> float:
-        try:
-            value = float(raw)
-        except ValueError:
-            raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-        if not math.isfinite(value):
-            raise SettingsError(f"{name} must be a finite number, got {raw!r}")
-        if value < 0 or (positive and value == 0):
-            raise SettingsError(f"{name} must be {'above zero' if positive else 'at least 0'}")
-        return value
-
-    return parse
-
-
-def one_of(*choices: str) -> Parser:
-    def parse(name: str, raw: str) -> str:
-        if raw not in choices:
-            raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
-        return raw
-
-    return parse
-
-
-def hosts(_name: str, raw: str) -> tuple[str, ...]:
-    """Comma-separated hosts (or scheme://host:port)."""
-    return tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
-
-
-def chat_ids(name: str, raw: str) -> tuple[int, ...]:
-    """Comma-separated Telegram chat ids."""
-    parts = [part for part in raw.replace(" ", "").split(",") if part]
-    if not all(re.fullmatch(r"-?\d{1,19}", p) and abs(int(p)) < 2**63 for p in parts):
-        raise SettingsError(
-            f"{name} must be chat ids separated by commas (12345,67890), got {raw!r}"
-        )
-    return tuple(int(part) for part in parts)
-
-
-def pack(name: str, part: str) -> Pack:
-    """One `credits:stars` pair (MONTHLY_PLAN, or one of CREDIT_PACKS)."""
-    credits, _, stars = part.replace(" ", "").partition(":")
-    if not (credits.isdigit() and stars.isdigit() and 0 < int(credits) <= 100_000):
-        raise SettingsError(f"{name} must look like 10:100 (credits:stars), got {part!r}")
-    if not 1 <= int(stars) <= MAX_STARS:
-        raise SettingsError(f"{name}: a price must be 1-{MAX_STARS} Stars ({part!r})")
-    return Pack(int(credits), int(stars))
-
-
-def packs(name: str, raw: str) -> tuple[Pack, ...]:
-    """`credits:stars` pairs, comma-separated, kept cheapest first; empty: nothing sold."""
-    found = [pack(name, part) for part in filter(None, raw.replace(" ", "").split(","))]
-    if len({p.credits for p in found}) != len(found):
-        raise SettingsError(f"{name}: two packs with the same number of credits")
-    return tuple(sorted(found, key=lambda p: p.credits))
 
 
 def env(name: str, default: object, parse: Parser = text, *, secret: bool = False):
@@ -139,10 +62,14 @@ class Settings:
         "ASTRIA_IMAGE_HOSTS", ("sdbooth2-production.s3.amazonaws.com", "mp.astria.ai"), hosts
     )  # where Astria's generated images live (public S3 and Astria's CDN)
     public_url: str = env("PUBLIC_URL", "http://127.0.0.1:8000", url)
-    database_url: str | None = env("DATABASE_URL", None)  # None: SQLite in the instance folder
+    database_url: str | None = env(
+        "DATABASE_URL", None, sqlite_address
+    )  # None: SQLite in the instance folder
     supabase_url: str | None = env("SUPABASE_URL", None, url)
     supabase_service_role_key: str | None = env("SUPABASE_SERVICE_ROLE_KEY", None, secret=True)
-    redis_url: str | None = env("REDIS_URL", None, secret=True)  # may hold a password
+    redis_url: str | None = env(
+        "REDIS_URL", None, redis_address, secret=True
+    )  # may hold a password
     admin_chat_ids: tuple[int, ...] = env("ADMIN_CHAT_IDS", (), chat_ids)
     free_credits: int = env("FREE_CREDITS", 3, whole())
     train_cost: int = env("TRAIN_COST", 1, whole())
@@ -160,7 +87,9 @@ class Settings:
     astria_backoff: float = env("ASTRIA_BACKOFF", 2.0, number())  # seconds, doubled per retry
     sandbox_train_seconds: float = env("SANDBOX_TRAIN_SECONDS", 20.0, number())
     sandbox_prompt_seconds: float = env("SANDBOX_PROMPT_SECONDS", 5.0, number())
-    secret_key: str = env("SECRET_KEY", "", secret=True)  # "": made in the instance folder
+    secret_key: str = env(
+        "SECRET_KEY", "", signing_key, secret=True
+    )  # "": made in the instance folder
     instance_path: str = env("INSTANCE_PATH", "")
     job_workers: int = env("JOB_WORKERS", 4, whole(1))
     init_data_max_age: int = env("INIT_DATA_MAX_AGE", 86400, whole(1))
