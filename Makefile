@@ -25,7 +25,7 @@ run: $(STAMP) ## Run the app on http://127.0.0.1:8000 (SQLite + the Astria sandb
 	fi; \
 	$(BIN)/gunicorn -c python:webapp.gunicorn_conf --workers $(WORKERS) --bind 127.0.0.1:$(PORT) wsgi:app
 
-test: $(STAMP) ## Run the test suite on 4 pytest-xdist workers (about 4 minutes on 2 cores; the soak and the benchmarks are apart)
+test: $(STAMP) ## Run the test suite on 4 pytest-xdist workers (about 2¼ minutes on 2 cores; the soak and the benchmarks are apart)
 	$(BIN)/python -m pytest
 
 soak: $(STAMP) ## The soak: 1,000 users' journeys with faults injected, 200 beside reconcile runs, journeys under kill -9 (60 on two instances), 5,000 fuzz examples per target (CI runs it too)

@@ -42,9 +42,15 @@ def test_a_token_without_a_webhook_secret_is_refused():
         ({"PUBLIC_URL": "https://bot.example.com:99999"}, "PUBLIC_URL must be an http.s."),
         ({"TELEGRAM_API_URL": "api.telegram.org"}, "TELEGRAM_API_URL must be an http.s."),
         ({"SUPABASE_URL": "x.supabase.co"}, "SUPABASE_URL must be an http.s. address"),
-        ({"REDIS_URL": "redis-host:6379"}, "REDIS_URL must start with redis://"),
+        ({"REDIS_URL": "redis-host:6379"}, "REDIS_URL must be a redis:// or rediss:// URL"),
         ({"DATABASE_URL": "mysql://db/bot"}, "DATABASE_URL must look like sqlite:///"),
         ({"SECRET_KEY": "x"}, "SECRET_KEY must be at least 16 characters"),  # it signs callbacks
+        ({"PUBLIC_URL": "https://bot.example.com?x=1"}, "PUBLIC_URL must be an http.s. address"),
+        ({"PUBLIC_URL": "https://user:pw@bot.example.com"}, "PUBLIC_URL must be an http.s."),
+        ({"PUBLIC_URL": "https://[::1"}, "PUBLIC_URL must be an http.s. address"),
+        ({"REDIS_URL": "unix:///run/redis.sock"}, "REDIS_URL must be a redis:// or rediss://"),
+        ({"REDIS_URL": "redis://:pw@localhost:99999/0"}, "REDIS_URL must be a redis://"),
+        ({"DATABASE_URL": "sqlite:///:memory:"}, "DATABASE_URL must look like sqlite:///"),
     ],
 )
 def test_malformed_settings_name_the_variable(env, message):
@@ -264,6 +270,12 @@ def test_a_malformed_setting_stops_a_command_with_one_plain_line(tmp_path):
     assert done.returncode == 1
     assert "Configuration error: ADMIN_CHAT_IDS must be chat ids" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_address_is_kept_as_the_app_uses_it():
+    settings = Settings.from_env({"PUBLIC_URL": "HTTPS://Bot.example.com/bot/"})
+    assert settings.public_url == "https://Bot.example.com/bot"  # its https:// is recognised
+    assert Settings.from_env({"PUBLIC_URL": "http://[::1]:8000"}).public_url == "http://[::1]:8000"
 
 
 def test_a_password_in_redis_url_is_not_echoed_when_it_is_refused():

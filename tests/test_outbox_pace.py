@@ -6,6 +6,9 @@ not sent, not left queued for nobody. (Found by an outside attack on the outbox.
 
 from __future__ import annotations
 
+import json
+import threading
+
 import pytest
 
 from bot.outbox import Outbox, Pace
@@ -98,3 +101,60 @@ def test_a_message_that_fails_while_the_app_closes_is_reported_not_left_queued(o
     box.close()  # the app closes while Telegram takes its time, then refuses
     assert settled == [False]  # its job hears it did not go out (an album is sent again)
     assert queued[0].given_up and box.wait_idle(0)  # and nothing is left queued
+
+
+def test_a_chats_order_holds_through_a_burst_and_two_429s(outbox, telegram):
+    box = outbox(chat_rate=1, chat_burst=3)
+    for _ in range(3):
+        telegram.fail("sendMessage", 200, chat_id=1)  # (the burst answers as usual)
+    telegram.fail("sendMessage", 429, retry_after=3, chat_id=1)  # then m 0, refused twice,
+    telegram.fail("sendMessage", 429, retry_after=1, chat_id=1)  # the second time for less
+    for text in ("p 0", "p 1", "p 2", "m 0", "m 1", "m 2", "m 3"):
+        send(box, telegram, 1, text)
+    telegram.clock.skip_until(
+        lambda: len([c for c in telegram.calls_to("sendMessage", 1) if c.error is None]) == 7
+    )
+    sent = [c.text for c in telegram.calls_to("sendMessage", 1) if c.error is None]
+    assert sent == ["p 0", "p 1", "p 2", "m 0", "m 1", "m 2", "m 3"]
+
+
+def test_the_bot_wide_pace_holds_when_many_chats_429s_end_at_once(telegram):
+    """Telegram's flood wait for the whole bot: every chat's first message refused until the
+    same moment. What follows must still keep to the bot's pace (a scripted Bot API: the stand-in
+    cannot make 429s that end together)."""
+    clock, sent, refused, lock = telegram.clock, [], set(), threading.Lock()
+    until = clock.monotonic() + 6
+
+    def bot_api(method, url, params=None, **kwargs):
+        chat, text = params["chat_id"], params["text"]
+        with lock:
+            if text == "m 0" and chat not in refused:
+                refused.add(chat)
+                body = {"ok": False, "error_code": 429,
+                        "parameters": {"retry_after": until - clock.monotonic()}}  # fmt: skip
+                return Answer(429, body)
+            sent.append(clock.monotonic())
+        return Answer(200, {"ok": True, "result": {"message_id": 1, "chat": {"id": chat}}})
+
+    box = Outbox(bot_api, Pace(chat_rate=1, chat_burst=3, global_rate=10), clock=clock)
+    try:
+        for chat in range(40):
+            for n in range(3):
+                box.request("post", "https://api/bot1:t/sendMessage",
+                            params={"chat_id": chat, "text": f"m {n}"})  # fmt: skip
+        clock.skip_until(lambda: len(sent) == 120, longer_than=0.01, timeout=30)
+    finally:
+        box.close()
+    sent.sort()
+    busiest = max(sum(1 for t in sent[i:] if t < start + 1) for i, start in enumerate(sent))
+    assert busiest <= 2 * 10 + 1, busiest  # a burst of 10, then 10 a second (it was 30 and more)
+
+
+class Answer:
+    """A Bot API answer as `requests` gives it, for a scripted Bot API."""
+
+    def __init__(self, status: int, body: dict) -> None:
+        self.status_code, self.text = status, json.dumps(body)
+
+    def json(self) -> dict:
+        return json.loads(self.text)

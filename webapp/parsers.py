@@ -19,31 +19,55 @@ def text(_name: str, raw: str) -> str:
     return raw
 
 
+HOST = re.compile(r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]")  # a name, an IPv4 or [IPv6] address
+
+
 def url(name: str, raw: str) -> str:
-    """An absolute http(s) address, its trailing / dropped."""
-    parts = urlsplit(raw)
-    try:
-        port_ok = parts.port is None or parts.port > 0
-    except ValueError:  # not a number, or past 65535
-        port_ok = False
-    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+    """An absolute http(s) address (a host, perhaps a port and a path; no query, fragment or
+    user), its scheme in lower case and its trailing / dropped."""
+    parts = _parts(raw)
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not HOST.fullmatch(parts.netloc.rpartition(":")[0] if parts.port else parts.netloc)
+        or not parts.hostname.strip(".-")
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
         raise SettingsError(
             f"{name} must be an http(s) address such as https://bot.example.com, got {raw!r}"
         )
-    return raw.rstrip("/")
+    return (parts.scheme + raw[len(parts.scheme) :]).rstrip("/")
 
 
 def redis_address(name: str, raw: str) -> str:
     """A Redis URL (not echoed in the error: it may hold a password)."""
-    if urlsplit(raw).scheme not in ("redis", "rediss", "unix"):
-        raise SettingsError(f"{name} must start with redis://, rediss:// or unix://")
+    parts = _parts(raw)
+    if parts is None or parts.scheme not in ("redis", "rediss"):
+        raise SettingsError(f"{name} must be a redis:// or rediss:// URL (a host, a valid port)")
     return raw
 
 
+def _parts(raw: str):
+    """The parts of a URL, None when it is malformed (a bad port, an unclosed [IPv6)."""
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 (it raises on a port that is not one)
+    except ValueError:
+        return None
+    return parts
+
+
 def sqlite_address(name: str, raw: str) -> str:
-    """sqlite:///path/to/file.sqlite3."""
+    """sqlite:///path/to/file.sqlite3 (a file: not :memory:, nor a URI's query)."""
     path = raw.removeprefix("sqlite:///")
-    if not raw.startswith("sqlite:///") or not path or path.startswith("file:"):
+    if (
+        not raw.startswith("sqlite:///")
+        or not path
+        or path.startswith(("file:", ":"))
+        or "?" in path
+    ):
         raise SettingsError(f"{name} must look like sqlite:///path/to/file.sqlite3, got {raw!r}")
     return raw
 

@@ -11,7 +11,8 @@ Messages (send…, edit…, copy…, forward…, and answerCallbackQuery):
   hour; one that is not a number counts as 1 s), and the chat's other messages wait behind it,
   then follow at the chat's pace without a burst, so the chat still reads in order.
 - A 5xx, an answer that is not JSON, a timeout or a broken connection: sent again later, with
-  growing pauses (a message whose answer was lost may then arrive twice; never zero times).
+  growing pauses, still before the chat's later messages (a message whose answer was lost may
+  then arrive twice; never zero times). A chat's queued messages always leave in order.
 - 403 (blocked, deactivated, kicked): the chat is reported unreachable; nothing is retried.
 - 400 "message is not modified", "message to edit not found", "query is too old": there is
   nothing left to do, so the call counts as done.
@@ -186,8 +187,32 @@ class Outbox(SendQueue):
         held.timeout = REQUEST_TIMEOUT
         if self._attempt(held) is None:
             with self._cond:  # a 429 or a hiccup: queued until it may be tried again
+                held.seq = next(self._seq)
                 self._enqueue(held, held.retry_at)
             self._keep(held)
+
+    def adopt(self) -> int:
+        """Queue the messages a stopped process of the app left in the journal (the sweep
+        calls this); how many."""
+        journal = self.journal
+        if journal is None:
+            return 0
+        adopted = sorted(journal.orphans(), key=lambda found: found[1].get("at", 0))
+        for entry_id, entry in adopted:  # in the order they were queued
+            params = entry.get("params") or {}
+            call = Call(entry.get("http") or "post", journal.url(entry["method"]), params,
+                        None, None, None)  # fmt: skip
+            call.method, call.journal_id = entry["method"], entry_id
+            call.chat = chat_of(call.method, params)
+            call.weight = weight(call.method, params)
+            with self._cond:
+                call.seq = next(self._seq)
+                at = self.clock.monotonic()
+                due = self.pacer.reserve(call.chat, call.weight, at) if call.chat else at
+                self._enqueue(call, due)  # (its place in the bot's pace: when it is due)
+        if adopted:
+            log.warning("sending %s messages a stopped process had queued", len(adopted))
+        return len(adopted)
 
     # making calls -----------------------------------------------------------------------------
 
@@ -249,6 +274,8 @@ class Outbox(SendQueue):
         call.paced = False  # the next try takes a slot in the bot's pace of its own
         call.held = hold and call.chat is not None
         if call.held:
-            with self._cond:
+            with self._cond:  # (a second, shorter 429 does not put it behind its chat's others)
+                call.retry_at = max(call.retry_at, self.pacer.held_until(call.chat))
                 self.pacer.hold(call.chat, call.retry_at)
+                self._reslot(call.chat)
         return None

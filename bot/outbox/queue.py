@@ -12,14 +12,12 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from bot.outbox.calls import (
     Call,
-    chat_of,
     json_body,
     ok,
     on_settled,
     placeholder,
     watch,
     watched,
-    weight,
 )
 from bot.outbox.pace import Pace, Pacer
 from webapp.clock import Clock
@@ -47,6 +45,7 @@ class SendQueue:
         self._heap: list[tuple[float, int, Call]] = []
         self._seq = itertools.count()
         self._queued: Counter[int | None] = Counter()  # calls queued or being sent, per chat
+        self._order: dict[int, list[int]] = {}  # per chat, its queued calls' seqs (a heap)
         self._sending: set[int] = set()  # chats a sender thread is sending to right now
         self._threads: list[threading.Thread] = []
         self._closed = False
@@ -59,7 +58,7 @@ class SendQueue:
             call.left = call.given_up = True
             call.future.set_result(placeholder(call))
             return
-        heapq.heappush(self._heap, (due, call.seq, call))
+        self._push(due, call)
         self._queued[call.chat] += 1
         calls = watched.get()
         if calls is not None:
@@ -71,6 +70,30 @@ class SendQueue:
                 thread = threading.Thread(target=self._run, name=f"outbox-{n}", daemon=True)
                 thread.start()
                 self._threads.append(thread)
+
+    def _push(self, due: float, call: Call) -> None:
+        """A call joins the queue (the condition is held), behind its chat's earlier ones."""
+        heapq.heappush(self._heap, (due, call.seq, call))
+        if call.chat is not None:
+            heapq.heappush(self._order.setdefault(call.chat, []), call.seq)
+
+    def _first(self, call: Call) -> bool:
+        """No earlier call of its chat is queued: it may go (a chat reads in order)."""
+        seqs = self._order.get(call.chat)
+        return not seqs or seqs[0] == call.seq
+
+    def _reslot(self, chat: int) -> None:
+        """A 429 holds the chat: its queued calls get new slots after the hold, in order and
+        at its pace, each to take its place in the bot's pace again (the condition is held)."""
+        mine = sorted((e for e in self._heap if e[2].chat == chat), key=lambda e: e[1])
+        if mine:
+            self._heap = [e for e in self._heap if e[2].chat != chat]
+            held = self.pacer.held_until(chat)
+            for _, seq, call in mine:
+                call.paced = False
+                self._heap.append((self.pacer.reserve(chat, call.weight, held), seq, call))
+            heapq.heapify(self._heap)
+            self._cond.notify_all()
 
     def _attempt(self, call: Call):
         """Send a queued call once: a response, or None to try again at `call.retry_at`."""
@@ -89,18 +112,19 @@ class SendQueue:
             return placeholder(call)
 
     def _next(self) -> Call | None:
-        """Wait for the next call that is due, whose chat is neither being sent to nor waiting
-        out a 429 (the condition is held); None once the queue is closed."""
+        """Wait for the next call that is due, the first of its chat's, whose chat is neither
+        being sent to nor waiting out a 429 (the condition is held); None once closed."""
         while not self._closed:
             now, skipped, found = self.clock.monotonic(), [], None
             while self._heap and self._heap[0][0] <= now:
                 due, seq, call = heapq.heappop(self._heap)
                 chat = call.chat
                 held = self.pacer.held_until(chat)
-                if held > due:  # a 429 on this chat: its calls move behind it, in order and
-                    due = self.pacer.reserve(chat, call.weight, held)  # at its pace again
+                if held > due:  # booked before a 429 on its chat (_reslot did the others)
+                    call.paced = False
+                    due = self.pacer.reserve(chat, call.weight, held)
                     heapq.heappush(self._heap, (due, seq, call))
-                elif chat is not None and chat in self._sending:
+                elif chat is not None and (chat in self._sending or not self._first(call)):
                     skipped.append((due, seq, call))
                 elif chat is not None and not call.paced:  # its slot in the bot's pace, now
                     call.paced = True
@@ -118,9 +142,16 @@ class SendQueue:
             if found is not None:
                 if found.chat is not None:
                     self._sending.add(found.chat)
+                    heapq.heappop(self._order[found.chat])  # (its seq: the chat's first)
+                    if not self._order[found.chat]:
+                        del self._order[found.chat]
                 return found
-            # the next call due whose chat is not being sent to (that one's end wakes us)
-            due = [e[0] for e in self._heap if e[2].chat is None or e[2].chat not in self._sending]
+            # the next call due that may go then (a send's end, or a new call, wakes us)
+            due = [
+                e[0]
+                for e in self._heap
+                if e[2].chat is None or (e[2].chat not in self._sending and self._first(e[2]))
+            ]
             wait = min(due) - now if due else None
             self.clock.wait(self._cond, wait if wait is None else max(wait, 0.001))
         return None
@@ -151,7 +182,7 @@ class SendQueue:
             closing = self._closed and response is None  # it failed while the app closed
             again = response is None and call.attempts < MAX_ATTEMPTS and not closing
             if again:
-                heapq.heappush(self._heap, (call.retry_at, call.seq, call))
+                self._push(call.retry_at, call)  # still before its chat's later ones
                 self._cond.notify_all()
         if again or closing:
             self._keep(call)  # its entry was taken before the try: written again
@@ -192,6 +223,7 @@ class SendQueue:
                 return 0
             self._heap = [e for e in self._heap if e[2].chat != chat]
             heapq.heapify(self._heap)
+            self._order.pop(chat, None)
             for _, _, call in mine:
                 call.left = True
             self._queued[chat] -= len(mine)
@@ -241,31 +273,6 @@ class SendQueue:
         if entry_id and self.journal is not None:
             self.journal.forget(entry_id)
 
-    def adopt(self) -> int:
-        """Queue the messages a stopped process of the app left in the journal (the sweep
-        calls this); how many."""
-        journal = self.journal
-        if journal is None:
-            return 0
-        adopted = journal.orphans()
-        for entry_id, entry in adopted:
-            params = entry.get("params") or {}
-            call = Call(entry.get("http") or "post", journal.url(entry["method"]), params,
-                        None, None, None)  # fmt: skip
-            call.method, call.journal_id = entry["method"], entry_id
-            call.chat = chat_of(call.method, params)
-            call.weight = weight(call.method, params)
-            with self._cond:
-                call.seq = next(self._seq)
-                at = self.clock.monotonic()
-                due = (
-                    self.pacer.reserve(call.chat, call.weight, at) if call.chat is not None else at
-                )
-                self._enqueue(call, due)
-        if adopted:
-            log.warning("sending %s messages a stopped process had queued", len(adopted))
-        return len(adopted)
-
     # for tests and a clean shutdown -----------------------------------------------------------
 
     def close(self) -> None:
@@ -277,6 +284,7 @@ class SendQueue:
             for call in dropped:
                 call.left = call.given_up = True  # not sent: whoever watches it must know
             self._heap.clear()
+            self._order.clear()
             self._queued.clear()
             self._cond.notify_all()
         for call in dropped:
