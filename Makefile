@@ -4,7 +4,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
-WORKERS ?= 2
 
 .PHONY: help run test soak bench tools lint format clean
 
@@ -23,7 +22,7 @@ run: $(STAMP) ## Run the app on http://127.0.0.1:8000 (SQLite + the Astria sandb
 		$(BIN)/flask --app wsgi worker & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	fi; \
-	$(BIN)/gunicorn -c python:webapp.gunicorn_conf --workers $(WORKERS) --bind 127.0.0.1:$(PORT) wsgi:app
+	$(BIN)/gunicorn -c python:webapp.gunicorn_conf --bind 127.0.0.1:$(PORT) wsgi:app
 
 test: $(STAMP) ## Run the test suite on 4 pytest-xdist workers (about 2¼ minutes on 2 cores; the soak and the benchmarks are apart)
 	$(BIN)/python -m pytest
