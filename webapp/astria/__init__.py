@@ -1,9 +1,10 @@
-"""The Astria client: tunes (models) and prompts (generations) over Astria's REST API.
+"""The Astria client: tunes (models), prompts (generations) and packs (photoshoots) over
+Astria's REST API.
 
-Astria's JSON is parsed in webapp.astria.answers and nowhere else. Retries follow Astria's own
-advice: never retry a 422 (validation), back off on 429 and 5xx, and never blindly repeat a
-request whose outcome is unknown (504 or a read timeout) unless it is idempotent (a tune carries
-a unique title).
+Astria's JSON is parsed in webapp.astria.answers and packs.py, and nowhere else. Retries follow
+Astria's own advice: never retry a 422 (validation), back off on 429 and 5xx, and never blindly
+repeat a request whose outcome is unknown (504 or a read timeout) unless it is idempotent (a
+tune carries a unique title).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from webapp.astria.answers import (
     parse_prompt,
     parse_tune,
 )
+from webapp.astria.packs import Pack, PackListing, parse_listings, parse_pack
 
 __all__ = [
     "AstriaClient",
@@ -32,6 +34,8 @@ __all__ = [
     "AstriaOutcomeUnknown",
     "AstriaRejected",
     "AstriaUnavailable",
+    "Pack",
+    "PackListing",
     "Photo",
     "Prompt",
     "Tune",
@@ -241,3 +245,27 @@ class AstriaClient:
     def delete_prompt(self, tune_id: int, prompt_id: int) -> None:
         """DELETE /tunes/:tune_id/prompts/:id (a generation's images go with it)."""
         self._request("DELETE", f"/tunes/{tune_id}/prompts/{prompt_id}", idempotent=True)
+
+    # packs (photoshoots) ------------------------------------------------------------------------
+
+    def gallery_packs(self) -> list[PackListing]:
+        """GET /gallery/packs: Astria's public packs (a malformed one is skipped)."""
+        return self._listings("/gallery/packs")
+
+    def own_packs(self) -> list[PackListing]:
+        """GET /packs: the packs of this Astria account."""
+        return self._listings("/packs")
+
+    def get_pack(self, pack_id: int) -> Pack:
+        """GET /p/:id: a pack's cover and, per class it supports, its images, cost and samples;
+        AstriaUnavailable when its answer cannot be read."""
+        try:
+            return parse_pack(self._request("GET", f"/p/{pack_id}", idempotent=True))
+        except ValueError as exc:
+            raise AstriaUnavailable(f"Astria's pack {pack_id} cannot be read: {exc}") from None
+
+    def _listings(self, path: str) -> list[PackListing]:
+        try:
+            return parse_listings(self._request("GET", path, idempotent=True))
+        except ValueError as exc:
+            raise AstriaUnavailable(f"Astria's {path} cannot be read: {exc}") from None

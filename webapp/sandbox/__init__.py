@@ -14,6 +14,7 @@ which the test suite sets.
 - state.py: tunes, prompts and queued faults in one SQLite file (shared by gunicorn workers)
 - service.py: what the sandbox does (create, shape objects like Astria's, call back)
 - render.py: the placeholder images
+- packs.py: its packs (photoshoots), with covers and sample pictures
 - routes.py: the HTTP API under /astria-sandbox
 """
 

@@ -1,5 +1,5 @@
-"""The sandbox's HTTP API under /astria-sandbox, as Astria's: tunes, prompts, images; and, for
-the test suite only, POST /_faults to queue failures."""
+"""The sandbox's HTTP API under /astria-sandbox, as Astria's: tunes, prompts, images and packs;
+and, for the test suite only, POST /_faults to queue failures."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import timedelta
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from webapp.limits import limit
+from webapp.sandbox import packs
 from webapp.sandbox.render import render_placeholder
 from webapp.sandbox.service import Sandbox
 from webapp.settings import SANDBOX_PREFIX
@@ -26,7 +27,7 @@ def _sandbox() -> Sandbox:
 @bp.before_request
 def _authorise():
     """The app's own key or nothing (images are public by their signed path, as on S3)."""
-    if request.endpoint == "astria_sandbox.image":
+    if request.endpoint in ("astria_sandbox.image", "astria_sandbox.pack_picture"):
         return None
     if not _sandbox().authorised(request.headers.get("Authorization", "")):
         return jsonify(error="Unauthorized"), 401
@@ -133,6 +134,41 @@ def image(prompt_id: int, signature: str, n: int):
     ):
         return jsonify(error="Not found"), 404
     response = Response(render_placeholder(row["text"], n), mimetype="image/jpeg")
+    response.cache_control.public = True
+    response.cache_control.max_age = int(timedelta(days=30).total_seconds())
+    return response
+
+
+@bp.get("/gallery/packs")
+def gallery_packs():
+    """GET /gallery/packs: the public packs."""
+    return jsonify([packs.listing_json(pack) for pack in packs.PACKS])
+
+
+@bp.get("/packs")
+def own_packs():
+    """GET /packs: the account's own packs (the sandbox's account has none)."""
+    return jsonify([])
+
+
+@bp.get("/p/<id64:pack_id>")
+def get_pack(pack_id: int):
+    """GET /p/:id: a pack's cover, costs and sample pictures per class."""
+    pack = packs.find(pack_id)
+    if pack is None:
+        return jsonify(error="Not found"), 404
+    return jsonify(packs.pack_json(pack, _sandbox().base + "/images"))
+
+
+@bp.get("/images/packs/<id64:pack_id>/<name>.jpg")
+@bp.get("/images/packs/<id64:pack_id>/<name>/<int:n>.jpg")
+def pack_picture(pack_id: int, name: str, n: int | None = None):
+    """A pack's cover or sample picture: public, as on Astria's S3, the same bytes every time."""
+    pack = packs.find(pack_id)
+    text = pack and packs.picture_text(pack, name, n)
+    if not text:
+        return jsonify(error="Not found"), 404
+    response = Response(render_placeholder(text, n or 0, size=512), mimetype="image/jpeg")
     response.cache_control.public = True
     response.cache_control.max_age = int(timedelta(days=30).total_seconds())
     return response
