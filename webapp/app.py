@@ -32,6 +32,7 @@ from webapp.routes import (
 )
 from webapp.runtime import Runtime
 from webapp.services import build_services
+from webapp.services.photoshoots import REFRESH_SECONDS
 from webapp.services.ports import LogNotifier, NoFiles
 from webapp.services.styles import Styles
 from webapp.settings import Settings
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         # and then every minute; work whose callback never came is settled by asking Astria every
         # few minutes.
         rt.sweepers.append(Sweeper(settings.sweep_seconds, services.resume))
+        rt.sweepers.append(Sweeper(REFRESH_SECONDS, services.photoshoots.refresh))  # hourly
         if chat is not None and chat.journal is not None:
             rt.sweepers.append(Sweeper(settings.sweep_seconds, chat.outbox.adopt))
         if settings.reconcile_every_minutes:

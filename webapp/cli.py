@@ -59,6 +59,28 @@ def init_app(app: Flask) -> None:
             where = "another process sends them" if rt.chat.journaled else "they are lost"
             click.echo(f"Telegram still held back some messages after 2 minutes: {where}.")
 
+    @app.cli.command("packs")
+    def packs() -> None:
+        """List Astria's public packs and this account's own (id, slug, title), to pick the
+        photoshoots for the catalogue (webapp/catalogue/photoshoots.toml or PHOTOSHOOTS_FILE);
+        then what is on offer now, as the app reads each listed pack from Astria."""
+        from webapp.astria import AstriaError
+
+        services = runtime().services
+        astria = services.training.astria
+        try:
+            listed = [("public", p) for p in astria.gallery_packs()]
+            listed += [("own", p) for p in astria.own_packs()]
+        except AstriaError as exc:
+            raise click.ClickException(f"Astria did not list its packs: {exc.message}") from None
+        for where, pack in listed:
+            click.echo(f"{pack.id:>8}  {where:<6}  {pack.slug:<32}  {pack.title}")
+        on_offer = services.photoshoots.offers()
+        click.echo(f"On offer now: {len(on_offer)} of {len(services.photoshoots.catalogue)}.")
+        for offer in on_offer:
+            made = ", ".join(f"{c} {k.images} pictures" for c, k in offer.classes.items())
+            click.echo(f"{offer.photoshoot.pack:>8}  {offer.photoshoot.title('en')}: {made}")
+
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False))
     def backup(path: str) -> None:

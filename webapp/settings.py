@@ -87,9 +87,9 @@ class Settings:
     astria_backoff: float = env("ASTRIA_BACKOFF", 2.0, number())  # seconds, doubled per retry
     sandbox_train_seconds: float = env("SANDBOX_TRAIN_SECONDS", 20.0, number())
     sandbox_prompt_seconds: float = env("SANDBOX_PROMPT_SECONDS", 5.0, number())
-    secret_key: str = env(
-        "SECRET_KEY", "", signing_key, secret=True
-    )  # "": made in the instance folder
+    # "": made in the instance folder
+    secret_key: str = env("SECRET_KEY", "", signing_key, secret=True)
+    photoshoots_file: str = env("PHOTOSHOOTS_FILE", "")  # "": webapp/catalogue/photoshoots.toml
     instance_path: str = env("INSTANCE_PATH", "")
     job_workers: int = env("JOB_WORKERS", 4, whole(1))
     init_data_max_age: int = env("INIT_DATA_MAX_AGE", 86400, whole(1))

@@ -15,6 +15,7 @@ from webapp.services.checks import PhotoChecks
 from webapp.services.generation import Generations
 from webapp.services.inspection import Inspector
 from webapp.services.payments import Payments
+from webapp.services.photoshoots import CATALOGUE, Photoshoots, load_catalogue
 from webapp.services.ports import Cashier, FileSource, NoCashier, Notifier
 from webapp.services.reconcile import Reconciler
 from webapp.services.styles import Styles
@@ -36,6 +37,7 @@ class Services:
     reconciler: Reconciler
     payments: Payments
     settings: Settings
+    photoshoots: Photoshoots
 
     def resume(self) -> None:
         """Pick up work a crashed process left half-done (uploads and prompts not yet sent), and
@@ -59,6 +61,7 @@ def build_services(
     cashier: Cashier | None = None,
     styles: Styles | None = None,
     stash: PhotoStash | None = None,
+    photoshoots: Photoshoots | None = None,
 ) -> Services:
     """Wire the services together once, at start-up."""
 
@@ -101,4 +104,6 @@ def build_services(
         reconciler=Reconciler(store, astria, settings, callbacks, training, generations),
         payments=Payments(store, settings, cashier or NoCashier()),
         settings=settings,
+        photoshoots=photoshoots
+        or Photoshoots(load_catalogue(settings.photoshoots_file or CATALOGUE), astria),
     )
