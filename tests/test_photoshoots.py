@@ -5,14 +5,17 @@ offered (said once in the log), and an Astria outage keeps what was known."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
 import sys
 
 import pytest
+import requests
 
 from tests.processes import ROOT
+from tests.support import call, init_data
 from webapp.services.photoshoots import CATALOGUE, Photoshoots, load_catalogue
 from webapp.settings import SettingsError
 from webapp.texts import LANGUAGES
@@ -112,3 +115,19 @@ def test_an_astria_outage_keeps_what_was_on_offer(live):
     live.sandbox_fault(kind="http", method="GET", path=r"/p/\d+", status=503, times=100)
     assert photoshoots.refresh() == len(before)
     assert photoshoots.offers() == before
+
+
+def test_the_mini_app_lists_the_photoshoots_in_the_users_language(live):
+    russian = json.dumps({"id": 6002, "first_name": "Ира", "language_code": "ru"})
+    listed = call(live, "GET", "/api/bot/photoshoots", auth=f"tma {init_data(6002, user=russian)}")
+    assert listed.status_code == 200
+    shoots = listed.json()["photoshoots"]
+    assert [s["id"] for s in shoots] == [p.pack for p in load_catalogue(CATALOGUE)]
+    corporate = shoots[0]
+    assert (corporate["title"], corporate["price"]) == ("Деловые портреты", 25)
+    assert corporate["images"] == {"man": 16, "woman": 16}
+    assert len(corporate["samples"]["woman"]) == 10 and corporate["cover"].endswith("cover.jpg")
+    http = requests.Session()
+    for url in (corporate["cover"], corporate["samples"]["man"][0]):
+        assert http.get(url, timeout=10).headers["Content-Type"] == "image/jpeg"
+    assert call(live, "GET", "/api/bot/photoshoots", auth="tma forged").status_code == 401

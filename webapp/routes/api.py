@@ -18,7 +18,7 @@ from webapp.records import (
     bounded_id,
 )
 from webapp.routes.auth import authenticate, caller, json_object, user_key
-from webapp.routes.serialize import generation_json, model_json, photo_error
+from webapp.routes.serialize import generation_json, model_json, photo_error, photoshoot_json
 from webapp.runtime import runtime
 from webapp.services import photos as photo_checks
 from webapp.services.generation import PROMPT_MAX
@@ -134,6 +134,17 @@ def styles():
             for s in catalogue
         ]
     )
+
+
+@bp.get("/photoshoots")
+def photoshoots():
+    """The photoshoots on offer, in the caller's language: id (Astria's pack), title,
+    description, cover, price in credits, and per class the pictures it makes and samples."""
+    lang = Texts(g.web_user.language_code).lang
+    rt = runtime()
+    shown = lambda url: rt.images.origin_of(url) is not None  # noqa: E731 (Astria's, or ours)
+    offers = rt.services.photoshoots.offers()
+    return jsonify(photoshoots=[photoshoot_json(offer, lang, shown) for offer in offers])
 
 
 @bp.post("/generate")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from webapp.errors import json_error
@@ -9,6 +10,7 @@ from webapp.records import Generation, GenerationStatus, InvalidInput, Model, Mo
 from webapp.runtime import runtime
 from webapp.services import photos as photo_checks
 from webapp.services.photos import Refusal
+from webapp.services.photoshoots import Offer
 from webapp.services.training import model_kind
 from webapp.texts import Texts
 
@@ -90,3 +92,21 @@ def photo_error(exc: InvalidInput):
         raise exc
     status, code, message = PHOTO_ERRORS[reason]
     return json_error(status, code, message.format(**params), reason=reason, params=params)
+
+
+def photoshoot_json(offer: Offer, lang: str, shown: Callable[[str], bool]) -> dict:
+    """A photoshoot on offer, as the Mini App lists it: its words in `lang`, its price, and per
+    class the pictures it makes and its sample pictures (only those `shown` allows)."""
+    photoshoot = offer.photoshoot
+    return {
+        "id": photoshoot.pack,
+        "title": photoshoot.title(lang),
+        "description": photoshoot.description(lang),
+        "cover": offer.cover if offer.cover and shown(offer.cover) else None,
+        "price": photoshoot.price,
+        "images": {name: made.images for name, made in offer.classes.items()},
+        "samples": {
+            name: [url for url in made.samples if shown(url)]
+            for name, made in offer.classes.items()
+        },
+    }
