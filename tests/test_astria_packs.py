@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support import sandbox_prompts, trained_model
 from webapp.astria import AstriaRejected, AstriaUnavailable
-from webapp.astria.packs import MAX_SAMPLES, parse_listings, parse_pack
+from webapp.astria.packs import MAX_SAMPLES, parse_listings, parse_pack, parse_run
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "astria"
 
@@ -97,3 +98,30 @@ def test_an_unknown_pack_is_refused_and_an_unreadable_one_is_unavailable(live):
     live.sandbox_fault(kind="http", method="GET", path=r"/p/260", status=200, body={"id": "x"})
     with pytest.raises(AstriaUnavailable, match="cannot be read"):
         astria.get_pack(260)
+
+
+def test_a_pack_runs_answer_in_each_shape_astria_gives():
+    assert parse_run(recorded("docs_pack_tunes_create_response.json")) == ()  # a tune: it trains
+    assert parse_run({"status": 201, "prompt_ids": [7, 8, True, "9"]}) == (7, 8)
+    assert parse_run({"status": 201, "message": "Prompts created"}) == ()  # ids: list them
+    with pytest.raises(ValueError):
+        parse_run(["not", "an", "object"])
+
+
+def test_the_sandbox_runs_a_pack_on_a_trained_model_once_per_title(live, telegram):
+    model = trained_model(live, telegram, 7001, class_name="woman")
+    astria = live.rt.services.training.astria
+    callback = live.rt.services.generations.callback_url("prompt", 1)  # (no such generation)
+    ids = astria.run_pack(260, title="order-1", tune_ids=[model.tune_id], callback=callback)
+    assert len(ids) == astria.get_pack(260).classes["woman"].images  # one prompt a template
+    again = astria.run_pack(260, title="order-1", tune_ids=[model.tune_id], callback=callback)
+    assert again == ids and len(sandbox_prompts(live)) == len(ids)  # the same run, no second
+    some = astria.run_pack(
+        260, title="order-2", tune_ids=[model.tune_id], callback=callback,
+        prompt_ids=astria.get_pack(260).classes["woman"].templates[:2],
+    )  # fmt: skip
+    assert len(some) == 2
+    prompt = astria.get_prompt(model.tune_id, ids[0])
+    assert prompt.id == ids[0] and f"<lora:{model.tune_id}:1>" in prompt.text
+    with pytest.raises(AstriaRejected):  # a tune that is not there
+        astria.run_pack(1520, title="order-3", tune_ids=[999_999_999], callback=callback)

@@ -26,7 +26,7 @@ from webapp.astria.answers import (
     parse_prompt,
     parse_tune,
 )
-from webapp.astria.packs import Pack, PackListing, parse_listings, parse_pack
+from webapp.astria.packs import Pack, PackListing, parse_listings, parse_pack, parse_run
 
 __all__ = [
     "AstriaClient",
@@ -263,6 +263,31 @@ class AstriaClient:
             return parse_pack(self._request("GET", f"/p/{pack_id}", idempotent=True))
         except ValueError as exc:
             raise AstriaUnavailable(f"Astria's pack {pack_id} cannot be read: {exc}") from None
+
+    def run_pack(
+        self,
+        pack_id: int,
+        *,
+        title: str,
+        tune_ids: Sequence[int],
+        callback: str,
+        prompt_ids: Sequence[int] = (),
+    ) -> tuple[int, ...]:
+        """POST /p/:id/tunes on existing tunes (no training): the pack's prompts (or only
+        `prompt_ids`), each calling back `callback` once done; the new prompts' ids, or () when
+        Astria did not list them (then list the tune's prompts). `title` is Astria's
+        idempotency key: a retried request with it makes no second run."""
+        tune = {
+            "title": title,
+            "tune_ids": list(tune_ids),
+            "prompt_attributes": {"callback": callback},
+            **({"prompt_ids": list(prompt_ids)} if prompt_ids else {}),
+        }
+        body = self._request("POST", f"/p/{pack_id}/tunes", idempotent=True, json={"tune": tune})
+        try:
+            return parse_run(body)
+        except ValueError as exc:
+            raise AstriaOutcomeUnknown(f"Astria's answer to the pack run: {exc}") from None
 
     def _listings(self, path: str) -> list[PackListing]:
         try:

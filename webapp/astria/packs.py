@@ -115,3 +115,17 @@ def parse_pack(obj) -> Pack:
             templates=tuple(i for p in templates if (i := _id(p.get("id"))) is not None),
         )
     return Pack(listing.id, listing.slug, listing.title, _url(obj.get("cover_url")), classes)
+
+
+def parse_run(body) -> tuple[int, ...]:
+    """Astria's answer to `POST /p/:id/tunes` on existing tunes: the new prompts' ids. It may be
+    a status envelope with `prompt_ids`, one with only a message (the ids are then found by
+    listing the tune's prompts), or a tune object (when it trains first): () for the last two."""
+    if not isinstance(body, dict):
+        raise ValueError("not an object")
+    ids = body.get("prompt_ids")
+    if isinstance(ids, list):
+        return tuple(i for i in map(_id, ids) if i is not None)
+    if "status" in body or _id(body.get("id")) is not None:
+        return ()
+    raise ValueError("neither a status nor a tune")

@@ -4,6 +4,7 @@ photoshoots offline. Shaped as Astria's `GET /gallery/packs` and `GET /p/:id` an
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 SUBJECTS = {"man": "a man", "woman": "a woman"}
@@ -104,3 +105,46 @@ def picture_text(pack: SandboxPack, name: str, n: int | None) -> str | None:
     if name in pack.classes and n is not None and 0 <= n < len(pack.looks):
         return pack.templates(name)[n][1]
     return None
+
+
+def run(sandbox, pack: SandboxPack, fields: dict) -> tuple[dict, int]:
+    """POST /p/:id/tunes on existing tunes (`tune_ids[]`, no training): one prompt per template
+    of each tune's class (or of `prompt_ids[]` only), each calling back `prompt_attributes
+    [callback]` once when done; (body, status) as Astria answers, a status envelope. Its
+    `title` is the idempotency key: the same title again makes nothing new."""
+    title = fields.get("title")
+    if not isinstance(title, str) or not title.strip():
+        return {"error": "title is required"}, 422
+    tune_ids = fields.get("tune_ids")
+    tune_ids = tune_ids if isinstance(tune_ids, list) else [tune_ids] if tune_ids else []
+    if not tune_ids:  # (Astria would train first on `images[]`: the sandbox does not, yet)
+        return {"error": "tune_ids are required (the sandbox does not train for a pack)"}, 422
+    attributes = fields.get("prompt_attributes")  # JSON: a table; multipart: its one field
+    callback = attributes.get("callback") if isinstance(attributes, dict) else attributes
+    if refused := sandbox.callback_refused(callback):
+        return refused, 422
+    chosen = {str(i) for i in fields.get("prompt_ids") or ()}
+    db = sandbox.state.db()
+    done = db.execute("SELECT prompt_ids FROM pack_runs WHERE title = ?", (title,)).fetchone()
+    if done is not None:
+        return {"status": 201, "prompt_ids": json.loads(done["prompt_ids"])}, 201
+    work = []
+    for raw in tune_ids:
+        tune = sandbox.get_tune(int(raw)) if str(raw).isdigit() else None
+        if tune is None:
+            return {"error": f"tune {raw} not found"}, 404
+        if tune["name"] not in pack.classes:
+            return {"error": f"the pack does not support {tune['name']!r}"}, 422
+        work += [(tune, t, text) for t, text in pack.templates(tune["name"])
+                 if not chosen or str(t) in chosen]  # fmt: skip
+    ids = [
+        sandbox.insert_prompt(tune["id"], f"<lora:{tune['id']}:1> {text}", 1, callback,
+                              tune["ready_at"], {"pack_id": pack.id, "template": template})
+        for tune, template, text in work
+    ]  # fmt: skip
+    with db:
+        db.execute(
+            "INSERT OR IGNORE INTO pack_runs (title, pack_id, prompt_ids) VALUES (?, ?, ?)",
+            (title, pack.id, json.dumps(ids)),
+        )
+    return {"status": 201, "prompt_ids": ids}, 201

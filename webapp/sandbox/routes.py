@@ -160,6 +160,16 @@ def get_pack(pack_id: int):
     return jsonify(packs.pack_json(pack, _sandbox().base + "/images"))
 
 
+@bp.post("/p/<id64:pack_id>/tunes")
+def run_pack(pack_id: int):
+    """POST /p/:id/tunes: the pack's prompts on existing tunes (`tune[tune_ids][]`)."""
+    pack = packs.find(pack_id)
+    if pack is None:
+        return jsonify(error="Not found"), 404
+    body, status = packs.run(_sandbox(), pack, _fields("tune")[0])
+    return jsonify(body), status
+
+
 @bp.get("/images/packs/<id64:pack_id>/<name>.jpg")
 @bp.get("/images/packs/<id64:pack_id>/<name>/<int:n>.jpg")
 def pack_picture(pack_id: int, name: str, n: int | None = None):

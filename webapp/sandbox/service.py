@@ -120,7 +120,7 @@ class Sandbox:
 
     # creation ---------------------------------------------------------------------------------
 
-    def _callback_refused(self, url) -> dict | None:
+    def callback_refused(self, url) -> dict | None:
         """Callbacks go only to this app's callback routes: PUBLIC_URL/api/astria/callback/, then
         exactly `<tune|prompt>/<id>` and a token (no `..` or `%2e` segment, no other path)."""
         if url in (None, ""):
@@ -138,7 +138,7 @@ class Sandbox:
         title, name = fields.get("title"), fields.get("name")
         if not title or not name or not isinstance(title, str) or not isinstance(name, str):
             return {"error": "title and name are required"}, 422
-        if refused := self._callback_refused(fields.get("callback")):
+        if refused := self.callback_refused(fields.get("callback")):
             return refused, 422
         existing = (
             self.state.db().execute("SELECT * FROM tunes WHERE title = ?", (title,)).fetchone()
@@ -216,7 +216,7 @@ class Sandbox:
         text = text.strip() if isinstance(text, str) else ""
         if not text:
             return {"error": "text is required"}, 422
-        if refused := self._callback_refused(fields.get("callback")):
+        if refused := self.callback_refused(fields.get("callback")):
             return refused, 422
         options = {k: v for k, v in fields.items() if k not in PROMPT_FIELDS}
         num_images = _as_int(fields.get("num_images")) or 1
@@ -230,6 +230,14 @@ class Sandbox:
             waits_for = max(waits_for, referenced["ready_at"])
         if tune is not None:
             waits_for = max(waits_for, tune["ready_at"])
+        prompt_id = self.insert_prompt(
+            tune_id, text, num_images, fields.get("callback"), waits_for, options
+        )
+        return self.prompt_json(self.get_prompt(prompt_id)), 201
+
+    def insert_prompt(self, tune_id, text, num_images, callback, waits_for, options=None) -> int:
+        """Store a prompt made once `waits_for` has passed (a fault may fail it) and schedule
+        its callback, if it has one; its id."""
         failure = self.state.take_fault("fail", "prompt")
         now = time.time()
         ready = waits_for + self.settings.sandbox_prompt_seconds
@@ -243,17 +251,16 @@ class Sandbox:
                     tune_id,
                     text,
                     num_images,
-                    fields.get("callback"),
+                    callback,
                     now,
                     ready,
                     (failure["body"] or "generation failed") if failure else None,
-                    json.dumps(options),
+                    json.dumps(options or {}),
                 ),
             ).fetchone()[0]
-        row = self.get_prompt(prompt_id)
-        if row["callback"]:
+        if callback:
             self._later(ready - now, "prompt", prompt_id)
-        return self.prompt_json(row), 201
+        return prompt_id
 
     # callbacks --------------------------------------------------------------------------------
 
