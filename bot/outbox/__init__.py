@@ -207,9 +207,7 @@ class Outbox(SendQueue):
             call.weight = weight(call.method, params)
             with self._cond:
                 call.seq = next(self._seq)
-                at = self.clock.monotonic()
-                due = self.pacer.reserve(call.chat, call.weight, at) if call.chat else at
-                self._enqueue(call, due)  # (its place in the bot's pace: when it is due)
+                self._enqueue(call, self._book(call, self.clock.monotonic()))
         if adopted:
             log.warning("sending %s messages a stopped process had queued", len(adopted))
         return len(adopted)

@@ -89,11 +89,15 @@ class SendQueue:
         if mine:
             self._heap = [e for e in self._heap if e[2].chat != chat]
             held = self.pacer.held_until(chat)
-            for _, seq, call in mine:
-                call.paced = False
-                self._heap.append((self.pacer.reserve(chat, call.weight, held), seq, call))
+            self._heap += [(self._behind(call, held), seq, call) for _, seq, call in mine]
             heapq.heapify(self._heap)
             self._cond.notify_all()
+
+    def _behind(self, call: Call, held: float) -> float:
+        """A new slot for a call of a held chat: after the hold, at the chat's pace; its place
+        in the bot's pace is taken again when it is due."""
+        call.paced = False
+        return self.pacer.reserve(call.chat, call.weight, held)
 
     def _attempt(self, call: Call):
         """Send a queued call once: a response, or None to try again at `call.retry_at`."""
@@ -121,20 +125,16 @@ class SendQueue:
                 chat = call.chat
                 held = self.pacer.held_until(chat)
                 if held > due:  # booked before a 429 on its chat (_reslot did the others)
-                    call.paced = False
-                    due = self.pacer.reserve(chat, call.weight, held)
-                    heapq.heappush(self._heap, (due, seq, call))
+                    heapq.heappush(self._heap, (self._behind(call, held), seq, call))
                 elif chat is not None and (chat in self._sending or not self._first(call)):
                     skipped.append((due, seq, call))
-                elif chat is not None and not call.paced:  # its slot in the bot's pace, now
-                    call.paced = True
-                    go = self.pacer.take(call.weight, now)
-                    if go > now:
-                        heapq.heappush(self._heap, (go, seq, call))
-                        continue
-                    found = call
-                    break
                 else:
+                    if chat is not None and not call.paced:  # its slot in the bot's pace, now
+                        call.paced = True
+                        go = self.pacer.take(call.weight, now)
+                        if go > now:
+                            heapq.heappush(self._heap, (go, seq, call))
+                            continue
                     found = call
                     break
             for entry in skipped:

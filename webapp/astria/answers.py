@@ -79,7 +79,7 @@ def _when(value) -> datetime | None:
         return None
 
 
-def _id(value) -> int | None:
+def astria_id(value) -> int | None:
     """An id in Astria's JSON: an integer in 1..2^63-1, as the store keeps it; a bool, a float,
     a string or anything larger is None."""
     return bounded_id(value) if type(value) is int else None
@@ -94,7 +94,7 @@ def _failure(obj: dict) -> tuple[bool, str | None]:
 
 def parse_tune(obj: dict) -> Tune:
     """Astria's tune object (a response, or the `tune` of a callback) → Tune."""
-    if not isinstance(obj, dict) or _id(obj.get("id")) is None:
+    if not isinstance(obj, dict) or astria_id(obj.get("id")) is None:
         raise ValueError("not a tune object")
     failed, error = _failure(obj)
     return Tune(
@@ -110,7 +110,7 @@ def parse_tune(obj: dict) -> Tune:
 
 def parse_prompt(obj: dict) -> Prompt:
     """Astria's prompt object (a response, or the `prompt` of a callback) → Prompt."""
-    if not isinstance(obj, dict) or _id(obj.get("id")) is None:
+    if not isinstance(obj, dict) or astria_id(obj.get("id")) is None:
         raise ValueError("not a prompt object")
     images = obj.get("images")
     if images is not None and not isinstance(images, list):
@@ -118,7 +118,7 @@ def parse_prompt(obj: dict) -> Prompt:
     failed, error = _failure(obj)
     return Prompt(
         id=obj["id"],
-        tune_id=_id(obj.get("tune_id")),
+        tune_id=astria_id(obj.get("tune_id")),
         text=obj.get("text") if isinstance(obj.get("text"), str) else None,
         images=tuple(i for i in images or () if isinstance(i, str)),
         trained_at=_when(obj.get("trained_at")),

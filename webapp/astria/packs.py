@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from webapp.records import bounded_id
+from webapp.astria.answers import astria_id
 
 log = logging.getLogger("astria")
 
@@ -50,10 +50,6 @@ class Pack:
         return class_name in self.classes
 
 
-def _id(value) -> int | None:
-    return bounded_id(value) if type(value) is int else None  # (as answers.py reads ids)
-
-
 def _text(value) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
@@ -64,7 +60,7 @@ def _url(value) -> str | None:
 
 def parse_listing(obj) -> PackListing:
     """One entry of Astria's pack lists → PackListing (ValueError when it is not one)."""
-    if not isinstance(obj, dict) or _id(obj.get("id")) is None:
+    if not isinstance(obj, dict) or astria_id(obj.get("id")) is None:
         raise ValueError("not a pack")
     slug, title = _text(obj.get("slug")), _text(obj.get("title"))
     if slug is None or title is None:
@@ -112,7 +108,7 @@ def parse_pack(obj) -> Pack:
             images=images,
             cost=float(price) if isinstance(price, int | float) and price >= 0 else None,
             samples=tuple(samples[:MAX_SAMPLES]),
-            templates=tuple(i for p in templates if (i := _id(p.get("id"))) is not None),
+            templates=tuple(i for p in templates if (i := astria_id(p.get("id"))) is not None),
         )
     return Pack(listing.id, listing.slug, listing.title, _url(obj.get("cover_url")), classes)
 
@@ -125,7 +121,7 @@ def parse_run(body) -> tuple[int, ...]:
         raise ValueError("not an object")
     ids = body.get("prompt_ids")
     if isinstance(ids, list):
-        return tuple(i for i in map(_id, ids) if i is not None)
-    if "status" in body or _id(body.get("id")) is not None:
+        return tuple(i for i in map(astria_id, ids) if i is not None)
+    if "status" in body or astria_id(body.get("id")) is not None:
         return ()
     raise ValueError("neither a status nor a tune")

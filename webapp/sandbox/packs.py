@@ -28,36 +28,41 @@ class SandboxPack:
         ]
 
 
+def _looks(template: str, firsts: tuple[str, ...], seconds: tuple[str, ...]) -> tuple[str, ...]:
+    """A pack's looks: `template` filled with each pair of a first and a second word."""
+    return tuple(template.format(a, b) for a in firsts for b in seconds)
+
+
 # (260 is Astria's public "Corporate Headshots"; the sandbox's looks are its own)
 PACKS = (
     SandboxPack(
         260,
         "corporate-headshots",
         "Corporate Headshots",
-        tuple(
-            f"corporate headshot, {place}, {wear}"
-            for place in ("glass office", "city street", "studio grey backdrop", "library")
-            for wear in ("navy suit", "white shirt", "knit sweater", "dark blazer")
+        _looks(
+            "corporate headshot, {}, {}",
+            ("glass office", "city street", "studio grey backdrop", "library"),
+            ("navy suit", "white shirt", "knit sweater", "dark blazer"),
         ),
     ),
     SandboxPack(
         1187,
         "dating-profile",
         "Dating Profile",
-        tuple(
-            f"candid photo, {place}, golden hour, {mood}"
-            for place in ("rooftop terrace", "seaside promenade", "coffee shop", "park alley")
-            for mood in ("laughing", "relaxed smile", "looking away", "close-up")
+        _looks(
+            "candid photo, {}, golden hour, {}",
+            ("rooftop terrace", "seaside promenade", "coffee shop", "park alley"),
+            ("laughing", "relaxed smile", "looking away", "close-up"),
         ),
     ),
     SandboxPack(
         1520,
         "viking-saga",
         "Viking Saga",
-        tuple(
-            f"epic portrait, {scene}, {light}"
-            for scene in ("fjord at dawn", "longship deck", "snowy forest")
-            for light in ("cold mist", "torchlight", "storm clouds", "low sun")
+        _looks(
+            "epic portrait, {}, {}",
+            ("fjord at dawn", "longship deck", "snowy forest"),
+            ("cold mist", "torchlight", "storm clouds", "low sun"),
         ),
         classes=("man", "woman", "boy"),
     ),
