@@ -107,7 +107,8 @@ def staged(env) -> list[bytes]:
 def test_jobs_wait_in_redis_for_a_worker_and_outlive_the_web_process(
     make_live, telegram, workers, rq_env
 ):
-    first = make_live(**rq_env)
+    port = free_port()  # the web process comes back on the same address, below
+    first = make_live(port=port, **rq_env)
     call(first, "GET", "/api/bot/me")
     assert upload(first, good_photos(), name="Durable").status_code == 201
     queued = redis.Redis.from_url(rq_env["REDIS_URL"])
@@ -121,7 +122,6 @@ def test_jobs_wait_in_redis_for_a_worker_and_outlive_the_web_process(
     assert first.rt.jobs.wait_idle(5, here_only=True)
     (model,) = first.rt.store.list_models(USER)
     assert model.photo_file_ids == () and model.tune_id is None
-    port = int(first.url.rsplit(":", 1)[1])
     first.close()  # the web process goes away with the upload still to do
 
     again = make_live(port=port, **rq_env)  # a new web process on the same address

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import socket
 
 import pytest
 
 from tests import factories as f
 from tests.live import TOKEN, WEBHOOK_SECRET, LiveApp
+from tests.processes import free_port
 
 
 def test_a_journey_logs_actions_calls_and_credits_but_no_secrets(live, telegram, capfd):
@@ -59,9 +59,7 @@ def test_the_astria_key_and_the_service_role_key_stay_out_of_the_logs(
     what this app sends) on the Supabase store: neither key shows in any log line."""
     from tests.support import trained_model
 
-    with socket.socket() as s:  # the app's address, for the sandbox to call back to
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # the app's address, for the sandbox to call back to
     astria_host = LiveApp(tmp_path / "astria", None, PUBLIC_URL=f"http://127.0.0.1:{port}")
     try:
         supabase.reset()

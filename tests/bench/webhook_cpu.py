@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from telebot import apihelper
 from bot import outbox
 from bot.telegram import api_urls
 from tests import factories as f
+from tests.processes import free_port
 from webapp import create_app
 from webapp.settings import Settings
 
@@ -73,9 +73,7 @@ def run(client, updates) -> float:
 def bench_app_env():
     """The Bot API stand-in in another process (its CPU is not counted), and the environment
     of an app that talks to it from a temporary instance folder."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     stand_in = subprocess.Popen(
         [sys.executable, "-m", "tests.fake_telegram", str(port), TOKEN],
         stdout=subprocess.DEVNULL,
