@@ -15,7 +15,7 @@ from bot.cashier import TelegramCashier
 from bot.failures import Failures
 from bot.files import TelegramFiles
 from bot.flood import FloodControl
-from bot.flows import account, admin, buy, common, generate, train
+from bot.flows import account, admin, buy, common, generate, photoshoot, train
 from bot.middleware import UserMiddleware
 from bot.notifier import BotNotifier
 from bot.outbox import Outbox, unheld
@@ -36,8 +36,8 @@ from webapp.texts import LANGUAGES, Texts
 log = logging.getLogger("telegram")
 
 COMMANDS = (
-    "start", "help", "train", "generate", "models", "credits", "buy", "plan", "cancel", "delete",
-    "paysupport", "terms",
+    "start", "help", "train", "generate", "photoshoot", "models", "credits", "buy", "plan",
+    "cancel", "delete", "paysupport", "terms",
 )  # fmt: skip
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "pre_checkout_query"]
 
@@ -156,6 +156,7 @@ def register(
     common.register(bot, services)
     train.register(bot, services, files)
     generate.register(bot, services)
+    photoshoot.register(bot, services)
     account.register(bot, services)
     buy.register(bot, services)
     admin.register(bot, services)

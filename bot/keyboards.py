@@ -18,9 +18,23 @@ def classes(t: Texts) -> InlineKeyboardMarkup:
 
 
 def models(t: Texts, ready: list[Model]) -> InlineKeyboardMarkup:
-    """One button per ready model."""
+    """One button per ready model, and the photoshoots."""
     markup = InlineKeyboardMarkup(row_width=1)
     markup.add(*(InlineKeyboardButton(m.name, callback_data=f"gen:{m.id}") for m in ready))
+    markup.add(photoshoots_button(t))
+    return markup
+
+
+def photoshoots_button(t: Texts) -> InlineKeyboardButton:
+    """📸 Photoshoots: the list /photoshoot shows."""
+    return InlineKeyboardButton(t("btn_photoshoots"), callback_data="psl")
+
+
+def start_menu(t: Texts, app_url: str | None) -> InlineKeyboardMarkup:
+    """Under /start: the photoshoots, and (on https) the Mini App."""
+    markup = InlineKeyboardMarkup(row_width=1).add(photoshoots_button(t))
+    if app_url:
+        markup.add(InlineKeyboardButton(t("btn_open_app"), web_app=WebAppInfo(app_url)))
     return markup
 
 
@@ -34,6 +48,8 @@ def generate_with(
     if app_url:  # the Mini App opens right at this model's gallery
         url = f"{app_url}?screen=model&id={model.id}"
         markup.add(InlineKeyboardButton(t("btn_open_model"), web_app=WebAppInfo(url)))
+    if not again:
+        markup.add(photoshoots_button(t))
     return markup
 
 

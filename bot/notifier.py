@@ -13,7 +13,7 @@ from bot import keyboards
 from bot.outbox import Outbox, refusal
 from bot.render import problem_words
 from webapp.images import ImagePolicy, ImageRefused
-from webapp.records import Generation, Model, User, UserStatus
+from webapp.records import Generation, Model, Shoot, User, UserStatus
 from webapp.services.ports import Sending, to_a_user
 from webapp.services.styles import Styles
 from webapp.texts import Texts
@@ -118,6 +118,8 @@ class BotNotifier:
         style = self.styles.find(generation.style)
         what = " · ".join(x for x in (style and style.name(t.lang), generation.prompt) if x)
         caption = t("generation_done", prompt=what[:900])
+        if generation.shoot_id is not None:  # a photoshoot's: its progress message says the rest
+            caption = t("photoshoot_album", title=generation.prompt[:900])
         urls = list(generation.images)
 
         def as_links():
@@ -135,6 +137,8 @@ class BotNotifier:
                 ),
             )
 
+        if generation.shoot_id is not None:
+            more = lambda: None  # noqa: E731 (the photoshoot's summary comes at its end)
         sent, queued = self._album(user, generation, urls, caption, as_links)
         if _confirmed(sent):
             if sent:
@@ -177,6 +181,39 @@ class BotNotifier:
                     raise
                 log.warning("generation=%s images refused as files too: links sent", generation.id)
                 return attempt(as_links)
+
+    @to_a_user
+    def shoot_progress(self, user: User, shoot: Shoot, ready: int) -> None:
+        """Edit the photoshoot's progress message ("12 of 28 ready"), if it has one; an edit
+        Telegram refuses (the message is gone, or says that already) is let go."""
+        if shoot.message_id is None or user.status == UserStatus.BLOCKED:
+            return
+        t = Texts(user.language_code)
+        text = t("photoshoot_progress", title=shoot.title, ready=ready, total=shoot.num_images)
+        try:
+            self.bot.edit_message_text(text, user.telegram_id, shoot.message_id)
+        except ApiTelegramException as exc:
+            if exc.error_code != 400 and refusal(exc) != "unreachable":
+                raise
+            log.info("shoot=%s progress not edited: %s", shoot.id, exc.description)
+
+    @to_a_user
+    def shoot_done(self, user: User, shoot: Shoot, delivered: int, refunded: int) -> None:
+        """The photoshoot's summary: what came, what went back, and the app to see it all."""
+        t = Texts(user.language_code)
+        if delivered >= shoot.num_images:
+            text = t("photoshoot_done", title=shoot.title, images=t.images(delivered))
+        elif delivered:
+            text = t("photoshoot_partial", title=shoot.title, ready=delivered,
+                     total=shoot.num_images)  # fmt: skip
+        else:
+            text = t("photoshoot_failed", title=shoot.title)
+            if shoot.error:
+                text += " " + t.failure(shoot.error, sentence=True)
+        if refunded:
+            text += "\n" + t("refunded", credits=t.credits(refunded))
+        markup = keyboards.open_app(t, self.app_url)
+        self._deliver(user, self.bot.send_message, user.telegram_id, text, reply_markup=markup)
 
     @to_a_user
     def astria_slow(self, user: User, kind: str, name: str, minutes: int) -> None:

@@ -26,6 +26,7 @@ class Call:
     files: dict = field(default_factory=dict)
     error: int | None = None  # the error code the stand-in answered with, if it failed the call
     at: float = 0.0  # when it arrived (on FakeTelegram.clock)
+    result: object = None  # what the stand-in answered, when it took the call
     test_env: bool = False  # made at /bot<token>/test/<method> (Telegram's test environment)
 
     @property
@@ -83,6 +84,7 @@ class FakeTelegram:
         self.invoices: dict[str, dict] = {}  # invoice links made, by slug
         self.charges: dict[str, dict] = {}  # Stars payments made (see charge()), by charge id
         self.holds: dict[str, Hold] = {}  # file downloads held until released (see hold_file())
+        self.edited: dict[tuple[int, int], str] = {}  # (chat, message) → the text it was edited to
         self._ids = itertools.count(1000)
         self._lock = threading.Lock()
         self.app = self._build()
@@ -326,6 +328,7 @@ class FakeTelegram:
 
     def _answer(self, call: Call):
         def ok(result):
+            call.result = result
             return jsonify(ok=True, result=result)
 
         def bad(description: str):
@@ -339,6 +342,11 @@ class FakeTelegram:
             case "sendMessage":
                 return ok(self._message(p["chat_id"], text=p.get("text", "")))
             case "editMessageText":
+                shown = (int(p["chat_id"]), int(p.get("message_id") or 0))
+                if self.edited.get(shown) == p.get("text", ""):  # as Telegram answers it
+                    return bad("message is not modified: specified new message content and "
+                               "reply markup are exactly the same")  # fmt: skip
+                self.edited[shown] = p.get("text", "")
                 return ok(self._message(p["chat_id"], text=p.get("text", "")))
             case (
                 "answerCallbackQuery"

@@ -47,7 +47,8 @@ def run_journey(
     telegram.wait_text(user_id, "1 credit spent; 2 credits left")
     telegram.wait_text(user_id, "Training of “Me at the beach” has started")
     ready = telegram.wait_text(user_id, "Your model “Me at the beach” is ready!")
-    (button,) = ready.buttons()
+    button, more = ready.buttons()  # generate with it, or see the photoshoots
+    assert more == {"text": "📸 Photoshoots", "callback_data": "psl"}
     model_id = int(button["callback_data"].removeprefix("gen:"))
 
     if sandbox_db:
@@ -63,7 +64,7 @@ def run_journey(
 
     post(f.message(user_id, "/generate"))
     choose = telegram.wait_text(user_id, "Which model should I use?")
-    assert [b["callback_data"] for b in choose.buttons()] == [f"gen:{model_id}"]
+    assert [b["callback_data"] for b in choose.buttons()] == [f"gen:{model_id}", "psl"]
     post(f.callback(user_id, f"gen:{model_id}"))
     styles = telegram.wait_text(user_id, "Pick a style for “Me at the beach” (1 credit each)")
     data = [b["callback_data"] for b in styles.buttons()]

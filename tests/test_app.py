@@ -188,13 +188,16 @@ def test_start_and_models_offer_the_mini_app_when_it_is_served_over_https(make_l
     secure.post_update(f.message(7100, "/start"))
     start = telegram.calls_to("sendMessage", 7100)[-1]
     assert start.buttons() == [
-        {"text": "📱 Open the app", "web_app": {"url": "https://bot.example.com/app"}}
+        {"text": "📸 Photoshoots", "callback_data": "psl"},
+        {"text": "📱 Open the app", "web_app": {"url": "https://bot.example.com/app"}},
     ]
     secure.post_update(f.message(7100, "/models"))
     assert telegram.texts(7100)[-1] == "You have no models yet. Create one with /train."
     plain = make_live()  # Telegram refuses web-app buttons on http URLs: none is sent
     plain.post_update(f.message(7101, "/start"))
-    assert telegram.calls_to("sendMessage", 7101)[-1].buttons() == []
+    assert telegram.calls_to("sendMessage", 7101)[-1].buttons() == [
+        {"text": "📸 Photoshoots", "callback_data": "psl"}
+    ]
 
 
 def test_a_bot_of_telegrams_test_environment_calls_its_test_addresses(make_live, telegram):

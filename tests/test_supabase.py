@@ -50,7 +50,8 @@ def test_migrations_apply_to_an_empty_database(supabase, database):
         database=database,
     )
     assert tables == (
-        "conversation_states,credit_ledger,marks,orders,payments,processed_updates,signup_grants,"
+        "conversation_states,credit_ledger,marks,orders,payments,photoshoots,processed_updates,"
+        "signup_grants,"
         "subscriptions,telegram_models,"
         "telegram_prompts,telegram_users"
     )

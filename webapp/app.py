@@ -133,6 +133,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         # few minutes.
         rt.sweepers.append(Sweeper(settings.sweep_seconds, services.resume))
         rt.sweepers.append(Sweeper(REFRESH_SECONDS, services.photoshoots.refresh))  # hourly
+        rt.sweepers.append(Sweeper(settings.sweep_seconds, services.shoots.sweep))  # deadlines
         if chat is not None and chat.journal is not None:
             rt.sweepers.append(Sweeper(settings.sweep_seconds, chat.outbox.adopt))
         if settings.reconcile_every_minutes:

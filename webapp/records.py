@@ -126,6 +126,31 @@ class Generation:
     style: str | None = None  # a style id of the catalogue (webapp/styles.toml)
     hd: bool = False  # Astria's super_resolution and inpaint_faces
     cost: int | None = None  # credits charged (None: made before costs were kept)
+    shoot_id: int | None = None  # one prompt of a photoshoot (Shoot), which was charged instead
+
+
+@dataclass(frozen=True)
+class Shoot:
+    """A photoshoot order: an Astria pack run on one ready model, charged `price` once. Its
+    prompts come back one by one, each kept as a Generation with this `shoot_id`; the order
+    is settled (done) when all `prompts` have, or at its deadline, refunding `refunded`
+    credits for the pictures that never came."""
+
+    id: int
+    telegram_user_id: int
+    model_id: int
+    pack_id: int
+    title: str  # the photoshoot's title, in the user's language when ordered
+    class_name: str
+    price: int
+    num_images: int  # what the pack makes for the class (Astria's costs.num_images)
+    prompts: int  # how many prompts the pack runs for the class
+    status: GenerationStatus  # processing, then done (settled) or failed (nothing made)
+    prompt_ids: tuple[str, ...] | None  # Astria's prompt ids, once it accepted the run
+    created_at: datetime
+    refunded: int = 0
+    error: str | None = None
+    message_id: int | None = None  # the chat message that shows its progress
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,10 @@ class Settings:
     # "": made in the instance folder
     secret_key: str = env("SECRET_KEY", "", signing_key, secret=True)
     photoshoots_file: str = env("PHOTOSHOOTS_FILE", "")  # "": webapp/catalogue/photoshoots.toml
+    # a photoshoot's prompts not back by then are asked for, then refunded
+    photoshoot_deadline_minutes: float = env(
+        "PHOTOSHOOT_DEADLINE_MINUTES", 120.0, number(positive=True)
+    )
     instance_path: str = env("INSTANCE_PATH", "")
     job_workers: int = env("JOB_WORKERS", 4, whole(1))
     init_data_max_age: int = env("INIT_DATA_MAX_AGE", 86400, whole(1))

@@ -34,7 +34,7 @@ def register(bot: TeleBot, services: Services) -> None:
                 generate=t.credits(prices.generate),
                 images=t.images(prices.images_per_generation),
             ),
-            reply_markup=keyboards.open_app(t, app_url),
+            reply_markup=keyboards.start_menu(t, app_url),
         )
 
     @bot.message_handler(commands=["help"])

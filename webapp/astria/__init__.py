@@ -242,6 +242,11 @@ class AstriaClient:
         body = self._request("GET", f"/tunes/{tune_id}/prompts/{prompt_id}", idempotent=True)
         return parse_prompt(body)
 
+    def prompt(self, prompt_id: int) -> Prompt:
+        """GET /prompts/:id: a prompt whatever tune it ran on (a pack's, on Flux, runs on the
+        pack's base tune)."""
+        return parse_prompt(self._request("GET", f"/prompts/{prompt_id}", idempotent=True))
+
     def delete_prompt(self, tune_id: int, prompt_id: int) -> None:
         """DELETE /tunes/:tune_id/prompts/:id (a generation's images go with it)."""
         self._request("DELETE", f"/tunes/{tune_id}/prompts/{prompt_id}", idempotent=True)

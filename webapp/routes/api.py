@@ -18,7 +18,13 @@ from webapp.records import (
     bounded_id,
 )
 from webapp.routes.auth import authenticate, caller, json_object, user_key
-from webapp.routes.serialize import generation_json, model_json, photo_error, photoshoot_json
+from webapp.routes.serialize import (
+    generation_json,
+    model_json,
+    photo_error,
+    photoshoot_json,
+    shoot_json,
+)
 from webapp.runtime import runtime
 from webapp.services import photos as photo_checks
 from webapp.services.generation import PROMPT_MAX
@@ -145,6 +151,39 @@ def photoshoots():
     shown = lambda url: rt.images.origin_of(url) is not None  # noqa: E731 (Astria's, or ours)
     offers = rt.services.photoshoots.offers()
     return jsonify(photoshoots=[photoshoot_json(offer, lang, shown) for offer in offers])
+
+
+@bp.post("/photoshoots")
+@limit(WRITES, key=user_key)
+def order_photoshoot():
+    """Charge and start a photoshoot: JSON {"photoshoot": <id from GET /photoshoots>,
+    "model_id": <a ready model of a class it is made for>, "key": <optional, the tap's own id:
+    sent again, it charges nothing and answers the same order>}."""
+    body = json_object()
+    if body is None:
+        raise BadRequest('Send JSON: {"photoshoot": …, "model_id": …}.')
+    pack, model_id, key = body.get("photoshoot"), body.get("model_id"), body.get("key")
+    if type(pack) is not int or type(model_id) is not int:
+        raise InvalidInput("photoshoot and model_id must be numbers.")
+    if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= 64):
+        raise InvalidInput("key must be text of 1-64 characters.")
+    user = caller()
+    t = Texts(user.language_code)
+    shoot, balance, created = runtime().services.shoots.start(
+        user.telegram_id,
+        photoshoot=pack,
+        model_id=bounded_id(model_id, MAX_ROW_ID),
+        lang=t.lang,
+        key=None if key is None else f"app:{key}",
+    )
+    return jsonify(photoshoot_order=shoot_json(shoot, ()), credits=balance), 201 if created else 200
+
+
+@bp.get("/photoshoots/orders")
+def photoshoot_orders():
+    """The caller's last 10 photoshoot orders, newest first, with how far each has come."""
+    orders = runtime().services.shoots.mine(caller().telegram_id, limit=10)
+    return jsonify(orders=[shoot_json(order, back) for order, back in orders])
 
 
 @bp.post("/generate")

@@ -54,3 +54,12 @@ def prompt(generation_id: int):
     outcome = callbacks.prompt(generation_id, request.args.get("token"), read_json)
     log.info("prompt generation=%s %s", generation_id, outcome)
     return jsonify(ok=True, outcome=outcome)
+
+
+@bp.post("/shoot/<row_id:shoot_id>")
+def shoot(shoot_id: int):
+    """One prompt of a photoshoot order finished, or failed."""
+    shoots = runtime().services.shoots
+    outcome = shoots.callback(shoot_id, request.args.get("token"), read_json)
+    log.info("prompt shoot=%s %s", shoot_id, outcome)
+    return jsonify(ok=True, outcome=outcome)

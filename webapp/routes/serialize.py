@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from webapp.errors import json_error
-from webapp.records import Generation, GenerationStatus, InvalidInput, Model, ModelStatus
+from webapp.records import (
+    Generation,
+    GenerationStatus,
+    InvalidInput,
+    Model,
+    ModelStatus,
+    Shoot,
+)
 from webapp.runtime import runtime
 from webapp.services import photos as photo_checks
 from webapp.services.photos import Refusal
@@ -48,6 +55,7 @@ def generation_json(generation: Generation, t: Texts) -> dict:
         "model_id": generation.model_id,
         "prompt": generation.prompt,
         "style": generation.style,
+        "photoshoot_order": generation.shoot_id,  # a photoshoot's picture; `prompt`: its title
         "style_name": style.name(t.lang) if style else None,
         "hd": generation.hd,
         "status": str(generation.status),
@@ -109,4 +117,20 @@ def photoshoot_json(offer: Offer, lang: str, shown: Callable[[str], bool]) -> di
             name: [url for url in made.samples if shown(url)]
             for name, made in offer.classes.items()
         },
+    }
+
+
+def shoot_json(shoot: Shoot, back: Sequence[Generation]) -> dict:
+    """A photoshoot order and how far it has come (`back`: its prompts that came back)."""
+    return {
+        "id": shoot.id,
+        "photoshoot": shoot.pack_id,
+        "title": shoot.title,
+        "model_id": shoot.model_id,
+        "price": shoot.price,
+        "images": shoot.num_images,
+        "ready": min(shoot.num_images, sum(len(g.images) for g in back)),
+        "status": str(shoot.status),
+        "refunded": shoot.refunded,
+        "created_at": when(shoot.created_at),
     }

@@ -23,7 +23,7 @@ from webapp.settings import SANDBOX_PREFIX, Settings
 
 log = logging.getLogger("astria.sandbox")
 
-CALLBACK = re.compile(r"(tune|prompt)/[0-9]{1,19}(\?token=[0-9A-Za-z_-]{1,128})?")
+CALLBACK = re.compile(r"(tune|prompt|shoot)/[0-9]{1,19}(\?token=[0-9A-Za-z_-]{1,128})?")
 GALLERY_TUNES = {1504944: "flux1", 690204: "sd15"}  # base models that exist without training
 
 
@@ -122,7 +122,7 @@ class Sandbox:
 
     def callback_refused(self, url) -> dict | None:
         """Callbacks go only to this app's callback routes: PUBLIC_URL/api/astria/callback/, then
-        exactly `<tune|prompt>/<id>` and a token (no `..` or `%2e` segment, no other path)."""
+        exactly `<tune|prompt|shoot>/<id>` and a token (no `..` or `%2e` segment, no other path)."""
         if url in (None, ""):
             return None
         if not (

@@ -18,6 +18,7 @@ from webapp.services.payments import Payments
 from webapp.services.photoshoots import CATALOGUE, Photoshoots, load_catalogue
 from webapp.services.ports import Cashier, FileSource, NoCashier, Notifier
 from webapp.services.reconcile import Reconciler
+from webapp.services.shoots import Shoots
 from webapp.services.styles import Styles
 from webapp.services.training import Training
 from webapp.settings import Settings
@@ -37,7 +38,8 @@ class Services:
     reconciler: Reconciler
     payments: Payments
     settings: Settings
-    photoshoots: Photoshoots
+    photoshoots: Photoshoots  # the catalogue, as far as Astria can run it
+    shoots: Shoots  # photoshoot orders
 
     def resume(self) -> None:
         """Pick up work a crashed process left half-done (uploads and prompts not yet sent), and
@@ -45,6 +47,7 @@ class Services:
         self.training.resume()
         self.generations.resume()
         self.callbacks.resume()
+        self.shoots.resume()
         self.checks.forget_stale_verdicts()
         self.training.forget_slow_notices()
 
@@ -95,6 +98,21 @@ def build_services(
     )
     images = images or ImagePolicy(settings)
     callbacks = Callbacks(store, settings, jobs, notifier, training, generations, images)
+    photoshoots = photoshoots or Photoshoots(
+        load_catalogue(settings.photoshoots_file or CATALOGUE), astria
+    )
+    shoots = Shoots(
+        store,
+        astria,
+        settings,
+        jobs,
+        notifier,
+        callback_url,
+        alerts,
+        photoshoots=photoshoots,
+        images=images,
+        deliver=callbacks.deliver,
+    )
     return Services(
         accounts=Accounts(store, settings, astria),
         training=training,
@@ -104,6 +122,6 @@ def build_services(
         reconciler=Reconciler(store, astria, settings, callbacks, training, generations),
         payments=Payments(store, settings, cashier or NoCashier()),
         settings=settings,
-        photoshoots=photoshoots
-        or Photoshoots(load_catalogue(settings.photoshoots_file or CATALOGUE), astria),
+        photoshoots=photoshoots,
+        shoots=shoots,
     )

@@ -11,7 +11,7 @@ from concurrent.futures import Future
 from typing import Protocol
 
 from webapp.astria import Photo
-from webapp.records import Generation, Model, Order, SellingOff, User
+from webapp.records import Generation, Model, Order, SellingOff, Shoot, User
 
 log = logging.getLogger("notify")
 
@@ -54,6 +54,12 @@ class Notifier(Protocol):
 
     def generation_failed(self, user: User | None, generation: Generation, refunded: int) -> None:
         """The generation failed; `refunded` credits went back."""
+
+    def shoot_progress(self, user: User | None, shoot: Shoot, ready: int) -> None:
+        """`ready` of the photoshoot's pictures are done (its progress message, edited)."""
+
+    def shoot_done(self, user: User | None, shoot: Shoot, delivered: int, refunded: int) -> None:
+        """The photoshoot is over: `delivered` pictures came; `refunded` credits went back."""
 
     def photo_problems(self, user: User | None, number: int, problems: tuple[str, ...]) -> None:
         """A training photo sent in the chat will train badly (blurry, several people…)."""
@@ -132,6 +138,17 @@ class LogNotifier:
         """The generation failed; `refunded` credits went back."""
         log.info("notify user=%s generation failed generation=%s refunded=%s", user.telegram_id,
                  generation.id, refunded)  # fmt: skip
+
+    @to_a_user
+    def shoot_progress(self, user: User | None, shoot: Shoot, ready: int) -> None:
+        """More of a photoshoot is done."""
+        log.info("notify user=%s shoot=%s ready=%s", user.telegram_id, shoot.id, ready)
+
+    @to_a_user
+    def shoot_done(self, user: User | None, shoot: Shoot, delivered: int, refunded: int) -> None:
+        """A photoshoot is over."""
+        log.info("notify user=%s shoot=%s done images=%s refunded=%s", user.telegram_id,
+                 shoot.id, delivered, refunded)  # fmt: skip
 
     @to_a_user
     def photo_problems(self, user: User | None, number: int, problems: tuple[str, ...]) -> None:

@@ -25,9 +25,10 @@ from webapp.records import (
     User,
 )
 from webapp.settings import Settings
+from webapp.store.shoots import ShootStore
 
 
-class Store(Protocol):
+class Store(ShootStore, Protocol):
     """What the services need from storage; SQLite and Supabase implement the same methods."""
 
     def ping(self) -> None:

@@ -15,6 +15,7 @@ from webapp.records import (
     Order,
     OrderKind,
     Payment,
+    Shoot,
     Subscription,
     User,
     UserStatus,
@@ -102,6 +103,29 @@ def generation(row: Mapping) -> Generation:
         style=row["style"],
         hd=bool(row["hd"]),
         cost=row["cost"],
+        shoot_id=row["shoot_id"],
+    )
+
+
+def shoot(row: Mapping) -> Shoot:
+    """photoshoots → Shoot."""
+    run = row["prompt_ids"]
+    return Shoot(
+        id=row["id"],
+        telegram_user_id=row["telegram_user_id"],
+        model_id=row["model_id"],
+        pack_id=row["pack_id"],
+        title=row["title"],
+        class_name=row["class_name"],
+        price=row["price"],
+        num_images=row["num_images"],
+        prompts=row["prompts"],
+        status=GenerationStatus(row["status"]),
+        prompt_ids=None if run is None else tuple(str(i) for i in _json_list(run)),
+        created_at=when(row["created_at"]),
+        refunded=row["refunded"] or 0,
+        error=row["error"],
+        message_id=row["message_id"],
     )
 
 

@@ -30,6 +30,7 @@ TEXTS = {
         "What I can do:\n"
         "/train — create a model from 4 photos of one person\n"
         "/generate — make images with one of your ready models\n"
+        "/photoshoot — a set of pictures of you in one look\n"
         "/models — your models and how they are doing\n"
         "/credits — your balance and prices\n"
         "/buy — buy credits with Telegram Stars; /plan — a monthly plan\n"
@@ -126,6 +127,40 @@ TEXTS = {
     "generation_done": "Here you are! “{prompt}”",
     "generate_more": "Want more pictures with “{name}”?",
     "generation_failed": "I couldn't create the images: {reason}",
+    # /photoshoot
+    "photoshoot_list": "Photoshoots: pick a look and get a whole set of pictures of yourself.",
+    "photoshoot_card": "{title}\n{description}\n{images} · {price}",
+    "btn_photoshoot_pick": "📸 {title}",
+    "photoshoot_none": "No photoshoots are on offer right now. Please try again later.",
+    "photoshoot_samples": "“{title}”: {images} for {price}. Above are some of its pictures.",
+    "photoshoot_no_model": (
+        "A photoshoot is made with your model, so create one first: /train takes 4 photos. "
+        "Then come back to /photoshoot."
+    ),
+    "photoshoot_choose_model": "Which model should “{title}” use?",
+    "photoshoot_confirm": "“{title}” with “{name}”: {images} for {price}. You have {credits}.",
+    "btn_photoshoot_start": "▶️ Start for {price}",
+    "photoshoot_started": (
+        "Photoshoot “{title}” started with “{name}”: {images} are on their way. {price} spent; "
+        "{credits} left."
+    ),
+    "photoshoot_progress": "Photoshoot “{title}”: {ready} of {total} ready…",
+    "photoshoot_done": "Photoshoot “{title}” is complete: {images}.",
+    "photoshoot_partial": "Photoshoot “{title}” is over: {ready} of {total} pictures came.",
+    "photoshoot_failed": "I couldn't run the photoshoot “{title}”.",
+    "photoshoot_album": "“{title}”",
+    "photoshoot_gone": "That photoshoot is no longer offered. See /photoshoot for today's.",
+    "photoshoot_class": "This photoshoot is not made for that model.",
+    "photoshoot_no_credits": (
+        "This photoshoot costs {need} and you have {have}. Nothing was charged."
+    ),
+    "btn_photoshoots": "📸 Photoshoots",
+    "astria_slow_shoot": (
+        "The AI service is not answering right now, so your photoshoot “{name}” is taking "
+        "longer. I keep trying for up to {minutes} minutes; if it still cannot start, your "
+        "credits come back."
+    ),
+    "cmd_photoshoot": "A set of pictures in one look",
     "model_not_found": "I can't find that model.",
     "model_not_ready": "That model isn't ready yet.",
     # /models

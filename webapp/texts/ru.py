@@ -34,6 +34,7 @@ TEXTS = {
         "Что я умею:\n"
         "/train — создать модель по 4 фото одного человека\n"
         "/generate — создать изображения с готовой моделью\n"
+        "/photoshoot — серия ваших фото в одном образе\n"
         "/models — ваши модели и их состояние\n"
         "/credits — баланс и цены\n"
         "/buy — купить кредиты за Telegram Stars; /plan — подписка\n"
@@ -124,6 +125,37 @@ TEXTS = {
     "generation_done": "Готово! «{prompt}»",
     "generate_more": "Ещё изображения с «{name}»?",
     "generation_failed": "Не удалось создать изображения: {reason}",
+    # /photoshoot
+    "photoshoot_list": "Фотосессии: выберите образ и получите целую серию своих фото.",
+    "photoshoot_card": "{title}\n{description}\n{images} · {price}",
+    "btn_photoshoot_pick": "📸 {title}",
+    "photoshoot_none": "Сейчас фотосессий нет. Попробуйте позже.",
+    "photoshoot_samples": "«{title}»: {images} за {price}. Выше — примеры из неё.",
+    "photoshoot_no_model": (
+        "Фотосессия делается с вашей моделью, поэтому сначала создайте её: /train, нужно 4 фото. "
+        "Потом возвращайтесь в /photoshoot."
+    ),
+    "photoshoot_choose_model": "С какой моделью сделать «{title}»?",
+    "photoshoot_confirm": "«{title}» с моделью «{name}»: {images} за {price}. У вас {credits}.",
+    "btn_photoshoot_start": "▶️ Начать за {price}",
+    "photoshoot_started": (
+        "Фотосессия «{title}» с моделью «{name}» началась: {images} уже в работе. Списано: "
+        "{price}; осталось: {credits}."
+    ),
+    "photoshoot_progress": "Фотосессия «{title}»: готово {ready} из {total}…",
+    "photoshoot_done": "Фотосессия «{title}» готова: {images}.",
+    "photoshoot_partial": "Фотосессия «{title}» завершена: пришло {ready} из {total} фото.",
+    "photoshoot_failed": "Не удалось провести фотосессию «{title}».",
+    "photoshoot_album": "«{title}»",
+    "photoshoot_gone": "Этой фотосессии больше нет. Актуальные — в /photoshoot.",
+    "photoshoot_class": "Эта фотосессия не подходит для этой модели.",
+    "photoshoot_no_credits": "Фотосессия стоит {need}, а у вас {have}. Ничего не списано.",
+    "btn_photoshoots": "📸 Фотосессии",
+    "astria_slow_shoot": (
+        "AI-сервис сейчас не отвечает, поэтому фотосессия «{name}» задерживается. Я пробую ещё "
+        "до {minutes} мин; если начать так и не получится, кредиты вернутся."
+    ),
+    "cmd_photoshoot": "Серия фото в одном образе",
     "model_not_found": "Не нахожу такую модель.",
     "model_not_ready": "Эта модель ещё не готова.",
     "models_header": "Ваши модели:",

@@ -4,7 +4,8 @@ Each thread keeps its own connection; every write is one `BEGIN IMMEDIATE` trans
 spend and the row it pays for land together or not at all, even with several gunicorn workers.
 The schema is the numbered migrations in `migrations/`, applied in order on opening (the file
 records how far it is in PRAGMA user_version); the store's methods are grouped by what they
-keep: users and credits, updates, conversations, models, generations, payments."""
+keep: users and credits, updates, conversations, models, generations, payments,
+photoshoots."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from webapp.store.sqlite.conversations import Conversations, Marks
 from webapp.store.sqlite.generations import Generations
 from webapp.store.sqlite.models import Models
 from webapp.store.sqlite.payments import Payments
+from webapp.store.sqlite.shoots import Shoots
 from webapp.store.sqlite.updates import Updates
 from webapp.store.sqlite.users import Users
 
@@ -25,7 +27,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 __all__ = ["MIGRATIONS", "SQLiteStore", "connect", "create_file", "migrate"]
 
 
-class SQLiteStore(Users, Updates, Conversations, Marks, Models, Generations, Payments):
+class SQLiteStore(Users, Updates, Conversations, Marks, Models, Generations, Payments, Shoots):
     """The Store on one SQLite file."""
 
     def __init__(self, path: str) -> None:

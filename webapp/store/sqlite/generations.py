@@ -78,8 +78,10 @@ class Generations(Work):
         limit: int = 20,
         before_id: int | None = None,
     ) -> list[Generation]:
-        """The user's generations, newest first."""
-        sql = "SELECT * FROM telegram_prompts WHERE telegram_user_id = ?"
+        """The user's generations, newest first (a photoshoot's failed prompts are not shown:
+        the order refunds them)."""
+        sql = "SELECT * FROM telegram_prompts WHERE telegram_user_id = ? "
+        sql += "AND (shoot_id IS NULL OR status = 'done')"
         params: list = [telegram_id]
         if model_id is not None:
             sql += " AND model_id = ?"

@@ -63,8 +63,10 @@ class Generations(Work):
         limit: int = 20,
         before_id: int | None = None,
     ) -> list[Generation]:
-        """The user's generations, newest first."""
+        """The user's generations, newest first (a photoshoot's failed prompts are not shown:
+        the order refunds them)."""
         query = self._table("telegram_prompts").select("*").eq("telegram_user_id", telegram_id)
+        query = query.or_("shoot_id.is.null,status.eq.done")
         if model_id is not None:
             query = query.eq("model_id", model_id)
         if before_id is not None:

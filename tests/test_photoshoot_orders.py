@@ -1,0 +1,144 @@
+"""Photoshoot orders: /photoshoot in the chat and POST /api/bot/photoshoots, run on the sandbox's
+packs: charged once, the pictures delivered as they come with one progress message, and what
+never came refunded in proportion (webapp/services/shoots.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests import factories as f
+from tests.support import call, eventually, trained_model
+from webapp.records import Shoot
+from webapp.services.shoots import refund_for
+
+USER = 9300
+HEADSHOTS = 260  # the sandbox's corporate headshots: 16 templates per class, a picture each
+
+
+def shoot_of(live, user: int = USER) -> Shoot:
+    (shoot,) = live.rt.store.list_shoots(user)
+    return shoot
+
+
+def ledger(live, user: int = USER) -> list[tuple[int, str]]:
+    return [(e.delta, e.reason) for e in live.rt.store.ledger(user) if "photoshoot" in e.reason]
+
+
+def confirm_message(telegram, user: int = USER):
+    """The last message with a photoshoot's confirm button, and that button's data."""
+    sent = [c for c in telegram.calls_to("sendMessage", user)
+            if any(b.get("callback_data", "").startswith("psc:") for b in c.buttons())]  # fmt: skip
+    button = next(b for b in sent[-1].buttons() if b["callback_data"].startswith("psc:"))
+    return sent[-1], button["callback_data"]
+
+
+def test_a_photoshoot_in_the_chat_arrives_with_one_progress_message_and_is_charged_once(
+    make_live, telegram, store_env
+):
+    live = make_live(**store_env)
+    model = trained_model(live, telegram, USER, "Me", "woman")
+    live.rt.store.grant(USER, 40, "test", "photoshoot")
+    live.post_update(f.message(USER, "/photoshoot"))
+    covers = telegram.calls_to("sendPhoto", USER)
+    assert len(covers) == 3  # the sandbox's three packs, a cover each
+    assert covers[0].params["caption"].startswith("Corporate headshots\nStudio-grade portraits")
+    assert "16 images · 25 credits" in covers[0].params["caption"]
+    assert [b["callback_data"] for b in covers[0].buttons()] == [f"psh:{HEADSHOTS}"]
+
+    live.post_update(f.callback(USER, f"psh:{HEADSHOTS}"))
+    (samples,) = telegram.calls_to("sendMediaGroup", USER)
+    assert len(json.loads(samples.params["media"])) == 10  # the woman's samples: 10 of 16
+    telegram.wait_text(USER, "“Corporate headshots” with “Me”")  # after the album, at chat pace
+    confirm, data = confirm_message(telegram)
+    assert (
+        confirm.text
+        == "“Corporate headshots” with “Me”: 16 images for 25 credits. You have 42 credits."
+    )
+    assert data == f"psc:{HEADSHOTS}:{model.id}"
+
+    message_id = confirm.result["message_id"]
+    mark = telegram.mark()
+    live.post_update(f.callback(USER, data, message_id=message_id))
+    live.post_update(f.callback(USER, data, message_id=message_id))  # a second tap: the same order
+    telegram.wait_text(USER, "Photoshoot “Corporate headshots” is complete: 16 images.", after=mark)
+    live.idle()
+    shoot = shoot_of(live)
+    assert (shoot.status, shoot.refunded, shoot.message_id) == ("done", 0, message_id)
+    assert ledger(live) == [(-25, "photoshoot")]
+    assert live.rt.store.get_user(USER).credits == 42 - 25
+    photos = [c for c in telegram.calls_to("sendPhoto", USER)[3:]]
+    assert len(photos) == 16
+    assert all(c.params["caption"] == "“Corporate headshots”" for c in photos)
+    edits = [c.text for c in telegram.calls_to("editMessageText", USER)
+             if int(c.params["message_id"]) == message_id and c.error is None]  # fmt: skip
+    assert edits[0].startswith("Photoshoot “Corporate headshots” started with “Me”")
+    progress = [re.fullmatch(r"Photoshoot “Corporate headshots”: (\d+) of 16 ready…", e)
+                for e in edits[1:]]  # fmt: skip
+    assert progress and all(progress)  # one message, edited in place: no message per picture
+    # at most "15 of 16" (the 16th is the summary; prompts that come together count together)
+    assert 1 <= max(int(m.group(1)) for m in progress) <= 15
+    said = [c.text for c in telegram.calls_to("sendMessage", USER)]
+    assert len(said) == len(set(said))  # nothing said twice
+    # the gallery has the sixteen pictures under the model
+    page = live.rt.services.generations.gallery(USER, model.id, size=30)
+    assert len(page) == 16 and {g.shoot_id for g in page} == {shoot.id}
+
+
+def test_failed_and_silent_prompts_are_refunded_in_proportion_at_the_deadline(
+    make_live, telegram, store_env
+):
+    live = make_live(PHOTOSHOOT_DEADLINE_MINUTES="0.001", **store_env)
+    model = trained_model(live, telegram, USER, "Me", "man")
+    live.rt.store.grant(USER, 40, "test", "photoshoot")
+    live.sandbox_fault(kind="fail", target="prompt", body="nsfw", times=1)
+    live.sandbox_fault(kind="drop_callback", target="prompt", times=1)
+    shoot, balance, _ = live.rt.services.shoots.start(
+        USER, photoshoot=HEADSHOTS, model_id=model.id, lang="en", key="k1"
+    )
+    assert balance == 42 - 25
+    # fifteen prompts call back (one of them failed); one never does: the sweep asks Astria
+    eventually(lambda: len(live.rt.store.shoot_prompts(shoot.id)) >= 15, timeout=20)
+    eventually(lambda: live.rt.services.shoots.sweep() or shoot_of(live).status == "done",
+               timeout=20)  # fmt: skip
+    live.idle()
+    settled = shoot_of(live)
+    kept = live.rt.store.shoot_prompts(shoot.id)
+    delivered = sum(len(g.images) for g in kept)
+    assert delivered == 15  # the silent one was asked for; the failed one made nothing
+    assert settled.refunded == refund_for(settled, 15) == 2  # 25 × 1/16, rounded up
+    assert ledger(live) == [(-25, "photoshoot"), (2, "photoshoot_refund")]
+    telegram.wait_text(USER, "Photoshoot “Corporate headshots” is over: 15 of 16 pictures came.")
+    telegram.wait_text(USER, "2 credits returned to your balance.")
+
+
+@pytest.mark.parametrize("delivered, refund", [(0, 25), (1, 19), (2, 13), (3, 7), (4, 0), (9, 0)])
+def test_the_refund_is_the_missing_share_rounded_in_the_users_favour(delivered, refund):
+    shoot = Shoot(1, 1, 1, HEADSHOTS, "t", "man", 25, 4, 4, "processing", (), None)
+    assert refund_for(shoot, delivered) == refund
+
+
+def test_the_api_orders_a_photoshoot_and_refuses_what_it_cannot_run(live, telegram):
+    model = trained_model(live, telegram, 6001, "Me", "man")
+    other = trained_model(live, telegram, 6002, "Them", "man")
+    unknown = call(live, "POST", "/api/bot/photoshoots", {"photoshoot": 999, "model_id": model.id})
+    assert unknown.status_code == 404
+    theirs = call(live, "POST", "/api/bot/photoshoots", {"photoshoot": HEADSHOTS,
+                                                        "model_id": other.id})  # fmt: skip
+    assert theirs.status_code == 404
+    poor = call(live, "POST", "/api/bot/photoshoots", {"photoshoot": HEADSHOTS,
+                                                      "model_id": model.id})  # fmt: skip
+    assert poor.status_code == 409 and poor.json()["error"]["code"] == "not_enough_credits"
+    assert live.rt.store.list_shoots(6001) == []
+    live.rt.store.grant(6001, 40, "test", "photoshoot")
+    body = {"photoshoot": HEADSHOTS, "model_id": model.id}
+    made = call(live, "POST", "/api/bot/photoshoots", body)
+    assert made.status_code == 201, made.text
+    order = made.json()["photoshoot_order"]
+    assert (order["images"], order["price"], order["status"]) == (16, 25, "processing")
+    assert made.json()["credits"] == 42 - 25
+    eventually(lambda: shoot_of(live, 6001).status == "done", timeout=20)
+    mine = call(live, "GET", "/api/bot/photoshoots/orders").json()["orders"]
+    assert [(o["id"], o["ready"], o["status"]) for o in mine] == [(order["id"], 16, "done")]
