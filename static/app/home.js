@@ -46,6 +46,10 @@ export async function home(route, view) {
   } else {
     html += empty("📸", T.noModels, T.noModelsText({ photos: me.limits.photos }));
   }
+  html += `<div class="list gap-s"><button class="cell" id="shoots">`
+    + `<div class="ava shoot" aria-hidden="true">📸</div><div class="grow">`
+    + `<div class="t1">${esc(T.photoshoots)}</div><div class="t2">${esc(T.photoshootsLead)}</div>`
+    + `</div><span class="chev" aria-hidden="true">›</span></button></div>`;
   html += `<div class="list gap-l">`
     + `<button class="cell danger" id="delete">${esc(T.deleteData)}</button></div>`;
   screen.innerHTML = html;
@@ -54,6 +58,7 @@ export async function home(route, view) {
     el.onclick = () => go({ screen: "model", id: +el.dataset.id });
   });
   $("#credits").onclick = () => go({ screen: "buy" });
+  $("#shoots").onclick = () => go({ screen: "photoshoots" });
   mainButton(models.length ? T.newModel : T.createModel, () => go({ screen: "new" }));
   if (training) view.poll(() => home(route, view));
 }

@@ -6,6 +6,7 @@ import { home } from "./home.js";
 import { modelScreen } from "./model.js";
 import { newModel } from "./new-model.js";
 import { go, launchRoute, register } from "./router.js";
+import { shootScreen, shootsScreen } from "./shoots.js";
 import { applyTheme, initData, tg } from "./telegram.js";
 import { empty, lang, screen, T } from "./ui.js";
 
@@ -21,6 +22,8 @@ if (window.APP.devHost && window.top === window) {
   register("new", newModel);
   register("model", modelScreen);
   register("buy", buyScreen);
+  register("photoshoots", shootsScreen);
+  register("photoshoot", shootScreen);
   go(launchRoute());
 } else {
   screen.innerHTML = empty("✈️", T.openInTelegram); // no signed user to speak for

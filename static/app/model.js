@@ -7,7 +7,7 @@ import { go, HOME } from "./router.js";
 import { backButton, haptic, mainButton, popup } from "./telegram.js";
 import { openViewer } from "./viewer.js";
 import {
-  $, avatar, empty, errorText, esc, failedScreen, screen, statusLine, nCredits, T,
+  $, avatar, empty, errorText, esc, failedScreen, fillBars, screen, statusLine, nCredits, T,
 } from "./ui.js";
 
 function header(model) {
@@ -30,9 +30,32 @@ function styleCard(s, base) {
 /** What a refund gave back, or nothing when the work was free. */
 const refunded = (cost) => (cost > 0 ? T.refunded({ credits: nCredits(cost) }) : "");
 
+/** A running photoshoot of this model: its title and a bar of how far it has come. */
+function orderCard(order) {
+  const share = Math.round((100 * order.ready) / Math.max(order.images, 1));
+  return `<div class="cell"><div class="ava shoot" aria-hidden="true">📸</div><div class="grow">`
+    + `<div class="t1">${esc(order.title)}</div>`
+    + `<div class="t2">${esc(T.shootProgress({ ready: order.ready, total: order.images }))}</div>`
+    + `</div><div class="bar fill"><i data-share="${share}"></i></div></div>`;
+}
+
 function tiles(generations) {
   let n = 0;
+  let group = null; // a photoshoot's pictures go under its title, in a grid of their own
   return generations.map((g) => {
+    const order = g.photoshoot_order || null;
+    let head = "";
+    if (order !== group) {
+      const title = order ? g.prompt : T.yourImages;
+      head = `</div><div class="sh ghead">${esc(title)}</div><div class="grid">`;
+      group = order;
+    }
+    return head + tile(g, () => n++);
+  }).join("");
+}
+
+function tile(g, next) {
+  {
     if (g.status === "processing") {
       const tile = `<div class="tile pend" role="img" aria-label="${esc(T.generating)}">`
         + `<span class="cap">${esc(T.generating)}</span></div>`;
@@ -43,18 +66,19 @@ function tiles(generations) {
         + `data-cost="${g.cost}">⚠️<br>`
         + `${esc(T.genFailed)}</button>`;
     }
-    return g.images.map((url) => `<button class="tile" data-i="${n++}"><img src="${esc(url)}" `
+    return g.images.map((url) => `<button class="tile" data-i="${next()}"><img src="${esc(url)}" `
       + `loading="lazy" decoding="async" width="256" height="256" alt="${esc(what(g))}">`
       + "</button>").join("");
-  }).join("");
+  }
 }
 
 export async function modelScreen(route, view) {
   backButton(() => go(HOME));
-  let model, page;
+  let model, page, orders;
   try {
-    [, { model }, page] = await Promise.all([
+    [, { model }, page, { orders }] = await Promise.all([
       loadMe(), api(`/models/${route.id}`), api(`/models/${route.id}/prompts`),
+      api("/photoshoots/orders"),
       session.styles || api("/styles").then((r) => { session.styles = r.styles; }),
     ]);
   } catch (e) {
@@ -78,7 +102,7 @@ export async function modelScreen(route, view) {
     + `${esc(T.hdHint({ price: nCredits(me.prices.hd) }))}</span></span>`
     + `<input type="checkbox" role="switch" id="hd"></label>
     <p class="foot" id="cost"></p>
-    <div id="gallery"></div><div class="sentinel" id="more"></div>`;
+    <div id="orders"></div><div id="gallery"></div><div class="sentinel" id="more"></div>`;
   const prompt = $("#prompt");
   const hd = $("#hd");
   const reprice = () => {
@@ -167,7 +191,11 @@ export async function modelScreen(route, view) {
   };
   const images = () => gens.filter((g) => g.status === "done").flatMap((g) => g.images.map(
     (url) => ({ url, prompt: what(g), generation: g, price: againPrice(g) })));
+  let running = orders.filter((o) => o.model_id === model.id && o.status === "processing");
   function render() {
+    $("#orders").innerHTML = running.length
+      ? `<div class="list gap-l">${running.map(orderCard).join("")}</div>` : "";
+    fillBars($("#orders"));
     const gallery = $("#gallery");
     if (!gens.length) {
       gallery.innerHTML = empty("🖼️", T.firstImages, T.firstImagesText);
@@ -190,13 +218,19 @@ export async function modelScreen(route, view) {
     });
   }
   function refresh() {
-    if (!gens.some((g) => g.status === "processing")) return;
+    if (!gens.some((g) => g.status === "processing") && !running.length) return;
     view.poll(async () => {
       try {
-        const limit = Math.max(gens.length, 1);
-        const fresh = await api(`/models/${model.id}/prompts?limit=${limit}`);
+        const limit = Math.min(Math.max(gens.length, 30), 100);
+        const [fresh, now] = await Promise.all([
+          api(`/models/${model.id}/prompts?limit=${limit}`),
+          running.length ? api("/photoshoots/orders") : { orders: [] },
+        ]);
         if (!view.live()) return;
         const pending = gens.filter((g) => g.status === "processing").length;
+        running = now.orders.filter((o) => o.model_id === model.id && o.status === "processing");
+        const known = new Set(gens.map((g) => g.id));
+        gens.unshift(...fresh.generations.filter((f) => !known.has(f.id) && f.id > (gens[0] || { id: 0 }).id));
         fresh.generations.forEach((f) => {
           const i = gens.findIndex((g) => g.id === f.id);
           if (i >= 0) gens[i] = f;

@@ -21,6 +21,8 @@ const SCREENS = {
   new: { start: "new", path: "/new" },
   model: { start: "m_", path: "/m/", id: true },
   buy: { start: "buy", path: "/buy" },
+  photoshoots: { start: "shoots", path: "/shoots" },
+  photoshoot: { start: "s_", path: "/s/", id: true },
 };
 export const HOME = { screen: "home" };
 const ID = /^\d{1,15}$/;
@@ -46,7 +48,8 @@ function fromHashPath(hash) {
   return null;
 }
 
-/** A startapp parameter: `m_42` opens model 42, `new` a new model, `buy` the packs. */
+/** A startapp parameter: `m_42` opens model 42, `new` a new model, `buy` the packs, `shoots`
+    the photoshoots, `s_260` one of them. */
 export function fromStartParam(param) {
   for (const [screen, spec] of Object.entries(SCREENS)) {
     if (!spec.start) continue;

@@ -62,3 +62,11 @@ export function failedScreen(message, retry) {
   $("#retry").onclick = retry;
   mainButton(null);
 }
+
+/** Progress bars drawn as `<i data-share="40">`: their widths set here (the page's CSP allows
+    no inline style attribute). */
+export function fillBars(root = screen) {
+  root.querySelectorAll("[data-share]").forEach((bar) => {
+    bar.style.width = `${Math.min(100, Math.max(0, +bar.dataset.share))}%`;
+  });
+}

@@ -34,6 +34,7 @@ export function openViewer(items, index, view, onClose) {
     $("#vcount").textContent = `${i + 1} ${T.of} ${items.length}`;
     $("#vprompt").textContent = items[i].prompt;
     $("#vagain").textContent = moreLabel(items[i]);
+    $("#vagain").hidden = !!items[i].generation.photoshoot_order; // a photoshoot's: not repeated
     for (const j of [i - 1, i, i + 1]) {
       const img = track.children[j] && $("img", track.children[j]);
       if (img && img.dataset.src) {

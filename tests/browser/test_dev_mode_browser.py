@@ -18,9 +18,9 @@ SAYS = {
         "credits": "3 credits",
         "create": "Create model",
         "photos": "Photos · 0/4",
-        "class": "Person",
+        "class": "Woman",
         "start": "Start training · 1 credit",
-        "ready": "Person · 🎯 Best likeness · Ready",
+        "ready": "Woman · 🎯 Best likeness · Ready",
         "first": "Your first images will appear here",
         "generate": "Generate · 1 credit",
         "delete": "Delete my data",
@@ -29,15 +29,19 @@ SAYS = {
         "close": "✕ Close",
         "buy": "Buy credits",
         "no_telegram": "Payments work only inside Telegram (this is dev mode).",
+        "shoot": "Corporate headshots",
+        "shoot_meta": "16 pictures · 25 credits",
+        "shoot_start": "Start · 25 credits",
+        "images": "Your images",
     },
     "ru": {
         "empty": "Пока нет моделей",
         "credits": "3 кредита",
         "create": "Создать модель",
         "photos": "Фото · 0/4",
-        "class": "Человек",
+        "class": "Женщина",
         "start": "Начать обучение · 1 кредит",
-        "ready": "Человек · 🎯 Максимальное сходство · Готова",
+        "ready": "Женщина · 🎯 Максимальное сходство · Готова",
         "first": "Здесь появятся ваши изображения",
         "generate": "Создать · 1 кредит",
         "delete": "Удалить мои данные",
@@ -46,6 +50,10 @@ SAYS = {
         "close": "✕ Закрыть",
         "buy": "Купить кредиты",
         "no_telegram": "Оплата работает только внутри Telegram (это режим разработки).",
+        "shoot": "Деловые портреты",
+        "shoot_meta": "16 фото · 25 кредитов",
+        "shoot_start": "Начать · 25 кредитов",
+        "images": "Ваши изображения",
     },
 }
 
@@ -104,7 +112,7 @@ def test_dev_mode_runs_the_whole_journey_in_a_plain_browser(
     main.click()
     app.get_by_text("Dev model").wait_for()
     shot(page, f"{theme}-3-home-training")
-    app.locator(".cell .chev").wait_for(timeout=30000)
+    app.locator(".cell[data-id] .chev").wait_for(timeout=30000)
     assert says["ready"] in app.locator(".cell[data-id]").inner_text()
     (model,) = dev.rt.store.list_models(1)
     assert len(tune_sizes(dev, model.tune_id)) == 4  # the sandbox got the four photos
@@ -138,6 +146,34 @@ def test_dev_mode_runs_the_whole_journey_in_a_plain_browser(
     app.locator(".cell[data-pack]").first.click()
     page.locator("#popup").get_by_text(says["no_telegram"]).wait_for()
     page.locator("#popup").get_by_role("button").first.click()
+    back.click()
+    app.locator(".cell[data-id]").wait_for()
+
+    # a photoshoot: the covers, one's samples and price, then its pictures as they come
+    dev.rt.store.grant(1, 40, "test", "photoshoot")
+    app.locator("#shoots").click()
+    app.locator(".cover img.in").nth(2).wait_for()
+    expect(back).to_have_text(says["back"])
+    cover = app.locator(".cover").first
+    assert says["shoot"] in cover.inner_text() and says["shoot_meta"] in cover.inner_text()
+    box = cover.locator(".pic").bounding_box()
+    assert abs(box["height"] / box["width"] - 5 / 4) < 0.02  # a fixed 4:5, loaded or not
+    shot(page, f"{theme}-11-photoshoots")
+    cover.click()
+    app.locator(".tile img.in").nth(9).wait_for()
+    assert app.locator(".chip[aria-checked=true]").inner_text() == "Dev model"
+    expect(main).to_have_text(says["shoot_start"])
+    shot(page, f"{theme}-12-photoshoot")
+    main.click()
+    app.locator("#orders .bar, .ghead").first.wait_for()
+    shot(page, f"{theme}-13-photoshoot-running")
+    # the gallery: the photoshoot's pictures under its title, then the earlier ones
+    expect(app.locator(".ghead")).to_have_text([says["shoot"], says["images"]], timeout=30000)
+    app.locator(".ghead + .grid .tile img.in").nth(15).wait_for(timeout=30000)
+    app.locator("#orders .bar").wait_for(state="detached")
+    shot(page, f"{theme}-14-photoshoot-gallery")
+    (order,) = dev.rt.store.list_shoots(1)
+    assert (order.status, order.refunded) == ("done", 0)
     back.click()
     app.locator(".cell[data-id]").wait_for()
 

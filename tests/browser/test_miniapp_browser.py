@@ -82,7 +82,7 @@ def test_the_whole_journey_train_generate_view_and_delete(browser, live, telegra
     phone.wait_main("Start training · 1 credit")
     phone.press_main()
     # the list refreshes by itself until the sandbox has trained it
-    page.locator(".cell .chev").wait_for(timeout=20000)
+    page.locator(".cell[data-id] .chev").wait_for(timeout=20000)
     assert "Person · 🎯 Best likeness · Ready" in page.locator(".cell[data-id]").inner_text()
     telegram.wait_text(5100, "Your model “Me in the park” is ready!")  # the chat heard too
 
@@ -340,7 +340,7 @@ def test_an_instant_model_is_chosen_priced_and_ready_at_once(browser, make_live,
     phone.wait_main("Start training · 2 credits")
     assert page.locator('[data-kind="faceid"]').get_attribute("aria-checked") == "true"
     phone.press_main()
-    page.locator(".cell .chev").wait_for(timeout=10000)  # ready without 10 minutes of training
+    page.locator(".cell[data-id] .chev").wait_for(timeout=10000)  # ready without 10 minutes of training
     (model,) = live.rt.store.list_models(5800)
     assert (model.model_type, model.cost, model.status) == ("faceid", 2, "ready")
     phone.close()
@@ -405,7 +405,7 @@ def test_the_app_trains_and_generates_with_jobs_on_rq(browser, make_live, tmp_pa
         page.locator('[data-kind="faceid"]').click()
         phone.wait_main("Start training · 1 credit")
         phone.press_main()
-        page.locator(".cell .chev").wait_for(timeout=20000)  # uploaded by the worker
+        page.locator(".cell[data-id] .chev").wait_for(timeout=20000)  # uploaded by the worker
         page.locator(".cell[data-id]").click()
         page.locator('.style[data-style="noir"]').click()
         phone.wait_main("Generate · 1 credit")

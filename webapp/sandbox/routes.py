@@ -178,7 +178,9 @@ def pack_picture(pack_id: int, name: str, n: int | None = None):
     text = pack and packs.picture_text(pack, name, n)
     if not text:
         return jsonify(error="Not found"), 404
-    response = Response(render_placeholder(text, n or 0, size=512), mimetype="image/jpeg")
+    height = 640 if n is None else 512  # the cover is 4:5, a sample square
+    picture = render_placeholder(text, n or 0, size=512, height=height)
+    response = Response(picture, mimetype="image/jpeg")
     response.cache_control.public = True
     response.cache_control.max_age = int(timedelta(days=30).total_seconds())
     return response

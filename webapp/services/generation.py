@@ -160,8 +160,8 @@ class Generations(AstriaWork):
         """ "More": the same prompt and style on the same model, charged as usual (HD as before
         unless `hd` says otherwise). NotFound for anyone else's generation."""
         before = self.store.get_generation(generation_id)
-        if before is None or before.telegram_user_id != telegram_id:
-            raise NotFound(what="generation")
+        if before is None or before.telegram_user_id != telegram_id or before.shoot_id:
+            raise NotFound(what="generation")  # (a photoshoot's picture is not made again alone)
         if before.style and self.styles.find(before.style) is None:  # taken out since
             raise InvalidInput(
                 "That style is no longer offered.", reason="unknown_style", model_id=before.model_id
