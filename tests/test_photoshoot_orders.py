@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests import factories as f
-from tests.support import call, eventually, trained_model
+from tests.support import call, eventually, sandbox, trained_model
 from webapp.records import Shoot
 from webapp.services.shoots import refund_for
 
@@ -142,3 +142,44 @@ def test_the_api_orders_a_photoshoot_and_refuses_what_it_cannot_run(live, telegr
     eventually(lambda: shoot_of(live, 6001).status == "done", timeout=20)
     mine = call(live, "GET", "/api/bot/photoshoots/orders").json()["orders"]
     assert [(o["id"], o["ready"], o["status"]) for o in mine] == [(order["id"], 16, "done")]
+
+
+def test_repeated_forged_and_foreign_callbacks_change_nothing(live, telegram):
+    model = trained_model(live, telegram, USER, "Me", "man")
+    live.rt.store.grant(USER, 40, "test", "photoshoot")
+    shoot, _, _ = live.rt.services.shoots.start(
+        USER, photoshoot=HEADSHOTS, model_id=model.id, lang="en", key="once"
+    )
+    eventually(lambda: shoot_of(live).status == "done", timeout=20)
+    live.idle()
+    settled = shoot_of(live)
+    photos = len(telegram.calls_to("sendPhoto", USER))
+    balance = live.rt.store.get_user(USER).credits
+    first = int(settled.prompt_ids[0])
+    again = sandbox(live, "GET", f"/prompts/{first}").json()
+    repeat = live.callback("shoot", shoot.id, {"prompt": again})
+    assert repeat.status_code == 200 and repeat.json()["outcome"] == "repeat"
+    forged = live.callback("shoot", shoot.id, {"prompt": again}, token="nope")
+    assert forged.status_code == 403
+    stranger = {**again, "id": 99_999_999}  # a prompt that is not one of the order's
+    assert live.callback("shoot", shoot.id, {"prompt": stranger}).status_code == 403
+    other = live.callback("shoot", shoot.id + 1, {"prompt": again})  # no such order
+    assert other.status_code == 403
+    live.idle()
+    assert len(telegram.calls_to("sendPhoto", USER)) == photos  # nothing delivered twice
+    assert live.rt.store.get_user(USER).credits == balance
+    assert ledger(live) == [(-25, "photoshoot")]
+
+
+def test_a_user_who_deletes_their_data_takes_their_photoshoots_along(
+    make_live, telegram, store_env
+):
+    live = make_live(**store_env)
+    model = trained_model(live, telegram, USER, "Me", "man")
+    live.rt.store.grant(USER, 40, "test", "photoshoot")
+    live.rt.services.shoots.start(USER, photoshoot=HEADSHOTS, model_id=model.id, lang="en")
+    eventually(lambda: shoot_of(live).status == "done", timeout=20)
+    live.idle()
+    live.rt.store.delete_user(USER)
+    assert live.rt.store.list_shoots(USER) == []
+    assert live.rt.store.get_user(USER) is None

@@ -340,7 +340,9 @@ def test_an_instant_model_is_chosen_priced_and_ready_at_once(browser, make_live,
     phone.wait_main("Start training · 2 credits")
     assert page.locator('[data-kind="faceid"]').get_attribute("aria-checked") == "true"
     phone.press_main()
-    page.locator(".cell[data-id] .chev").wait_for(timeout=10000)  # ready without 10 minutes of training
+    page.locator(".cell[data-id] .chev").wait_for(
+        timeout=10000
+    )  # ready without 10 minutes of training
     (model,) = live.rt.store.list_models(5800)
     assert (model.model_type, model.cost, model.status) == ("faceid", 2, "ready")
     phone.close()
@@ -417,3 +419,32 @@ def test_the_app_trains_and_generates_with_jobs_on_rq(browser, make_live, tmp_pa
         workers.stop()
         redis_client.Redis.from_url(url).flushdb()
     assert "Traceback" not in workers.logs(), workers.logs()
+
+
+def test_a_photoshoot_ordered_in_telegram_is_charged_once_and_arrives_in_app_and_chat(
+    browser, live, telegram
+):
+    model = trained_model(live, telegram, 5500, "Anna", "woman")
+    live.rt.store.grant(5500, 40, "test", "photoshoot")
+    raw = signers.telegram_init_data(TOKEN, 5500, start_param="s_260")
+    phone = Phone.launch(browser, live.url, raw, theme="dark", platform="android",
+                         start_param="s_260")  # fmt: skip
+    page = phone.page
+    page.get_by_role("heading", name="Corporate headshots").wait_for()
+    assert page.evaluate("location.search") == "?screen=photoshoot&id=260"
+    assert page.locator(".chip[aria-checked=true]").inner_text() == "Anna"
+    assert page.locator(".grid .tile img").count() == 10  # the woman's samples
+    phone.wait_main("Start · 25 credits")
+    phone.press_main()
+    phone.press_main()  # a second tap while the first is on its way: still one order
+    page.locator(".sh.ghead").first.wait_for(timeout=20000)  # on the model's screen
+    assert page.evaluate("location.search") == f"?screen=model&id={model.id}"
+    page.locator(".ghead + .grid .tile img.in").nth(15).wait_for(timeout=30000)
+    telegram.wait_text(5500, "Photoshoot “Corporate headshots” is complete: 16 images.")
+    (order,) = live.rt.store.list_shoots(5500)
+    assert (order.status, order.refunded, order.price) == ("done", 0, 25)
+    assert live.rt.store.get_user(5500).credits == 2 + 40 - 25
+    phone.press_back()
+    page.get_by_text("My models").wait_for()
+    assert phone.errors == []
+    phone.close()
