@@ -15,7 +15,7 @@ from bot.cashier import TelegramCashier
 from bot.failures import Failures
 from bot.files import TelegramFiles
 from bot.flood import FloodControl
-from bot.flows import account, admin, buy, common, generate, photoshoot, train
+from bot.flows import account, admin, buy, common, generate, likes, photoshoot, train
 from bot.middleware import UserMiddleware
 from bot.notifier import BotNotifier
 from bot.outbox import Outbox, unheld
@@ -157,6 +157,7 @@ def register(
     train.register(bot, services, files)
     generate.register(bot, services)
     photoshoot.register(bot, services)
+    likes.register(bot, services)
     account.register(bot, services)
     buy.register(bot, services)
     admin.register(bot, services)

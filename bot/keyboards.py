@@ -139,6 +139,8 @@ def after_album(
     """Under a delivered album: more of the same (at `price`, today's price of the same again),
     another style, the same in HD (for `hd_cost` more), the app."""
     markup = InlineKeyboardMarkup()
+    if generation.images:  # 👍 per picture, by its place in the album
+        markup.row(*likes(generation))
     markup.row(
         InlineKeyboardButton(
             t("btn_more", cost=t.credits(price)), callback_data=f"more:{generation.id}"
@@ -152,6 +154,17 @@ def after_album(
         url = f"{app_url}?screen=model&id={model.id}"
         markup.row(InlineKeyboardButton(t("btn_open_model"), web_app=WebAppInfo(url)))
     return markup
+
+
+def likes(generation: Generation) -> list[InlineKeyboardButton]:
+    """👍 for each picture of a generation (👍 alone for a single one)."""
+    count = len(generation.images)
+    return [
+        InlineKeyboardButton(
+            "👍" if count == 1 else f"👍 {n + 1}", callback_data=f"lk:{generation.id}:{n}"
+        )  # fmt: skip
+        for n in range(min(count, 8))
+    ]
 
 
 def model_types(

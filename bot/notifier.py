@@ -7,7 +7,7 @@ from concurrent.futures import Future
 
 from telebot import TeleBot
 from telebot.apihelper import ApiTelegramException
-from telebot.types import InputMediaPhoto
+from telebot.types import InlineKeyboardMarkup, InputMediaPhoto
 
 from bot import keyboards
 from bot.outbox import Outbox, refusal
@@ -139,7 +139,8 @@ class BotNotifier:
 
         if generation.shoot_id is not None:
             more = lambda: None  # noqa: E731 (the photoshoot's summary comes at its end)
-        sent, queued = self._album(user, generation, urls, caption, as_links)
+        like = keyboards.likes(generation) if generation.shoot_id is not None else None
+        sent, queued = self._album(user, generation, urls, caption, as_links, like)
         if _confirmed(sent):
             if sent:
                 more()
@@ -155,7 +156,9 @@ class BotNotifier:
         self.outbox.on_settled(queued, settled)
         return result
 
-    def _album(self, user: User, generation: Generation, urls: list[str], caption: str, as_links):
+    def _album(
+        self, user: User, generation: Generation, urls: list[str], caption: str, as_links, like
+    ):
         """Send the album by URL, else as files, else as links: what Telegram answered to the
         attempt that counts, and that attempt's queued calls (an earlier attempt Telegram
         refused is not waited for)."""
@@ -165,14 +168,14 @@ class BotNotifier:
                 return send(*args), queued
 
         try:
-            return attempt(self._send_images, user, urls, caption)
+            return attempt(self._send_images, user, urls, caption, like)
         except ApiTelegramException as exc:
             if exc.error_code != 400:
                 raise
             log.info("telegram refused image URLs (%s); uploading the bytes", exc.description)
             try:
                 photos = [self.images.fetch(url, PHOTO_UPLOAD_LIMIT) for url in urls]
-                return attempt(self._send_images, user, photos, caption)
+                return attempt(self._send_images, user, photos, caption, like)
             except ImageRefused as refused:
                 log.warning("generation=%s images not fetched: %s", generation.id, refused)
                 return attempt(as_links)
@@ -228,13 +231,14 @@ class BotNotifier:
         text = t("photo_flagged", number=number, problems=problem_words(t, problems))
         self._deliver(user, self.bot.send_message, user.telegram_id, text)
 
-    def _send_images(self, user: User, media: list, caption: str):
-        """The images as one photo or albums of up to 10: what Telegram answered (a message
-        or a list of them; id 0 while only queued), or None if the user blocked the bot."""
+    def _send_images(self, user: User, media: list, caption: str, like=None):
+        """The images as one photo (with `like`, its 👍 button, if given) or albums of up to
+        10: what Telegram answered (a message or a list of them; id 0 while only queued), or
+        None if the user blocked the bot."""
         if len(media) == 1:
-            return self._deliver(
-                user, self.bot.send_photo, user.telegram_id, media[0], caption=caption
-            )
+            markup = InlineKeyboardMarkup().row(*like) if like else None
+            return self._deliver(user, self.bot.send_photo, user.telegram_id, media[0],
+                                 caption=caption, reply_markup=markup)  # fmt: skip
         answers = []
         for start in range(0, len(media), 10):  # an album holds 2–10 items
             group = media[start : start + 10]

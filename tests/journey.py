@@ -80,7 +80,8 @@ def run_journey(
     )[0]
     more = telegram.wait_text(user_id, "Want more pictures with “Me at the beach”?")
     kinds = [b["callback_data"].split(":")[0] for b in more.buttons() if "callback_data" in b]
-    assert kinds == ["more", "sts", "mhd"]  # more of the same, another style, the same in HD
+    # 👍 for each picture, more of the same, another style, the same in HD
+    assert kinds == ["lk"] * 4 + ["more", "sts", "mhd"]
 
     if sandbox_db:
         text, tune_id = (

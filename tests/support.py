@@ -174,9 +174,11 @@ def trained_model(live, telegram, user: int, name: str = "Me", class_name: str =
 # the Mini App API -------------------------------------------------------------------------------
 
 
-def init_data(user_id: int = 6001, age: int = 0, token: str = TOKEN, **extra) -> str:
+def init_data(
+    user_id: int = 6001, age: int = 0, token: str = TOKEN, language: str = "en", **extra
+) -> str:
     """initData for a user, signed by our own helper (tests/signers.py has an independent one)."""
-    user = json.dumps({"id": user_id, "first_name": "Kim", "language_code": "en"})
+    user = json.dumps({"id": user_id, "first_name": "Kim", "language_code": language})
     fields = {"auth_date": str(int(time.time()) - age), "query_id": "q", "user": user, **extra}
     return sign_init_data(fields, token)
 
@@ -232,6 +234,11 @@ def sandbox_tunes(live) -> list[sqlite3.Row]:
 def sandbox_prompts(live) -> list[sqlite3.Row]:
     """Every prompt the app's sandbox received, oldest first (text, tune_id, options as JSON)."""
     return _sandbox_rows(live, "prompts")
+
+
+def sandbox_likes(live) -> list[int]:
+    """The prompt ids the sandbox was told are liked (POST /prompts/:id/likes), a row per like."""
+    return [row["prompt_id"] for row in _sandbox_rows(live, "likes")]
 
 
 def tune_sizes(live, tune_id: int) -> list:

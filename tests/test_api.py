@@ -239,7 +239,12 @@ def test_the_page_loads_telegrams_script_first_and_stays_small(live):
     ours = [*(static / "app").glob("*.js"), static / "app.css"]
     for path in ours:  # every module the page can load is served
         assert live.http.get(f"{live.url}/static/{path.relative_to(static)}").status_code == 200
-    assert sum(path.stat().st_size for path in ours) < 60 * 1024
+    # Raw bytes, no build step. 60 KB until issue 22 added the photoshoot screens (loaded only
+    # when opened), the order bars and likes: 80 KB now. The first render's speed is measured
+    # by tests/bench/miniapp_render.py (bar: 500 ms).
+    assert sum(path.stat().st_size for path in ours) < 80 * 1024
+    lazy = static / "app" / "shoots.js"
+    assert sum(path.stat().st_size for path in ours if path != lazy) < 64 * 1024
 
 
 def test_the_vendored_script_is_telegrams_own_from_the_npm_package():

@@ -21,7 +21,7 @@ QUEUE = "astria-bot"  # the work users paid for: uploads, prompts, albums
 OPTIONAL_QUEUE = "astria-bot-optional"  # courtesies that may be dropped: photo checks
 # The services whose methods run as jobs, by their name in Services: a job is "<name>.<method>"
 # with plain arguments (ids), so any process of the app can run it.
-TASK_OWNERS = ("training", "generations", "callbacks", "checks", "shoots")
+TASK_OWNERS = ("training", "generations", "callbacks", "checks", "shoots", "likes")
 # Well past a job's longest honest run (an upload of 4 photos through Astria's retries; an
 # album held by a 429 is not waited for). Past it RQ stops the job (an exception in the job);
 # its work is tried again like any job that raised. Jobs renew their claim meanwhile.

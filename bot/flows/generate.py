@@ -36,6 +36,10 @@ def register(bot: TeleBot, services: Services) -> None:
     packs = services.payments.packs
     images = services.settings.images_per_prompt
 
+    def liked_first(t: Texts):
+        """The styles, most-liked first among users of the user's language."""
+        return services.likes.most_liked(generations.styles.all, lambda s: s.id, t.lang)
+
     @bot.message_handler(commands=["generate"])
     def generate(message: Message, user: User, t: Texts, state: StateContext) -> None:
         state.delete()
@@ -83,7 +87,7 @@ def register(bot: TeleBot, services: Services) -> None:
             bot,
             call,
             t("choose_style", name=model.name, cost=t.credits(cost)),
-            reply_markup=keyboards.styles(t, generations.styles.all, model, 0, cost),
+            reply_markup=keyboards.styles(t, liked_first(t), model, 0, cost),
         )
 
     @bot.callback_query_handler(func=lambda call: call.data.startswith(("gen:", "sts:")))
@@ -100,7 +104,7 @@ def register(bot: TeleBot, services: Services) -> None:
         model = ready_model(call, user, t, model_id)
         if model is None or not (page.isascii() and page.isdigit()) or len(page) > 3:
             return
-        markup = keyboards.styles(t, generations.styles.all, model, int(page), cost)
+        markup = keyboards.styles(t, liked_first(t), model, int(page), cost)
         if gone(call):  # its message cannot take new buttons: the page comes as a new one
             send(
                 bot,
@@ -173,7 +177,7 @@ def register(bot: TeleBot, services: Services) -> None:
         if model is None or model.status != ModelStatus.READY:
             send(bot, update, t("style_gone"))
             return
-        markup = keyboards.styles(t, generations.styles.all, model, 0, cost)
+        markup = keyboards.styles(t, liked_first(t), model, 0, cost)
         send(bot, update, t("style_gone"), reply_markup=markup)
 
     @bot.callback_query_handler(func=lambda call: call.data.startswith("sty:"))

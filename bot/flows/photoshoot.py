@@ -30,7 +30,7 @@ from webapp.records import (
     bounded_id,
 )
 from webapp.services import Services
-from webapp.services.photoshoots import Offer
+from webapp.services.photoshoots import Offer, pack_topic
 from webapp.texts import Texts
 
 log = logging.getLogger("telegram")
@@ -64,7 +64,8 @@ def register(bot: TeleBot, services: Services) -> None:
         )
 
     def listing(update: Message | CallbackQuery, user: User, t: Texts) -> None:
-        offers = shoots.photoshoots.offers()[:MAX_LISTED]
+        offers = services.likes.most_liked(shoots.photoshoots.offers(), pack_topic, t.lang)
+        offers = offers[:MAX_LISTED]
         if not offers:
             send(bot, update, t("photoshoot_none"))
             return

@@ -6,7 +6,6 @@ import { home } from "./home.js";
 import { modelScreen } from "./model.js";
 import { newModel } from "./new-model.js";
 import { go, launchRoute, register } from "./router.js";
-import { shootScreen, shootsScreen } from "./shoots.js";
 import { applyTheme, initData, tg } from "./telegram.js";
 import { empty, lang, screen, T } from "./ui.js";
 
@@ -22,8 +21,10 @@ if (window.APP.devHost && window.top === window) {
   register("new", newModel);
   register("model", modelScreen);
   register("buy", buyScreen);
-  register("photoshoots", shootsScreen);
-  register("photoshoot", shootScreen);
+  // the photoshoot screens load when first opened: the first screen does not wait for them
+  const shoots = () => import("./shoots.js");
+  register("photoshoots", (to, view) => shoots().then((m) => m.shootsScreen(to, view)));
+  register("photoshoot", (to, view) => shoots().then((m) => m.shootScreen(to, view)));
   go(launchRoute());
 } else {
   screen.innerHTML = empty("✈️", T.openInTelegram); // no signed user to speak for

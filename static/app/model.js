@@ -190,7 +190,7 @@ export async function modelScreen(route, view) {
     return (s ? s.price : base) + (g.hd ? me.prices.hd : 0);
   };
   const images = () => gens.filter((g) => g.status === "done").flatMap((g) => g.images.map(
-    (url) => ({ url, prompt: what(g), generation: g, price: againPrice(g) })));
+    (url, n) => ({ url, n, prompt: what(g), generation: g, price: againPrice(g) })));
   let running = orders.filter((o) => o.model_id === model.id && o.status === "processing");
   function render() {
     $("#orders").innerHTML = running.length

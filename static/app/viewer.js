@@ -1,8 +1,10 @@
 /* The full-screen viewer: black edge to edge, swipe between images, Download on the MainButton,
-   More like this (with its price) and Share in its bar, BackButton closes it. */
+   a heart (like the picture, or take it back), More like this (with its price) and Share in its
+   bar, BackButton closes it. */
 
+import { api } from "./api.js";
 import {
-  backButton, blackChrome, download, mainButton, share, verticalSwipes,
+  backButton, blackChrome, download, haptic, mainButton, share, verticalSwipes,
 } from "./telegram.js";
 import { $, esc, nCredits, T } from "./ui.js";
 
@@ -24,6 +26,7 @@ export function openViewer(items, index, view, onClose) {
   v.innerHTML = `<div class="vtrack" id="vtrack">${slides}</div>
     <div class="vprompt" id="vprompt"></div>
     <div class="vbar"><span class="vcount" id="vcount"></span>
+      <button id="vlike" aria-pressed="false" aria-label="${esc(T.like)}">♡</button>
       <button id="vagain">${esc(moreLabel(items[index]))}</button>
       <button id="vshare">${esc(T.share)}</button></div>`;
   v.hidden = false;
@@ -35,6 +38,7 @@ export function openViewer(items, index, view, onClose) {
     $("#vprompt").textContent = items[i].prompt;
     $("#vagain").textContent = moreLabel(items[i]);
     $("#vagain").hidden = !!items[i].generation.photoshoot_order; // a photoshoot's: not repeated
+    heart(items[i]);
     for (const j of [i - 1, i, i + 1]) {
       const img = track.children[j] && $("img", track.children[j]);
       if (img && img.dataset.src) {
@@ -52,6 +56,7 @@ export function openViewer(items, index, view, onClose) {
     if (i !== current && items[i]) show(i);
   };
   $("#vshare").onclick = () => share(items[current].url);
+  $("#vlike").onclick = () => like(items[current]);
   $("#vagain").onclick = () => {
     closeViewer();
     onClose(items[current].generation);
@@ -65,6 +70,30 @@ export function openViewer(items, index, view, onClose) {
   };
   backButton(close);
   view.onLeave(closeViewer);
+}
+
+function heart(item) {
+  const liked = item.generation.liked.includes(item.n);
+  $("#vlike").textContent = liked ? "❤️" : "♡";
+  $("#vlike").setAttribute("aria-pressed", String(liked));
+}
+
+/** Like the picture, or take the like back: shown at once, put back if the server refuses. */
+async function like(item) {
+  const g = item.generation;
+  const liked = !g.liked.includes(item.n);
+  const set = (on) => {
+    g.liked = on ? [...g.liked, item.n] : g.liked.filter((n) => n !== item.n);
+    if (open) heart(item);
+  };
+  set(liked);
+  haptic.pick();
+  try {
+    await api("/likes", { method: "POST", json: { generation_id: g.id, image: item.n, liked } });
+  } catch (e) {
+    set(!liked);
+    haptic.err();
+  }
 }
 
 /** Hide the viewer and give the page its colours back. */

@@ -118,26 +118,52 @@ BEGIN
   RETURN json_build_object('shoot', row_to_json(v_shoot), 'balance', v_balance);
 END $$;
 
+-- Likes (as SQLite's): a user's like of one picture (a generation's image, by its place in the
+-- album), once; undone by deleting the row. `topic`: a style's id, or "pack:<id>" for a
+-- photoshoot's picture; `lang`: the user's language then. The catalogues are listed most-liked
+-- first per language (like_counts()).
+CREATE TABLE IF NOT EXISTS likes (
+  telegram_user_id BIGINT NOT NULL REFERENCES telegram_users (telegram_id) ON DELETE CASCADE,
+  generation_id INTEGER NOT NULL REFERENCES telegram_prompts (id) ON DELETE CASCADE,
+  image INTEGER NOT NULL CHECK (image >= 0),
+  topic TEXT,
+  lang TEXT NOT NULL,
+  created_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW(),
+  PRIMARY KEY (telegram_user_id, generation_id, image)
+);
+CREATE INDEX IF NOT EXISTS likes_by_topic ON likes (lang, topic);
+CREATE INDEX IF NOT EXISTS likes_by_generation ON likes (generation_id);
+ALTER TABLE likes ENABLE ROW LEVEL SECURITY;
+
+CREATE OR REPLACE FUNCTION like_counts(p_lang TEXT)
+RETURNS JSON
+LANGUAGE sql STABLE SET search_path = public AS $$
+  SELECT COALESCE(json_object_agg(topic, n), '{}'::json)
+  FROM (SELECT topic, COUNT(*) AS n FROM likes
+        WHERE lang = p_lang AND topic IS NOT NULL GROUP BY topic) counted;
+$$;
+
 -- as 20261126020000: the client roles get nothing; the server (service_role) reaches it
 DO $$
 DECLARE
   v_function TEXT;
 BEGIN
-  REVOKE ALL ON TABLE public.photoshoots FROM PUBLIC;
+  REVOKE ALL ON TABLE public.photoshoots, public.likes FROM PUBLIC;
   REVOKE ALL ON SEQUENCE public.photoshoots_id_seq FROM PUBLIC;
   IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN
-    REVOKE ALL ON TABLE public.photoshoots FROM anon, authenticated;
+    REVOKE ALL ON TABLE public.photoshoots, public.likes FROM anon, authenticated;
     REVOKE ALL ON SEQUENCE public.photoshoots_id_seq FROM anon, authenticated;
   END IF;
   IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'service_role') THEN
-    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.photoshoots TO service_role;
+    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.photoshoots, public.likes TO service_role;
     GRANT USAGE, SELECT ON SEQUENCE public.photoshoots_id_seq TO service_role;
   END IF;
   FOREACH v_function IN ARRAY ARRAY[
       'create_shoot(BIGINT, INTEGER, BIGINT, TEXT, TEXT, INTEGER, INTEGER, INTEGER, TEXT, BIGINT)',
       'claim_shoot_submit(INTEGER, INTEGER)',
       'fail_shoot(INTEGER, TEXT, INTEGER)',
-      'settle_shoot(INTEGER, INTEGER)'] LOOP
+      'settle_shoot(INTEGER, INTEGER)',
+      'like_counts(TEXT)'] LOOP
     EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', v_function);
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN
       EXECUTE format('REVOKE ALL ON FUNCTION %s FROM anon, authenticated', v_function);

@@ -90,10 +90,11 @@ class AstriaClient:
         idempotent: bool,
         retries: int | None = None,
         timeout: float | None = None,
+        empty: bool = False,
         **kwargs,
     ) -> dict:
         """Send with the retry policy above (`retries` and `timeout` may be tighter for one
-        call); return the JSON body."""
+        call); return the JSON body (None for an empty one, when `empty` allows it)."""
         retries = self.retries if retries is None else retries
         for attempt in range(retries + 1):
             last = attempt == retries
@@ -127,6 +128,8 @@ class AstriaClient:
                 self._log(method, path, response.status_code, started)
                 status = response.status_code
                 if 200 <= status < 300:
+                    if empty and not response.content.strip():
+                        return None
                     try:
                         return response.json()
                     except ValueError as exc:
@@ -246,6 +249,13 @@ class AstriaClient:
         """GET /prompts/:id: a prompt whatever tune it ran on (a pack's, on Flux, runs on the
         pack's base tune)."""
         return parse_prompt(self._request("GET", f"/prompts/{prompt_id}", idempotent=True))
+
+    def like_prompt(self, prompt_id: int) -> None:
+        """POST /prompts/:id/likes (201, no body): Astria learns what works (a like of a pack's
+        prompt also counts for the pack's template). A second like of the same prompt is
+        harmless, so the request may be retried."""
+        self._request("POST", f"/prompts/{prompt_id}/likes", idempotent=True, empty=True,
+                      retries=1)  # fmt: skip
 
     def delete_prompt(self, tune_id: int, prompt_id: int) -> None:
         """DELETE /tunes/:tune_id/prompts/:id (a generation's images go with it)."""

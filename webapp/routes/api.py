@@ -28,6 +28,7 @@ from webapp.routes.serialize import (
 from webapp.runtime import runtime
 from webapp.services import photos as photo_checks
 from webapp.services.generation import PROMPT_MAX
+from webapp.services.photoshoots import pack_topic
 from webapp.services.training import CLASSES, NAME_MAX
 from webapp.texts import Texts
 
@@ -123,8 +124,9 @@ def prompts(model_id: int):
     found = runtime().services.generations.gallery(
         user.telegram_id, model_id, size=size, before=before
     )
+    liked = runtime().services.likes.liked(user.telegram_id, found)
     return jsonify(
-        generations=[generation_json(x, Texts(user.language_code)) for x in found],
+        generations=[generation_json(x, Texts(user.language_code), liked) for x in found],
         next_before=found[-1].id if len(found) == size else None,
     )
 
@@ -133,7 +135,8 @@ def prompts(model_id: int):
 def styles():
     """The style catalogue in the caller's language: id, name, description, price."""
     lang = Texts(g.web_user.language_code).lang
-    catalogue = runtime().services.generations.styles.all
+    services = runtime().services
+    catalogue = services.likes.most_liked(services.generations.styles.all, lambda s: s.id, lang)
     return jsonify(
         styles=[
             {"id": s.id, "name": s.name(lang), "description": s.description(lang), "price": s.price}
@@ -149,7 +152,7 @@ def photoshoots():
     lang = Texts(g.web_user.language_code).lang
     rt = runtime()
     shown = lambda url: rt.images.origin_of(url) is not None  # noqa: E731 (Astria's, or ours)
-    offers = rt.services.photoshoots.offers()
+    offers = rt.services.likes.most_liked(rt.services.photoshoots.offers(), pack_topic, lang)
     return jsonify(photoshoots=[photoshoot_json(offer, lang, shown) for offer in offers])
 
 
@@ -184,6 +187,26 @@ def photoshoot_orders():
     """The caller's last 10 photoshoot orders, newest first, with how far each has come."""
     orders = runtime().services.shoots.mine(caller().telegram_id, limit=10)
     return jsonify(orders=[shoot_json(order, back) for order, back in orders])
+
+
+@bp.post("/likes")
+@limit(READS, key=user_key)
+def like():
+    """Like one of the caller's pictures, or take the like back: JSON {"generation_id",
+    "image": its place in the album (0…), "liked": true|false} → {"liked"}. 404 for a picture
+    that is not the caller's."""
+    body = json_object()
+    if body is None:
+        raise BadRequest('Send JSON: {"generation_id": …, "image": 0, "liked": true}.')
+    generation_id, image, liked = body.get("generation_id"), body.get("image"), body.get("liked")
+    if type(generation_id) is not int or type(image) is not int or type(liked) is not bool:
+        raise InvalidInput("generation_id and image must be numbers, liked true or false.")
+    if bounded_id(generation_id, MAX_ROW_ID) is None or not 0 <= image < 100:
+        raise NotFound(what="image")
+    user = caller()
+    lang = Texts(user.language_code).lang
+    runtime().services.likes.like(user.telegram_id, generation_id, image, liked, lang)
+    return jsonify(liked=liked)
 
 
 @bp.post("/generate")

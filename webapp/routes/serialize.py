@@ -46,8 +46,9 @@ def model_json(model: Model, t: Texts) -> dict:
     }
 
 
-def generation_json(generation: Generation, t: Texts) -> dict:
-    """A generation as the gallery shows it (a failure also in the user's words)."""
+def generation_json(generation: Generation, t: Texts, liked: set = frozenset()) -> dict:
+    """A generation as the gallery shows it (a failure also in the user's words); `liked`: the
+    user's likes, (generation id, image) pairs."""
     failed = generation.status == GenerationStatus.FAILED
     style = runtime().services.generations.styles.find(generation.style)
     return {
@@ -56,6 +57,7 @@ def generation_json(generation: Generation, t: Texts) -> dict:
         "prompt": generation.prompt,
         "style": generation.style,
         "photoshoot_order": generation.shoot_id,  # a photoshoot's picture; `prompt`: its title
+        "liked": [n for n in range(len(generation.images)) if (generation.id, n) in liked],
         "style_name": style.name(t.lang) if style else None,
         "hd": generation.hd,
         "status": str(generation.status),

@@ -111,6 +111,17 @@ def get_prompt(prompt_id: int, tune_id: int | None = None):
     return jsonify(_sandbox().prompt_json(row))
 
 
+@bp.post("/prompts/<id64:prompt_id>/likes")
+def like_prompt(prompt_id: int):
+    """POST /prompts/:id/likes: 201 with no body, as Astria answers."""
+    if _sandbox().get_prompt(prompt_id) is None:
+        return jsonify(error="Not found"), 404
+    with _sandbox().state.db() as db:
+        db.execute("INSERT INTO likes (prompt_id, created_at) VALUES (?, ?)",
+                   (prompt_id, time.time()))  # fmt: skip
+    return Response(status=201)
+
+
 @bp.delete("/tunes/<id64:tune_id>/prompts/<id64:prompt_id>")
 def delete_prompt(tune_id: int, prompt_id: int):
     """DELETE /tunes/:tune_id/prompts/:id."""

@@ -14,6 +14,7 @@ from webapp.services.callbacks import Callbacks
 from webapp.services.checks import PhotoChecks
 from webapp.services.generation import Generations
 from webapp.services.inspection import Inspector
+from webapp.services.likes import Likes
 from webapp.services.payments import Payments
 from webapp.services.photoshoots import CATALOGUE, Photoshoots, load_catalogue
 from webapp.services.ports import Cashier, FileSource, NoCashier, Notifier
@@ -40,6 +41,7 @@ class Services:
     settings: Settings
     photoshoots: Photoshoots  # the catalogue, as far as Astria can run it
     shoots: Shoots  # photoshoot orders
+    likes: Likes  # likes of pictures, and the catalogues' order by them
 
     def resume(self) -> None:
         """Pick up work a crashed process left half-done (uploads and prompts not yet sent), and
@@ -124,4 +126,5 @@ def build_services(
         settings=settings,
         photoshoots=photoshoots,
         shoots=shoots,
+        likes=Likes(store, astria, jobs),
     )

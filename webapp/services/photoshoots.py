@@ -49,6 +49,11 @@ class Offer:
     classes: MappingProxyType  # class name → webapp.astria.packs.PackClass
 
 
+def pack_topic(offer: Offer) -> str:
+    """What the likes of a photoshoot's pictures are counted under (webapp.services.likes)."""
+    return f"pack:{offer.photoshoot.pack}"
+
+
 def _photoshoot(where: str, entry: object) -> Photoshoot:
     if not isinstance(entry, dict):
         raise ValueError(f"{where} is not a table")

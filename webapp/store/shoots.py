@@ -1,9 +1,10 @@
-"""The store's photoshoot methods (the Store protocol takes them in): an order charged once, the
-lease to send it to Astria, its prompts as they come back, and settling it with a refund."""
+"""The store's photoshoot and like methods (the Store protocol takes them in): an order charged
+once, the lease to send it to Astria, its prompts as they come back, and settling it with a
+refund; a user's likes of pictures, and how many each style and photoshoot got."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -68,3 +69,22 @@ class ShootStore(Protocol):
 
     def shoots_in_progress(self, before: datetime) -> list[Shoot]:
         """Processing orders created before `before`, oldest first."""
+
+    # likes
+    def set_like(
+        self,
+        telegram_id: int,
+        generation_id: int,
+        image: int,
+        liked: bool,
+        *,
+        topic: str | None,
+        lang: str,
+    ) -> bool:
+        """Like one picture (once) or take the like back; True when that changed anything."""
+
+    def liked_images(self, telegram_id: int, generation_ids: Iterable[int]) -> set[tuple[int, int]]:
+        """The user's likes among those generations: (generation id, image) pairs."""
+
+    def like_counts(self, lang: str) -> dict[str, int]:
+        """How many likes each topic (a style id, "pack:<id>") got from users of `lang`."""

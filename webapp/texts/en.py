@@ -160,6 +160,9 @@ TEXTS = {
         "longer. I keep trying for up to {minutes} minutes; if it still cannot start, your "
         "credits come back."
     ),
+    "liked": "👍 Liked{which}: more like it will come first.",
+    "unliked": "Like{which} taken back.",
+    "like_gone": "That picture is no longer here.",
     "cmd_photoshoot": "A set of pictures in one look",
     "model_not_found": "I can't find that model.",
     "model_not_ready": "That model isn't ready yet.",
@@ -453,6 +456,7 @@ APP = {
     "paid": "{credits} added. Thank you!",
     "paidSlow": "Your payment is being recorded; the credits will appear in a minute. The bot "
     "will also confirm it in the chat.",
+    "like": "Like",
     "yourImages": "Your images",
     "photoshoots": "Photoshoots",
     "photoshootsLead": "Pick a look and get a whole set of pictures of yourself.",

@@ -4,7 +4,7 @@ then settled with a refund for what never came (see webapp/store/shoots.py)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from webapp.records import Generation, Shoot
@@ -164,3 +164,46 @@ class Shoots(Work):
     def shoots_in_progress(self, before: datetime) -> list[Shoot]:
         """Processing orders created before `before`."""
         return self._in_progress(SHOOTS, "created_at", before)
+
+    def set_like(
+        self,
+        telegram_id: int,
+        generation_id: int,
+        image: int,
+        liked: bool,
+        *,
+        topic: str | None,
+        lang: str,
+    ) -> bool:
+        """Like one picture (once) or take the like back."""
+        with self._write() as db:
+            if not liked:
+                return bool(db.execute(
+                    "DELETE FROM likes WHERE telegram_user_id = ? AND generation_id = ? "
+                    "AND image = ?", (telegram_id, generation_id, image)).rowcount)  # fmt: skip
+            return bool(db.execute(
+                "INSERT INTO likes (telegram_user_id, generation_id, image, topic, lang, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (telegram_id, generation_id, image, topic, lang, ts(now()))).rowcount)  # fmt: skip
+
+    def liked_images(self, telegram_id: int, generation_ids: Iterable[int]) -> set[tuple[int, int]]:
+        """The user's likes among those generations."""
+        ids = [int(i) for i in generation_ids]
+        if not ids:
+            return set()
+        marks = ", ".join("?" * len(ids))
+        found = self._all(
+            f"SELECT generation_id, image FROM likes WHERE telegram_user_id = ? "
+            f"AND generation_id IN ({marks})",
+            (telegram_id, *ids),
+        )
+        return {(r["generation_id"], r["image"]) for r in found}
+
+    def like_counts(self, lang: str) -> dict[str, int]:
+        """Likes per topic from users of `lang`."""
+        found = self._all(
+            "SELECT topic, COUNT(*) AS n FROM likes WHERE lang = ? AND topic IS NOT NULL "
+            "GROUP BY topic",
+            (lang,),
+        )
+        return {r["topic"]: r["n"] for r in found}

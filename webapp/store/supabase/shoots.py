@@ -4,7 +4,7 @@ insert that a repeat of its Astria id leaves alone."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from webapp.records import Generation, Shoot
@@ -118,3 +118,37 @@ class Shoots(Work):
         query = self._table("photoshoots").select("*").eq("status", "processing")
         found = self._run(query.lt("created_at", utc_text(before)).order("id"))
         return [rows.shoot(r) for r in found]
+
+    def set_like(
+        self,
+        telegram_id: int,
+        generation_id: int,
+        image: int,
+        liked: bool,
+        *,
+        topic: str | None,
+        lang: str,
+    ) -> bool:
+        """Like one picture (once) or take the like back."""
+        if not liked:
+            query = self._table("likes").delete().eq("telegram_user_id", telegram_id)
+            return bool(self._run(query.eq("generation_id", generation_id).eq("image", image)))
+        row = {"telegram_user_id": telegram_id, "generation_id": generation_id, "image": image,
+               "topic": topic, "lang": lang}  # fmt: skip
+        query = self._table("likes").upsert(
+            row, on_conflict="telegram_user_id,generation_id,image", ignore_duplicates=True
+        )
+        return bool(self._run(query))
+
+    def liked_images(self, telegram_id: int, generation_ids: Iterable[int]) -> set[tuple[int, int]]:
+        """The user's likes among those generations."""
+        ids = [int(i) for i in generation_ids]
+        if not ids:
+            return set()
+        query = self._table("likes").select("generation_id,image")
+        found = self._run(query.eq("telegram_user_id", telegram_id).in_("generation_id", ids))
+        return {(r["generation_id"], r["image"]) for r in found}
+
+    def like_counts(self, lang: str) -> dict[str, int]:
+        """Likes per topic from users of `lang` (like_counts())."""
+        return {str(k): int(v) for k, v in (self._rpc("like_counts", p_lang=lang) or {}).items()}

@@ -28,3 +28,19 @@ CREATE INDEX photoshoots_working ON photoshoots (status, created_at);
 
 ALTER TABLE telegram_prompts ADD COLUMN shoot_id INTEGER REFERENCES photoshoots (id) ON DELETE CASCADE;
 CREATE UNIQUE INDEX telegram_prompts_of_shoot ON telegram_prompts (shoot_id, prompt_id);
+
+-- Likes: a user's like of one picture (a generation's image, by its place in the album), once;
+-- undone by deleting the row. `topic` is what the picture was made with (a style's id, or
+-- "pack:<id>" for a photoshoot's) and `lang` the user's language then: the catalogues are
+-- listed most-liked first per language.
+CREATE TABLE likes (
+  telegram_user_id INTEGER NOT NULL REFERENCES telegram_users (telegram_id) ON DELETE CASCADE,
+  generation_id INTEGER NOT NULL REFERENCES telegram_prompts (id) ON DELETE CASCADE,
+  image INTEGER NOT NULL CHECK (image >= 0),
+  topic TEXT,
+  lang TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (telegram_user_id, generation_id, image)
+);
+CREATE INDEX likes_by_topic ON likes (lang, topic);
+CREATE INDEX likes_by_generation ON likes (generation_id);
