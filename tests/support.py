@@ -145,9 +145,12 @@ def make_model(store, user: int, *, ready_as: int | None = None, **fields) -> Mo
 _titles = itertools.count(1)
 
 
-def send_photos(live, telegram, user: int, count: int = 4, **photo_kwargs) -> list[str]:
-    """/train and `count` different good photos, as a user sends them; their file ids."""
-    live.post_update(f.message(user, "/train"))
+def send_photos(
+    live, telegram, user: int, count: int = 4, begin: dict | None = None, **photo_kwargs
+) -> list[str]:
+    """/train (or the update `begin`) and `count` different good photos, as a user sends
+    them; their file ids."""
+    live.post_update(begin or f.message(user, "/train"))
     file_ids = [f"{user}-photo-{next(_files)}" for _ in range(count)]
     for file_id in file_ids:
         telegram.add_file(file_id, f.jpeg(700, 700))

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests import factories as f
-from tests.support import call, eventually, sandbox, trained_model
+from tests.support import call, eventually, sandbox, send_photos, trained_model
 from webapp.records import Shoot
 from webapp.services.shoots import refund_for
 
@@ -183,3 +183,44 @@ def test_a_user_who_deletes_their_data_takes_their_photoshoots_along(
     live.rt.store.delete_user(USER)
     assert live.rt.store.list_shoots(USER) == []
     assert live.rt.store.get_user(USER) is None
+
+
+def test_a_user_without_a_model_orders_a_photoshoot_that_starts_when_the_model_is_ready(
+    make_live, telegram, store_env
+):
+    live = make_live(SWEEP_SECONDS="0.3", **store_env)  # the sweep sends the waiting order
+    live.post_update(f.message(USER, "/start"))
+    live.rt.store.grant(USER, 40, "test", "photoshoot")
+    live.post_update(f.callback(USER, f"psh:{HEADSHOTS}"))
+    offer = telegram.wait_text(USER, "A photoshoot is made with your own model")
+    (button,) = offer.buttons()
+    assert button == {"text": "🧑‍🎨 Create a model for it · 26 credits",
+                      "callback_data": f"pst:{HEADSHOTS}"}  # fmt: skip
+    send_photos(live, telegram, USER, begin=f.callback(USER, button["callback_data"]))
+    live.post_update(f.message(USER, "New me"))
+    live.post_update(f.callback(USER, "cls:woman"))
+    telegram.wait_text(USER, "When “New me” is ready, the photoshoot “Corporate headshots” "
+                             "starts by itself. 25 credits spent; 17 credits left.")  # fmt: skip
+    telegram.wait_text(USER, "Your model “New me” is ready!")
+    telegram.wait_text(USER, "Photoshoot “Corporate headshots” is complete: 16 images.", timeout=30)
+    live.idle()
+    shoot = shoot_of(live)
+    (model,) = live.rt.store.list_models(USER)
+    assert (shoot.model_id, shoot.status, shoot.refunded) == (model.id, "done", 0)
+    assert shoot.created_at < model.trained_at  # ordered with the training, run after it
+    assert [e for e in ledger(live)] == [(-25, "photoshoot")]
+    assert live.rt.store.get_user(USER).credits == 3 + 40 - 1 - 25
+
+
+def test_a_photoshoot_whose_model_fails_to_train_is_refunded_whole(make_live, telegram):
+    live = make_live(SWEEP_SECONDS="0.3")
+    live.sandbox_fault(kind="fail", target="tune", body="bad photos")
+    live.post_update(f.message(USER, "/start"))
+    live.rt.store.grant(USER, 40, "test", "photoshoot")
+    send_photos(live, telegram, USER, begin=f.callback(USER, f"pst:{HEADSHOTS}"))
+    live.post_update(f.message(USER, "Doomed"))
+    live.post_update(f.callback(USER, "cls:man"))
+    telegram.wait_text(USER, "I couldn't train “Doomed”")
+    telegram.wait_text(USER, "I couldn't run the photoshoot “Corporate headshots”. Its model "
+                             "could not be trained.\n25 credits returned")  # fmt: skip
+    assert ledger(live) == [(-25, "photoshoot"), (25, "photoshoot_refund")]

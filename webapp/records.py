@@ -55,6 +55,7 @@ class Failure(StrEnum):
     DUPLICATE_PHOTOS = "duplicate_photos"  # two of the photos are one picture
     STYLE_GONE = "style_gone"  # the style was taken out of the catalogue before it was sent
     INTERRUPTED = "interrupted"  # our job kept failing until the work's deadline
+    MODEL_FAILED = "model_failed"  # a photoshoot's model failed to train: it never ran
 
     @staticmethod
     def astria(said: str) -> str:

@@ -117,7 +117,11 @@ def register(bot: TeleBot, services: Services) -> None:
         send(bot, call, t("photoshoot_samples", title=title, images=t.images(made.images),
                           price=price))  # fmt: skip
         if not ready:
-            send(bot, call, t("photoshoot_no_model"))
+            total = t.credits(services.accounts.prices.train + offer.photoshoot.price)
+            button = InlineKeyboardButton(t("btn_photoshoot_train", price=total),
+                                          callback_data=f"pst:{offer.photoshoot.pack}")  # fmt: skip
+            send(bot, call, t("photoshoot_no_model"),
+                 reply_markup=InlineKeyboardMarkup().add(button))  # fmt: skip
         elif len(ready) == 1:
             confirm(call, user, t, offer, ready[0])
         else:

@@ -14,7 +14,15 @@ from bot.render import problem_words
 from bot.replies import gone, replace, send, short_of_credits
 from bot.state_storage import flow_data
 from bot.states import TrainStates
-from webapp.records import InvalidInput, NotEnoughCredits, User
+from webapp.records import (
+    MAX_ID,
+    DomainError,
+    InvalidInput,
+    NotEnoughCredits,
+    NotFound,
+    User,
+    bounded_id,
+)
 from webapp.services import Services, photos as photo_checks
 from webapp.services.photos import Refusal
 from webapp.services.ports import FileSource
@@ -111,6 +119,39 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
     def train_button(call: CallbackQuery, user: User, t: Texts, state: StateContext) -> None:
         bot.answer_callback_query(call.id)
         begin(call, user, t, state)
+
+    @bot.callback_query_handler(func=lambda call: call.data.startswith("pst:"))
+    def train_for_photoshoot(call: CallbackQuery, user: User, t: Texts, state: StateContext):
+        """No model for a photoshoot yet: /train, and the photoshoot ordered with the model
+        (it runs once the model is ready), charged as both."""
+        bot.answer_callback_query(call.id)
+        try:
+            offer = services.shoots.offer(bounded_id(call.data[4:], MAX_ID))
+        except NotFound:
+            send(bot, call, t("photoshoot_gone"))
+            return
+        need = train_cost + offer.photoshoot.price
+        if user.credits < need:
+            short_of_credits(bot, call, t, "photoshoot_no_credits", need, user.credits, packs)
+            return
+        begin(call, user, t, state)
+        state.add_data(shoot=offer.photoshoot.pack)
+
+    def then_photoshoot(call: CallbackQuery, user: User, t: Texts, model, pack: int) -> None:
+        """The photoshoot the training was started for, ordered on the new model."""
+        try:
+            shoot, balance, _ = services.shoots.start(
+                user.telegram_id, photoshoot=pack, model_id=model.id, lang=t.lang,
+                key=f"m{model.id}",
+            )  # fmt: skip
+        except NotEnoughCredits as exc:
+            short_of_credits(bot, call, t, "photoshoot_no_credits", packs=packs, **exc.params)
+            return
+        except DomainError:  # gone since, or not made for this model's class
+            send(bot, call, t("photoshoot_not_for_model", name=model.name))
+            return
+        send(bot, call, t("photoshoot_after_training", title=shoot.title, name=model.name,
+                          price=t.credits(shoot.price), credits=t.credits(balance)))  # fmt: skip
 
     @bot.message_handler(state=TrainStates.photos, content_types=["photo", "document"])
     def photo(message: Message, user: User, t: Texts, state: StateContext) -> None:
@@ -239,3 +280,5 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
                 credits=t.credits(balance),
             ),
         )
+        if gathered.get("shoot"):
+            then_photoshoot(call, user, t, model, gathered["shoot"])

@@ -2,7 +2,7 @@
    is in the photos, the kind of model (a trained LoRA or an instant FaceID, each with its
    price), and the price on the MainButton. */
 
-import { loadMe, session, upload } from "./api.js";
+import { api, loadMe, session, upload } from "./api.js";
 import { prepare } from "./photos.js";
 import { go, HOME } from "./router.js";
 import { backButton, closingConfirmation, haptic, mainButton, popup, snack } from "./telegram.js";
@@ -175,8 +175,9 @@ export async function newModel(route, view) {
     form.append("class_name", draft.cls);
     form.append("model_type", draft.kind.type);
     draft.slots.forEach((s, i) => form.append("images", s.blob, `photo${i + 1}.jpg`));
+    let made;
     try {
-      await upload("/train-model", form, (p) => { if (draft.busy && view.live()) update(p); });
+      made = await upload("/train-model", form, (p) => { if (draft.busy && view.live()) update(p); });
     } catch (e) {
       draft.busy = false;
       haptic.err();
@@ -198,7 +199,23 @@ export async function newModel(route, view) {
     closingConfirmation(false);
     snack(T.started);
     draft.slots.forEach((_, i) => forget(i));
+    const shoot = session.shootAfterTraining; // the model was made for a photoshoot
+    session.shootAfterTraining = null;
+    if (shoot) await orderShoot(shoot, made.model);
     if (view.live()) go(HOME);
+  }
+
+  /** The photoshoot the model was made for, ordered on it: it runs once the model is ready. */
+  async function orderShoot(shoot, model) {
+    try {
+      const result = await api("/photoshoots", {
+        method: "POST", json: { photoshoot: shoot, model_id: model.id, key: `m${model.id}` },
+      });
+      session.me.credits = result.credits;
+      snack(T.shootAfterTraining);
+    } catch (e) {
+      popup(T.error, errorText(e));
+    }
   }
 
   view.onLeave(() => closingConfirmation(false));

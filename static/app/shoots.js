@@ -91,9 +91,10 @@ export async function shootScreen(route, view) {
   const shoot = list.find((s) => s.id === route.id);
   if (!shoot) return go({ screen: "photoshoots" }); // no longer offered: a stale deep link
   const me = session.me;
-  const ready = models.filter((m) => m.status === "ready");
-  const fit = ready.filter((m) => m.class_name in shoot.images);
-  let model = fit[0] || null;
+  // a model still training may take it too: the run starts once the model is ready
+  const fit = models.filter((m) => (m.status === "ready" || m.status === "training")
+    && m.class_name in shoot.images);
+  let model = fit.find((m) => m.status === "ready") || fit[0] || null;
   const key = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
   let busy = false;
 
@@ -107,8 +108,10 @@ export async function shootScreen(route, view) {
     if (fit.length) {
       html += `<div class="sh">${esc(T.shootWith)}</div><div class="chips" role="radiogroup">`
         + fit.map((m) => `<button class="chip" role="radio" data-m="${m.id}" `
-          + `aria-checked="${m === model}">${esc(m.name)}</button>`).join("") + "</div>";
-    } else if (ready.length) {
+          + `aria-checked="${m === model}">${m.status === "training" ? "⏳ " : ""}`
+          + `${esc(m.name)}</button>`).join("") + "</div>";
+      if (model && model.status === "training") html += `<p class="foot">${esc(T.shootAfterTraining)}</p>`;
+    } else if (models.length) {
       html += `<p class="foot warn">${esc(T.shootNoClass)}</p>`;
     } else {
       html += empty("🧑‍🎨", T.shootNoModel, T.shootNoModelText({ photos: me.limits.photos }));
@@ -130,8 +133,12 @@ export async function shootScreen(route, view) {
   }
 
   function update() {
-    if (!ready.length) return mainButton(T.createModel, () => go({ screen: "new" }));
-    if (!model) return mainButton(null);
+    if (!model) { // a new model for it: the photoshoot is ordered once its training starts
+      return mainButton(T.createModel, () => {
+        session.shootAfterTraining = shoot.id;
+        go({ screen: "new" });
+      });
+    }
     if (me.credits < shoot.price) {
       if (me.packs.length) return mainButton(T.buyCredits, () => go({ screen: "buy" }));
       return mainButton(T.notEnough, () => haptic.err(), { active: false });

@@ -448,3 +448,30 @@ def test_a_photoshoot_ordered_in_telegram_is_charged_once_and_arrives_in_app_and
     page.get_by_text("My models").wait_for()
     assert phone.errors == []
     phone.close()
+
+
+def test_a_photoshoot_for_a_new_model_is_ordered_with_its_training_and_runs_after_it(
+    browser, make_live, telegram, tmp_path
+):
+    live = make_live(SWEEP_SECONDS="0.3")  # the sweep sends the order once the model is ready
+    raw = signers.telegram_init_data(TOKEN, 5600)
+    phone = Phone.launch(browser, live.url, raw, start_param="s_260")
+    page = phone.page
+    page.get_by_text("A photoshoot is made with your model").wait_for()
+    live.rt.store.grant(5600, 40, "test", "photoshoot")
+    phone.wait_main("Create model")
+    phone.press_main()
+    page.get_by_text("Photos · 0/4").wait_for()
+    add_photos(page, tmp_path)
+    page.locator("#name").fill("Fresh")
+    page.get_by_role("radio", name="Woman").click()
+    phone.wait_main("Start training · 1 credit")
+    phone.press_main()
+    page.get_by_text("My models").wait_for()
+    (model,) = live.rt.store.list_models(5600)
+    (order,) = live.rt.store.list_shoots(5600)
+    assert order.model_id == model.id and order.price == 25  # ordered with the training
+    telegram.wait_text(5600, "Photoshoot “Corporate headshots” is complete: 16 images.", timeout=40)
+    assert live.rt.store.get_user(5600).credits == 3 + 40 - 1 - 25
+    assert phone.errors == []
+    phone.close()

@@ -23,6 +23,7 @@ from webapp.images import ImagePolicy
 from webapp.jobs import ShuttingDown
 from webapp.records import (
     DomainError,
+    Failure,
     Generation,
     InvalidInput,
     Model,
@@ -105,8 +106,8 @@ class Shoots(AstriaWork):
         model = self.store.get_model(model_id) if type(model_id) is int else None
         if model is None or model.telegram_user_id != telegram_id:
             raise NotFound(what="model")
-        if model.status != ModelStatus.READY:
-            raise ModelNotReady(status=model.status)
+        if model.status not in (ModelStatus.READY, ModelStatus.TRAINING):
+            raise ModelNotReady(status=model.status)  # (a training one: the run waits for it)
         made = offer.classes.get(model.class_name)
         if made is None:
             raise InvalidInput(
@@ -144,17 +145,36 @@ class Shoots(AstriaWork):
 
     def submit(self, shoot_id: int) -> None:
         """Post the pack run; on refusal, fail and refund. A job: safe to run twice (the
-        claim, and the run's title: Astria makes one run per title)."""
+        claim, and the run's title: Astria makes one run per title). An order on a model still
+        training waits: the sweep (every SWEEP_SECONDS) sends it once the model is ready, and
+        refunds it if the model failed."""
+        shoot = self.store.get_shoot(shoot_id)
+        model = shoot and self.store.get_model(shoot.model_id)
+        if model is None or shoot.status != "processing":  # deleted with its user, or over
+            return
+        if model.status == ModelStatus.TRAINING:
+            return
+        if model.status != ModelStatus.READY:
+            self.fail(shoot_id, Failure.MODEL_FAILED)
+            return
         if not self.store.claim_shoot_submit(shoot_id, self.settings.upload_lease_seconds):
             return
         shoot = self.store.get_shoot(shoot_id)
-        model = shoot and self.store.get_model(shoot.model_id)
-        if model is None:  # deleted with its user since the job was queued
-            return
         store = self.store
         with self.claimed(shoot, store.claim_shoot_submit, store.postpone_shoot_submit,
                           self.fail) as hold:  # fmt: skip
             self._submit(shoot, model, hold)
+
+    def began(self, shoot: Shoot) -> datetime:
+        """When the order could first be sent: when it was made, or, for one that waited for
+        its model, when the model was trained (its deadlines count from then)."""
+        model = self.store.get_model(shoot.model_id)
+        trained = model.trained_at if model is not None else None
+        return max(shoot.created_at, trained) if trained else shoot.created_at
+
+    def deadline(self, record) -> datetime:
+        """Until when an order may still be sent: ASTRIA_RETRY_MINUTES after it could be."""
+        return self.began(record) + timedelta(minutes=self.settings.astria_retry_minutes)
 
     def _submit(self, shoot: Shoot, model: Model, hold: Hold) -> None:
         prompt_ids = self.send(
@@ -266,8 +286,8 @@ class Shoots(AstriaWork):
         limit = timedelta(minutes=self.settings.photoshoot_deadline_minutes)
         settled = 0
         for shoot in self.store.shoots_in_progress(datetime.now(UTC) - limit):
-            if shoot.prompt_ids is None:
-                continue  # not accepted yet: its submit (and its own deadline) decides
+            if shoot.prompt_ids is None or self.began(shoot) > datetime.now(UTC) - limit:
+                continue  # not accepted yet (its submit decides), or its model trained late
             back = {g.prompt_id for g in self.store.shoot_prompts(shoot.id)}
             try:
                 for prompt_id in shoot.prompt_ids:

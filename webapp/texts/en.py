@@ -134,8 +134,8 @@ TEXTS = {
     "photoshoot_none": "No photoshoots are on offer right now. Please try again later.",
     "photoshoot_samples": "“{title}”: {images} for {price}. Above are some of its pictures.",
     "photoshoot_no_model": (
-        "A photoshoot is made with your model, so create one first: /train takes 4 photos. "
-        "Then come back to /photoshoot."
+        "A photoshoot is made with your own model: send 4 photos and it starts by itself once "
+        "the model is ready."
     ),
     "photoshoot_choose_model": "Which model should “{title}” use?",
     "photoshoot_confirm": "“{title}” with “{name}”: {images} for {price}. You have {credits}.",
@@ -163,6 +163,15 @@ TEXTS = {
     "liked": "👍 Liked{which}: more like it will come first.",
     "unliked": "Like{which} taken back.",
     "like_gone": "That picture is no longer here.",
+    "btn_photoshoot_train": "🧑‍🎨 Create a model for it · {price}",
+    "photoshoot_after_training": (
+        "When “{name}” is ready, the photoshoot “{title}” starts by itself. {price} spent; "
+        "{credits} left."
+    ),
+    "photoshoot_not_for_model": (
+        "The photoshoot could not be ordered for “{name}” (it is not made for this kind of "
+        "model, or no longer offered); nothing was charged for it. See /photoshoot."
+    ),
     "cmd_photoshoot": "A set of pictures in one look",
     "model_not_found": "I can't find that model.",
     "model_not_ready": "That model isn't ready yet.",
@@ -182,6 +191,7 @@ TEXTS = {
     "reason_astria_unavailable": "the AI service is unavailable right now. Please try later.",
     "reason_style_gone": "that style is no longer offered. Please pick another one.",
     "reason_interrupted": "something went wrong on our side. Please try again.",
+    "reason_model_failed": "its model could not be trained.",
     "reason_astria": "the AI service refused it ({detail}).",
     "reason_other": "something went wrong ({detail}).",
     # buttons
@@ -472,6 +482,7 @@ APP = {
     "shootStart": "Start · {price}",
     "shootStarted": "Photoshoot started: pictures arrive in the chat and here",
     "shootProgress": "{ready} of {total} ready",
+    "shootAfterTraining": "The photoshoot starts by itself once the model is ready.",
     "shootRunning": "In progress",
     "shootDone": "Done",
     "shootRefunded": "{credits} returned",

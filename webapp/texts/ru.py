@@ -132,8 +132,8 @@ TEXTS = {
     "photoshoot_none": "Сейчас фотосессий нет. Попробуйте позже.",
     "photoshoot_samples": "«{title}»: {images} за {price}. Выше — примеры из неё.",
     "photoshoot_no_model": (
-        "Фотосессия делается с вашей моделью, поэтому сначала создайте её: /train, нужно 4 фото. "
-        "Потом возвращайтесь в /photoshoot."
+        "Фотосессия делается с вашей моделью: пришлите 4 фото, и она начнётся сама, как только "
+        "модель будет готова."
     ),
     "photoshoot_choose_model": "С какой моделью сделать «{title}»?",
     "photoshoot_confirm": "«{title}» с моделью «{name}»: {images} за {price}. У вас {credits}.",
@@ -158,6 +158,15 @@ TEXTS = {
     "liked": "👍 Нравится{which}: похожее будет выше в списках.",
     "unliked": "Отметка{which} снята.",
     "like_gone": "Этого снимка уже нет.",
+    "btn_photoshoot_train": "🧑‍🎨 Создать модель для неё · {price}",
+    "photoshoot_after_training": (
+        "Когда «{name}» будет готова, фотосессия «{title}» начнётся сама. Списано: {price}; "
+        "осталось: {credits}."
+    ),
+    "photoshoot_not_for_model": (
+        "Фотосессию не удалось заказать для «{name}» (она не для такой модели или её больше "
+        "нет); за неё ничего не списано. См. /photoshoot."
+    ),
     "cmd_photoshoot": "Серия фото в одном образе",
     "model_not_found": "Не нахожу такую модель.",
     "model_not_ready": "Эта модель ещё не готова.",
@@ -175,6 +184,7 @@ TEXTS = {
     "reason_astria_unavailable": "сервис ИИ сейчас недоступен. Попробуйте позже.",
     "reason_style_gone": "этого стиля больше нет. Выберите другой.",
     "reason_interrupted": "у нас что-то пошло не так. Попробуйте ещё раз.",
+    "reason_model_failed": "её модель не удалось обучить.",
     "reason_astria": "сервис ИИ отклонил запрос ({detail}).",
     "reason_other": "что-то пошло не так ({detail}).",
     "btn_generate": "🎨 Создать: {name}",
@@ -472,6 +482,7 @@ APP = {
     "shootStart": "Начать · {price}",
     "shootStarted": "Фотосессия началась: фото придут в чат и сюда",
     "shootProgress": "Готово {ready} из {total}",
+    "shootAfterTraining": "Фотосессия начнётся сама, когда модель будет готова.",
     "shootRunning": "В работе",
     "shootDone": "Готово",
     "shootRefunded": "Возвращено: {credits}",
