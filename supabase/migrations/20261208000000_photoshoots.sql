@@ -75,38 +75,20 @@ LANGUAGE sql SET search_path = public AS $$
   SELECT EXISTS (SELECT 1 FROM claimed);
 $$;
 
--- processing → failed (nothing was made), the price refunded once
-CREATE OR REPLACE FUNCTION fail_shoot(p_shoot_id INTEGER, p_error TEXT, p_refund INTEGER)
-RETURNS JSON
+-- processing → done (all its prompts came back, or its deadline passed: `p_refund` is the share of
+-- the price for the pictures that never came) or failed (nothing was made: all of it), the refund
+-- given once with the move; NULL when the order had left `processing` before
+CREATE OR REPLACE FUNCTION end_shoot(
+  p_shoot_id INTEGER, p_status TEXT, p_error TEXT, p_refund INTEGER
+) RETURNS JSON
 LANGUAGE plpgsql SET search_path = public AS $$
 DECLARE
   v_shoot photoshoots;
   v_balance INTEGER;
 BEGIN
-  UPDATE photoshoots SET status = 'failed', error = p_error, refunded = p_refund, updated_at = NOW()
-  WHERE id = p_shoot_id AND status = 'processing'
-  RETURNING * INTO v_shoot;
-  IF NOT FOUND THEN
-    RETURN NULL;
-  END IF;
-  IF p_refund > 0 THEN
-    v_balance := change_credits(v_shoot.telegram_user_id, p_refund, 'photoshoot_refund',
-                                v_shoot.id::text);
-  END IF;
-  RETURN json_build_object('shoot', row_to_json(v_shoot), 'balance', v_balance);
-END $$;
-
--- processing → done: all its prompts came back, or its deadline passed; the share of the price
--- for the pictures that never came is refunded once
-CREATE OR REPLACE FUNCTION settle_shoot(p_shoot_id INTEGER, p_refund INTEGER)
-RETURNS JSON
-LANGUAGE plpgsql SET search_path = public AS $$
-DECLARE
-  v_shoot photoshoots;
-  v_balance INTEGER;
-BEGIN
-  UPDATE photoshoots SET status = 'done', refunded = p_refund, updated_at = NOW()
-  WHERE id = p_shoot_id AND status = 'processing'
+  UPDATE photoshoots SET status = p_status, error = p_error, refunded = p_refund,
+                         updated_at = NOW()
+  WHERE id = p_shoot_id AND status = 'processing' AND p_status IN ('done', 'failed')
   RETURNING * INTO v_shoot;
   IF NOT FOUND THEN
     RETURN NULL;
@@ -161,8 +143,7 @@ BEGIN
   FOREACH v_function IN ARRAY ARRAY[
       'create_shoot(BIGINT, INTEGER, BIGINT, TEXT, TEXT, INTEGER, INTEGER, INTEGER, TEXT, BIGINT)',
       'claim_shoot_submit(INTEGER, INTEGER)',
-      'fail_shoot(INTEGER, TEXT, INTEGER)',
-      'settle_shoot(INTEGER, INTEGER)',
+      'end_shoot(INTEGER, TEXT, TEXT, INTEGER)',
       'like_counts(TEXT)'] LOOP
     EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', v_function);
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN

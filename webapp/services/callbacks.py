@@ -37,6 +37,22 @@ class Forbidden(DomainError):
     http_status = 403
 
 
+def authorise(secret_key: str, kind: str, object_id: int, token: str | None) -> None:
+    """Forbidden unless `token` is the one we signed for this callback URL (`kind`, our id)."""
+    if not check_callback_token(secret_key, kind, object_id, token):
+        log.warning("callback %s %s refused: bad token", kind, object_id)
+        raise Forbidden()
+
+
+def read_prompt(read_body: Callable[[], object]) -> Prompt:
+    """The prompt of a `{"prompt": {...}}` callback body; InvalidInput if it is not one."""
+    body = read_body()
+    try:
+        return parse_prompt(body.get("prompt") if isinstance(body, dict) else None)
+    except ValueError:
+        raise InvalidInput(reason="not a prompt callback") from None
+
+
 class Callbacks:
     """Turns Astria's callbacks into finished or failed models and generations."""
 
@@ -58,17 +74,12 @@ class Callbacks:
         self.training = training
         self.generations = generations
 
-    def _authorise(self, kind: str, object_id: int, token: str | None) -> None:
-        if not check_callback_token(self.settings.secret_key, kind, object_id, token):
-            log.warning("callback %s %s refused: bad token", kind, object_id)
-            raise Forbidden()
-
     def tune(self, model_id: int, token: str | None, read_body: Callable[[], object]) -> str:
         """Handle `{"tune": {...}}` for our model; returns what happened, for the log.
 
         `read_body` is called only once the token is right. A model without a tune id yet
         accepts only the tune Astria made for it: the one carrying the model's secret title."""
-        self._authorise("tune", model_id, token)
+        authorise(self.settings.secret_key, "tune", model_id, token)
         model = self.store.get_model(model_id)
         if model is None:
             raise Forbidden()
@@ -96,15 +107,11 @@ class Callbacks:
     def prompt(self, generation_id: int, token: str | None, read_body: Callable[[], object]) -> str:
         """Handle `{"prompt": {...}}` for our generation; the album goes out in the background.
         `read_body` is called only once the token is right."""
-        self._authorise("prompt", generation_id, token)
+        authorise(self.settings.secret_key, "prompt", generation_id, token)
         generation = self.store.get_generation(generation_id)
         if generation is None:
             raise Forbidden()
-        body = read_body()
-        try:
-            prompt = parse_prompt(body.get("prompt") if isinstance(body, dict) else None)
-        except ValueError:
-            raise InvalidInput(reason="not a prompt callback") from None
+        prompt = read_prompt(read_body)
         if generation.prompt_id is not None and str(prompt.id) != generation.prompt_id:
             log.warning(
                 "callback prompt for generation=%s names prompt %s, not %s",

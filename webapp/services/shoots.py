@@ -18,11 +18,10 @@ import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from webapp.astria import AstriaError, Prompt, parse_prompt
+from webapp.astria import AstriaError, Prompt
 from webapp.images import ImagePolicy
 from webapp.jobs import ShuttingDown
 from webapp.records import (
-    DomainError,
     Failure,
     Generation,
     InvalidInput,
@@ -32,18 +31,12 @@ from webapp.records import (
     NotFound,
     Shoot,
 )
-from webapp.security import callback_token, check_callback_token
+from webapp.security import callback_token
+from webapp.services.callbacks import Forbidden, authorise, read_prompt
 from webapp.services.photoshoots import Offer, Photoshoots
 from webapp.services.work import AstriaWork, Hold
 
 log = logging.getLogger("photoshoots")
-
-
-class Forbidden(DomainError):
-    """A callback with a wrong token, or about a prompt the order does not have."""
-
-    code = "forbidden"
-    http_status = 403
 
 
 def refund_for(shoot: Shoot, delivered: int) -> int:
@@ -217,17 +210,11 @@ class Shoots(AstriaWork):
     def callback(self, shoot_id: int, token: str | None, read_body: Callable[[], object]) -> str:
         """Handle `{"prompt": {...}}` for one of the order's prompts; returns what happened.
         `read_body` is called only once the token is right."""
-        if not check_callback_token(self.settings.secret_key, "shoot", shoot_id, token):
-            log.warning("callback shoot %s refused: bad token", shoot_id)
-            raise Forbidden()
+        authorise(self.settings.secret_key, "shoot", shoot_id, token)
         shoot = self.store.get_shoot(shoot_id)
         if shoot is None:
             raise Forbidden()
-        body = read_body()
-        try:
-            prompt = parse_prompt(body.get("prompt") if isinstance(body, dict) else None)
-        except ValueError:
-            raise InvalidInput(reason="not a prompt callback") from None
+        prompt = read_prompt(read_body)
         if shoot.prompt_ids and str(prompt.id) not in shoot.prompt_ids:
             log.warning("callback for shoot=%s names prompt %s, not one of its own",
                         shoot_id, prompt.id)  # fmt: skip

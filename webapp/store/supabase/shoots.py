@@ -105,13 +105,17 @@ class Shoots(Work):
         return [rows.generation(r) for r in self._run(query)]
 
     def settle_shoot(self, shoot_id: int, refund: int) -> tuple[Shoot, int | None] | None:
-        """processing → done, `refund` back once (settle_shoot())."""
-        result = self._rpc("settle_shoot", p_shoot_id=shoot_id, p_refund=refund)
-        return None if result is None else (rows.shoot(result["shoot"]), result["balance"])
+        """processing → done, `refund` back once (end_shoot())."""
+        return self._end_shoot(shoot_id, "done", None, refund)
 
     def fail_shoot(self, shoot_id: int, error: str, refund: int) -> tuple[Shoot, int | None] | None:
-        """processing → failed, `refund` back once (fail_shoot())."""
-        return self._fail(SHOOTS, shoot_id, error, refund)
+        """processing → failed, `refund` back once (end_shoot())."""
+        return self._end_shoot(shoot_id, "failed", error, refund)
+
+    def _end_shoot(self, shoot_id: int, status: str, error: str | None, refund: int):
+        result = self._rpc("end_shoot", p_shoot_id=shoot_id, p_status=status, p_error=error,
+                           p_refund=refund)  # fmt: skip
+        return None if result is None else (rows.shoot(result["shoot"]), result["balance"])
 
     def shoots_in_progress(self, before: datetime) -> list[Shoot]:
         """Processing orders created before `before`."""
