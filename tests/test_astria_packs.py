@@ -121,7 +121,8 @@ def test_the_sandbox_runs_a_pack_on_a_trained_model_once_per_title(live, telegra
         prompt_ids=astria.get_pack(260).classes["woman"].templates[:2],
     )  # fmt: skip
     assert len(some) == 2
-    prompt = astria.get_prompt(model.tune_id, ids[0])
+    prompt = astria.prompt(ids[0])  # (on Flux's base tune, as Astria runs a LoRA's pack)
     assert prompt.id == ids[0] and f"<lora:{model.tune_id}:1>" in prompt.text
+    assert ids[0] in astria.tune_prompts(live.rt.settings.astria_base_tune_id)
     with pytest.raises(AstriaRejected):  # a tune that is not there
         astria.run_pack(1520, title="order-3", tune_ids=[999_999_999], callback=callback)

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests import factories as f
-from tests.support import call, eventually, sandbox, send_photos, trained_model
+from tests.support import call, eventually, make_model, sandbox, send_photos, trained_model
 from webapp.records import Shoot
 from webapp.services.shoots import refund_for
 
@@ -180,9 +180,12 @@ def test_a_user_who_deletes_their_data_takes_their_photoshoots_along(
     live.rt.services.shoots.start(USER, photoshoot=HEADSHOTS, model_id=model.id, lang="en")
     eventually(lambda: shoot_of(live).status == "done", timeout=20)
     live.idle()
-    live.rt.store.delete_user(USER)
-    assert live.rt.store.list_shoots(USER) == []
-    assert live.rt.store.get_user(USER) is None
+    assert call(live, "DELETE", "/api/bot/me", user_id=USER).status_code == 200
+    assert live.rt.store.list_shoots(USER) == []  # the orders went with the user
+    assert live.rt.services.generations.store.list_generations(USER) == []
+    live.idle()
+    gone = [p for p in sandbox(live, "GET", f"/tunes/{model.tune_id}/prompts").json()]
+    assert gone == []  # the photoshoot's prompts were deleted on Astria too
 
 
 def test_a_user_without_a_model_orders_a_photoshoot_that_starts_when_the_model_is_ready(
@@ -208,7 +211,7 @@ def test_a_user_without_a_model_orders_a_photoshoot_that_starts_when_the_model_i
     (model,) = live.rt.store.list_models(USER)
     assert (shoot.model_id, shoot.status, shoot.refunded) == (model.id, "done", 0)
     assert shoot.created_at < model.trained_at  # ordered with the training, run after it
-    assert [e for e in ledger(live)] == [(-25, "photoshoot")]
+    assert ledger(live) == [(-25, "photoshoot")]
     assert live.rt.store.get_user(USER).credits == 3 + 40 - 1 - 25
 
 
@@ -224,3 +227,37 @@ def test_a_photoshoot_whose_model_fails_to_train_is_refunded_whole(make_live, te
     telegram.wait_text(USER, "I couldn't run the photoshoot “Corporate headshots”. Its model "
                              "could not be trained.\n25 credits returned")  # fmt: skip
     assert ledger(live) == [(-25, "photoshoot"), (25, "photoshoot_refund")]
+
+
+def test_the_api_orders_once_per_key_and_refuses_a_model_of_another_class(live, telegram):
+    model = trained_model(live, telegram, 6001, "Me", "man")
+    live.rt.store.grant(6001, 60, "test", "photoshoot")
+    person = make_model(live.rt.store, 6001, class_name="person", ready_as=4242)
+    wrong = call(live, "POST", "/api/bot/photoshoots",
+                 {"photoshoot": HEADSHOTS, "model_id": person.id})  # fmt: skip
+    assert wrong.status_code == 422 and wrong.json()["error"]["reason"] == "photoshoot_class"
+    assert (
+        call(
+            live, "POST", "/api/bot/photoshoots", {"photoshoot": True, "model_id": model.id}
+        ).status_code
+        == 422
+    )  # fmt: skip (a boolean is not a pack id)
+    body = {"photoshoot": HEADSHOTS, "model_id": model.id, "key": "tap-1"}
+    first = call(live, "POST", "/api/bot/photoshoots", body)
+    again = call(live, "POST", "/api/bot/photoshoots", body)  # the same tap, retried
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["photoshoot_order"]["id"] == again.json()["photoshoot_order"]["id"]
+    assert ledger(live, 6001) == [(-25, "photoshoot")]
+
+
+def test_a_run_astria_answers_without_prompt_ids_finds_them_on_the_tune(live, telegram):
+    model = trained_model(live, telegram, USER, "Me", "woman")
+    live.rt.store.grant(USER, 40, "test", "photoshoot")
+    live.sandbox_fault(kind="no_ids", target="pack")  # {"status": 201, "message": …}
+    shoot, _, _ = live.rt.services.shoots.start(
+        USER, photoshoot=HEADSHOTS, model_id=model.id, lang="en"
+    )
+    eventually(lambda: shoot_of(live).status == "done", timeout=20)
+    settled = shoot_of(live)
+    assert len(settled.prompt_ids) == 16  # the tune's new prompts, listed before and after
+    assert (settled.refunded, len(live.rt.store.shoot_prompts(shoot.id))) == (0, 16)

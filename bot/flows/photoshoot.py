@@ -24,6 +24,7 @@ from webapp.records import (
     InvalidInput,
     Model,
     ModelNotReady,
+    ModelStatus,
     NotEnoughCredits,
     NotFound,
     User,
@@ -126,7 +127,8 @@ def register(bot: TeleBot, services: Services) -> None:
             confirm(call, user, t, offer, ready[0])
         else:
             markup = InlineKeyboardMarkup(row_width=1).add(*(
-                InlineKeyboardButton(m.name, callback_data=f"psm:{offer.photoshoot.pack}:{m.id}")
+                InlineKeyboardButton(("" if m.status == ModelStatus.READY else "⏳ ") + m.name,
+                                     callback_data=f"psm:{offer.photoshoot.pack}:{m.id}")
                 for m in ready
             ))  # fmt: skip
             send(bot, call, t("photoshoot_choose_model", title=title), reply_markup=markup)
@@ -140,6 +142,8 @@ def register(bot: TeleBot, services: Services) -> None:
         text = t("photoshoot_confirm", title=offer.photoshoot.title(t.lang), name=model.name,
                  images=t.images(made.images), price=t.credits(price),
                  credits=t.credits(user.credits))  # fmt: skip
+        if model.status != ModelStatus.READY:  # the run waits for the model
+            text += "\n" + t("photoshoot_when_ready", name=model.name)
         button = InlineKeyboardButton(
             t("btn_photoshoot_start", price=t.credits(price)),
             callback_data=f"psc:{offer.photoshoot.pack}:{model.id}",

@@ -10,7 +10,7 @@ from telebot.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.leases import request_key
-from bot.render import problem_words
+from bot.render import no_credits, problem_words
 from bot.replies import gone, replace, send, short_of_credits
 from bot.state_storage import flow_data
 from bot.states import TrainStates
@@ -137,21 +137,20 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
         begin(call, user, t, state)
         state.add_data(shoot=offer.photoshoot.pack)
 
-    def then_photoshoot(call: CallbackQuery, user: User, t: Texts, model, pack: int) -> None:
-        """The photoshoot the training was started for, ordered on the new model."""
+    def then_photoshoot(user: User, t: Texts, model, pack: int):
+        """The photoshoot the training was started for, ordered on the new model: what to say
+        of it, (text, keyboard)."""
         try:
             shoot, balance, _ = services.shoots.start(
                 user.telegram_id, photoshoot=pack, model_id=model.id, lang=t.lang,
                 key=f"m{model.id}",
             )  # fmt: skip
         except NotEnoughCredits as exc:
-            short_of_credits(bot, call, t, "photoshoot_no_credits", packs=packs, **exc.params)
-            return
+            return no_credits(t, "photoshoot_no_credits", **exc.params), keyboards.packs(t, packs)
         except DomainError:  # gone since, or not made for this model's class
-            send(bot, call, t("photoshoot_not_for_model", name=model.name))
-            return
-        send(bot, call, t("photoshoot_after_training", title=shoot.title, name=model.name,
-                          price=t.credits(shoot.price), credits=t.credits(balance)))  # fmt: skip
+            return t("photoshoot_not_for_model", name=model.name), None
+        return t("photoshoot_after_training", title=shoot.title, name=model.name,
+                 price=t.credits(shoot.price), credits=t.credits(balance)), None  # fmt: skip
 
     @bot.message_handler(state=TrainStates.photos, content_types=["photo", "document"])
     def photo(message: Message, user: User, t: Texts, state: StateContext) -> None:
@@ -262,6 +261,11 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
         except InvalidInput:
             bot.answer_callback_query(call.id, t("stale_button"))
             return
+        # the photoshoot the model is made for, ordered before the flow ends: handled again
+        # after a crash, the update makes the same model and the same order
+        after = (
+            then_photoshoot(user, t, model, gathered["shoot"]) if gathered.get("shoot") else None
+        )
         services.checks.forget_verdicts(user.telegram_id, file_ids)
         state.delete()
         bot.answer_callback_query(call.id)
@@ -280,5 +284,6 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
                 credits=t.credits(balance),
             ),
         )
-        if gathered.get("shoot"):
-            then_photoshoot(call, user, t, model, gathered["shoot"])
+        if after is not None:
+            text, markup = after
+            send(bot, call, text, reply_markup=markup)

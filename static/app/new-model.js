@@ -23,6 +23,10 @@ function slotHtml(n, state) {
 }
 
 export async function newModel(route, view) {
+  // a photoshoot's screen sent the user here to make a model for it: taken once, so a later
+  // visit of this screen orders nothing
+  const shootFor = session.shootAfterTraining;
+  session.shootAfterTraining = null;
   backButton(() => go(HOME));
   try {
     if (!session.me) await loadMe();
@@ -199,9 +203,7 @@ export async function newModel(route, view) {
     closingConfirmation(false);
     snack(T.started);
     draft.slots.forEach((_, i) => forget(i));
-    const shoot = session.shootAfterTraining; // the model was made for a photoshoot
-    session.shootAfterTraining = null;
-    if (shoot) await orderShoot(shoot, made.model);
+    if (shootFor) await orderShoot(shootFor, made.model); // the model was made for it
     if (view.live()) go(HOME);
   }
 

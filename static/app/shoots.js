@@ -143,7 +143,9 @@ export async function shootScreen(route, view) {
       if (me.packs.length) return mainButton(T.buyCredits, () => go({ screen: "buy" }));
       return mainButton(T.notEnough, () => haptic.err(), { active: false });
     }
-    mainButton(T.shootStart({ price: nCredits(shoot.price) }), order, { active: !busy, progress: busy });
+    const label = T.shootStart({ pictures: pictures(shoot.images[model.class_name]),
+      price: nCredits(shoot.price) });
+    mainButton(label, order, { active: !busy, progress: busy });
   }
 
   async function order() {

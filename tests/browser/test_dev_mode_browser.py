@@ -31,7 +31,7 @@ SAYS = {
         "no_telegram": "Payments work only inside Telegram (this is dev mode).",
         "shoot": "Corporate headshots",
         "shoot_meta": "16 pictures · 25 credits",
-        "shoot_start": "Start · 25 credits",
+        "shoot_start": "Start · 16 pictures · 25 credits",
         "images": "Your images",
     },
     "ru": {
@@ -52,7 +52,7 @@ SAYS = {
         "no_telegram": "Оплата работает только внутри Telegram (это режим разработки).",
         "shoot": "Деловые портреты",
         "shoot_meta": "16 фото · 25 кредитов",
-        "shoot_start": "Начать · 25 кредитов",
+        "shoot_start": "Начать · 16 фото · 25 кредитов",
         "images": "Ваши изображения",
     },
 }

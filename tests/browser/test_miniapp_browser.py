@@ -434,9 +434,9 @@ def test_a_photoshoot_ordered_in_telegram_is_charged_once_and_arrives_in_app_and
     assert page.evaluate("location.search") == "?screen=photoshoot&id=260"
     assert page.locator(".chip[aria-checked=true]").inner_text() == "Anna"
     assert page.locator(".grid .tile img").count() == 10  # the woman's samples
-    phone.wait_main("Start · 25 credits")
+    phone.wait_main("Start · 16 pictures · 25 credits")
     phone.press_main()
-    phone.press_main()  # a second tap while the first is on its way: still one order
+    phone.press_main()  # a second tap while the first is on its way: the button is busy
     page.locator(".sh.ghead").first.wait_for(timeout=20000)  # on the model's screen
     assert page.evaluate("location.search") == f"?screen=model&id={model.id}"
     page.locator(".ghead + .grid .tile img.in").nth(15).wait_for(timeout=30000)

@@ -23,6 +23,7 @@ from webapp.astria.answers import (
     Photo,
     Prompt,
     Tune,
+    astria_id,
     parse_prompt,
     parse_tune,
 )
@@ -249,6 +250,14 @@ class AstriaClient:
         """GET /prompts/:id: a prompt whatever tune it ran on (a pack's, on Flux, runs on the
         pack's base tune)."""
         return parse_prompt(self._request("GET", f"/prompts/{prompt_id}", idempotent=True))
+
+    def tune_prompts(self, tune_id: int) -> list[int]:
+        """GET /tunes/:id/prompts: the ids of the tune's newest prompts (up to 120)."""
+        body = self._request("GET", f"/tunes/{tune_id}/prompts", idempotent=True,
+                             params={"limit": 120})  # fmt: skip
+        if not isinstance(body, list):
+            raise AstriaUnavailable("Astria's list of prompts is not a list")
+        return [i for i in (astria_id(p.get("id")) for p in body if isinstance(p, dict)) if i]
 
     def like_prompt(self, prompt_id: int) -> None:
         """POST /prompts/:id/likes (201, no body): Astria learns what works (a like of a pack's

@@ -18,6 +18,7 @@ from webapp.runtime import runtime
 from webapp.services import photos as photo_checks
 from webapp.services.photos import Refusal
 from webapp.services.photoshoots import Offer
+from webapp.services.shoots import Shoots
 from webapp.services.training import model_kind
 from webapp.texts import Texts
 
@@ -131,7 +132,7 @@ def shoot_json(shoot: Shoot, back: Sequence[Generation]) -> dict:
         "model_id": shoot.model_id,
         "price": shoot.price,
         "images": shoot.num_images,
-        "ready": min(shoot.num_images, sum(len(g.images) for g in back)),
+        "ready": Shoots.pictures(shoot, back),
         "status": str(shoot.status),
         "refunded": shoot.refunded,
         "created_at": when(shoot.created_at),

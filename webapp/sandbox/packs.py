@@ -112,6 +112,20 @@ def picture_text(pack: SandboxPack, name: str, n: int | None) -> str | None:
     return None
 
 
+FLUX = 1504944  # the base model a pack's prompts run on for a LoRA or FaceID tune, as on Astria
+
+
+def _where(tune) -> tuple[int]:
+    """The tune a pack's prompt for `tune` is made on: Flux's base for a LoRA or FaceID (as
+    a prompt of ours is: webapp.services.generation.prompt_tune), the tune itself otherwise."""
+    return (FLUX,) if tune["model_type"] in ("lora", "faceid") else (tune["id"],)
+
+
+def _tag(tune) -> str:
+    kind = "faceid" if tune["model_type"] == "faceid" else "lora"
+    return f"<{kind}:{tune['id']}:1>"
+
+
 def run(sandbox, pack: SandboxPack, fields: dict) -> tuple[dict, int]:
     """POST /p/:id/tunes on existing tunes (`tune_ids[]`, no training): one prompt per template
     of each tune's class (or of `prompt_ids[]` only), each calling back `prompt_attributes
@@ -143,7 +157,7 @@ def run(sandbox, pack: SandboxPack, fields: dict) -> tuple[dict, int]:
         work += [(tune, t, text) for t, text in pack.templates(tune["name"])
                  if not chosen or str(t) in chosen]  # fmt: skip
     ids = [
-        sandbox.insert_prompt(tune["id"], f"<lora:{tune['id']}:1> {text}", 1, callback,
+        sandbox.insert_prompt(*_where(tune), f"{_tag(tune)} {text}", 1, callback,
                               tune["ready_at"], {"pack_id": pack.id, "template": template})
         for tune, template, text in work
     ]  # fmt: skip
@@ -152,4 +166,6 @@ def run(sandbox, pack: SandboxPack, fields: dict) -> tuple[dict, int]:
             "INSERT OR IGNORE INTO pack_runs (title, pack_id, prompt_ids) VALUES (?, ?, ?)",
             (title, pack.id, json.dumps(ids)),
         )
+    if sandbox.state.take_fault("no_ids", "pack"):
+        return {"status": 201, "message": "Prompts created"}, 201
     return {"status": 201, "prompt_ids": ids}, 201

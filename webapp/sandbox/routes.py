@@ -101,6 +101,17 @@ def create_prompt(tune_id: int):
     return jsonify(body), status
 
 
+@bp.get("/tunes/<id64:tune_id>/prompts")
+def list_prompts(tune_id: int):
+    """GET /tunes/:tune_id/prompts: its prompts, newest first (`limit`, at most 120)."""
+    limit = min(max(request.args.get("limit", 20, type=int), 1), 120)
+    with _sandbox().state.db() as db:
+        found = db.execute("SELECT * FROM prompts WHERE tune_id = ? AND deleted = 0 "
+                           "ORDER BY id DESC LIMIT ?",
+                           (tune_id, limit)).fetchall()  # fmt: skip
+    return jsonify([_sandbox().prompt_json(row) for row in found])
+
+
 @bp.get("/tunes/<id64:tune_id>/prompts/<id64:prompt_id>")
 @bp.get("/prompts/<id64:prompt_id>")
 def get_prompt(prompt_id: int, tune_id: int | None = None):
@@ -202,13 +213,15 @@ def queue_fault():
     """Tests only (ASTRIA_SANDBOX_FAULTS=1), with the app's key. Queue a failure:
     {"kind": "http", "method", "path" (a regex), "status", "body", "times"},
     {"kind": "delay", "method", "path", "body": seconds, "times"} or
-    {"kind": "fail"|"drop_callback", "target": "tune"|"prompt", "body": error text, "times"}."""
+    {"kind": "fail"|"drop_callback", "target": "tune"|"prompt", "body": error text, "times"} or
+    {"kind": "no_ids", "target": "pack", "times"}: a pack run answers "Prompts created" without
+    the prompts' ids, as Astria does for some packs."""
     if not _sandbox().authorised(request.headers.get("Authorization", "")):
         return jsonify(error="Unauthorized"), 401
     spec = request.get_json(silent=True) or {}
     kind = spec.get("kind")
-    if kind not in {"http", "delay", "fail", "drop_callback"}:
-        return jsonify(error="kind must be http, delay, fail or drop_callback"), 422
+    if kind not in {"http", "delay", "fail", "drop_callback", "no_ids"}:
+        return jsonify(error="kind must be http, delay, fail, drop_callback or no_ids"), 422
     body = spec.get("body")
     with _sandbox().state.db() as db:
         db.execute(

@@ -33,6 +33,7 @@ from webapp.records import (
 )
 from webapp.security import callback_token
 from webapp.services.callbacks import Forbidden, authorise, read_prompt
+from webapp.services.generation import prompt_tune
 from webapp.services.photoshoots import Offer, Photoshoots
 from webapp.services.work import AstriaWork, Hold
 
@@ -74,12 +75,11 @@ class Shoots(AstriaWork):
         raise NotFound(what="photoshoot")
 
     def models_for(self, telegram_id: int, offer: Offer) -> list[Model]:
-        """The user's ready models the photoshoot can run on (their class is offered)."""
-        return [
-            m
-            for m in self.store.list_models(telegram_id)
-            if m.status == ModelStatus.READY and m.class_name in offer.classes
-        ]
+        """The user's models the photoshoot can run on (their class is offered): the ready
+        ones first, then those still training (the run waits for them)."""
+        fit = [m for m in self.store.list_models(telegram_id) if m.class_name in offer.classes]
+        ready = [m for m in fit if m.status == ModelStatus.READY]
+        return ready + [m for m in fit if m.status == ModelStatus.TRAINING]
 
     def start(
         self,
@@ -114,7 +114,7 @@ class Shoots(AstriaWork):
             class_name=model.class_name,
             price=offer.photoshoot.price,
             num_images=made.images,
-            prompts=max(1, len(made.templates)),
+            prompts=len(made.templates) or made.images,  # (a template makes one picture)
             request_key=key,
             message_id=message_id,
         )
@@ -170,6 +170,7 @@ class Shoots(AstriaWork):
         return self.began(record) + timedelta(minutes=self.settings.astria_retry_minutes)
 
     def _submit(self, shoot: Shoot, model: Model, hold: Hold) -> None:
+        before = self._tune_prompts(model)  # to tell the run's prompts if Astria does not
         prompt_ids = self.send(
             lambda: self.astria.run_pack(
                 shoot.pack_id,
@@ -185,8 +186,33 @@ class Shoots(AstriaWork):
         )
         if prompt_ids is None:
             return
+        if not prompt_ids and before is not None:  # "Prompts created", without their ids
+            after = self._tune_prompts(model)
+            prompt_ids = tuple(sorted(set(after or ()) - set(before)))
         self.store.mark_shoot_submitted(shoot.id, [str(i) for i in prompt_ids])
         log.info("photoshoot submitted shoot=%s prompts=%s", shoot.id, len(prompt_ids))
+
+    def _tune_prompts(self, model: Model) -> list[int] | None:
+        """The ids of the newest prompts on the tune the model's prompts run on (its own, or
+        Flux's base for a LoRA or FaceID: GET /tunes/:id/prompts), or None when Astria cannot
+        say now."""
+        tune = prompt_tune(self.settings, model.model_type, model.tune_id)
+        try:
+            return self.astria.tune_prompts(tune)
+        except AstriaError as exc:
+            log.info("prompts of tune %s not listed (%s)", tune, type(exc).__name__)
+            return None
+
+    @staticmethod
+    def expected(shoot: Shoot) -> int:
+        """How many prompts the order waits for: those Astria named, else the pack's count."""
+        return len(shoot.prompt_ids) if shoot.prompt_ids else shoot.prompts
+
+    @staticmethod
+    def pictures(shoot: Shoot, back) -> int:
+        """The pictures an order delivered (`back`: its prompts that came back), at most what
+        it was sold as."""
+        return min(shoot.num_images, sum(len(g.images) for g in back))
 
     def fail(self, shoot_id: int, error: str) -> None:
         """Nothing was made: fail the order, refund all of it once and tell the user."""
@@ -241,21 +267,20 @@ class Shoots(AstriaWork):
         if kept.images:
             self.jobs.submit(f"deliver generation {kept.id}", self.deliver, kept.id)
         back = self.store.shoot_prompts(shoot.id)
-        ready = sum(len(g.images) for g in back)
-        if len(back) >= shoot.prompts:
+        if len(back) >= self.expected(shoot):
             self.settle(shoot.id)
         elif shoot.status == "processing":
             user = self.store.get_user(shoot.telegram_user_id)
-            self.notifier.shoot_progress(user, shoot, min(ready, shoot.num_images))
+            self.notifier.shoot_progress(user, shoot, self.pictures(shoot, back))
         return "done" if kept.images else "failed"
 
     def settle(self, shoot_id: int) -> None:
         """End the order: refund the pictures that never came, and say so (once)."""
         back = self.store.shoot_prompts(shoot_id)
-        delivered = sum(len(g.images) for g in back)
         shoot = self.store.get_shoot(shoot_id)
         if shoot is None or shoot.status != "processing":
             return
+        delivered = self.pictures(shoot, back)
         refund = refund_for(shoot, delivered)
         outcome = self.store.settle_shoot(shoot_id, refund)
         settled = self.refunded(outcome, refund, "photoshoot_refund")
@@ -265,7 +290,7 @@ class Shoots(AstriaWork):
         log.info("photoshoot done shoot=%s images=%s of %s refunded=%s",
                  shoot.id, delivered, shoot.num_images, refunded)  # fmt: skip
         user = self.store.get_user(shoot.telegram_user_id)
-        self.notifier.shoot_done(user, shoot, min(delivered, shoot.num_images), refunded)
+        self.notifier.shoot_done(user, shoot, delivered, refunded)
 
     def sweep(self) -> int:
         """Settle the orders past PHOTOSHOOT_DEADLINE_MINUTES, having asked Astria about each

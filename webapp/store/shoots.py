@@ -49,7 +49,8 @@ class ShootStore(Protocol):
         """Processing orders Astria has not accepted, oldest first."""
 
     def mark_shoot_submitted(self, shoot_id: int, prompt_ids: Sequence[str]) -> bool:
-        """Astria accepted the run: the prompt ids it named (maybe none)."""
+        """Astria accepted the run: the prompt ids it named (maybe none); kept once, whatever
+        the order's status (its prompts may all have called back before)."""
 
     def add_shoot_prompt(
         self, shoot: Shoot, prompt_id: str, images: Sequence[str], error: str | None

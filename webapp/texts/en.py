@@ -139,6 +139,7 @@ TEXTS = {
     ),
     "photoshoot_choose_model": "Which model should “{title}” use?",
     "photoshoot_confirm": "“{title}” with “{name}”: {images} for {price}. You have {credits}.",
+    "photoshoot_when_ready": "It starts by itself when “{name}” is ready.",
     "btn_photoshoot_start": "▶️ Start for {price}",
     "photoshoot_started": (
         "Photoshoot “{title}” started with “{name}”: {images} are on their way. {price} spent; "
@@ -479,11 +480,10 @@ APP = {
     "shootNoModel": "A photoshoot is made with your model",
     "shootNoModelText": "Create one from {photos} photos first; it takes about 20 minutes.",
     "shootNoClass": "This photoshoot has no pictures for your models.",
-    "shootStart": "Start · {price}",
+    "shootStart": "Start · {pictures} · {price}",
     "shootStarted": "Photoshoot started: pictures arrive in the chat and here",
     "shootProgress": "{ready} of {total} ready",
     "shootAfterTraining": "The photoshoot starts by itself once the model is ready.",
-    "shootRunning": "In progress",
     "shootDone": "Done",
     "shootRefunded": "{credits} returned",
     "reasons": {

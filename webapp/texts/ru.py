@@ -137,6 +137,7 @@ TEXTS = {
     ),
     "photoshoot_choose_model": "С какой моделью сделать «{title}»?",
     "photoshoot_confirm": "«{title}» с моделью «{name}»: {images} за {price}. У вас {credits}.",
+    "photoshoot_when_ready": "Она начнётся сама, когда «{name}» будет готова.",
     "btn_photoshoot_start": "▶️ Начать за {price}",
     "photoshoot_started": (
         "Фотосессия «{title}» с моделью «{name}» началась: {images} уже в работе. Списано: "
@@ -479,11 +480,10 @@ APP = {
     "shootNoModel": "Фотосессия делается с вашей моделью",
     "shootNoModelText": "Сначала создайте её по {photos} фото — это около 20 минут.",
     "shootNoClass": "В этой фотосессии нет снимков для ваших моделей.",
-    "shootStart": "Начать · {price}",
+    "shootStart": "Начать · {pictures} · {price}",
     "shootStarted": "Фотосессия началась: фото придут в чат и сюда",
     "shootProgress": "Готово {ready} из {total}",
     "shootAfterTraining": "Фотосессия начнётся сама, когда модель будет готова.",
-    "shootRunning": "В работе",
     "shootDone": "Готово",
     "shootRefunded": "Возвращено: {credits}",
     "reasons": {

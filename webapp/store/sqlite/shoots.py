@@ -93,12 +93,12 @@ class Shoots(Work):
         return self._awaiting(SHOOTS)
 
     def mark_shoot_submitted(self, shoot_id: int, prompt_ids: Sequence[str]) -> bool:
-        """Astria accepted the run."""
+        """Astria accepted the run (kept even if its prompts all came back first)."""
         with self._write() as db:
             return bool(
                 db.execute(
                     "UPDATE photoshoots SET prompt_ids = ?, updated_at = ? "
-                    "WHERE id = ? AND status = 'processing'",
+                    "WHERE id = ? AND prompt_ids IS NULL",
                     (json.dumps([str(i) for i in prompt_ids]), ts(now()), shoot_id),
                 ).rowcount
             )

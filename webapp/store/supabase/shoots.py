@@ -73,8 +73,9 @@ class Shoots(Work):
 
     def mark_shoot_submitted(self, shoot_id: int, prompt_ids: Sequence[str]) -> bool:
         """Astria accepted the run."""
-        ids = [str(i) for i in prompt_ids]
-        return self._mark_submitted(SHOOTS, shoot_id, prompt_ids=ids)
+        ids = [str(i) for i in prompt_ids]  # (kept even if its prompts all came back first)
+        query = self._table("photoshoots").update({"prompt_ids": ids, "updated_at": now()})
+        return bool(self._run(query.eq("id", shoot_id).is_("prompt_ids", "null")))
 
     def add_shoot_prompt(
         self, shoot: Shoot, prompt_id: str, images: Sequence[str], error: str | None
