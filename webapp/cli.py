@@ -77,9 +77,11 @@ def init_app(app: Flask) -> None:
             click.echo(f"{pack.id:>8}  {where:<6}  {pack.slug:<32}  {pack.title}")
         on_offer = services.photoshoots.offers()
         click.echo(f"On offer now: {len(on_offer)} of {len(services.photoshoots.catalogue)}.")
-        for offer in on_offer:
-            made = ", ".join(f"{c} {k.images} pictures" for c, k in offer.classes.items())
-            click.echo(f"{offer.photoshoot.pack:>8}  {offer.photoshoot.title('en')}: {made}")
+        for offer in on_offer:  # Astria's cost per run, as its `costs` says it (unit unstated)
+            made = ", ".join(f"{c} {k.images} pictures (cost {k.cost})"
+                             for c, k in offer.classes.items())  # fmt: skip
+            click.echo(f"{offer.photoshoot.pack:>8}  {offer.photoshoot.title('en')} at "
+                       f"{offer.photoshoot.price} credits: {made}")  # fmt: skip
 
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False))
