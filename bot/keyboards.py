@@ -10,10 +10,12 @@ from webapp.services.training import CLASSES
 from webapp.texts import Texts
 
 
-def classes(t: Texts) -> InlineKeyboardMarkup:
-    """Who is in the photos: man / woman / person / …, two to a row."""
+def classes(t: Texts, only=None) -> InlineKeyboardMarkup:
+    """Who is in the photos: man / woman / person / …, two to a row (`only` those, for a
+    model made for a photoshoot)."""
     markup = InlineKeyboardMarkup(row_width=2)
-    markup.add(*(InlineKeyboardButton(t(f"class_{c}"), callback_data=f"cls:{c}") for c in CLASSES))
+    shown = [c for c in CLASSES if not only or c in only]
+    markup.add(*(InlineKeyboardButton(t(f"class_{c}"), callback_data=f"cls:{c}") for c in shown))
     return markup
 
 

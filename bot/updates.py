@@ -184,6 +184,10 @@ class Updates:
             return (Finish.TAKEN if ours is False else Finish.REFUSED), None
         for call, response in outbox.release(answer):  # refused; the handler got placeholders
             refused = ApiTelegramException(call.method, response, json_body(response))
+            if call.optional:  # an extra the update does without (bot.outbox.optional)
+                log.info("update=%s: %s refused (%s)", update_id, call.method,
+                         refused.description)  # fmt: skip
+                continue
             self.bot.exception_handler.failed(refused, update)
         return Finish.DONE, carried
 

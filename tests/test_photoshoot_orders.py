@@ -42,10 +42,14 @@ def test_a_photoshoot_in_the_chat_arrives_with_one_progress_message_and_is_charg
     model = trained_model(live, telegram, USER, "Me", "woman")
     live.rt.store.grant(USER, 40, "test", "photoshoot")
     live.post_update(f.message(USER, "/photoshoot"))
-    covers = telegram.calls_to("sendPhoto", USER)
-    assert len(covers) == 3  # the sandbox's three packs, a cover each
-    assert covers[0].params["caption"].startswith("Corporate headshots\nStudio-grade portraits")
-    assert "16 images · 25 credits" in covers[0].params["caption"]
+    covers = [c for c in telegram.calls_to("sendMessage", USER)
+              if c.buttons() and c.buttons()[0]["callback_data"].startswith("psh:")]  # fmt: skip
+    assert len(covers) == 3  # the sandbox's three packs, a card each, its cover as the preview
+    assert covers[0].text.startswith("Corporate headshots\nStudio-grade portraits")
+    assert "16 images · 25 credits" in covers[0].text
+    preview = json.loads(covers[0].params["link_preview_options"])
+    assert preview["url"].endswith("/astria-sandbox/images/packs/260/cover.jpg")
+    assert preview["prefer_large_media"] and preview["show_above_text"]
     assert [b["callback_data"] for b in covers[0].buttons()] == [f"psh:{HEADSHOTS}"]
 
     live.post_update(f.callback(USER, f"psh:{HEADSHOTS}"))
@@ -69,7 +73,7 @@ def test_a_photoshoot_in_the_chat_arrives_with_one_progress_message_and_is_charg
     assert (shoot.status, shoot.refunded, shoot.message_id) == ("done", 0, message_id)
     assert ledger(live) == [(-25, "photoshoot")]
     assert live.rt.store.get_user(USER).credits == 42 - 25
-    photos = [c for c in telegram.calls_to("sendPhoto", USER)[3:]]
+    photos = telegram.calls_to("sendPhoto", USER)
     assert len(photos) == 16
     assert all(c.params["caption"] == "“Corporate headshots”" for c in photos)
     edits = [c.text for c in telegram.calls_to("editMessageText", USER)
@@ -261,3 +265,22 @@ def test_a_run_astria_answers_without_prompt_ids_finds_them_on_the_tune(live, te
     settled = shoot_of(live)
     assert len(settled.prompt_ids) == 16  # the tune's new prompts, listed before and after
     assert (settled.refunded, len(live.rt.store.shoot_prompts(shoot.id))) == (0, 16)
+
+
+def test_sample_pictures_telegram_cannot_fetch_leave_the_words(live, telegram):
+    trained_model(live, telegram, USER, "Me", "woman")
+    live.rt.store.grant(USER, 40, "test", "photoshoot")
+    telegram.fail("sendMediaGroup", 400, description="Bad Request: failed to get HTTP URL content")
+    live.post_update(f.callback(USER, f"psh:{HEADSHOTS}"))
+    telegram.wait_text(USER, "“Corporate headshots” with “Me”")  # the confirm still comes
+    assert [c.error for c in telegram.calls_to("sendMediaGroup", USER)] == [400]
+    assert not [t for t in telegram.texts(USER) if "went wrong" in t]  # not an update failure
+
+
+def test_a_model_made_for_a_photoshoot_is_offered_only_the_classes_it_makes(live, telegram):
+    live.post_update(f.message(USER, "/start"))
+    live.rt.store.grant(USER, 40, "test", "photoshoot")
+    send_photos(live, telegram, USER, begin=f.callback(USER, f"pst:{HEADSHOTS}"))
+    live.post_update(f.message(USER, "For headshots"))
+    ask = telegram.wait_text(USER, "Who is in the photos?")
+    assert [b["callback_data"] for b in ask.buttons()] == ["cls:man", "cls:woman"]

@@ -117,6 +117,19 @@ def test_an_astria_outage_keeps_what_was_on_offer(live):
     assert photoshoots.offers() == before
 
 
+def test_an_outage_at_the_first_read_is_asked_again_soon_not_in_an_hour(live, monkeypatch):
+    from webapp.services import photoshoots as module
+
+    astria = live.rt.services.photoshoots.astria
+    photoshoots = Photoshoots(live.rt.services.photoshoots.catalogue, astria)  # never read yet
+    tries = (live.rt.settings.astria_retries + 1) * len(photoshoots.catalogue)  # one read's
+    live.sandbox_fault(kind="http", method="GET", path=r"/p/\d+", status=503, times=tries)
+    assert photoshoots.offers() == ()  # Astria did not answer: nothing known yet
+    assert photoshoots.offers() == ()  # …and not asked again within the minute
+    monkeypatch.setattr(module, "RETRY_SECONDS", 0)  # a minute later
+    assert [o.photoshoot.pack for o in photoshoots.offers()] == [260, 1187, 1520]
+
+
 def test_the_mini_app_lists_the_photoshoots_in_the_users_language(live):
     russian = json.dumps({"id": 6002, "first_name": "Ира", "language_code": "ru"})
     listed = call(live, "GET", "/api/bot/photoshoots", auth=f"tma {init_data(6002, user=russian)}")

@@ -14,9 +14,11 @@ from telebot.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaPhoto,
+    LinkPreviewOptions,
     Message,
 )
 
+from bot.outbox import optional
 from bot.replies import chat_id, gone, replace, send, short_of_credits
 from webapp.records import (
     MAX_ID,
@@ -72,12 +74,13 @@ def register(bot: TeleBot, services: Services) -> None:
             return
         mine = {m.class_name for m in services.training.models_of(user.telegram_id)}
         send(bot, update, t("photoshoot_list"))
-        for offer in offers:
-            text, markup = card(t, offer, mine), pick_button(t, offer)
-            if offer.cover:
-                bot.send_photo(chat_id(update), offer.cover, caption=text, reply_markup=markup)
-            else:
-                send(bot, update, text, reply_markup=markup)
+        for offer in offers:  # the cover as the card's large preview, above its words: a
+            # cover Telegram cannot fetch leaves the words and the button (a photo would fail)
+            cover = offer.cover and LinkPreviewOptions(
+                url=offer.cover, prefer_large_media=True, show_above_text=True
+            )
+            send(bot, update, card(t, offer, mine), reply_markup=pick_button(t, offer),
+                 link_preview_options=cover or LinkPreviewOptions(is_disabled=True))  # fmt: skip
 
     @bot.message_handler(commands=["photoshoot"])
     def photoshoot(message: Message, user: User, t: Texts) -> None:
@@ -108,8 +111,9 @@ def register(bot: TeleBot, services: Services) -> None:
         title = offer.photoshoot.title(t.lang)
         try:
             if len(samples) > 1:
-                bot.send_media_group(chat_id(call), [InputMediaPhoto(s) for s in samples])
-        except ApiTelegramException as exc:  # Telegram could not fetch them: the words will do
+                with optional():  # Telegram may fail to fetch them: the words will do
+                    bot.send_media_group(chat_id(call), [InputMediaPhoto(s) for s in samples])
+        except ApiTelegramException as exc:  # (refused at once, when it was not queued)
             if exc.error_code != 400:
                 raise
             log.info("photoshoot %s samples refused: %s", offer.photoshoot.pack, exc.description)

@@ -73,6 +73,10 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
     train_cost = min(training.price(kind) for kind in types)  # the least a model can cost
     packs = services.payments.packs
 
+    def class_buttons(t: Texts, state: StateContext):
+        """The classes to pick from: only a photoshoot's, when the model is made for one."""
+        return keyboards.classes(t, flow_data(state).get("shoot_classes"))
+
     def type_buttons(t: Texts, chosen: str):
         return keyboards.model_types(t, types, training.price, chosen)
 
@@ -135,7 +139,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
             short_of_credits(bot, call, t, "photoshoot_no_credits", need, user.credits, packs)
             return
         begin(call, user, t, state)
-        state.add_data(shoot=offer.photoshoot.pack)
+        state.add_data(shoot=offer.photoshoot.pack, shoot_classes=list(offer.classes))
 
     def then_photoshoot(user: User, t: Texts, model, pack: int):
         """The photoshoot the training was started for, ordered on the new model: what to say
@@ -186,7 +190,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
             return
         if flow_data(state).get("name"):  # photos the check refused, replaced: on to the class
             state.set(TrainStates.class_name)
-            send(bot, message, t("choose_class"), reply_markup=keyboards.classes(t))
+            send(bot, message, t("choose_class"), reply_markup=class_buttons(t, state))
             return
         state.set(TrainStates.name)
         send(bot, message, t("photos_complete", total=PHOTOS_PER_MODEL, limit=NAME_MAX))
@@ -206,7 +210,7 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
         state.add_data(name=chosen)
         state.set(TrainStates.class_name)
         log.info("user=%s model name set", user.telegram_id)
-        send(bot, message, t("choose_class"), reply_markup=keyboards.classes(t))
+        send(bot, message, t("choose_class"), reply_markup=class_buttons(t, state))
 
     @bot.message_handler(state=TrainStates.name, content_types=["photo", "document"])
     def extra_photo(message: Message, t: Texts) -> None:
@@ -217,9 +221,9 @@ def register(bot: TeleBot, services: Services, files: FileSource) -> None:
         send(bot, message, t("name_not_text", limit=NAME_MAX))
 
     @bot.message_handler(state=TrainStates.class_name)
-    def class_hint(message: Message, t: Texts) -> None:
+    def class_hint(message: Message, t: Texts, state: StateContext) -> None:
         """The buttons again, under this answer (the first ones may be far up, or lost)."""
-        send(bot, message, t("choose_class_hint"), reply_markup=keyboards.classes(t))
+        send(bot, message, t("choose_class_hint"), reply_markup=class_buttons(t, state))
 
     @bot.callback_query_handler(
         state=TrainStates.class_name, func=lambda call: call.data.startswith("cls:")

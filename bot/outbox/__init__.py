@@ -40,13 +40,32 @@ import math
 from collections.abc import Callable
 
 from bot.outbox.answer import ANSWERABLE, WebhookAnswer, unheld, webhook_answer
-from bot.outbox.calls import STALE, Call, chat_of, json_body, ok, placeholder, refusal, weight
+from bot.outbox.calls import (
+    STALE,
+    Call,
+    chat_of,
+    json_body,
+    ok,
+    optional,
+    optional_calls,
+    placeholder,
+    refusal,
+    weight,
+)
 from bot.outbox.pace import Pace
 from bot.outbox.queue import SendQueue
 from webapp.clock import Clock
 from webapp.jobs import in_background
 
-__all__ = ["Outbox", "Pace", "WebhookAnswer", "refusal", "unheld", "webhook_answer"]
+__all__ = [
+    "Outbox",
+    "Pace",
+    "WebhookAnswer",
+    "optional",
+    "refusal",
+    "unheld",
+    "webhook_answer",
+]
 
 log = logging.getLogger("telegram")
 
@@ -79,6 +98,7 @@ class Outbox(SendQueue):
         call.method = url.rsplit("/", 1)[-1]
         call.chat = chat_of(call.method, params)
         call.weight = weight(call.method, params)
+        call.optional = optional_calls.get()
         answer = None if in_background.get() else webhook_answer.get()
         if answer is not None and answer.held is not None:
             if call.chat == answer.chat or call.method == "answerCallbackQuery":

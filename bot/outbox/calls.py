@@ -60,6 +60,7 @@ class Call:
     journal_sure: bool = True  # Redis said the entry was written (else it may not be there)
     due: float | None = None  # its pace was booked already (Outbox.carry): when it may go
     paced: bool = False  # its slot in the bot's pace is booked (else: when it is next due)
+    optional: bool = False  # made inside optional(): a refusal of it is logged, not a failure
     future: Future = field(default_factory=Future)
 
 
@@ -111,6 +112,22 @@ def placeholder(call: Call) -> CustomRequestResponse:
     if call.method == "sendMediaGroup":
         return ok([message] * call.weight)
     return ok(message)
+
+
+# Set by optional(): the calls made in that block may be refused without failing the update.
+optional_calls: ContextVar[bool] = ContextVar("optional_calls", default=False)
+
+
+@contextmanager
+def optional():
+    """The calls made inside this block are extras an update can do without (the pictures of
+    a photoshoot, by URL: Telegram may fail to fetch them): a 4xx refusal of one is logged,
+    and the update is not reported as failed."""
+    token = optional_calls.set(True)
+    try:
+        yield
+    finally:
+        optional_calls.reset(token)
 
 
 # Set by watch(): the calls queued in that block (bot.outbox.queue), for on_settled().

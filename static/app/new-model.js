@@ -23,8 +23,8 @@ function slotHtml(n, state) {
 }
 
 export async function newModel(route, view) {
-  // a photoshoot's screen sent the user here to make a model for it: taken once, so a later
-  // visit of this screen orders nothing
+  // a photoshoot's screen sent the user here to make a model for it ({id, classes}: only its
+  // classes are offered): taken once, so a later visit of this screen orders nothing
   const shootFor = session.shootAfterTraining;
   session.shootAfterTraining = null;
   backButton(() => go(HOME));
@@ -41,7 +41,8 @@ export async function newModel(route, view) {
   Object.assign(draft, { name: "", cls: null, busy: false, kind: kinds[0] });
   const slotsHtml = draft.slots
     .map((_, i) => `<label class="slot">${slotHtml(i + 1, null)}</label>`).join("");
-  const chips = limits.classes.map((c) => `<button class="chip" role="radio" aria-checked="false" `
+  const offered = limits.classes.filter((c) => !shootFor || shootFor.classes.includes(c));
+  const chips = offered.map((c) => `<button class="chip" role="radio" aria-checked="false" `
     + `data-c="${esc(c)}">${esc(T.classes[c] || c)}</button>`).join("");
   screen.innerHTML = `<div class="top"><h1>${esc(T.newModel)}</h1></div>
     <div class="sh" id="ph"></div><div class="slots">${slotsHtml}</div>
@@ -203,7 +204,7 @@ export async function newModel(route, view) {
     closingConfirmation(false);
     snack(T.started);
     draft.slots.forEach((_, i) => forget(i));
-    if (shootFor) await orderShoot(shootFor, made.model); // the model was made for it
+    if (shootFor) await orderShoot(shootFor.id, made.model); // the model was made for it
     if (view.live()) go(HOME);
   }
 

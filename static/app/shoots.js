@@ -135,7 +135,7 @@ export async function shootScreen(route, view) {
   function update() {
     if (!model) { // a new model for it: the photoshoot is ordered once its training starts
       return mainButton(T.createModel, () => {
-        session.shootAfterTraining = shoot.id;
+        session.shootAfterTraining = { id: shoot.id, classes: Object.keys(shoot.images) };
         go({ screen: "new" });
       });
     }

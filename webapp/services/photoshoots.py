@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ log = logging.getLogger("photoshoots")
 
 CATALOGUE = Path(__file__).resolve().parent.parent / "catalogue" / "photoshoots.toml"
 REFRESH_SECONDS = 3600  # how often Astria is asked about the packs again
+RETRY_SECONDS = 60  # how soon again while Astria has never answered about them
 
 
 @dataclass(frozen=True)
@@ -100,13 +102,16 @@ class Photoshoots:
         self.catalogue = catalogue
         self.astria = astria
         self._offers: dict[int, Offer] = {}  # by pack id, in the catalogue's order
-        self._read = False  # Astria was asked at least once
+        self._read = False  # Astria answered about the catalogue at least once
+        self._asked_at = -RETRY_SECONDS  # when Astria was last asked (time.monotonic)
         self._told: set[str] = set()  # what is not offered, logged once
         self._lock = threading.Lock()
 
     def offers(self) -> tuple[Offer, ...]:
-        """What is on offer now (Astria is asked the first time)."""
-        if not self._read:
+        """What is on offer now. Astria is asked the first time, and again (at most once a
+        minute) while it has never answered: a hiccup at the first read must not empty the
+        catalogue until the hourly sweep."""
+        if not self._read and time.monotonic() - self._asked_at >= RETRY_SECONDS:
             self.refresh()
         return tuple(self._offers.values())
 
@@ -114,11 +119,14 @@ class Photoshoots:
         """Ask Astria about every pack of the catalogue; how many are on offer. A pack Astria
         cannot be asked about now (an outage) keeps what was known of it."""
         with self._lock:  # (the start and the hourly sweep may meet)
-            offers = {}
+            self._asked_at = time.monotonic()
+            offers, answered = {}, False
             for photoshoot in self.catalogue:
                 try:
                     offer = self._offer(photoshoot, self.astria.get_pack(photoshoot.pack))
+                    answered = True
                 except AstriaRejected as exc:
+                    answered = True
                     self._tell(f"pack {photoshoot.pack}: Astria has no such pack ({exc.status})")
                     continue
                 except AstriaError as exc:  # down for now: as it was
@@ -126,7 +134,7 @@ class Photoshoots:
                     offer = self._offers.get(photoshoot.pack)
                 if offer is not None:
                     offers[photoshoot.pack] = offer
-            self._offers, self._read = offers, True
+            self._offers, self._read = offers, self._read or answered
         return len(offers)
 
     def _offer(self, photoshoot: Photoshoot, pack: Pack) -> Offer | None:
