@@ -133,8 +133,12 @@ class Shoots(AstriaWork):
     # to Astria ----------------------------------------------------------------------------------
 
     def astria_title(self, shoot: Shoot) -> str:
-        """The run's title on Astria: its idempotency key, unguessable like a model's."""
-        return f"shoot-{shoot.id}-{callback_token(self.settings.secret_key, 'title', shoot.id)}"
+        """The run's title on Astria: its idempotency key, unguessable like a model's, and
+        with the order's time in it, so an order of a database started afresh (ids from 1
+        again, the same key and Astria account) is never taken for an old run."""
+        made = int(shoot.created_at.timestamp() * 1000)
+        token = callback_token(self.settings.secret_key, f"title:{made}", shoot.id)
+        return f"shoot-{shoot.id}-{made}-{token[:24]}"
 
     def submit(self, shoot_id: int) -> None:
         """Post the pack run; on refusal, fail and refund. A job: safe to run twice (the
