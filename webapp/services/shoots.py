@@ -305,13 +305,14 @@ class Shoots(AstriaWork):
             if shoot.prompt_ids is None or self.began(shoot) > datetime.now(UTC) - limit:
                 continue  # not accepted yet (its submit decides), or its model trained late
             back = {g.prompt_id for g in self.store.shoot_prompts(shoot.id)}
-            try:
-                for prompt_id in shoot.prompt_ids:
-                    if prompt_id not in back and prompt_id.isdigit():
-                        self.apply(shoot, self.astria.prompt(int(prompt_id)))
-            except AstriaError as exc:
-                log.warning("shoot=%s prompts not read (%s); settled with what came",
-                            shoot.id, type(exc).__name__)  # fmt: skip
+            for prompt_id in shoot.prompt_ids:
+                if prompt_id in back or not prompt_id.isdigit():
+                    continue
+                try:  # each asked on its own: one Astria cannot answer about is one refunded
+                    self.apply(shoot, self.astria.prompt(int(prompt_id)))
+                except AstriaError as exc:
+                    log.warning("shoot=%s prompt %s not read (%s); refunded if missing",
+                                shoot.id, prompt_id, type(exc).__name__)  # fmt: skip
             self.settle(shoot.id)
             settled += 1
         return settled
