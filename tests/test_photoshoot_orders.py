@@ -76,11 +76,13 @@ def test_a_photoshoot_in_the_chat_arrives_with_one_progress_message_and_is_charg
     photos = telegram.calls_to("sendPhoto", USER)
     assert len(photos) == 16
     assert all(c.params["caption"] == "“Corporate headshots”" for c in photos)
+    started = [t for t in telegram.texts(USER) if t.startswith("Photoshoot “Corporate headshots” "
+                                                            "started with “Me”")]  # fmt: skip
+    assert len(started) == 1 and started[0].endswith("25 credits spent; 17 credits left.")
     edits = [c.text for c in telegram.calls_to("editMessageText", USER)
              if int(c.params["message_id"]) == message_id and c.error is None]  # fmt: skip
-    assert edits[0].startswith("Photoshoot “Corporate headshots” started with “Me”")
     progress = [re.fullmatch(r"Photoshoot “Corporate headshots”: (\d+) of 16 ready…", e)
-                for e in edits[1:]]  # fmt: skip
+                for e in edits]  # fmt: skip
     assert progress and all(progress)  # one message, edited in place: no message per picture
     # at most "15 of 16" (the 16th is the summary; prompts that come together count together)
     assert 1 <= max(int(m.group(1)) for m in progress) <= 15

@@ -77,6 +77,9 @@ class Sweeper:
                 log.exception("sweep failed")
             self.swept.append((began, time.monotonic()))
 
-    def stop(self) -> None:
-        """Stop sweeping."""
+    def stop(self, wait: float = 10.0) -> None:
+        """Stop sweeping; waits up to `wait` seconds for a sweep under way to end (it must not
+        meet a store being closed: that would be a failed sweep, logged as an error)."""
         self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(wait)

@@ -1,7 +1,8 @@
 """/photoshoot: the photoshoots on offer (a cover each) → one's sample pictures as an album →
-which ready model (only those of a class it is made for) → a confirm button naming the price →
-one order. The confirm message becomes the order's progress message; the pictures come as they
-are made, then a summary (webapp.services.shoots)."""
+which model (only those of a class it is made for) → a confirm button naming the price → one
+order. The confirm message becomes the order's progress message, edited by the order alone
+(from its jobs and callbacks, so no edit of the chat's can land after one of theirs); the
+pictures come as they are made, then a summary (webapp.services.shoots)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from telebot.types import (
 )
 
 from bot.outbox import optional
-from bot.replies import chat_id, gone, replace, send, short_of_credits
+from bot.replies import chat_id, gone, send, short_of_credits
 from webapp.records import (
     MAX_ID,
     MAX_ROW_ID,
@@ -203,4 +204,4 @@ def register(bot: TeleBot, services: Services) -> None:
         text = t("photoshoot_started", title=shoot.title, name=model.name,
                  images=t.images(shoot.num_images), price=t.credits(shoot.price),
                  credits=t.credits(balance))  # fmt: skip
-        replace(bot, call, text)
+        send(bot, call, text)  # the confirm message itself becomes the progress, by the order

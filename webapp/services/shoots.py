@@ -195,6 +195,9 @@ class Shoots(AstriaWork):
             prompt_ids = tuple(sorted(set(after or ()) - set(before)))
         self.store.mark_shoot_submitted(shoot.id, [str(i) for i in prompt_ids])
         log.info("photoshoot submitted shoot=%s prompts=%s", shoot.id, len(prompt_ids))
+        if not self.store.shoot_prompts(shoot.id):  # the confirm message becomes the progress
+            user = self.store.get_user(shoot.telegram_user_id)
+            self.notifier.shoot_progress(user, shoot, 0)
 
     def _tune_prompts(self, model: Model) -> list[int] | None:
         """The ids of the newest prompts on the tune the model's prompts run on (its own, or
